@@ -1,0 +1,213 @@
+"""Activities of the joint-approval workflows: the only code they call that touches the world.
+
+Each activity changes the read model and enqueues its event in one transaction; event ids are
+derived from the case and the step, so a retried activity writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from domain.catalog import Catalog, Matter
+from domain.review import APPEAL_RIGHTS
+from events.contracts import (
+    CaseAccepted,
+    CaseConcluded,
+    CaseNotAccepted,
+    DepartmentDecided,
+    LicenceIssued,
+    MaterialRef,
+    Payload,
+    ReviewTaskAssigned,
+)
+from events.registry import make_envelope
+from events.topics import Topics
+from store.db import insert_ignore
+from store.records import publish, step_event_id
+from store.schema import cases, tasks
+from workflows.models import (
+    AcceptanceInput,
+    ConclusionInput,
+    DecisionRecordInput,
+    DepartmentReviewInput,
+    IssueInput,
+)
+
+PRODUCER = "lianban-orchestrator"
+
+
+def task_id_for(case_id: str, department: str) -> str:
+    return f"{case_id}.{department}"
+
+
+class CaseActivities:
+    """Built once by the worker's bootstrap with its dependencies."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog, topics: Topics
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._topics = topics
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def _emit(
+        self, session: AsyncSession, case_id: str, step: str, payload: Payload, topic: str
+    ) -> None:
+        envelope = make_envelope(
+            payload, case_id=case_id, producer=PRODUCER, event_id=step_event_id(case_id, step)
+        )
+        await publish(session, envelope, topic)
+
+    async def _update_case(self, session: AsyncSession, case_id: str, **values: Any) -> None:
+        values["updated_at"] = datetime.now(UTC)
+        await session.execute(sa.update(cases).where(cases.c.case_id == case_id).values(**values))
+
+    @activity.defn(name="load_matter")
+    async def load_matter(self, matter_code: str) -> Matter | None:
+        """Read the matter from the catalog, so the workflow history records what applied."""
+        return self._catalog.matter(matter_code)
+
+    @activity.defn(name="record_acceptance")
+    async def record_acceptance(self, inp: AcceptanceInput) -> None:
+        """Accepted (maybe tolerant) or not accepted, with reasons."""
+        pre = inp.prereview
+        async with self._tx() as s:
+            if not pre.accepted:
+                await self._update_case(s, inp.case_id, status="not_accepted", reasons=pre.reasons)
+                payload: Payload = CaseNotAccepted(reasons=pre.reasons)
+                await self._emit(s, inp.case_id, "not-accepted", payload, self._topics.case_events)
+                return
+            assert inp.matter is not None
+            await self._update_case(
+                s,
+                inp.case_id,
+                status="in_review",
+                accepted_at=datetime.now(UTC),
+                missing_materials=pre.missing_optional,
+                statutory_due=inp.statutory_due,
+                promised_due=inp.promised_due,
+            )
+            payload = CaseAccepted(
+                matter_code=inp.matter_code,
+                tolerant=pre.tolerant,
+                missing_materials=pre.missing_optional,
+                departments=[d.code for d in inp.matter.departments],
+                statutory_due=inp.statutory_due,
+                promised_due=inp.promised_due,
+            )
+            await self._emit(s, inp.case_id, "accepted", payload, self._topics.case_events)
+
+    @activity.defn(name="publish_review_task")
+    async def publish_review_task(self, inp: DepartmentReviewInput) -> str:
+        """Create the department's task and tell it on the review-tasks topic."""
+        task_id = task_id_for(inp.case_id, inp.department)
+        async with self._tx() as s:
+            stmt = insert_ignore(s.get_bind().dialect.name, tasks, "task_id").values(
+                task_id=task_id,
+                case_id=inp.case_id,
+                department=inp.department,
+                status="open",
+                checks=inp.checks,
+                opinion_only=inp.opinion_only,
+                reasons=[],
+                conditions=[],
+                assigned_at=datetime.now(UTC),
+                due_date=inp.due_date,
+            )
+            await s.execute(stmt)
+            payload = ReviewTaskAssigned(
+                task_id=task_id,
+                department=inp.department,
+                matter_code=inp.matter_code,
+                title=inp.title,
+                checks=inp.checks,
+                materials=[MaterialRef(code=c) for c in inp.material_codes],
+                due_date=inp.due_date,
+            )
+            await self._emit(
+                s, inp.case_id, f"task/{inp.department}", payload, self._topics.review_tasks
+            )
+        return task_id
+
+    @activity.defn(name="record_decision")
+    async def record_decision(self, inp: DecisionRecordInput) -> None:
+        """Mark the task decided and tell everyone on the case-events topic."""
+        d = inp.decision
+        async with self._tx() as s:
+            await s.execute(
+                sa.update(tasks)
+                .where(tasks.c.task_id == task_id_for(inp.case_id, d.department))
+                .values(
+                    status="decided",
+                    outcome=d.outcome.value,
+                    reasons=d.reasons,
+                    conditions=d.conditions,
+                    reviewer=d.reviewer,
+                    decided_at=d.decided_at,
+                )
+            )
+            payload = DepartmentDecided(
+                department=d.department,
+                outcome=d.outcome,
+                reasons=d.reasons,
+                conditions=d.conditions,
+                reviewer=d.reviewer,
+                decision_event_id=d.event_id,
+            )
+            await self._emit(
+                s, inp.case_id, f"decided/{d.department}", payload, self._topics.case_events
+            )
+
+    @activity.defn(name="record_conclusion")
+    async def record_conclusion(self, inp: ConclusionInput) -> None:
+        """Merge result: granted with conditions, or refused with every reason."""
+        r = inp.result
+        async with self._tx() as s:
+            await self._update_case(
+                s,
+                inp.case_id,
+                status="concluded",
+                outcome=r.outcome.value,
+                reasons=r.reasons,
+                conditions=r.conditions,
+                concluded_at=datetime.now(UTC),
+            )
+            payload = CaseConcluded(
+                outcome=r.outcome,
+                reasons=r.reasons,
+                conditions=r.conditions,
+                appeal_rights=APPEAL_RIGHTS if r.outcome.value == "refused" else None,
+            )
+            await self._emit(s, inp.case_id, "concluded", payload, self._topics.case_events)
+
+    @activity.defn(name="issue_licence")
+    async def issue_licence(self, inp: IssueInput) -> str:
+        """Issue the licence (the number is derived from the case, so a retry reissues nothing)."""
+        number = f"XK-{inp.case_id}"
+        async with self._tx() as s:
+            await self._update_case(s, inp.case_id, status="issued", licence_number=number)
+            payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
+            await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
+        return number
+
+    def all(self) -> list[Any]:
+        return [
+            self.load_matter,
+            self.record_acceptance,
+            self.publish_review_task,
+            self.record_decision,
+            self.record_conclusion,
+            self.issue_licence,
+        ]

@@ -1,0 +1,178 @@
+"""Payload models, one per event type and version.
+
+Events are named in the past tense. Each payload class has `EVENT_TYPE` and `VERSION`; the
+registry in `events.registry` maps (type, version) to the class.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    EVENT_TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+
+class Channel(StrEnum):
+    online = "online"
+    window = "window"
+
+
+class ApplicantKind(StrEnum):
+    enterprise = "enterprise"
+    citizen = "citizen"
+
+
+class Applicant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ApplicantKind
+    name: str = Field(min_length=1, max_length=200)
+    id_number: str | None = Field(
+        default=None, max_length=32, description="resident ID or unified social credit code"
+    )
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class MaterialRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str | None = None
+    ref: str | None = Field(default=None, description="where the shared file lives (URI)")
+
+
+class ApplicationSubmitted(Payload):
+    """An application arrived (portal or window). Topic: submissions."""
+
+    EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
+
+    matter_code: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=300)
+    applicant: Applicant
+    channel: Channel = Channel.online
+    materials: list[MaterialRef] = Field(default_factory=list)
+    query_code: str | None = Field(default=None, max_length=16)
+
+
+class DecisionOutcome(StrEnum):
+    approve = "approve"
+    approve_with_conditions = "approve_with_conditions"
+    reject = "reject"
+    request_corrections = "request_corrections"
+
+
+class DecisionMade(Payload):
+    """A department decided its review task. Topic: decisions."""
+
+    EVENT_TYPE: ClassVar[str] = "DecisionMade"
+
+    department: str = Field(min_length=1, max_length=64)
+    outcome: DecisionOutcome
+    reasons: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    reviewer: str = Field(min_length=1, max_length=100)
+    task_id: str | None = None
+
+    @model_validator(mode="after")
+    def _reasons_where_required(self) -> DecisionMade:
+        # A refusal must tell the applicant why (ALL Art. 38); conditions must be listed.
+        if self.outcome in (DecisionOutcome.reject, DecisionOutcome.request_corrections):
+            if not self.reasons:
+                raise ValueError(f"outcome {self.outcome.value} requires at least one reason")
+        if self.outcome is DecisionOutcome.approve_with_conditions and not self.conditions:
+            raise ValueError("outcome approve_with_conditions requires at least one condition")
+        return self
+
+
+class ReviewTaskAssigned(Payload):
+    """A department got a joint review task. Topic: review-tasks."""
+
+    EVENT_TYPE: ClassVar[str] = "ReviewTaskAssigned"
+
+    task_id: str
+    department: str
+    matter_code: str
+    title: str
+    checks: list[str] = Field(default_factory=list)
+    materials: list[MaterialRef] = Field(default_factory=list)
+    due_date: date | None = None
+
+
+class CaseAccepted(Payload):
+    """Pre-review passed; the statutory clock runs. Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "CaseAccepted"
+
+    matter_code: str
+    tolerant: bool = False
+    missing_materials: list[str] = Field(default_factory=list)
+    departments: list[str]
+    statutory_due: date | None = None
+    promised_due: date | None = None
+
+
+class CaseNotAccepted(Payload):
+    """Pre-review failed. Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "CaseNotAccepted"
+
+    reasons: list[str]
+
+
+class DepartmentDecided(Payload):
+    """The orchestrator applied a department's decision. Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "DepartmentDecided"
+
+    department: str
+    outcome: DecisionOutcome
+    reasons: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    reviewer: str
+    decision_event_id: str
+
+
+class CaseOutcome(StrEnum):
+    granted = "granted"
+    refused = "refused"
+
+
+class CaseConcluded(Payload):
+    """All reviews merged into one decision. Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "CaseConcluded"
+
+    outcome: CaseOutcome
+    reasons: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    appeal_rights: str | None = None
+
+
+class LicenceIssued(Payload):
+    """The licence was issued to the applicant. Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "LicenceIssued"
+
+    licence_number: str
+    issued_at: datetime
+
+
+class DeadLettered(Payload):
+    """An input event could not be applied. Topic: dead-letters."""
+
+    EVENT_TYPE: ClassVar[str] = "DeadLettered"
+
+    source_topic: str
+    partition: int
+    offset: int
+    key: str | None = None
+    raw: str = Field(description="the original value, decoded as UTF-8 with replacement")
+    error: str = Field(description="machine-readable reason code")
+    detail: str = Field(description="what was wrong, for a person")

@@ -1,0 +1,140 @@
+"""Decode and encode events: bytes on the wire <-> (Envelope, Payload).
+
+Decoding never raises anything but `EventRejected`, whose `code` is the machine-readable reason
+that goes into the dead-letter record.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from events.contracts import (
+    ApplicationSubmitted,
+    CaseAccepted,
+    CaseConcluded,
+    CaseNotAccepted,
+    DeadLettered,
+    DecisionMade,
+    DepartmentDecided,
+    LicenceIssued,
+    Payload,
+    ReviewTaskAssigned,
+)
+from events.envelope import Envelope
+
+PAYLOADS: dict[str, type[Payload]] = {
+    cls.EVENT_TYPE: cls
+    for cls in (
+        ApplicationSubmitted,
+        DecisionMade,
+        ReviewTaskAssigned,
+        CaseAccepted,
+        CaseNotAccepted,
+        DepartmentDecided,
+        CaseConcluded,
+        LicenceIssued,
+        DeadLettered,
+    )
+}
+
+# (event_type, from_version) -> function turning that version's data into the next version's.
+# Empty while every event is at version 1; add `upcast_<type>_v1_v2` here when a v2 ships.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class EventRejected(Exception):
+    """The bytes are not an event this service can apply."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Decoded:
+    envelope: Envelope
+    payload: Payload
+
+
+def _upcast(event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    current = PAYLOADS[event_type].VERSION
+    while version < current:
+        step = UPCASTERS.get((event_type, version))
+        if step is None:
+            raise EventRejected(
+                "unsupported_schema_version",
+                f"{event_type} schema_version {version} cannot be upcast (current {current})",
+            )
+        data, version = step(data), version + 1
+    return data
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EventRejected("malformed_json", f"not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise EventRejected("malformed_json", "the event must be a JSON object")
+    return doc
+
+
+def _validation_text(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def decode(raw: bytes) -> Decoded:
+    """Parse, check the envelope, upcast and validate the payload."""
+    doc = _parse_json(raw)
+    try:
+        envelope = Envelope.model_validate(doc)
+    except ValidationError as exc:
+        raise EventRejected("invalid_envelope", _validation_text(exc)) from exc
+    model = PAYLOADS.get(envelope.event_type)
+    if model is None:
+        raise EventRejected("unknown_event_type", f"unknown event_type {envelope.event_type!r}")
+    if envelope.schema_version > model.VERSION:
+        raise EventRejected(
+            "unsupported_schema_version",
+            f"{envelope.event_type} schema_version {envelope.schema_version} is newer than "
+            f"the supported {model.VERSION}",
+        )
+    data = _upcast(envelope.event_type, envelope.schema_version, envelope.data)
+    try:
+        payload = model.model_validate(data)
+    except ValidationError as exc:
+        raise EventRejected("invalid_payload", _validation_text(exc)) from exc
+    return Decoded(envelope=envelope, payload=payload)
+
+
+def make_envelope(
+    payload: Payload,
+    *,
+    case_id: str,
+    producer: str,
+    event_id: uuid.UUID | None = None,
+    traceparent: str | None = None,
+) -> Envelope:
+    """Wrap a payload in an envelope at its current version."""
+    return Envelope(
+        event_id=event_id or uuid.uuid4(),
+        event_type=payload.EVENT_TYPE,
+        schema_version=payload.VERSION,
+        case_id=case_id,
+        producer=producer,
+        traceparent=traceparent,
+        data=payload.model_dump(mode="json"),
+    )
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()

@@ -1,0 +1,58 @@
+"""The one place that builds engines, clients and producers and wires them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
+from events.topics import Topics
+from services.settings import Settings
+from store.db import create_schema, make_engine, make_sessionmaker
+
+
+@dataclass
+class Deps:
+    """What processes share; built by `bootstrap`, closed by `close`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    temporal: Client | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def topics(self) -> Topics:
+        return self.settings.topics
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
+    """Build shared dependencies; creates the schema if missing (embedded default)."""
+    if settings.database_url.startswith("sqlite"):
+        db_path = settings.database_url.split("///", 1)[-1]
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    await create_schema(engine)
+    catalog = load_catalog(Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG)
+    deps = Deps(settings, engine, make_sessionmaker(engine), catalog)
+    if temporal:
+        deps.temporal = await connect_temporal(settings)
+    return deps

@@ -1,0 +1,24 @@
+"""The Temporal worker: runs the case workflows and their activities."""
+
+from __future__ import annotations
+
+from temporalio.worker import Worker
+
+from activities.cases import CaseActivities
+from services.bootstrap import Deps
+from workflows.department_review import DepartmentReviewWorkflow
+from workflows.joint_approval import JointApprovalWorkflow
+
+WORKFLOWS = [JointApprovalWorkflow, DepartmentReviewWorkflow]
+
+
+def build_worker(deps: Deps, *, task_queue: str | None = None) -> Worker:
+    assert deps.temporal is not None, "the worker needs a Temporal client"
+    activities = CaseActivities(deps.sessions, deps.catalog, deps.topics)
+    return Worker(
+        deps.temporal,
+        task_queue=task_queue or deps.settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities.all(),
+        max_concurrent_activities=50,
+    )

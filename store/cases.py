@@ -1,0 +1,85 @@
+"""Read-model writes and reads for cases that services (API, consumers) share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.contracts import ApplicationSubmitted
+from events.envelope import Envelope
+from store.db import insert_ignore
+from store.schema import case_events, cases, decisions, tasks
+
+
+async def insert_submission(
+    session: AsyncSession, envelope: Envelope, sub: ApplicationSubmitted, query_code: str
+) -> bool:
+    """Create the case row; returns False when it already existed (a redelivered submission)."""
+    stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
+        case_id=envelope.case_id,
+        query_code=query_code,
+        matter_code=sub.matter_code,
+        title=sub.title,
+        applicant_kind=sub.applicant.kind.value,
+        applicant_name=sub.applicant.name,
+        applicant_id_number=sub.applicant.id_number,
+        applicant_phone=sub.applicant.phone,
+        channel=sub.channel.value,
+        materials=[m.model_dump(mode="json") for m in sub.materials],
+        status="submitted",
+        reasons=[],
+        conditions=[],
+        missing_materials=[],
+        submitted_at=envelope.occurred_at,
+        updated_at=datetime.now(UTC),
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(cases).where(cases.c.case_id == case_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def case_tasks(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        sa.select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.department)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def case_log(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def department_tasks(
+    session: AsyncSession, department: str, status: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    query = sa.select(tasks).where(tasks.c.department == department)
+    if status:
+        query = query.where(tasks.c.status == status)
+    query = query.order_by(tasks.c.due_date.asc().nulls_last(), tasks.c.assigned_at).limit(limit)
+    return [dict(r._mapping) for r in await session.execute(query)]
+
+
+async def get_task(session: AsyncSession, task_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(tasks).where(tasks.c.task_id == task_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def get_decision(session: AsyncSession, case_id: str, department: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            sa.select(decisions).where(
+                decisions.c.case_id == case_id, decisions.c.department == department
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None

@@ -1,0 +1,62 @@
+"""Writes shared by activities and services: one event = one case-log row + one outbox row.
+
+Both inserts ignore an existing event id, so an activity retried after a crash writes nothing
+twice (event ids are derived from the case and the step, see `step_event_id`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.envelope import Envelope
+from events.registry import encode
+from store.db import insert_ignore
+from store.schema import case_events, outbox
+
+_STEP_NAMESPACE = uuid.UUID("6f1c9a52-1d7e-4f0c-9b7a-3c2d1e0f4a5b")
+
+
+def step_event_id(case_id: str, step: str) -> uuid.UUID:
+    """A stable event id for one step of one case, so retries de-duplicate."""
+    return uuid.uuid5(_STEP_NAMESPACE, f"{case_id}/{step}")
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def log_case_event(session: AsyncSession, envelope: Envelope) -> None:
+    """Append the event to the case's event log in the read model."""
+    stmt = insert_ignore(_dialect(session), case_events, "event_id").values(
+        event_id=str(envelope.event_id),
+        case_id=envelope.case_id,
+        event_type=envelope.event_type,
+        occurred_at=envelope.occurred_at,
+        data=envelope.data,
+    )
+    await session.execute(stmt)
+
+
+async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None:
+    """Put the event in the outbox; the relay publishes it to `topic` keyed by case id."""
+    headers = {"event_type": envelope.event_type}
+    if envelope.traceparent:
+        headers["traceparent"] = envelope.traceparent
+    stmt = insert_ignore(_dialect(session), outbox, "event_id").values(
+        event_id=str(envelope.event_id),
+        topic=topic,
+        key=envelope.case_id,
+        value=encode(envelope).decode(),
+        headers=headers,
+        created_at=datetime.now(UTC),
+    )
+    await session.execute(stmt)
+
+
+async def publish(session: AsyncSession, envelope: Envelope, topic: str) -> None:
+    """Log and enqueue in the caller's transaction."""
+    await log_case_event(session, envelope)
+    await enqueue(session, envelope, topic)

@@ -1,0 +1,144 @@
+"""JointApprovalWorkflow on the time-skipping server, with the real activities on SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from events.contracts import DecisionOutcome
+from services.bootstrap import Deps
+from services.worker import build_worker
+from store.cases import case_log, case_tasks, get_case, insert_submission
+from tests.utils.factories import decision, submission, workflow_input
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import JointApprovalResult
+
+CONSTRUCTION = ["nrp", "housing", "fire", "env", "cad"]
+
+
+@pytest.fixture
+async def worker(time_env: WorkflowEnvironment, sqlite_deps: Deps) -> AsyncIterator[Worker]:
+    sqlite_deps.temporal = time_env.client
+    w = build_worker(sqlite_deps, task_queue=f"tq-{uuid.uuid4()}")
+    async with w:
+        yield w
+
+
+async def start_case(
+    deps: Deps, worker: Worker, matter: str = "IND-CONSTRUCTION", drop: tuple[str, ...] = ()
+) -> WorkflowHandle[JointApprovalWorkflow, JointApprovalResult]:
+    env, sub = submission(deps.catalog, matter, drop=drop)
+    async with deps.sessions() as s, s.begin():
+        await insert_submission(s, env, sub, query_code="123456")
+    assert deps.temporal is not None
+    return await deps.temporal.start_workflow(
+        JointApprovalWorkflow.run, workflow_input(env, sub), id=env.case_id,
+        task_queue=worker.task_queue,
+    )
+
+
+async def test_all_departments_approve_grants_and_issues(sqlite_deps: Deps, worker: Worker) -> None:
+    handle = await start_case(sqlite_deps, worker)
+    for dept in CONSTRUCTION:
+        extra = {"conditions": ["施工期间夜间禁止作业"]} if dept == "env" else {}
+        outcome = DecisionOutcome.approve_with_conditions if extra else DecisionOutcome.approve
+        await handle.signal(JointApprovalWorkflow.decide, decision(dept, outcome, **extra))
+    result = await handle.result()
+    assert result.status == "granted"
+    assert result.conditions == ["[env] 施工期间夜间禁止作业"]
+    assert result.licence_number == f"XK-{handle.id}"
+    async with sqlite_deps.sessions() as s:
+        case = await get_case(s, handle.id)
+        tasks = await case_tasks(s, handle.id)
+        log = await case_log(s, handle.id)
+    assert case is not None and case["status"] == "issued" and case["outcome"] == "granted"
+    assert sorted(t["department"] for t in tasks) == sorted(CONSTRUCTION)
+    assert all(t["status"] == "decided" for t in tasks)
+    types = [e["event_type"] for e in log]
+    assert types[0] == "CaseAccepted" and types[-2:] == ["CaseConcluded", "LicenceIssued"]
+    assert types.count("ReviewTaskAssigned") == 5 and types.count("DepartmentDecided") == 5
+
+
+async def test_one_rejection_refuses_with_every_reason(sqlite_deps: Deps, worker: Worker) -> None:
+    handle = await start_case(sqlite_deps, worker)
+    for dept in CONSTRUCTION:
+        if dept in ("fire", "cad"):
+            d = decision(dept, DecisionOutcome.reject, reasons=[f"{dept} 不符合规范"])
+        else:
+            d = decision(dept)
+        await handle.signal(JointApprovalWorkflow.decide, d)
+    result = await handle.result()
+    assert result.status == "refused"
+    assert sorted(result.reasons) == ["[cad] cad 不符合规范", "[fire] fire 不符合规范"]
+    assert result.licence_number is None
+
+
+async def test_duplicate_and_second_decisions_change_nothing(
+    sqlite_deps: Deps, worker: Worker
+) -> None:
+    handle = await start_case(sqlite_deps, worker)
+    first = decision("fire", DecisionOutcome.reject, reasons=["疏散通道不足"])
+    await handle.signal(JointApprovalWorkflow.decide, first)
+    await handle.signal(JointApprovalWorkflow.decide, first)  # redelivered
+    await handle.signal(JointApprovalWorkflow.decide, decision("fire"))  # a later, different one
+    for dept in ("nrp", "housing", "env", "cad"):
+        await handle.signal(JointApprovalWorkflow.decide, decision(dept))
+    result = await handle.result()
+    assert result.status == "refused"
+    assert result.reasons == ["[fire] 疏散通道不足"]
+    async with sqlite_deps.sessions() as s:
+        log = await case_log(s, handle.id)
+    assert [e["event_type"] for e in log].count("DepartmentDecided") == 5
+
+
+async def test_decision_before_task_published_is_kept(sqlite_deps: Deps, worker: Worker) -> None:
+    # Signal-with-start delivers the decisions before the first workflow task runs, i.e. before
+    # any child workflow exists or any review task was published.
+    env, sub = submission(sqlite_deps.catalog, "OUTDOOR-AD")
+    async with sqlite_deps.sessions() as s, s.begin():
+        await insert_submission(s, env, sub, query_code="123456")
+    assert sqlite_deps.temporal is not None
+    handle = await sqlite_deps.temporal.start_workflow(
+        JointApprovalWorkflow.run,
+        workflow_input(env, sub),
+        id=env.case_id,
+        task_queue=worker.task_queue,
+        start_signal="decide",
+        start_signal_args=[decision("samr")],
+    )
+    await handle.signal(JointApprovalWorkflow.decide, decision("nrp"))
+    result = await handle.result()
+    assert result.status == "granted"
+
+
+async def test_missing_essential_material_is_not_accepted(
+    sqlite_deps: Deps, worker: Worker
+) -> None:
+    handle = await start_case(sqlite_deps, worker, drop=("eia-report",))
+    result = await handle.result()
+    assert result.status == "not_accepted"
+    assert result.reasons == ["missing essential material: eia-report (环评报告表 EIA report)"]
+
+
+async def test_unknown_matter_is_not_accepted(sqlite_deps: Deps, worker: Worker) -> None:
+    handle = await start_case(sqlite_deps, worker, matter="NO-SUCH-MATTER")
+    result = await handle.result()
+    assert result.status == "not_accepted"
+    assert result.reasons == ["unknown matter 'NO-SUCH-MATTER'"]
+
+
+async def test_tolerant_acceptance_lists_missing_optional(
+    sqlite_deps: Deps, worker: Worker
+) -> None:
+    handle = await start_case(sqlite_deps, worker, drop=("fire-design",))
+    for dept in CONSTRUCTION:
+        await handle.signal(JointApprovalWorkflow.decide, decision(dept))
+    assert (await handle.result()).status == "granted"
+    async with sqlite_deps.sessions() as s:
+        case = await get_case(s, handle.id)
+    assert case is not None and case["missing_materials"] == ["fire-design"]
