@@ -31,6 +31,12 @@ class Deps:
     def topics(self) -> Topics:
         return self.settings.topics
 
+    def notify_outbox(self) -> None:
+        """Wake an in-process relay right away instead of at its next poll."""
+        waker = self.extras.get("outbox_wakeup")
+        if waker is not None:
+            waker.set()
+
     async def close(self) -> None:
         await self.engine.dispose()
 

@@ -1,0 +1,52 @@
+"""/cases: submit an application, read a case."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from events.contracts import ApplicationSubmitted
+from events.registry import make_envelope
+from services.api.deps import DepsDep
+from services.api.schemas import CaseAccepted, CaseCreate, CasePublic, Problem
+from services.intake import new_case_id, new_query_code
+from store.cases import case_log, case_tasks, get_case, insert_submission
+from store.records import publish
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CaseAccepted,
+    responses={422: {"model": Problem}},
+)
+async def submit_case(body: CaseCreate, deps: DepsDep) -> CaseAccepted:
+    """Submit an application; it is stored before this returns and then started."""
+    if deps.catalog.matter(body.matter_code) is None:
+        known = ", ".join(m.code for m in deps.catalog.matters)
+        raise HTTPException(422, f"unknown matter_code {body.matter_code!r}; known: {known}")
+    payload = ApplicationSubmitted(**body.model_dump(), query_code=new_query_code())
+    envelope = make_envelope(payload, case_id=new_case_id(), producer="lianban-api")
+    async with deps.sessions() as s, s.begin():
+        await insert_submission(s, envelope, payload, payload.query_code or "")
+        await publish(s, envelope, deps.topics.submissions)
+    deps.notify_outbox()
+    return CaseAccepted(
+        case_id=envelope.case_id,
+        query_code=payload.query_code or "",
+        status="submitted",
+        links={"self": f"/cases/{envelope.case_id}"},
+    )
+
+
+@router.get("/{case_id}", response_model=CasePublic, responses={404: {"model": Problem}})
+async def read_case(case_id: str, deps: DepsDep) -> CasePublic:
+    """A case with its department tasks and event log (personal data masked)."""
+    async with deps.sessions() as s:
+        case = await get_case(s, case_id)
+        if case is None:
+            raise HTTPException(404, f"no case {case_id!r}")
+        tasks = await case_tasks(s, case_id)
+        events = await case_log(s, case_id)
+    return CasePublic.from_rows(case, tasks, events)

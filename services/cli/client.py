@@ -1,0 +1,51 @@
+"""A small HTTP client for the CLI: the CLI talks to the API, never to the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import typer
+
+
+class ApiError(Exception):
+    pass
+
+
+class Api:
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(f"cannot reach the API at {self._http.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                message = f"{body.get('error')}: {body.get('detail')}"
+            except ValueError:
+                message = response.text
+            raise ApiError(f"HTTP {response.status_code} {message}")
+        return response.json()
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/cases", json=body)  # type: ignore[no-any-return]
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/cases/{case_id}")  # type: ignore[no-any-return]
+
+    def tasks(self, department: str, status: str | None = None) -> dict[str, Any]:
+        params = {"status": status} if status else {}
+        return self._call(  # type: ignore[no-any-return]
+            "GET", f"/departments/{department}/tasks", params=params
+        )
+
+    def decide(self, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/tasks/{task_id}/decision", json=body)  # type: ignore[no-any-return]
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)

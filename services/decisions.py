@@ -1,0 +1,140 @@
+"""The one handler for department decisions, whether from the web/API or from Kafka.
+
+The decisions table is the arbiter: its primary key (case, department) makes the first decision
+win atomically. An identical repeat is a no-op (it is re-signalled, which the workflow ignores,
+so a signal lost after the insert is healed by the retry); a different one is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from events.contracts import DecisionMade, DecisionOutcome
+from services.bootstrap import Deps
+from services.errors import (
+    CaseClosed,
+    ConflictingDecision,
+    UnknownCase,
+    UnknownDepartment,
+    UnsupportedOperation,
+)
+from store.cases import get_case, get_decision
+from store.db import insert_ignore
+from store.schema import decisions
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import DecisionSignal
+
+OPEN_STATUSES = {"submitted", "in_review"}
+
+
+@dataclass(frozen=True)
+class DecisionReceipt:
+    status: Literal["accepted", "duplicate"]
+    event_id: str
+    case_id: str
+    department: str
+
+
+def _same(existing: dict[str, Any], d: DecisionMade) -> bool:
+    return (
+        existing["outcome"] == d.outcome.value
+        and list(existing["reasons"]) == d.reasons
+        and list(existing["conditions"]) == d.conditions
+    )
+
+
+async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, Any]:
+    async with deps.sessions() as s:
+        case = await get_case(s, case_id)
+    if case is None:
+        raise UnknownCase(f"no case {case_id!r}")
+    matter = deps.catalog.matter(case["matter_code"])
+    if matter is None or matter.department(d.department) is None:
+        raise UnknownDepartment(
+            f"department {d.department!r} does not review case {case_id} "
+            f"(matter {case['matter_code']})"
+        )
+    if d.outcome is DecisionOutcome.request_corrections:
+        raise UnsupportedOperation(
+            "request_corrections is not handled yet: record the correction list with the "
+            "window clerk; decide approve/approve_with_conditions/reject here"
+        )
+    return case
+
+
+async def _record(
+    deps: Deps, case_id: str, event_id: str, d: DecisionMade, source: str
+) -> dict[str, Any] | None:
+    """Insert the decision; return the existing row instead when one was already there."""
+    async with deps.sessions() as s, s.begin():
+        stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
+        result = await s.execute(
+            stmt.values(
+                case_id=case_id,
+                department=d.department,
+                event_id=event_id,
+                outcome=d.outcome.value,
+                reasons=d.reasons,
+                conditions=d.conditions,
+                reviewer=d.reviewer,
+                source=source,
+                received_at=datetime.now(UTC),
+            )
+        )
+        if result.rowcount:
+            return None
+        return await get_decision(s, case_id, d.department)
+
+
+async def _signal(client: Client, case_id: str, signal: DecisionSignal) -> None:
+    try:
+        await client.get_workflow_handle(case_id).signal(JointApprovalWorkflow.decide, signal)
+    except RPCError as exc:
+        # A duplicate for a case that has since concluded: nothing left to tell it.
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+
+
+async def apply_decision(
+    deps: Deps,
+    case_id: str,
+    d: DecisionMade,
+    *,
+    event_id: uuid.UUID | str,
+    source: Literal["api", "kafka"],
+    decided_at: datetime | None = None,
+) -> DecisionReceipt:
+    """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't."""
+    case = await _check_case(deps, case_id, d)
+    if case["status"] not in OPEN_STATUSES:
+        async with deps.sessions() as s:
+            closed_with = await get_decision(s, case_id, d.department)
+        if closed_with is not None and _same(closed_with, d):
+            return DecisionReceipt("duplicate", closed_with["event_id"], case_id, d.department)
+        raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
+    existing = await _record(deps, case_id, str(event_id), d, source)
+    if existing is not None and not _same(existing, d):
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {existing['outcome']} "
+            f"(event {existing['event_id']}); a different decision is refused"
+        )
+    signal_event = existing["event_id"] if existing else str(event_id)
+    signal = DecisionSignal(
+        event_id=signal_event,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        conditions=d.conditions,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+    )
+    assert deps.temporal is not None
+    await _signal(deps.temporal, case_id, signal)
+    status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
+    return DecisionReceipt(status, signal_event, case_id, d.department)

@@ -1,0 +1,44 @@
+"""Refusals the handlers raise; the API maps them to 4xx, the consumers to dead letters."""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    """The input is understood but cannot be applied. `code` goes into dead-letter records."""
+
+    code = "refused"
+    http_status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnknownCase(Refused):
+    code = "unknown_case"
+    http_status = 404
+
+
+class UnknownDepartment(Refused):
+    code = "unknown_department"
+    http_status = 404
+
+
+class ConflictingDecision(Refused):
+    code = "conflicting_decision"
+    http_status = 409
+
+
+class CaseClosed(Refused):
+    code = "case_closed"
+    http_status = 409
+
+
+class UnexpectedEvent(Refused):
+    code = "unexpected_event_type"
+    http_status = 400
+
+
+class UnsupportedOperation(Refused):
+    code = "unsupported"
+    http_status = 422

@@ -1,0 +1,102 @@
+"""Runs the project's processes in one event loop: worker, consumers, relay and API.
+
+Each part can also run alone (`lianban worker`, …); together they suit the embedded stack and
+the tests. Shutdown is orderly: stop taking input, drain, close clients — temporalio aborts at
+interpreter exit otherwise (stack.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from services.api.app import create_app
+from services.bootstrap import Deps
+from services.consumers import EventConsumer, build_consumers
+from services.relay import OutboxRelay, make_producer
+from services.worker import build_worker
+
+log = logging.getLogger("lianban.runner")
+
+
+@dataclass
+class Parts:
+    worker: bool = True
+    consumers: bool = True
+    relay: bool = True
+    api: bool = True
+
+
+@dataclass
+class Running:
+    """Handles to what `serve` started, for tests and benchmarks to watch."""
+
+    consumers: list[EventConsumer] = field(default_factory=list)
+    relay: OutboxRelay | None = None
+    api_server: uvicorn.Server | None = None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
+    s = deps.settings
+    config = uvicorn.Config(
+        create_app(deps), host=s.api_host, port=s.api_port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    running.api_server = server
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
+
+
+async def _run_worker(deps: Deps, stop: asyncio.Event) -> None:
+    worker = build_worker(deps)
+    async with worker:
+        await stop.wait()
+
+
+async def _run_relay(deps: Deps, running: Running, stop: asyncio.Event) -> None:
+    producer = make_producer(deps.settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        relay = OutboxRelay(deps, producer)
+        running.relay = relay
+        deps.extras["outbox_wakeup"] = relay.wakeup
+        await relay.run(stop)
+    finally:
+        await producer.stop()
+
+
+async def serve(
+    deps: Deps, stop: asyncio.Event, parts: Parts | None = None, running: Running | None = None
+) -> None:
+    """Run the chosen parts until `stop` is set; any part crashing stops them all."""
+    parts = parts or Parts()
+    running = running or Running()
+    tasks: list[asyncio.Task[None]] = []
+    if parts.worker:
+        tasks.append(asyncio.create_task(_run_worker(deps, stop), name="worker"))
+    if parts.relay:
+        tasks.append(asyncio.create_task(_run_relay(deps, running, stop), name="relay"))
+    if parts.consumers:
+        running.consumers = build_consumers(deps)
+        tasks += [asyncio.create_task(c.run(stop), name=c.topic) for c in running.consumers]
+    if parts.api:
+        tasks.append(asyncio.create_task(_run_api(deps, running, stop), name="api"))
+    running.started.set()
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for t in done:
+            if t.exception() is not None:
+                log.error("%s crashed: %r", t.get_name(), t.exception())
+                raise t.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        for t in tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(t, timeout=15)
