@@ -11,8 +11,10 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.stack import EmbeddedStack, StackConfig, free_port
 from services.bootstrap import Deps, bootstrap
 from services.settings import Settings
+from tests.stack import App, postgres_database, running_app
 
 
 def venv_bin(name: str) -> str:
@@ -44,3 +46,36 @@ async def sqlite_deps(tmp_path: Path) -> AsyncIterator[Deps]:
         yield deps
     finally:
         await deps.close()
+
+
+@pytest.fixture(scope="session")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedStack]:
+    """The real Temporal dev server and Kafka-API broker, on free ports, for the session."""
+    config = StackConfig(
+        var_dir=tmp_path_factory.mktemp("stack"),
+        temporal_port=free_port(),
+        temporal_ui_port=None,
+        kafka_port=free_port(),
+        temporal_db=None,
+    )
+    async with EmbeddedStack(config) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def app(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[App]:
+    """The whole app on SQLite against the real stack."""
+    db = tmp_path_factory.mktemp("db") / "lianban.db"
+    async with running_app(
+        stack.temporal_address, stack.kafka_bootstrap, f"sqlite+aiosqlite:///{db}"
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def pg_app(stack: EmbeddedStack) -> AsyncIterator[App]:
+    """The whole app on PostgreSQL against the real stack."""
+    async with postgres_database() as url, running_app(
+        stack.temporal_address, stack.kafka_bootstrap, url
+    ) as running:
+        yield running

@@ -1,0 +1,114 @@
+"""Plain-JSON Kafka helpers for the e2e tests (no project imports, like an outside system)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+CONSTRUCTION_DEPTS = ["nrp", "housing", "fire", "env", "cad"]
+CONSTRUCTION_MATERIALS = [
+    "application-form", "business-licence", "land-certificate", "design-drawings", "eia-report",
+    "fire-design", "cad-plan",
+]
+
+
+def envelope(
+    event_type: str, case_id: str, data: dict[str, Any], producer: str = "tests", **extra: Any
+) -> dict[str, Any]:
+    doc = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": case_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "producer": producer,
+        "data": data,
+    }
+    return doc | extra
+
+
+def construction_submission() -> dict[str, Any]:
+    return {
+        "matter_code": "IND-CONSTRUCTION",
+        "title": "新能源电池材料项目 Battery materials plant",
+        "applicant": {"kind": "enterprise", "name": "华光新材料有限公司"},
+        "materials": [{"code": c} for c in CONSTRUCTION_MATERIALS],
+    }
+
+
+class Produce:
+    """A producer that returns where each record landed (topic, partition, offset)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+
+    async def __aenter__(self) -> Produce:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._producer.stop()
+
+    async def raw(self, topic: str, value: bytes, key: str | None) -> tuple[str, int, int]:
+        meta = await self._producer.send_and_wait(
+            topic, value, key=key.encode() if key else None
+        )
+        return meta.topic, meta.partition, meta.offset
+
+    async def event(self, topic: str, doc: dict[str, Any]) -> tuple[str, int, int]:
+        return await self.raw(topic, json.dumps(doc).encode(), doc.get("case_id"))
+
+
+async def read_until(
+    bootstrap: str, topic: str, match: Callable[[dict[str, Any]], bool], timeout: float = 60.0
+) -> dict[str, Any]:
+    """Read `topic` from the beginning until a record matches; fail after `timeout`."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout):
+            async for msg in consumer:
+                doc = json.loads(msg.value)
+                if match(doc):
+                    return dict(doc)
+    finally:
+        await consumer.stop()
+    raise AssertionError("unreachable")
+
+
+async def read_all(
+    bootstrap: str, topic: str, match: Callable[[dict[str, Any]], bool], settle: float = 2.0
+) -> list[dict[str, Any]]:
+    """Every matching record currently on the topic (reads until `settle` s of silence)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(settle * 1000))
+            if not batch:
+                return found
+            for records in batch.values():
+                found += [d for r in records if match(d := json.loads(r.value))]
+    finally:
+        await consumer.stop()
+
+
+def dead_letter_for(source: tuple[str, int, int]) -> Callable[[dict[str, Any]], bool]:
+    topic, partition, offset = source
+
+    def match(doc: dict[str, Any]) -> bool:
+        data = doc["data"]
+        return bool(
+            data["source_topic"] == topic
+            and data["partition"] == partition
+            and data["offset"] == offset
+        )
+
+    return match

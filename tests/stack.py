@@ -1,0 +1,82 @@
+"""Fixtures' building blocks: the real stack and the app running against it in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+
+from deploy.stack import free_port
+from services.bootstrap import Deps, bootstrap
+from services.runner import Parts, Running, serve
+from services.settings import Settings
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class App:
+    deps: Deps
+    running: Running
+    settings: Settings
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A throwaway PostgreSQL database; yields its SQLAlchemy URL."""
+    name = f"lianban_test_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
+    # A consumer group join takes seconds: wait for the assignment, never a fixed sleep.
+    async with asyncio.timeout(timeout):
+        for consumer in running.consumers:
+            await consumer.assigned.wait()
+        while running.api_server is None or not running.api_server.started:
+            await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    temporal_address: str, kafka_bootstrap: str, database_url: str
+) -> AsyncIterator[App]:
+    """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
+    from deploy.stack import ensure_topics
+
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(
+        database_url=database_url,
+        temporal_address=temporal_address,
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{tag}",
+        task_queue=f"cases-{tag}",
+        consumer_group=f"g{tag}",
+        api_port=free_port(),
+    )
+    await ensure_topics(kafka_bootstrap, settings.topics.all())
+    deps = await bootstrap(settings)
+    stop = asyncio.Event()
+    running = Running()
+    task = asyncio.create_task(serve(deps, stop, Parts(), running))
+    try:
+        await _wait_assigned(running)
+        yield App(deps, running, settings)
+    finally:
+        stop.set()
+        await task
+        await deps.close()
