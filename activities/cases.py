@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from domain.catalog import Catalog, Matter
+from domain.catalog import Catalog
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
@@ -38,6 +38,7 @@ from workflows.models import (
     DecisionRecordInput,
     DepartmentReviewInput,
     IssueInput,
+    MatterLookup,
 )
 
 PRODUCER = "lianban-orchestrator"
@@ -75,9 +76,9 @@ class CaseActivities:
         await session.execute(sa.update(cases).where(cases.c.case_id == case_id).values(**values))
 
     @activity.defn(name="load_matter")
-    async def load_matter(self, matter_code: str) -> Matter | None:
+    async def load_matter(self, matter_code: str) -> MatterLookup:
         """Read the matter from the catalog, so the workflow history records what applied."""
-        return self._catalog.matter(matter_code)
+        return MatterLookup(matter=self._catalog.matter(matter_code))
 
     @activity.defn(name="record_acceptance")
     async def record_acceptance(self, inp: AcceptanceInput) -> None:

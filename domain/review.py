@@ -38,7 +38,9 @@ def prereview(matter: Matter | None, matter_code: str, material_codes: list[str]
             reasons=[f"missing essential material: {m.code} ({m.name})" for m in missing_essential],
         )
     missing_optional = [m.code for m in matter.materials if not m.essential and m.code not in have]
-    return PreReview(accepted=True, tolerant=bool(missing_optional), missing_optional=missing_optional)
+    return PreReview(
+        accepted=True, tolerant=bool(missing_optional), missing_optional=missing_optional
+    )
 
 
 class Verdict(BaseModel):
@@ -77,9 +79,7 @@ def merge(verdicts: list[Verdict]) -> MergeResult:
         raise ValueError("a correction request is not a final verdict")
     rejected = [v for v in deciding if v.outcome is DecisionOutcome.reject]
     conditions = [f"[{v.department}] {c}" for v in verdicts for c in v.conditions]
-    opinions = [
-        f"[{v.department}] {r}" for v in verdicts if v.opinion_only for r in v.reasons
-    ]
+    opinions = [f"[{v.department}] {r}" for v in verdicts if v.opinion_only for r in v.reasons]
     if rejected:
         reasons = [f"[{v.department}] {r}" for v in rejected for r in v.reasons]
         return MergeResult(outcome=CaseOutcome.refused, reasons=reasons, opinions=opinions)

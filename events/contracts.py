@@ -83,9 +83,9 @@ class DecisionMade(Payload):
     @model_validator(mode="after")
     def _reasons_where_required(self) -> DecisionMade:
         # A refusal must tell the applicant why (ALL Art. 38); conditions must be listed.
-        if self.outcome in (DecisionOutcome.reject, DecisionOutcome.request_corrections):
-            if not self.reasons:
-                raise ValueError(f"outcome {self.outcome.value} requires at least one reason")
+        needs_reason = (DecisionOutcome.reject, DecisionOutcome.request_corrections)
+        if self.outcome in needs_reason and not self.reasons:
+            raise ValueError(f"outcome {self.outcome.value} requires at least one reason")
         if self.outcome is DecisionOutcome.approve_with_conditions and not self.conditions:
             raise ValueError("outcome approve_with_conditions requires at least one condition")
         return self

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
@@ -28,7 +27,9 @@ class Envelope(BaseModel):
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     event_type: str
     schema_version: int = Field(ge=1)
-    case_id: str = Field(pattern=CASE_ID_PATTERN, description="case number; letters, digits, - and _")
+    case_id: str = Field(
+        pattern=CASE_ID_PATTERN, description="case number; letters, digits, - and _"
+    )
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
     producer: str = Field(min_length=1, max_length=100)
     traceparent: str | None = Field(

@@ -57,7 +57,9 @@ async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     await create_schema(engine)
-    catalog = load_catalog(Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG)
+    catalog = load_catalog(
+        Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG
+    )
     deps = Deps(settings, engine, make_sessionmaker(engine), catalog)
     if temporal:
         deps.temporal = await connect_temporal(settings)

@@ -76,7 +76,9 @@ class EventConsumer:
         except TRANSIENT:
             raise
         except Exception as exc:  # a bug on one event must not stop the topic
-            log.exception("unexpected error applying %s/%s/%s", rec.topic, rec.partition, rec.offset)
+            log.exception(
+                "unexpected error applying %s/%s/%s", rec.topic, rec.partition, rec.offset
+            )
             error, detail = "processing_failed", f"{type(exc).__name__}: {exc}"
         log.warning("dead-lettering %s/%s/%s: %s", rec.topic, rec.partition, rec.offset, error)
         await dead_letter(self.deps, source, error, detail, case_id)
@@ -95,9 +97,7 @@ class EventConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    async def _partition(
-        self, records: list[ConsumerRecord], stop: asyncio.Event
-    ) -> None:
+    async def _partition(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
         # One partition's records in order; different partitions run side by side.
         for rec in records:
             await self._apply_with_retry(rec, stop)

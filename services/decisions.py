@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from sqlalchemy.engine import CursorResult
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -87,7 +88,7 @@ async def _record(
                 received_at=datetime.now(UTC),
             )
         )
-        if result.rowcount:
+        if cast("CursorResult[Any]", result).rowcount:
             return None
         return await get_decision(s, case_id, d.department)
 

@@ -20,7 +20,9 @@ async def _maybe_stack(settings: Settings, embedded: bool) -> AsyncIterator[str 
         return
     host_port = settings.temporal_address.rsplit(":", 1)
     kafka_port = int(settings.kafka_bootstrap.rsplit(":", 1)[1])
-    config = StackConfig(var_dir=Path("var"), temporal_port=int(host_port[1]), kafka_port=kafka_port)
+    config = StackConfig(
+        var_dir=Path("var"), temporal_port=int(host_port[1]), kafka_port=kafka_port
+    )
     async with EmbeddedStack(config) as stack:
         yield stack.ui_url
 
@@ -32,8 +34,7 @@ def _banner(settings: Settings, ui_url: str | None) -> str:
         "Lianban 联办 is running",
         f"  API            {api}",
         f"  OpenAPI docs   {api}/docs",
-        f"  Temporal       {settings.temporal_address}"
-        + (f"   Web UI {ui_url}" if ui_url else ""),
+        f"  Temporal       {settings.temporal_address}" + (f"   Web UI {ui_url}" if ui_url else ""),
         f"  Kafka          {settings.kafka_bootstrap}   topics {settings.topic_prefix}.*",
         f"  Database       {settings.database_url}",
         "  Try            .venv/bin/lianban demo",

@@ -7,6 +7,7 @@ id. The broker keeps topics in memory, so the outbox (not Kafka) is what survive
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -41,8 +42,9 @@ class OutboxRelay:
         async with self.deps.sessions() as s:
             rows = (
                 await s.execute(
-                    sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value,
-                              outbox.c.headers)
+                    sa.select(
+                        outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers
+                    )
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(limit)
@@ -79,8 +81,6 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
                 continue
             if sent == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
                 self.wakeup.clear()

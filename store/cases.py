@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.contracts import ApplicationSubmitted
@@ -37,7 +38,7 @@ async def insert_submission(
         updated_at=datetime.now(UTC),
     )
     result = await session.execute(stmt)
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
@@ -74,7 +75,9 @@ async def get_task(session: AsyncSession, task_id: str) -> dict[str, Any] | None
     return dict(row._mapping) if row else None
 
 
-async def get_decision(session: AsyncSession, case_id: str, department: str) -> dict[str, Any] | None:
+async def get_decision(
+    session: AsyncSession, case_id: str, department: str
+) -> dict[str, Any] | None:
     row = (
         await session.execute(
             sa.select(decisions).where(

@@ -75,7 +75,8 @@ async def app(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="session")
 async def pg_app(stack: EmbeddedStack) -> AsyncIterator[App]:
     """The whole app on PostgreSQL against the real stack."""
-    async with postgres_database() as url, running_app(
-        stack.temporal_address, stack.kafka_bootstrap, url
-    ) as running:
+    async with (
+        postgres_database() as url,
+        running_app(stack.temporal_address, stack.kafka_bootstrap, url) as running,
+    ):
         yield running

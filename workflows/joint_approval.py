@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         IssueInput,
         JointApprovalInput,
         JointApprovalResult,
+        MatterLookup,
     )
 
 
@@ -69,9 +70,10 @@ class JointApprovalWorkflow:
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
-        matter: Matter | None = await workflow.execute_activity(
-            "load_matter", inp.matter_code, result_type=Matter | None, **ACTIVITY_OPTIONS
+        lookup = await workflow.execute_activity(
+            "load_matter", inp.matter_code, result_type=MatterLookup, **ACTIVITY_OPTIONS
         )
+        matter = lookup.matter
         pre = prereview(matter, inp.matter_code, inp.material_codes)
         await workflow.execute_activity(
             "record_acceptance",

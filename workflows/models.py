@@ -16,6 +16,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class MatterLookup(_Model):
+    """The catalog entry that applied to the case (None: no such matter)."""
+
+    matter: Matter | None = None
+
+
 class JointApprovalInput(_Model):
     case_id: str
     matter_code: str

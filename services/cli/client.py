@@ -31,19 +31,17 @@ class Api:
         return response.json()
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/cases", json=body)  # type: ignore[no-any-return]
+        return self._call("POST", "/cases", json=body)
 
     def case(self, case_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/cases/{case_id}")  # type: ignore[no-any-return]
+        return self._call("GET", f"/cases/{case_id}")
 
     def tasks(self, department: str, status: str | None = None) -> dict[str, Any]:
         params = {"status": status} if status else {}
-        return self._call(  # type: ignore[no-any-return]
-            "GET", f"/departments/{department}/tasks", params=params
-        )
+        return self._call("GET", f"/departments/{department}/tasks", params=params)
 
     def decide(self, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", f"/tasks/{task_id}/decision", json=body)  # type: ignore[no-any-return]
+        return self._call("POST", f"/tasks/{task_id}/decision", json=body)
 
 
 def fail(message: str) -> typer.Exit:

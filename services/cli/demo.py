@@ -24,9 +24,7 @@ MATERIALS = [
 CONDITIONS = {"env": ["施工期间夜间22:00至次日6:00禁止高噪声作业 no noisy work at night"]}
 
 
-def _wait(
-    what: str, probe: Callable[[], Any], timeout: float, clock: Callable[[], float]
-) -> Any:
+def _wait(what: str, probe: Callable[[], Any], timeout: float, clock: Callable[[], float]) -> Any:
     deadline = clock() + timeout
     while clock() < deadline:
         result = probe()

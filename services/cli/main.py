@@ -17,14 +17,14 @@ from rich.table import Table
 from services.cli.client import Api, ApiError, fail
 from services.settings import get_settings
 
-app = typer.Typer(help="Lianban 联办: joint approval across departments.", no_args_is_help=True,
+app = typer.Typer(
+    help="Lianban 联办: joint approval across departments.",
+    no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 console = Console()
 
-ApiUrl = Annotated[
-    str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")
-]
+ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
 
 
 def _api(url: str | None) -> Api:

@@ -13,8 +13,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 CONSTRUCTION_DEPTS = ["nrp", "housing", "fire", "env", "cad"]
 CONSTRUCTION_MATERIALS = [
-    "application-form", "business-licence", "land-certificate", "design-drawings", "eia-report",
-    "fire-design", "cad-plan",
+    "application-form",
+    "business-licence",
+    "land-certificate",
+    "design-drawings",
+    "eia-report",
+    "fire-design",
+    "cad-plan",
 ]
 
 
@@ -56,9 +61,7 @@ class Produce:
         await self._producer.stop()
 
     async def raw(self, topic: str, value: bytes, key: str | None) -> tuple[str, int, int]:
-        meta = await self._producer.send_and_wait(
-            topic, value, key=key.encode() if key else None
-        )
+        meta = await self._producer.send_and_wait(topic, value, key=key.encode() if key else None)
         return meta.topic, meta.partition, meta.offset
 
     async def event(self, topic: str, doc: dict[str, Any]) -> tuple[str, int, int]:

@@ -68,8 +68,10 @@ async def test_unknown_type_and_version_are_dead_lettered(app: Any) -> None:
     async with Produce(app.settings.kafka_bootstrap) as produce:
         unknown = await produce.event(topic, envelope("DecisionRevoked", case_id(), {}))
         future = envelope(
-            "DecisionMade", case_id(), {"department": "fire", "outcome": "approve",
-                                        "reviewer": "x"}, schema_version=9,
+            "DecisionMade",
+            case_id(),
+            {"department": "fire", "outcome": "approve", "reviewer": "x"},
+            schema_version=9,
         )
         newer = await produce.event(topic, future)
     await expect_dead_letter(app, unknown, "unknown_event_type")
@@ -83,13 +85,17 @@ async def test_decision_for_unknown_case_or_department(app: Any) -> None:
         cid = await started_case(app, produce)
         no_case = await produce.event(
             topic,
-            envelope("DecisionMade", case_id(), {"department": "fire", "outcome": "approve",
-                                                 "reviewer": "x"}),
+            envelope(
+                "DecisionMade",
+                case_id(),
+                {"department": "fire", "outcome": "approve", "reviewer": "x"},
+            ),
         )
         no_dept = await produce.event(
             topic,
-            envelope("DecisionMade", cid, {"department": "samr", "outcome": "approve",
-                                           "reviewer": "x"}),
+            envelope(
+                "DecisionMade", cid, {"department": "samr", "outcome": "approve", "reviewer": "x"}
+            ),
         )
     await expect_dead_letter(app, no_case, "unknown_case")
     dl = await expect_dead_letter(app, no_dept, "unknown_department")
@@ -104,35 +110,48 @@ async def test_conflicting_decision_refused_duplicate_ignored_and_consumer_goes_
     async with Produce(bootstrap) as produce:
         cid = await started_case(app, produce)
         reject = envelope(
-            "DecisionMade", cid,
-            {"department": "fire", "outcome": "reject", "reasons": ["疏散宽度不足"],
-             "reviewer": "fire-1"},
+            "DecisionMade",
+            cid,
+            {
+                "department": "fire",
+                "outcome": "reject",
+                "reasons": ["疏散宽度不足"],
+                "reviewer": "fire-1",
+            },
         )
         await produce.event(topic, reject)
         await produce.event(topic, reject)  # the same event redelivered
         conflicting = await produce.event(
             topic,
-            envelope("DecisionMade", cid, {"department": "fire", "outcome": "approve",
-                                           "reviewer": "fire-2"}),
+            envelope(
+                "DecisionMade",
+                cid,
+                {"department": "fire", "outcome": "approve", "reviewer": "fire-2"},
+            ),
         )
         await produce.raw(topic, b"\xff\xfe garbage", key=cid)  # poison in the middle
         for dept in CONSTRUCTION_DEPTS:
             if dept != "fire":
                 await produce.event(
                     topic,
-                    envelope("DecisionMade", cid, {"department": dept, "outcome": "approve",
-                                                   "reviewer": f"{dept}-1"}),
+                    envelope(
+                        "DecisionMade",
+                        cid,
+                        {"department": dept, "outcome": "approve", "reviewer": f"{dept}-1"},
+                    ),
                 )
     dl = await expect_dead_letter(app, conflicting, "conflicting_decision")
     assert "already decided" in dl["data"]["detail"]
     concluded = await read_until(
-        bootstrap, app.settings.topics.case_events,
+        bootstrap,
+        app.settings.topics.case_events,
         lambda d: d["case_id"] == cid and d["event_type"] == "CaseConcluded",
     )
     assert concluded["data"]["outcome"] == "refused"
     assert concluded["data"]["reasons"] == ["[fire] 疏散宽度不足"]
     decided = await read_all(
-        bootstrap, app.settings.topics.case_events,
+        bootstrap,
+        app.settings.topics.case_events,
         lambda d: d["case_id"] == cid and d["event_type"] == "DepartmentDecided",
     )
     assert sorted(d["data"]["department"] for d in decided) == sorted(CONSTRUCTION_DEPTS)
@@ -147,11 +166,13 @@ async def test_duplicate_submission_starts_one_case(app: Any) -> None:
         # The same case number again under a new event id: still one case.
         await produce.event(app.settings.topics.submissions, doc | {"event_id": str(uuid.uuid4())})
     await read_until(
-        app.settings.kafka_bootstrap, app.settings.topics.review_tasks,
+        app.settings.kafka_bootstrap,
+        app.settings.topics.review_tasks,
         lambda d: d["case_id"] == cid and d["data"]["department"] == "cad",
     )
     accepted = await read_all(
-        app.settings.kafka_bootstrap, app.settings.topics.case_events,
+        app.settings.kafka_bootstrap,
+        app.settings.topics.case_events,
         lambda d: d["case_id"] == cid and d["event_type"] == "CaseAccepted",
     )
     assert len(accepted) == 1

@@ -16,8 +16,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 CONSTRUCTION_DEPTS = ["nrp", "housing", "fire", "env", "cad"]
 MATERIALS = [
-    "application-form", "business-licence", "land-certificate", "design-drawings", "eia-report",
-    "fire-design", "cad-plan",
+    "application-form",
+    "business-licence",
+    "land-certificate",
+    "design-drawings",
+    "eia-report",
+    "fire-design",
+    "cad-plan",
 ]
 
 
@@ -81,7 +86,11 @@ async def test_case_through_kafka_only(app: Any) -> None:
         assert task["data"]["task_id"] == f"{case_id}.fire"
         assert task["_key"] == case_id
         for dept in CONSTRUCTION_DEPTS:
-            decision = {"department": dept, "outcome": "approve", "reviewer": f"{dept}-system"}
+            decision: dict[str, Any] = {
+                "department": dept,
+                "outcome": "approve",
+                "reviewer": f"{dept}-system",
+            }
             if dept == "env":
                 decision |= {"outcome": "approve_with_conditions", "conditions": ["噪声控制"]}
             await producer.send_and_wait(

@@ -6,7 +6,13 @@ import uuid
 from datetime import UTC, datetime
 
 from domain.catalog import Catalog
-from events.contracts import Applicant, ApplicationSubmitted, DecisionOutcome, MaterialRef
+from events.contracts import (
+    Applicant,
+    ApplicantKind,
+    ApplicationSubmitted,
+    DecisionOutcome,
+    MaterialRef,
+)
 from events.envelope import Envelope
 from events.registry import make_envelope
 from workflows.models import DecisionSignal, JointApprovalInput
@@ -25,10 +31,14 @@ def submission(
         matter_code=matter_code,
         title="高新区智能装备产业园一期 Smart equipment park phase 1",
         applicant=Applicant(
-            kind="enterprise", name="星河智造有限公司", id_number="110101199003077777",
+            kind=ApplicantKind.enterprise,
+            name="星河智造有限公司",
+            id_number="110101199003077777",
             phone="13800138000",
         ),
-        materials=[MaterialRef(code=c, ref=f"oss://materials/{c}.pdf") for c in codes if c not in drop],
+        materials=[
+            MaterialRef(code=c, ref=f"oss://materials/{c}.pdf") for c in codes if c not in drop
+        ],
     )
     env = make_envelope(payload, case_id=case_id or new_case_id(), producer="tests")
     return env, payload

@@ -37,7 +37,9 @@ async def start_case(
         await insert_submission(s, env, sub, query_code="123456")
     assert deps.temporal is not None
     return await deps.temporal.start_workflow(
-        JointApprovalWorkflow.run, workflow_input(env, sub), id=env.case_id,
+        JointApprovalWorkflow.run,
+        workflow_input(env, sub),
+        id=env.case_id,
         task_queue=worker.task_queue,
     )
 
@@ -45,9 +47,11 @@ async def start_case(
 async def test_all_departments_approve_grants_and_issues(sqlite_deps: Deps, worker: Worker) -> None:
     handle = await start_case(sqlite_deps, worker)
     for dept in CONSTRUCTION:
-        extra = {"conditions": ["施工期间夜间禁止作业"]} if dept == "env" else {}
-        outcome = DecisionOutcome.approve_with_conditions if extra else DecisionOutcome.approve
-        await handle.signal(JointApprovalWorkflow.decide, decision(dept, outcome, **extra))
+        conditions = ["施工期间夜间禁止作业"] if dept == "env" else []
+        outcome = DecisionOutcome.approve_with_conditions if conditions else DecisionOutcome.approve
+        await handle.signal(
+            JointApprovalWorkflow.decide, decision(dept, outcome, conditions=conditions)
+        )
     result = await handle.result()
     assert result.status == "granted"
     assert result.conditions == ["[env] 施工期间夜间禁止作业"]
