@@ -18,7 +18,7 @@ def test_shipped_catalog_has_the_joint_construction_matter() -> None:
 
 
 BASE = """
-departments: {fire: 消防}
+departments: {{fire: 消防}}
 matters:
   - code: M1
     name: m
