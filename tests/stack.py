@@ -53,7 +53,7 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    temporal_address: str, kafka_bootstrap: str, database_url: str
+    temporal_address: str, kafka_bootstrap: str, database_url: str, parts: Parts | None = None
 ) -> AsyncIterator[App]:
     """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
     from deploy.stack import ensure_topics
@@ -72,7 +72,7 @@ async def running_app(
     deps = await bootstrap(settings)
     stop = asyncio.Event()
     running = Running()
-    task = asyncio.create_task(serve(deps, stop, Parts(), running))
+    task = asyncio.create_task(serve(deps, stop, parts or Parts(), running))
     try:
         await _wait_assigned(running)
         yield App(deps, running, settings)
