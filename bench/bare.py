@@ -15,7 +15,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-OPTS = {"start_to_close_timeout": timedelta(seconds=30)}
+TIMEOUT = timedelta(seconds=30)
 
 
 @activity.defn
@@ -34,12 +34,17 @@ class BareCaseWorkflow:
 
     @workflow.run
     async def run(self, departments: list[str]) -> str:
-        await workflow.execute_activity(bare_step, "accept", **OPTS)  # type: ignore[arg-type]
+        await workflow.execute_activity(bare_step, "accept", start_to_close_timeout=TIMEOUT)
         await asyncio.gather(
-            *(workflow.execute_activity(bare_step, d, **OPTS) for d in departments)  # type: ignore[arg-type]
+            *(
+                workflow.execute_activity(bare_step, d, start_to_close_timeout=TIMEOUT)
+                for d in departments
+            )
         )
         await workflow.wait_condition(lambda: self.decided >= set(departments))
-        return str(await workflow.execute_activity(bare_step, "issue", **OPTS))  # type: ignore[arg-type]
+        return str(
+            await workflow.execute_activity(bare_step, "issue", start_to_close_timeout=TIMEOUT)
+        )
 
 
 async def serve(address: str, task_queue: str) -> None:

@@ -54,7 +54,10 @@ class LianbanDriver:
 
     def __init__(self, bootstrap: str, topics: Topics, matter: str, materials: list[str]) -> None:
         self.bootstrap, self.topics, self.matter, self.materials = (
-            bootstrap, topics, matter, materials,
+            bootstrap,
+            topics,
+            matter,
+            materials,
         )
 
     async def _consumer(self, topic: str) -> AIOKafkaConsumer:
@@ -162,7 +165,7 @@ async def _wait_http(url: str, timeout: float = 60) -> None:
 
 async def _wait_line(log: Path, text: str, timeout: float = 60) -> None:
     async with asyncio.timeout(timeout):
-        while text not in log.read_text(errors="replace"):
+        while text not in await asyncio.to_thread(log.read_text, errors="replace"):
             await asyncio.sleep(0.1)
 
 
