@@ -6,16 +6,13 @@ derived from the case and the step, so a retried activity writes nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from domain.catalog import Catalog
+from activities.base import ActivityBase, task_id_for
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
@@ -27,58 +24,28 @@ from events.contracts import (
     Payload,
     ReviewTaskAssigned,
 )
-from events.registry import make_envelope
-from events.topics import Topics
 from store.db import insert_ignore
-from store.records import publish, step_event_id
-from store.schema import cases, tasks
+from store.schema import tasks
 from workflows.models import (
     AcceptanceInput,
+    CaseSetup,
     ConclusionInput,
     DecisionRecordInput,
     DepartmentReviewInput,
     IssueInput,
-    MatterLookup,
+    PrepareInput,
 )
 
-PRODUCER = "lianban-orchestrator"
 
+class CaseActivities(ActivityBase):
+    """The case's steps; built once by the worker's bootstrap with its dependencies."""
 
-def task_id_for(case_id: str, department: str) -> str:
-    return f"{case_id}.{department}"
-
-
-class CaseActivities:
-    """Built once by the worker's bootstrap with its dependencies."""
-
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog, topics: Topics
-    ) -> None:
-        self._sessions = sessions
-        self._catalog = catalog
-        self._topics = topics
-
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
-
-    async def _emit(
-        self, session: AsyncSession, case_id: str, step: str, payload: Payload, topic: str
-    ) -> None:
-        envelope = make_envelope(
-            payload, case_id=case_id, producer=PRODUCER, event_id=step_event_id(case_id, step)
-        )
-        await publish(session, envelope, topic)
-
-    async def _update_case(self, session: AsyncSession, case_id: str, **values: Any) -> None:
-        values["updated_at"] = datetime.now(UTC)
-        await session.execute(sa.update(cases).where(cases.c.case_id == case_id).values(**values))
-
-    @activity.defn(name="load_matter")
-    async def load_matter(self, matter_code: str) -> MatterLookup:
-        """Read the matter from the catalog, so the workflow history records what applied."""
-        return MatterLookup(matter=self._catalog.matter(matter_code))
+    @activity.defn(name="prepare_case")
+    async def prepare_case(self, inp: PrepareInput) -> CaseSetup:
+        """The matter and the calendar that apply, so the workflow history records them."""
+        year = inp.received_at.year
+        calendar = self._calendar().restricted(range(year - 1, year + 3))
+        return CaseSetup(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
 
     @activity.defn(name="record_acceptance")
     async def record_acceptance(self, inp: AcceptanceInput) -> None:
@@ -99,6 +66,7 @@ class CaseActivities:
                 missing_materials=pre.missing_optional,
                 statutory_due=inp.statutory_due,
                 promised_due=inp.promised_due,
+                provisional=inp.provisional,
             )
             payload = CaseAccepted(
                 matter_code=inp.matter_code,
@@ -107,6 +75,7 @@ class CaseActivities:
                 departments=[d.code for d in inp.matter.departments],
                 statutory_due=inp.statutory_due,
                 promised_due=inp.promised_due,
+                provisional=inp.provisional,
             )
             await self._emit(s, inp.case_id, "accepted", payload, self._topics.case_events)
 
@@ -205,7 +174,7 @@ class CaseActivities:
 
     def all(self) -> list[Any]:
         return [
-            self.load_matter,
+            self.prepare_case,
             self.record_acceptance,
             self.publish_review_task,
             self.record_decision,

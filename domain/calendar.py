@@ -74,6 +74,15 @@ class CalendarData:
         """Make-up weekend working days, as dates."""
         return tuple(date.fromisoformat(s) for s in self.workdays)
 
+    def restricted(self, years: Iterable[int]) -> CalendarData:
+        """Only the given years: a case carries the few years its clocks can reach."""
+        keep = set(years)
+        return CalendarData(
+            years=tuple(y for y in self.years if y in keep),
+            holidays=tuple(s for s in self.holidays if int(s[:4]) in keep),
+            workdays=tuple(s for s in self.workdays if int(s[:4]) in keep),
+        )
+
     def merge(self, other: CalendarData) -> CalendarData:
         """Overlay ``other``: for every year it covers, its schedule replaces this one's."""
         replaced = set(other.years)

@@ -116,6 +116,9 @@ class CaseAccepted(Payload):
     departments: list[str]
     statutory_due: date | None = None
     promised_due: date | None = None
+    provisional: bool = Field(
+        default=False, description="a due date falls in a year with no official calendar yet"
+    )
 
 
 class CaseNotAccepted(Payload):
@@ -176,3 +179,66 @@ class DeadLettered(Payload):
     raw: str = Field(description="the original value, decoded as UTF-8 with replacement")
     error: str = Field(description="machine-readable reason code")
     detail: str = Field(description="what was wrong, for a person")
+
+
+class ClockPaused(Payload):
+    """A special procedure (hearing, testing, expert review, …) stopped the clock (Art. 45).
+    Site inspection is recorded the same way but does not stop it (`stops_clock` false)."""
+
+    EVENT_TYPE: ClassVar[str] = "ClockPaused"
+
+    kind: str
+    notice_ref: str
+    started_on: date
+    expected_days: int | None = None
+    stops_clock: bool = True
+    requested_by: str
+    statutory_due: date | None = None
+    promised_due: date | None = None
+
+
+class ClockResumed(Payload):
+    EVENT_TYPE: ClassVar[str] = "ClockResumed"
+
+    notice_ref: str
+    ended_on: date
+    paused_days: int = Field(description="working days not counted so far, all pauses")
+    requested_by: str
+    statutory_due: date | None = None
+    promised_due: date | None = None
+
+
+class ExtensionGranted(Payload):
+    EVENT_TYPE: ClassVar[str] = "ExtensionGranted"
+
+    approver: str
+    approver_role: str
+    reason: str
+    extension_days: int
+    statutory_due: date | None = None
+
+
+class DeadlinesRecalculated(Payload):
+    """Due dates moved (e.g. the official calendar for a year was loaded)."""
+
+    EVENT_TYPE: ClassVar[str] = "DeadlinesRecalculated"
+
+    reason: str
+    statutory_due: date | None = None
+    promised_due: date | None = None
+    provisional: bool = False
+
+
+class CaseWarningRaised(Payload):
+    """Yellow: the promised due date is near; red: it passed; breach: the statutory one passed
+    (a breach also raises supervision 督办)."""
+
+    EVENT_TYPE: ClassVar[str] = "CaseWarningRaised"
+
+    level: str
+    due_at: datetime = Field(description="the instant the limit set (00:00 Asia/Shanghai)")
+    fired_at: datetime = Field(description="when it was noticed (later if the system was down)")
+    promised_due: date | None = None
+    statutory_due: date | None = None
+    provisional: bool = False
+    supervision: bool = False

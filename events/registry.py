@@ -19,9 +19,14 @@ from events.contracts import (
     CaseAccepted,
     CaseConcluded,
     CaseNotAccepted,
+    CaseWarningRaised,
+    ClockPaused,
+    ClockResumed,
     DeadLettered,
+    DeadlinesRecalculated,
     DecisionMade,
     DepartmentDecided,
+    ExtensionGranted,
     LicenceIssued,
     Payload,
     ReviewTaskAssigned,
@@ -40,6 +45,11 @@ PAYLOADS: dict[str, type[Payload]] = {
         CaseConcluded,
         LicenceIssued,
         DeadLettered,
+        ClockPaused,
+        ClockResumed,
+        ExtensionGranted,
+        DeadlinesRecalculated,
+        CaseWarningRaised,
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
+from services.calendars import CalendarProvider
 from services.settings import Settings
 from store.db import create_schema, make_engine, make_sessionmaker
 
@@ -24,6 +27,7 @@ class Deps:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     catalog: Catalog
+    calendar: Callable[[], CalendarData]  # a CalendarProvider in the services
     temporal: Client | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -60,7 +64,8 @@ async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
     catalog = load_catalog(
         Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG
     )
-    deps = Deps(settings, engine, make_sessionmaker(engine), catalog)
+    calendar = CalendarProvider(Path(settings.calendar_dir) if settings.calendar_dir else None)
+    deps = Deps(settings, engine, make_sessionmaker(engine), catalog, calendar)
     if temporal:
         deps.temporal = await connect_temporal(settings)
     return deps

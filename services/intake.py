@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.case_clocks import ClockPolicy
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from services.bootstrap import Deps
@@ -32,7 +33,11 @@ def new_query_code() -> str:
 
 
 async def start_case_workflow(
-    client: Client, task_queue: str, envelope: Envelope, sub: ApplicationSubmitted
+    client: Client,
+    task_queue: str,
+    envelope: Envelope,
+    sub: ApplicationSubmitted,
+    policy: ClockPolicy | None = None,
 ) -> bool:
     """Start the case; False when it was already started (a redelivery)."""
     inp = JointApprovalInput(
@@ -41,6 +46,7 @@ async def start_case_workflow(
         title=sub.title,
         material_codes=[m.code for m in sub.materials],
         received_at=envelope.occurred_at,
+        policy=policy or ClockPolicy(),
     )
     try:
         await client.start_workflow(
@@ -62,7 +68,11 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
         await insert_submission(s, envelope, sub, sub.query_code or new_query_code())
         await log_case_event(s, envelope)
     assert deps.temporal is not None
-    return await start_case_workflow(deps.temporal, deps.settings.task_queue, envelope, sub)
+    policy = ClockPolicy(
+        start_offset=deps.settings.clock_start_offset,
+        yellow_days_before=deps.settings.yellow_days_before,
+    )
+    return await start_case_workflow(deps.temporal, deps.settings.task_queue, envelope, sub, policy)
 
 
 async def case_exists(deps: Deps, case_id: str) -> bool:

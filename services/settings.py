@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     api_port: int = 8000
     relay_batch: int = 500
     relay_idle_seconds: float = 0.05
+    calendar_dir: str | None = Field(
+        default="deploy/calendars", description="operator calendar files (*.yaml) for later years"
+    )
+    clock_start_offset: int = Field(
+        default=1, ge=1, le=2, description="1: count from the next working day; 2: the 2nd"
+    )
+    yellow_days_before: int = Field(default=1, ge=0, le=10)
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
 
     @property

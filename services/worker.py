@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
+from activities.clocks import ClockActivities
 from services.bootstrap import Deps
 from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow
@@ -14,11 +15,12 @@ WORKFLOWS = [JointApprovalWorkflow, DepartmentReviewWorkflow]
 
 def build_worker(deps: Deps, *, task_queue: str | None = None) -> Worker:
     assert deps.temporal is not None, "the worker needs a Temporal client"
-    activities = CaseActivities(deps.sessions, deps.catalog, deps.topics)
+    parts = (deps.sessions, deps.catalog, deps.topics, deps.calendar)
+    activities = [*CaseActivities(*parts).all(), *ClockActivities(*parts).all()]
     return Worker(
         deps.temporal,
         task_queue=task_queue or deps.settings.task_queue,
         workflows=WORKFLOWS,
-        activities=activities.all(),
+        activities=activities,
         max_concurrent_activities=50,
     )

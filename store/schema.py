@@ -61,6 +61,12 @@ cases = sa.Table(
     sa.Column("statutory_due", sa.Date),
     sa.Column("promised_due", sa.Date),
     sa.Column("licence_number", sa.String(64)),
+    # Clocks as the workflow last reported them (see workflows.models.ClockView).
+    sa.Column("warning_level", sa.String(16), nullable=False, default="none"),
+    sa.Column("provisional", sa.Boolean, nullable=False, default=False),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("extension_days", sa.Integer, nullable=False, default=0),
+    sa.Column("clock", JSON),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cases_status_matter", "status", "matter_code"),
 )

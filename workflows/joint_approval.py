@@ -12,18 +12,26 @@ from temporalio import workflow
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
+    from domain.calendar import CalendarData
+    from domain.case_clocks import CaseClocks, local_date
     from domain.catalog import Matter
     from domain.review import MergeResult, Verdict, merge, prereview
+    from workflows.clock_keeper import ClockKeeper, refuse
     from workflows.department_review import ACTIVITY_OPTIONS, DepartmentReviewWorkflow
     from workflows.models import (
         AcceptanceInput,
+        CaseSetup,
+        ClockView,
         ConclusionInput,
         DecisionSignal,
         DepartmentReviewInput,
+        ExtensionRequest,
         IssueInput,
         JointApprovalInput,
         JointApprovalResult,
-        MatterLookup,
+        PauseEnd,
+        PauseRequest,
+        PrepareInput,
     )
 
 
@@ -40,6 +48,7 @@ class JointApprovalWorkflow:
         self._children: dict[str, ChildWorkflowHandle[Any, Verdict]] = {}
         self._forwarded: set[str] = set()
         self._departments: list[str] = []
+        self._clock: ClockKeeper | None = None
 
     @workflow.signal
     async def decide(self, decision: DecisionSignal) -> None:
@@ -60,6 +69,47 @@ class JointApprovalWorkflow:
             "decided": sorted(self._decisions),
         }
 
+    @workflow.query
+    def clocks(self) -> ClockView:
+        return self._clock.view() if self._clock else ClockView()
+
+    def _open_clock(self) -> ClockKeeper:
+        if self._clock is None or self._status != "in_review":
+            raise refuse(f"the case is {self._status}: its decision clock is not running")
+        return self._clock
+
+    @workflow.update
+    async def start_pause(self, req: PauseRequest) -> ClockView:
+        """A special procedure begins (Art. 45); site inspection is recorded but not paused."""
+        return await self._open_clock().start_pause(req)
+
+    @start_pause.validator
+    def _validate_pause(self, req: PauseRequest) -> None:
+        self._open_clock().check_pause(req)
+
+    @workflow.update
+    async def end_pause(self, req: PauseEnd) -> ClockView:
+        return await self._open_clock().end_pause(req)
+
+    @end_pause.validator
+    def _validate_end(self, req: PauseEnd) -> None:
+        self._open_clock().check_end(req)
+
+    @workflow.update
+    async def grant_extension(self, req: ExtensionRequest) -> ClockView:
+        """The one extension of the statutory limit, approved by the right head."""
+        return await self._open_clock().extend(req)
+
+    @grant_extension.validator
+    def _validate_extension(self, req: ExtensionRequest) -> None:
+        self._open_clock().check_extension(req)
+
+    @workflow.signal
+    async def calendar_updated(self, calendar: CalendarData) -> None:
+        """An operator loaded a year's official calendar: recompute (provisional dates too)."""
+        if self._clock is not None and self._status == "in_review":
+            await self._clock.recalculate(calendar, "official calendar loaded")
+
     async def _forward(self, department: str) -> None:
         # A decision may arrive before the child started; it is forwarded once it has.
         handle = self._children.get(department)
@@ -70,15 +120,28 @@ class JointApprovalWorkflow:
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
-        lookup = await workflow.execute_activity(
-            "load_matter", inp.matter_code, result_type=MatterLookup, **ACTIVITY_OPTIONS
+        setup = await workflow.execute_activity(
+            "prepare_case",
+            PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
+            result_type=CaseSetup,
+            **ACTIVITY_OPTIONS,
         )
-        matter = lookup.matter
+        matter = setup.matter
         pre = prereview(matter, inp.matter_code, inp.material_codes)
+        view = ClockView()
+        if pre.accepted and matter is not None:
+            self._clock = ClockKeeper(inp.case_id, self._start_clocks(inp, matter, setup))
+            view = self._clock.view()
         await workflow.execute_activity(
             "record_acceptance",
             AcceptanceInput(
-                case_id=inp.case_id, matter=matter, matter_code=inp.matter_code, prereview=pre
+                case_id=inp.case_id,
+                matter=matter,
+                matter_code=inp.matter_code,
+                prereview=pre,
+                statutory_due=view.statutory_due,
+                promised_due=view.promised_due,
+                provisional=view.provisional,
             ),
             **ACTIVITY_OPTIONS,
         )
@@ -88,9 +151,24 @@ class JointApprovalWorkflow:
                 JointApprovalResult(case_id=inp.case_id, status="not_accepted", reasons=pre.reasons)
             )
         self._status = "in_review"
-        verdicts = await self._review_in_parallel(inp, matter)
+        reviews = asyncio.ensure_future(self._review_in_parallel(inp, matter))
+        assert self._clock is not None
+        await self._clock.watch(reviews.done)
+        verdicts = await reviews
         result = merge(verdicts)
         return await self._conclude(inp.case_id, result, verdicts)
+
+    @staticmethod
+    def _start_clocks(inp: JointApprovalInput, matter: Matter, setup: CaseSetup) -> CaseClocks:
+        # Accepted on receipt: pre-review is immediate, so Art. 32's 5-day rule holds.
+        return CaseClocks(
+            accepted_on=local_date(inp.received_at),
+            statutory_days=matter.statutory_days,
+            promised_days=matter.promised_days,
+            joint=matter.joint,
+            calendar=setup.calendar,
+            policy=inp.policy,
+        )
 
     async def _review_in_parallel(self, inp: JointApprovalInput, matter: Matter) -> list[Verdict]:
         self._departments = [d.code for d in matter.departments]
@@ -106,6 +184,7 @@ class JointApprovalWorkflow:
                     checks=dept.checks,
                     opinion_only=dept.opinion_only,
                     material_codes=inp.material_codes,
+                    due_date=self._clock.view().promised_due if self._clock else None,
                 ),
                 id=child_id(inp.case_id, dept.code),
             )

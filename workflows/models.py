@@ -7,7 +7,10 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.calendar import CalendarData
+from domain.case_clocks import ClockPolicy
 from domain.catalog import Matter
+from domain.clocks import PauseKind
 from domain.review import MergeResult, PreReview, Verdict
 from events.contracts import DecisionOutcome
 
@@ -16,10 +19,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class MatterLookup(_Model):
-    """The catalog entry that applied to the case (None: no such matter)."""
+class PrepareInput(_Model):
+    matter_code: str
+    received_at: datetime
+
+
+class CaseSetup(_Model):
+    """What applied to the case when it arrived: the catalog entry (None: no such matter) and
+    the working-day calendar around its dates. Recorded in history, so replay sees the same."""
 
     matter: Matter | None = None
+    calendar: CalendarData = CalendarData()
 
 
 class JointApprovalInput(_Model):
@@ -28,6 +38,7 @@ class JointApprovalInput(_Model):
     title: str
     material_codes: list[str] = Field(default_factory=list)
     received_at: datetime
+    policy: ClockPolicy = ClockPolicy()
 
 
 class JointApprovalResult(_Model):
@@ -69,6 +80,60 @@ class AcceptanceInput(_Model):
     prereview: PreReview
     statutory_due: date | None = None
     promised_due: date | None = None
+    provisional: bool = False
+
+
+class PauseRequest(_Model):
+    """Start a special procedure (Art. 45); the applicant was told in writing (`notice_ref`)."""
+
+    kind: PauseKind
+    notice_ref: str = Field(min_length=1, max_length=100)
+    start: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    expected_days: int | None = Field(default=None, ge=1, le=365)
+    requested_by: str = Field(min_length=1, max_length=100)
+
+
+class PauseEnd(_Model):
+    notice_ref: str
+    end: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    requested_by: str = Field(min_length=1, max_length=100)
+
+
+class ExtensionRequest(_Model):
+    approver: str = Field(min_length=1, max_length=100)
+    approver_role: str
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ClockView(_Model):
+    """The case's clocks as they stand: what the update handlers return and queries show."""
+
+    accepted_on: date | None = None
+    statutory_due: date | None = None
+    promised_due: date | None = None
+    provisional: bool = False
+    paused: bool = False
+    paused_days: int = 0
+    extension_days: int = 0
+    warnings: list[tuple[str, datetime]] = Field(
+        default_factory=list, description="(level, the instant it was due) for each fired"
+    )
+
+
+class ClockChange(_Model):
+    case_id: str
+    seq: int
+    kind: str  # paused | resumed | extended | recalculated
+    detail: dict[str, str | int | None] = Field(default_factory=dict)
+    clocks: ClockView
+
+
+class WarningRecord(_Model):
+    case_id: str
+    level: str
+    due_at: datetime  # the instant the limit says (00:00 Asia/Shanghai of the day)
+    fired_at: datetime  # when the timer actually fired (later if the worker was down)
+    clocks: ClockView
 
 
 class DecisionRecordInput(_Model):

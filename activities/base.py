@@ -1,0 +1,57 @@
+"""What every activity class shares: a transaction helper and event emission."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.calendar import CalendarData
+from domain.catalog import Catalog
+from events.contracts import Payload
+from events.registry import make_envelope
+from events.topics import Topics
+from store.records import publish, step_event_id
+from store.schema import cases
+
+PRODUCER = "lianban-orchestrator"
+
+
+def task_id_for(case_id: str, department: str) -> str:
+    return f"{case_id}.{department}"
+
+
+class ActivityBase:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: Catalog,
+        topics: Topics,
+        calendar: Callable[[], CalendarData],
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._topics = topics
+        self._calendar = calendar
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def _emit(
+        self, session: AsyncSession, case_id: str, step: str, payload: Payload, topic: str
+    ) -> None:
+        """Log and enqueue; the event id comes from the step, so a retry writes nothing twice."""
+        envelope = make_envelope(
+            payload, case_id=case_id, producer=PRODUCER, event_id=step_event_id(case_id, step)
+        )
+        await publish(session, envelope, topic)
+
+    async def _update_case(self, session: AsyncSession, case_id: str, **values: Any) -> None:
+        values["updated_at"] = datetime.now(UTC)
+        await session.execute(sa.update(cases).where(cases.c.case_id == case_id).values(**values))
