@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
-from services.api import cases, tasks
+from services.api import cases, clocks, tasks
 from services.bootstrap import Deps
 from services.errors import Refused
 
@@ -49,6 +49,7 @@ def create_app(deps: Deps) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(cases.router)
     app.include_router(tasks.router)
+    app.include_router(clocks.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
