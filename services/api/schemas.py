@@ -76,6 +76,10 @@ class CasePublic(BaseModel):
     statutory_due: date | None
     promised_due: date | None
     licence_number: str | None
+    warning_level: str = "none"
+    provisional: bool = False
+    paused: bool = False
+    extension_days: int = 0
     tasks: list[TaskPublic]
     events: list[EventPublic]
 

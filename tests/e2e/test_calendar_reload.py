@@ -1,0 +1,63 @@
+"""Loading a year's official calendar recomputes running cases, provisional ones included.
+
+Today (late 2026) a 45-working-day case reaches into 2027, whose schedule the calendar package
+does not know: its deadlines are provisional until an operator loads the year.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from services.calendar_admin import recalculate_running_cases, validate_file
+from services.cli.main import app as cli
+from tests.e2e.test_api import submitted_case
+
+# A test fixture, NOT the official 2027 schedule (which this code base does not ship).
+TEST_2027 = """
+year: 2027
+source: test fixture (illustrative only)
+holidays:
+  - {from: 2027-01-01, to: 2027-01-01, name: New Year}
+  - {from: 2027-02-08, to: 2027-02-12, name: Spring Festival (illustrative)}
+workdays: [2027-02-06]
+"""
+
+
+async def test_loading_a_year_recomputes_provisional_cases(app: Any, tmp_path: Path) -> None:
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=10) as http:
+        case_id = await submitted_case(http)
+        before = (await http.get(f"/cases/{case_id}/clocks")).json()
+        if not before["provisional"]:
+            pytest.skip("this run's date does not reach an unknown year")
+        file = tmp_path / "2027.yaml"
+        file.write_text(TEST_2027)
+        signalled, failed = await recalculate_running_cases(app.deps, validate_file(file))
+        assert signalled >= 1 and case_id not in failed
+        async with asyncio.timeout(10):
+            while True:
+                case = (await http.get(f"/cases/{case_id}")).json()
+                if "DeadlinesRecalculated" in [e["event_type"] for e in case["events"]]:
+                    break
+                await asyncio.sleep(0.1)
+        after = (await http.get(f"/cases/{case_id}/clocks")).json()
+    assert after["provisional"] is False and case["provisional"] is False
+    # Five extra days off in the window push the statutory due date later.
+    assert after["statutory_due"] > before["statutory_due"]
+
+
+def test_cli_validate_names_the_bad_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "2027.yaml"
+    bad.write_text("year: 2027\nholidays: [2027-01-01]\nworkdays: [2027-01-04]\n")
+    result = CliRunner().invoke(cli, ["calendar", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert "2027-01-04" in result.output
+    good = tmp_path / "ok.yaml"
+    good.write_text(TEST_2027)
+    result = CliRunner().invoke(cli, ["calendar", "validate", str(good)])
+    assert result.exit_code == 0 and "years 2027" in result.output
