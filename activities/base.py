@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.calendar import CalendarData
@@ -23,6 +24,13 @@ PRODUCER = "lianban-orchestrator"
 
 def task_id_for(case_id: str, department: str) -> str:
     return f"{case_id}.{department}"
+
+
+def current_traceparent() -> str | None:
+    """The running activity's trace context, so its events continue the case's trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
 
 
 class ActivityBase:
@@ -48,7 +56,11 @@ class ActivityBase:
     ) -> None:
         """Log and enqueue; the event id comes from the step, so a retry writes nothing twice."""
         envelope = make_envelope(
-            payload, case_id=case_id, producer=PRODUCER, event_id=step_event_id(case_id, step)
+            payload,
+            case_id=case_id,
+            producer=PRODUCER,
+            event_id=step_event_id(case_id, step),
+            traceparent=current_traceparent(),
         )
         await publish(session, envelope, topic)
 

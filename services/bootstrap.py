@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import OpenTelemetryPlugin
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
+from services import tracing
 from services.calendars import CalendarProvider
 from services.settings import Settings
 from store.db import create_schema, make_engine, make_sessionmaker
@@ -46,10 +48,14 @@ class Deps:
 
 
 async def connect_temporal(settings: Settings) -> Client:
+    tracing.configure(settings)
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        # Carries the case's trace context into workflows, activities and signals, and makes
+        # spans started inside workflows replay-safe.
+        plugins=[OpenTelemetryPlugin()],
     )
 
 

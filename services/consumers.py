@@ -45,7 +45,19 @@ async def on_decision(deps: Deps, ev: Decoded) -> object:
         event_id=ev.envelope.event_id,
         source="kafka",
         decided_at=ev.envelope.occurred_at,
+        traceparent=ev.envelope.traceparent,
     )
+
+
+def _with_header_trace(ev: Decoded, rec: ConsumerRecord) -> Decoded:
+    """A producer may carry trace context only in the Kafka header (any Kafka client can)."""
+    if ev.envelope.traceparent:
+        return ev
+    for key, value in rec.headers or ():
+        if key == "traceparent" and value:
+            envelope = ev.envelope.model_copy(update={"traceparent": value.decode()})
+            return Decoded(envelope=envelope, payload=ev.payload)
+    return ev
 
 
 class EventConsumer:
@@ -64,7 +76,7 @@ class EventConsumer:
         source = SourceRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
         case_id = None
         try:
-            decoded = decode(rec.value or b"")
+            decoded = _with_header_trace(decode(rec.value or b""), rec)
             case_id = decoded.envelope.case_id
             await self.handler(self.deps, decoded)
             self.applied += 1

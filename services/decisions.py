@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.engine import CursorResult
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from events.contracts import DecisionMade, DecisionOutcome
+from services import tracing
 from services.bootstrap import Deps
 from services.errors import (
     CaseClosed,
@@ -110,9 +112,34 @@ async def apply_decision(
     event_id: uuid.UUID | str,
     source: Literal["api", "kafka"],
     decided_at: datetime | None = None,
+    traceparent: str | None = None,
 ) -> DecisionReceipt:
     """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't."""
     case = await _check_case(deps, case_id, d)
+    with tracing.span_in_case(
+        f"decision {d.department}",
+        case["traceparent"],
+        incoming=traceparent,
+        kind=SpanKind.CONSUMER if source == "kafka" else SpanKind.SERVER,
+        attributes={
+            tracing.CASE_ATTR: case_id,
+            "lianban.department": d.department,
+            "lianban.outcome": d.outcome.value,
+            "lianban.source": source,
+        },
+    ):
+        return await _apply(deps, case, d, str(event_id), source, decided_at)
+
+
+async def _apply(
+    deps: Deps,
+    case: dict[str, Any],
+    d: DecisionMade,
+    event_id: str,
+    source: Literal["api", "kafka"],
+    decided_at: datetime | None,
+) -> DecisionReceipt:
+    case_id = case["case_id"]
     if case["status"] not in OPEN_STATUSES:
         async with deps.sessions() as s:
             closed_with = await get_decision(s, case_id, d.department)

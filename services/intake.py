@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+from opentelemetry.trace import SpanKind
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -16,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from domain.case_clocks import ClockPolicy
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
+from services import tracing
 from services.bootstrap import Deps
 from store.cases import get_case, insert_submission
 from store.records import log_case_event
@@ -67,12 +69,23 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     async with deps.sessions() as s, s.begin():
         await insert_submission(s, envelope, sub, sub.query_code or new_query_code())
         await log_case_event(s, envelope)
-    assert deps.temporal is not None
+        case = await get_case(s, envelope.case_id)
+    assert deps.temporal is not None and case is not None
     policy = ClockPolicy(
         start_offset=deps.settings.clock_start_offset,
         yellow_days_before=deps.settings.yellow_days_before,
     )
-    return await start_case_workflow(deps.temporal, deps.settings.task_queue, envelope, sub, policy)
+    # The first submission's trace is the case's (a redelivery joins it, linked).
+    with tracing.span_in_case(
+        "start case",
+        case["traceparent"],
+        incoming=envelope.traceparent,
+        kind=SpanKind.CONSUMER,
+        attributes={tracing.CASE_ATTR: envelope.case_id, "lianban.matter": sub.matter_code},
+    ):
+        return await start_case_workflow(
+            deps.temporal, deps.settings.task_queue, envelope, sub, policy
+        )
 
 
 async def case_exists(deps: Deps, case_id: str) -> bool:

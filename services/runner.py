@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from services import tracing
 from services.api.app import create_app
 from services.bootstrap import Deps
 from services.consumers import EventConsumer, build_consumers
 from services.relay import OutboxRelay, make_producer
 from services.worker import build_worker
+from store.spans import store_spans
 
 log = logging.getLogger("lianban.runner")
 
@@ -54,6 +56,23 @@ async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
     await task
 
 
+async def _run_span_writer(deps: Deps, stop: asyncio.Event) -> None:
+    """Store finished spans in the database (the embedded default needs no collector)."""
+    sink = tracing.register_sink()
+    try:
+        while not stop.is_set():
+            try:
+                rows = await asyncio.wait_for(sink.queue.get(), timeout=0.5)
+            except TimeoutError:
+                continue
+            await store_spans(deps.sessions, rows)
+    finally:
+        tracing.unregister_sink(sink)
+        tracing.flush()
+        while not sink.queue.empty():
+            await store_spans(deps.sessions, sink.queue.get_nowait())
+
+
 async def _run_worker(deps: Deps, stop: asyncio.Event) -> None:
     worker = build_worker(deps)
     async with worker:
@@ -78,7 +97,9 @@ async def serve(
     """Run the chosen parts until `stop` is set; any part crashing stops them all."""
     parts = parts or Parts()
     running = running or Running()
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(_run_span_writer(deps, stop), name="spans")
+    ]
     if parts.worker:
         tasks.append(asyncio.create_task(_run_worker(deps, stop), name="worker"))
     if parts.relay:

@@ -16,9 +16,16 @@ from store.schema import case_events, cases, decisions, tasks
 
 
 async def insert_submission(
-    session: AsyncSession, envelope: Envelope, sub: ApplicationSubmitted, query_code: str
+    session: AsyncSession,
+    envelope: Envelope,
+    sub: ApplicationSubmitted,
+    query_code: str,
+    applicant_ref: str | None = None,
 ) -> bool:
-    """Create the case row; returns False when it already existed (a redelivered submission)."""
+    """Create the case row; returns False when it already existed (a redelivered submission).
+
+    `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
+    """
     stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
         case_id=envelope.case_id,
         query_code=query_code,
@@ -28,6 +35,7 @@ async def insert_submission(
         applicant_name=sub.applicant.name,
         applicant_id_number=sub.applicant.id_number,
         applicant_phone=sub.applicant.phone,
+        applicant_ref=applicant_ref,
         channel=sub.channel.value,
         materials=[m.model_dump(mode="json") for m in sub.materials],
         status="submitted",
@@ -35,6 +43,7 @@ async def insert_submission(
         conditions=[],
         missing_materials=[],
         submitted_at=envelope.occurred_at,
+        traceparent=envelope.traceparent,
         updated_at=datetime.now(UTC),
     )
     result = await session.execute(stmt)

@@ -48,6 +48,8 @@ cases = sa.Table(
     # Sensitive personal information: stored once here, masked on every way out.
     sa.Column("applicant_id_number", sa.String(32)),
     sa.Column("applicant_phone", sa.String(32)),
+    # The `sub` of the applicant's token when they submitted online themselves: whose case it is.
+    sa.Column("applicant_ref", sa.String(128)),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("materials", JSON, nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
@@ -67,8 +69,11 @@ cases = sa.Table(
     sa.Column("paused", sa.Boolean, nullable=False, default=False),
     sa.Column("extension_days", sa.Integer, nullable=False, default=0),
     sa.Column("clock", JSON),
+    # W3C trace context of the submission: decisions join the case's one trace.
+    sa.Column("traceparent", sa.String(64)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cases_status_matter", "status", "matter_code"),
+    sa.Index("ix_cases_warning", "status", "warning_level"),
 )
 
 tasks = sa.Table(
@@ -87,8 +92,16 @@ tasks = sa.Table(
     sa.Column("assigned_at", UTCDateTime, nullable=False),
     sa.Column("decided_at", UTCDateTime),
     sa.Column("due_date", sa.Date),
+    # Last time anyone acted on the task (assigned, claimed, reassigned): operators list open
+    # tasks idle for too long. Defaults to the assignment instant, so it is never null.
+    sa.Column(
+        "last_activity_at",
+        UTCDateTime,
+        default=lambda ctx: ctx.get_current_parameters().get("assigned_at"),
+    ),
     sa.Index("ix_tasks_case", "case_id"),
     sa.Index("ix_tasks_inbox", "department", "status", "due_date"),
+    sa.Index("ix_tasks_idle", "status", "last_activity_at"),
 )
 
 # The decision a department gave, as received: the primary key makes the first one win
@@ -117,6 +130,7 @@ case_events = sa.Table(
     sa.Column("occurred_at", UTCDateTime, nullable=False),
     sa.Column("data", JSON, nullable=False),
     sa.Index("ix_case_events_case", "case_id", "id"),
+    sa.Index("ix_case_events_type", "event_type", "case_id"),
 )
 
 outbox = sa.Table(
@@ -156,4 +170,123 @@ dead_letters = sa.Table(
     # A redelivered poison message must not be dead-lettered twice.
     sa.UniqueConstraint("source_topic", "partition", "offset", name="uq_dead_letter_source"),
     sa.Index("ix_dead_letters_case", "case_id"),
+    sa.Index("ix_dead_letters_pending", "redriven_at", "case_id"),
+)
+
+
+# Finished spans, kept by the embedded default so the timeline works without a collector.
+spans = sa.Table(
+    "spans",
+    metadata,
+    sa.Column("span_id", sa.String(16), primary_key=True),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("parent_span_id", sa.String(16)),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(64)),
+    sa.Column("start_time", UTCDateTime, nullable=False),
+    sa.Column("end_time", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attributes", JSON, nullable=False),
+    sa.Index("ix_spans_case", "case_id", "start_time"),
+    sa.Index("ix_spans_trace", "trace_id"),
+)
+
+
+# --- Operators (services/operations) ----------------------------------------------------------
+
+# Every operator action, as a queryable read model beside the case log (which holds the same
+# facts as OperatorActionRecorded events): "a warning with no follow-up" is a warning level with
+# no action recorded at that level.
+operator_actions = sa.Table(
+    "operator_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("result", sa.String(32), nullable=False),  # done | refused | failed
+    sa.Column("warning_level", sa.String(16), nullable=False, default="none"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_operator_actions_case", "case_id", "warning_level"),
+)
+
+# Supervision (督办): raised by an operator or by a statutory breach, closed when handled.
+supervision_items = sa.Table(
+    "supervision_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("raised_by", sa.String(100), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("level", sa.String(16), nullable=False, default="none"),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),  # open | closed
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_supervision_case", "case_id", "status"),
+)
+
+# Activities that failed at least once and have not succeeded since, written by the worker
+# (services.operations.incidents): the stalled list reads this instead of describing every
+# running workflow, then asks Temporal for the live attempt and next retry of the few listed.
+activity_incidents = sa.Table(
+    "activity_incidents",
+    metadata,
+    sa.Column("workflow_id", sa.String(200), primary_key=True),
+    sa.Column("activity_id", sa.String(100), primary_key=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("activity_type", sa.String(100), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_activity_incidents_case", "case_id"),
+)
+
+
+# Review inbox (services/inbox.py): who in the department holds a task, and what was said on it.
+task_assignments = sa.Table(
+    "task_assignments",
+    metadata,
+    sa.Column("task_id", sa.String(140), primary_key=True),
+    sa.Column("assignee", sa.String(128), nullable=False),
+    sa.Column("assigned_by", sa.String(128), nullable=False),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+)
+
+task_comments = sa.Table(
+    "task_comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", sa.String(140), nullable=False),
+    sa.Column("author", sa.String(128), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # Attachments by reference only: [{name, ref}], the file stays where the department keeps it.
+    sa.Column("attachments", JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_task_comments_task", "task_id", "id"),
+)
+
+# Good/bad rating (好差评) after conclusion: one per case; a bad one opens a follow-up item.
+ratings = sa.Table(
+    "ratings",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("level", sa.String(32), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # bad_rating
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | resolved
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_by", sa.String(128)),
+    sa.Column("resolved_at", UTCDateTime),
+    sa.UniqueConstraint("case_id", "kind", name="uq_follow_up_case_kind"),
 )

@@ -15,7 +15,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import CalendarData
+    from opentelemetry import trace
+
+    from domain.calendar import CalendarData, WorkingCalendar
     from domain.case_clocks import (
         CaseClocks,
         grant_extension,
@@ -48,6 +50,27 @@ class ClockKeeper:
         self.warnings: list[tuple[str, datetime]] = []
         self._changed = False
         self._seq = 0
+        self._pause_spans: dict[str, trace.Span] = {}
+
+    def span_attributes(self) -> dict[str, str | int | bool]:
+        """The limits a step is measured against, as span attributes (no personal data)."""
+        view = self.view()
+        today = local_date(workflow.now())
+        cal = WorkingCalendar(self.clocks.calendar)
+        elapsed = cal.working_days_between(self.clocks.accepted_on, today) - view.paused_days
+        return {
+            "lianban.case_id": self.case_id,
+            "lianban.statutory_limit_days": self.clocks.statutory_days,
+            "lianban.promised_limit_days": self.clocks.promised_days,
+            "lianban.extension_days": view.extension_days,
+            "lianban.statutory_due": str(view.statutory_due),
+            "lianban.promised_due": str(view.promised_due),
+            "lianban.elapsed_working_days": max(elapsed, 0),
+            "lianban.paused_working_days": view.paused_days,
+            "lianban.overdue_promised": bool(view.promised_due and today > view.promised_due),
+            "lianban.overdue_statutory": bool(view.statutory_due and today > view.statutory_due),
+            "lianban.provisional": view.provisional,
+        }
 
     def view(self) -> ClockView:
         now = workflow.now()
@@ -84,6 +107,16 @@ class ClockKeeper:
     async def start_pause(self, req: PauseRequest) -> ClockView:
         start = req.start or local_date(workflow.now())
         self.clocks = self.clocks.with_pause(Pause(req.kind, start, None, req.notice_ref))
+        # The pause's span lasts until its end is recorded (workflow time, replay-safe).
+        self._pause_spans[req.notice_ref] = trace.get_tracer("lianban.workflow").start_span(
+            f"pause {req.kind.value}",
+            attributes={
+                "lianban.case_id": self.case_id,
+                "lianban.pause_kind": req.kind.value,
+                "lianban.notice_ref": req.notice_ref,
+                "lianban.stops_clock": pauses_clock(req.kind),
+            },
+        )
         detail: dict[str, str | int | None] = {
             "kind": req.kind.value,
             "notice_ref": req.notice_ref,
@@ -105,6 +138,10 @@ class ClockKeeper:
     async def end_pause(self, req: PauseEnd) -> ClockView:
         end = req.end or local_date(workflow.now())
         self.clocks = self.clocks.end_pause(req.notice_ref, end)
+        span = self._pause_spans.pop(req.notice_ref, None)
+        if span is not None:
+            span.set_attributes(self.span_attributes())
+            span.end()
         detail: dict[str, str | int | None] = {
             "notice_ref": req.notice_ref,
             "ended_on": end.isoformat(),
@@ -125,6 +162,10 @@ class ClockKeeper:
         self.clocks = grant_extension(
             self.clocks, req.approver, req.approver_role, req.reason, today
         )
+        with trace.get_tracer("lianban.workflow").start_as_current_span(
+            "extension", attributes={**self.span_attributes(), "lianban.reason": req.reason}
+        ):
+            pass
         detail: dict[str, str | int | None] = {
             "approver": req.approver,
             "approver_role": req.approver_role,

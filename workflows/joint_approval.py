@@ -6,16 +6,21 @@ Deterministic code only: I/O happens in activities, time comes from `workflow.no
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
+    from opentelemetry import trace
+
     from domain.calendar import CalendarData
     from domain.case_clocks import CaseClocks, local_date
-    from domain.catalog import Matter
-    from domain.review import MergeResult, Verdict, merge, prereview
+    from domain.catalog import Matter, ReviewingDepartment
+    from domain.clocks import ISSUANCE_LIMIT
+    from domain.review import MergeResult, PreReview, Verdict, merge, prereview
     from workflows.clock_keeper import ClockKeeper, refuse
     from workflows.department_review import ACTIVITY_OPTIONS, DepartmentReviewWorkflow
     from workflows.models import (
@@ -32,7 +37,16 @@ with workflow.unsafe.imports_passed_through():
         PauseEnd,
         PauseRequest,
         PrepareInput,
+        TerminationRecord,
+        TerminationRequest,
     )
+
+
+CASE = "lianban.case_id"
+
+
+def _tracer() -> trace.Tracer:
+    return trace.get_tracer("lianban.workflow")
 
 
 def child_id(case_id: str, department: str) -> str:
@@ -49,6 +63,7 @@ class JointApprovalWorkflow:
         self._forwarded: set[str] = set()
         self._departments: list[str] = []
         self._clock: ClockKeeper | None = None
+        self._termination: TerminationRequest | None = None
 
     @workflow.signal
     async def decide(self, decision: DecisionSignal) -> None:
@@ -104,6 +119,17 @@ class JointApprovalWorkflow:
     def _validate_extension(self, req: ExtensionRequest) -> None:
         self._open_clock().check_extension(req)
 
+    @workflow.update
+    def terminate(self, req: TerminationRequest) -> str:
+        """Withdrawn by the applicant or terminated by an operator: stop waiting for reviews."""
+        self._termination = req
+        return req.status
+
+    @terminate.validator
+    def _validate_terminate(self, req: TerminationRequest) -> None:
+        if self._status != "in_review" or self._termination is not None:
+            raise refuse(f"the case is {self._status}: only a case in review can be {req.status}")
+
     @workflow.signal
     async def calendar_updated(self, calendar: CalendarData) -> None:
         """An operator loaded a year's official calendar: recompute (provisional dates too)."""
@@ -120,6 +146,44 @@ class JointApprovalWorkflow:
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        # One span for the whole case; step spans nest inside it. Workflow time, replay-safe.
+        with _tracer().start_as_current_span(
+            "case", attributes={CASE: inp.case_id, "lianban.matter": inp.matter_code}
+        ) as span:
+            result = await self._run(inp)
+            span.set_attribute("lianban.outcome", result.status)
+            if self._clock is not None:
+                span.set_attributes(self._clock.span_attributes())
+            return result
+
+    async def _run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        with _tracer().start_as_current_span("pre-review", attributes={CASE: inp.case_id}) as span:
+            matter, pre = await self._prereview_and_accept(inp)
+            span.set_attributes(
+                {"lianban.accepted": pre.accepted, "lianban.tolerant": pre.tolerant}
+            )
+        if not pre.accepted or matter is None:
+            self._status = "not_accepted"
+            return await self._finish(
+                JointApprovalResult(case_id=inp.case_id, status="not_accepted", reasons=pre.reasons)
+            )
+        self._status = "in_review"
+        reviews = asyncio.ensure_future(self._review_in_parallel(inp, matter))
+        assert self._clock is not None
+        await self._clock.watch(lambda: reviews.done() or self._termination is not None)
+        if self._termination is not None and not reviews.done():
+            return await self._terminate(inp.case_id, self._termination, reviews)
+        verdicts = await reviews
+        with _tracer().start_as_current_span("merge", attributes={CASE: inp.case_id}) as span:
+            result = merge(verdicts)
+            span.set_attributes(
+                {"lianban.outcome": result.outcome.value, "lianban.departments": len(verdicts)}
+            )
+        return await self._conclude(inp.case_id, result, verdicts)
+
+    async def _prereview_and_accept(
+        self, inp: JointApprovalInput
+    ) -> tuple[Matter | None, PreReview]:
         setup = await workflow.execute_activity(
             "prepare_case",
             PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
@@ -145,18 +209,7 @@ class JointApprovalWorkflow:
             ),
             **ACTIVITY_OPTIONS,
         )
-        if not pre.accepted or matter is None:
-            self._status = "not_accepted"
-            return await self._finish(
-                JointApprovalResult(case_id=inp.case_id, status="not_accepted", reasons=pre.reasons)
-            )
-        self._status = "in_review"
-        reviews = asyncio.ensure_future(self._review_in_parallel(inp, matter))
-        assert self._clock is not None
-        await self._clock.watch(reviews.done)
-        verdicts = await reviews
-        result = merge(verdicts)
-        return await self._conclude(inp.case_id, result, verdicts)
+        return matter, pre
 
     @staticmethod
     def _start_clocks(inp: JointApprovalInput, matter: Matter, setup: CaseSetup) -> CaseClocks:
@@ -172,8 +225,16 @@ class JointApprovalWorkflow:
 
     async def _review_in_parallel(self, inp: JointApprovalInput, matter: Matter) -> list[Verdict]:
         self._departments = [d.code for d in matter.departments]
-        for dept in matter.departments:
-            self._children[dept.code] = await workflow.start_child_workflow(
+        reviews = [self._review(inp, matter, dept) for dept in matter.departments]
+        return list(await asyncio.gather(*reviews))
+
+    async def _review(
+        self, inp: JointApprovalInput, matter: Matter, dept: ReviewingDepartment
+    ) -> Verdict:
+        """One department's review as a span measured against the case's limits."""
+        attributes = {CASE: inp.case_id, "lianban.department": dept.code}
+        with _tracer().start_as_current_span(f"review {dept.code}", attributes=attributes) as span:
+            handle = await workflow.start_child_workflow(
                 DepartmentReviewWorkflow.run,
                 DepartmentReviewInput(
                     case_id=inp.case_id,
@@ -188,8 +249,13 @@ class JointApprovalWorkflow:
                 ),
                 id=child_id(inp.case_id, dept.code),
             )
+            self._children[dept.code] = handle
             await self._forward(dept.code)
-        return list(await asyncio.gather(*self._children.values()))
+            verdict = await handle
+            span.set_attribute("lianban.outcome", verdict.outcome.value)
+            if self._clock is not None:
+                span.set_attributes(self._clock.span_attributes())
+            return verdict
 
     async def _conclude(
         self, case_id: str, result: MergeResult, verdicts: list[Verdict]
@@ -202,9 +268,15 @@ class JointApprovalWorkflow:
         self._status = result.outcome.value
         licence = None
         if result.outcome.value == "granted":
-            licence = await workflow.execute_activity(
-                "issue_licence", IssueInput(case_id=case_id), result_type=str, **ACTIVITY_OPTIONS
-            )
+            with _tracer().start_as_current_span(
+                "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
+            ):
+                licence = await workflow.execute_activity(
+                    "issue_licence",
+                    IssueInput(case_id=case_id),
+                    result_type=str,
+                    **ACTIVITY_OPTIONS,
+                )
             self._status = "issued"
         return await self._finish(
             JointApprovalResult(
@@ -214,6 +286,21 @@ class JointApprovalWorkflow:
                 conditions=result.conditions,
                 licence_number=licence,
             )
+        )
+
+    async def _terminate(
+        self, case_id: str, req: TerminationRequest, reviews: asyncio.Future[list[Verdict]]
+    ) -> JointApprovalResult:
+        # Cancelling the gather cancels each child review (a cancel request to the child).
+        pending = sorted(set(self._departments) - set(self._decisions))
+        reviews.cancel()
+        with suppress(asyncio.CancelledError, ChildWorkflowError):
+            await reviews
+        self._status = req.status
+        record = TerminationRecord(case_id=case_id, request=req, cancelled_departments=pending)
+        await workflow.execute_activity("record_termination", record, **ACTIVITY_OPTIONS)
+        return await self._finish(
+            JointApprovalResult(case_id=case_id, status=req.status, reasons=[req.reason])
         )
 
     async def _finish(self, result: JointApprovalResult) -> JointApprovalResult:

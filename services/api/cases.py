@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
+from opentelemetry.trace import SpanKind
 
 from events.contracts import ApplicationSubmitted
 from events.registry import make_envelope
+from services import tracing
 from services.api.deps import DepsDep
 from services.api.schemas import CaseAccepted, CaseCreate, CasePublic, Problem
 from services.intake import new_case_id, new_query_code
@@ -27,10 +29,20 @@ async def submit_case(body: CaseCreate, deps: DepsDep) -> CaseAccepted:
         known = ", ".join(m.code for m in deps.catalog.matters)
         raise HTTPException(422, f"unknown matter_code {body.matter_code!r}; known: {known}")
     payload = ApplicationSubmitted(**body.model_dump(), query_code=new_query_code())
-    envelope = make_envelope(payload, case_id=new_case_id(), producer="lianban-api")
-    async with deps.sessions() as s, s.begin():
-        await insert_submission(s, envelope, payload, payload.query_code or "")
-        await publish(s, envelope, deps.topics.submissions)
+    case_id = new_case_id()
+    # The case's one trace starts here, at the window.
+    with tracing.tracer().start_as_current_span(
+        "submission", kind=SpanKind.SERVER, attributes={tracing.CASE_ATTR: case_id}
+    ):
+        envelope = make_envelope(
+            payload,
+            case_id=case_id,
+            producer="lianban-api",
+            traceparent=tracing.current_traceparent(),
+        )
+        async with deps.sessions() as s, s.begin():
+            await insert_submission(s, envelope, payload, payload.query_code or "")
+            await publish(s, envelope, deps.topics.submissions)
     deps.notify_outbox()
     return CaseAccepted(
         case_id=envelope.case_id,
