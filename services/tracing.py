@@ -87,6 +87,9 @@ def configure(settings: Settings) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(settings.otlp_endpoint)))
     trace.set_tracer_provider(provider)
+    # When the worker evicts a cached workflow (shutdown, cache pressure) its coroutine is
+    # closed inside open spans; OpenTelemetry then logs a harmless detach error per span.
+    logging.getLogger("opentelemetry.context").setLevel(logging.CRITICAL)
     _provider = provider
 
 
