@@ -1,0 +1,215 @@
+"""What every benchmark shares: the embedded stack on free ports, `lianban serve` processes,
+and a load driver that speaks only the README's JSON contract over Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from deploy.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
+from events.topics import Topics
+
+
+def event(event_type: str, case_id: str, data: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "event_type": event_type,
+            "schema_version": 1,
+            "case_id": case_id,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "producer": "bench",
+            "data": data,
+        }
+    ).encode()
+
+
+class LianbanDriver:
+    """Submits cases and answers every review task with an approval, all over Kafka."""
+
+    def __init__(self, bootstrap: str, topics: Topics, matter: str, materials: list[str]) -> None:
+        self.bootstrap, self.topics, self.matter, self.materials = (
+            bootstrap,
+            topics,
+            matter,
+            materials,
+        )
+
+    async def _consumer(self, topic: str) -> AIOKafkaConsumer:
+        c = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, auto_offset_reset="latest")
+        await c.start()
+        while not c.assignment():
+            await asyncio.sleep(0.05)
+        await c.seek_to_end()
+        return c
+
+    async def run(self, n: int) -> float:
+        cases = {f"BENCH-{uuid.uuid4().hex[:12].upper()}" for _ in range(n)}
+        tasks_c = await self._consumer(self.topics.review_tasks)
+        events_c = await self._consumer(self.topics.case_events)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        await producer.start()
+        try:
+            t0 = time.perf_counter()
+            await self._submit(producer, cases)
+            decider = asyncio.create_task(self._decide(producer, tasks_c, cases))
+            await self._await_issued(events_c, cases)
+            elapsed = time.perf_counter() - t0
+            decider.cancel()
+        finally:
+            await producer.stop()
+            await tasks_c.stop()
+            await events_c.stop()
+        return elapsed
+
+    async def open_cases(self, n: int, departments: int) -> list[tuple[str, str]]:
+        """Submit `n` cases and wait until every review task is out; returns (case, dept)."""
+        cases = {f"BENCH-{uuid.uuid4().hex[:12].upper()}" for _ in range(n)}
+        consumer = await self._consumer(self.topics.review_tasks)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        await producer.start()
+        found: list[tuple[str, str]] = []
+        try:
+            await self._submit(producer, cases)
+            async for msg in consumer:
+                doc = json.loads(msg.value)
+                if doc["case_id"] in cases:
+                    found.append((doc["case_id"], doc["data"]["department"]))
+                    if len(found) == n * departments:
+                        return found
+        finally:
+            await producer.stop()
+            await consumer.stop()
+        return found
+
+    async def _submit(self, producer: AIOKafkaProducer, cases: Iterable[str]) -> None:
+        data = {
+            "matter_code": self.matter,
+            "title": "bench",
+            "applicant": {"kind": "enterprise", "name": "bench"},
+            "materials": [{"code": c} for c in self.materials],
+        }
+        futures = [
+            await producer.send(
+                self.topics.submissions, event("ApplicationSubmitted", c, data), key=c.encode()
+            )
+            for c in cases
+        ]
+        await asyncio.gather(*futures)
+
+    async def _decide(
+        self, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer, cases: set[str]
+    ) -> None:
+        async for msg in consumer:
+            doc = json.loads(msg.value)
+            if doc["case_id"] not in cases:
+                continue
+            decision = {
+                "department": doc["data"]["department"],
+                "outcome": "approve",
+                "reviewer": "bench",
+            }
+            await producer.send(
+                self.topics.decisions,
+                event("DecisionMade", doc["case_id"], decision),
+                key=doc["case_id"].encode(),
+            )
+
+    async def _await_issued(self, consumer: AIOKafkaConsumer, cases: set[str]) -> None:
+        pending = set(cases)
+        async for msg in consumer:
+            doc = json.loads(msg.value)
+            if doc["event_type"] == "LicenceIssued":
+                pending.discard(doc["case_id"])
+                if not pending:
+                    return
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+async def wait_http(url: str, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout), httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+async def wait_line(log: Path, text: str, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while text not in await asyncio.to_thread(log.read_text, errors="replace"):
+            await asyncio.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@dataclass
+class Bench:
+    """A running stack plus the app processes, with their logs under `tmp`."""
+
+    stack: EmbeddedStack
+    tmp: Path
+    topics: Topics
+    api_url: str
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def serve(self, name: str, *flags: str) -> subprocess.Popen[bytes]:
+        """Start `lianban serve` with some parts (flags like --no-worker)."""
+        cmd = [sys.executable, "-m", "services.cli.main", "serve", *flags]
+        proc = spawn(cmd, self.env, self.tmp / f"{name}.log")
+        self.procs.append(proc)
+        return proc
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
+    tmp = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
+    config = StackConfig(
+        var_dir=tmp, temporal_port=free_port(), temporal_ui_port=None, kafka_port=free_port()
+    )
+    async with EmbeddedStack(config) as stack:
+        topics = Topics.with_prefix("bench")
+        await ensure_topics(stack.kafka_bootstrap, topics.all())
+        api_port = free_port()
+        env = {
+            "LIANBAN_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp / 'lianban.db'}",
+            "LIANBAN_TEMPORAL_ADDRESS": stack.temporal_address,
+            "LIANBAN_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+            "LIANBAN_TOPIC_PREFIX": "bench",
+            "LIANBAN_API_PORT": str(api_port),
+        }
+        bench = Bench(stack, tmp, topics, f"http://127.0.0.1:{api_port}", env)
+        try:
+            yield bench
+        finally:
+            for proc in bench.procs:
+                stop(proc)

@@ -1,0 +1,109 @@
+"""Decision latency: from a decision produced on Kafka to the case's read model showing it.
+
+    .venv/bin/python -m bench.latency [--cases 100] [--rate R] [--matter RESTAURANT-OPENING]
+
+Measures the maximum rate first (a throughput run of 100 cases) unless --rate is given, then
+produces decisions at half that rate, one per open task, and polls `GET /cases/{id}` until that
+department's task reads "decided". Prints p50/p95/p99 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from bench.harness import LianbanDriver, bench_stack, event, wait_http
+from domain.catalog import load_catalog
+
+
+async def _one(
+    http: httpx.AsyncClient, producer: AIOKafkaProducer, topic: str, case_id: str, dept: str
+) -> float:
+    body = {"department": dept, "outcome": "approve", "reviewer": "bench"}
+    t0 = time.perf_counter()
+    await producer.send_and_wait(topic, event("DecisionMade", case_id, body), key=case_id.encode())
+    while True:
+        case = (await http.get(f"/cases/{case_id}")).json()
+        task = next(t for t in case["tasks"] if t["department"] == dept)
+        if task["status"] == "decided":
+            return (time.perf_counter() - t0) * 1000
+        await asyncio.sleep(0.005)
+
+
+async def drive(
+    api_url: str, bootstrap: str, topic: str, tasks: list[tuple[str, str]], rate: float
+) -> list[float]:
+    """Decide each task at `rate` per second; returns latencies in ms."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    limits = httpx.Limits(max_connections=200)
+    try:
+        async with httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as http:
+            running = []
+            start = time.perf_counter()
+            for i, (case_id, dept) in enumerate(tasks):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                running.append(asyncio.create_task(_one(http, producer, topic, case_id, dept)))
+            return list(await asyncio.gather(*running))
+    finally:
+        await producer.stop()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def main(cases: int, rate: float | None, matter_code: str) -> None:
+    matter = load_catalog().matter(matter_code)
+    assert matter is not None
+    depts = len(matter.departments)
+    async with bench_stack() as bench:
+        bench.serve("app")
+        await wait_http(f"{bench.api_url}/healthz")
+        driver = LianbanDriver(
+            bench.stack.kafka_bootstrap,
+            bench.topics,
+            matter_code,
+            [m.code for m in matter.materials],
+        )
+        await driver.run(2)
+        if rate is None:
+            max_cases = 100 / await driver.run(100)
+            rate = max_cases * depts / 2
+            print(f"measured max: {max_cases:.1f} cases/s = {max_cases * depts:.1f} decisions/s")
+        tasks = await driver.open_cases(cases, depts)
+        latencies = await drive(
+            bench.api_url, bench.stack.kafka_bootstrap, bench.topics.decisions, tasks, rate
+        )
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"decisions: {len(latencies)} at {rate:.1f}/s ({matter_code})")
+    print(
+        json.dumps(
+            {
+                "p50_ms": round(pct(latencies, 50), 1),
+                "p95_ms": round(pct(latencies, 95), 1),
+                "p99_ms": round(pct(latencies, 99), 1),
+                "mean_ms": round(statistics.fmean(latencies), 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=None, help="decisions per second")
+    parser.add_argument("--matter", default="RESTAURANT-OPENING")
+    args = parser.parse_args()
+    asyncio.run(main(args.cases, args.rate, args.matter))
