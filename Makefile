@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck unit workflows integration e2e bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test install browser lint typecheck unit workflows integration e2e bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +17,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## Debian chromium for the browser tests (Playwright drives it; never `playwright install`),
+## and a CJK font so the inbox screenshot is legible. Installed only when chromium is missing.
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei
+
+browser: $(CHROMIUM)
+
 ## Start the embedded stack (Temporal dev server, Kafka-API broker, SQLite) and every process.
 run: install
 	$(BIN)/lianban dev
 
 ## The whole suite: lint, types, unit, workflow, integration and end-to-end tests.
-test: install lint typecheck
+test: install lint typecheck browser
 	$(BIN)/pytest -q
 
 lint: install
@@ -39,7 +49,7 @@ workflows: install
 integration: install
 	$(BIN)/pytest -q tests/integration
 
-e2e: install
+e2e: install browser
 	$(BIN)/pytest -q tests/e2e
 
 bench: install

@@ -76,6 +76,8 @@ class CaseActivities(ActivityBase):
                 statutory_due=inp.statutory_due,
                 promised_due=inp.promised_due,
                 provisional=inp.provisional,
+                accepted_on=inp.accepted_on,
+                deemed=inp.deemed,
             )
             await self._emit(s, inp.case_id, "accepted", payload, self._topics.case_events)
 

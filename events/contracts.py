@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -118,6 +118,11 @@ class CaseAccepted(Payload):
     promised_due: date | None = None
     provisional: bool = Field(
         default=False, description="a due date falls in a year with no official calendar yet"
+    )
+    accepted_on: date | None = Field(default=None, description="day 0 of the decision clock")
+    deemed: bool = Field(
+        default=False,
+        description="accepted by operation of law: no correction notice within 5 working days",
     )
 
 
@@ -242,3 +247,95 @@ class CaseWarningRaised(Payload):
     statutory_due: date | None = None
     provisional: bool = False
     supervision: bool = False
+
+
+class OperatorActionRecorded(Payload):
+    """An operator acted on the case (or was refused): the audit record of every ops action.
+    Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "OperatorActionRecorded"
+
+    action: str = Field(description="remind, reassign, retry_now, redrive, escalate, …")
+    actor: str
+    role: str
+    reason: str
+    target: str | None = Field(default=None, description="department, task, activity, …")
+    result: str = Field(description="done | refused | failed")
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class DepartmentReminded(Payload):
+    """An operator reminded a department of its open task. Topic: review-tasks."""
+
+    EVENT_TYPE: ClassVar[str] = "DepartmentReminded"
+
+    task_id: str
+    department: str
+    actor: str
+    reason: str
+    due_date: date | None = None
+
+
+class SupervisionRaised(Payload):
+    """The case was escalated to supervision (督办). Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "SupervisionRaised"
+
+    supervision_id: int
+    actor: str
+    reason: str
+    note: str
+    warning_level: str = "none"
+
+
+class CaseTerminated(Payload):
+    """The case ended without a decision: the applicant withdrew, or it was terminated (e.g.
+    materials owed under tolerant acceptance were not supplied). Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "CaseTerminated"
+
+    status: str = Field(description="withdrawn | terminated")
+    reason: str
+    actor: str
+    cancelled_departments: list[str] = Field(default_factory=list)
+
+
+class PersonalDataAccessed(Payload):
+    """Someone read the applicant's unmasked personal data (the access is itself an audit
+    record). Case log only: it is not published on a topic."""
+
+    EVENT_TYPE: ClassVar[str] = "PersonalDataAccessed"
+
+    actor: str = Field(description="the token subject who read it")
+    role: str
+    fields: list[str] = Field(description="which personal data, e.g. id_number, phone")
+    purpose: str = Field(description="the route or page that showed it")
+
+
+class ServiceRated(Payload):
+    """The applicant rated the service after conclusion (好差评). Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "ServiceRated"
+
+    level: str = Field(description="very_satisfied … very_dissatisfied")
+    comment: str = ""
+    follow_up_id: int | None = Field(default=None, description="opened for a bad rating")
+
+
+class CorrectionRequested(Payload):
+    """The window told the applicant, once and fully, what to correct (Art. 32)."""
+
+    EVENT_TYPE: ClassVar[str] = "CorrectionRequested"
+
+    items: list[str]
+    requested_on: date
+    notice_deadline: date
+    in_time: bool = Field(description="within 5 working days of receipt")
+    clerk: str
+
+
+class MaterialsSupplied(Payload):
+    EVENT_TYPE: ClassVar[str] = "MaterialsSupplied"
+
+    material_codes: list[str]
+    submitted_by: str

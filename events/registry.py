@@ -19,17 +19,25 @@ from events.contracts import (
     CaseAccepted,
     CaseConcluded,
     CaseNotAccepted,
+    CaseTerminated,
     CaseWarningRaised,
     ClockPaused,
     ClockResumed,
+    CorrectionRequested,
     DeadLettered,
     DeadlinesRecalculated,
     DecisionMade,
     DepartmentDecided,
+    DepartmentReminded,
     ExtensionGranted,
     LicenceIssued,
+    MaterialsSupplied,
+    OperatorActionRecorded,
     Payload,
+    PersonalDataAccessed,
     ReviewTaskAssigned,
+    ServiceRated,
+    SupervisionRaised,
 )
 from events.envelope import Envelope
 
@@ -50,6 +58,14 @@ PAYLOADS: dict[str, type[Payload]] = {
         ExtensionGranted,
         DeadlinesRecalculated,
         CaseWarningRaised,
+        OperatorActionRecorded,
+        DepartmentReminded,
+        SupervisionRaised,
+        CaseTerminated,
+        PersonalDataAccessed,
+        ServiceRated,
+        CorrectionRequested,
+        MaterialsSupplied,
     )
 }
 

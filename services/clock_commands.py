@@ -14,7 +14,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.bootstrap import Deps
 from services.errors import CaseClosed, Refused, UnknownCase
 from workflows.joint_approval import JointApprovalWorkflow
-from workflows.models import ClockView, ExtensionRequest, PauseEnd, PauseRequest
+from workflows.models import (
+    ClockView,
+    DeskView,
+    ExtensionRequest,
+    PauseEnd,
+    PauseRequest,
+    PrereviewCommand,
+    Supplement,
+)
 
 
 class CommandRefused(Refused):
@@ -22,11 +30,11 @@ class CommandRefused(Refused):
     http_status = 409
 
 
-async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> ClockView:
+async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:
     assert deps.temporal is not None
     handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
     try:
-        result: ClockView = await handle.execute_update(update, arg)
+        result = await handle.execute_update(update, arg)
     except WorkflowUpdateFailedError as exc:
         raise CommandRefused(str(exc.cause.message if exc.cause else exc)) from exc  # type: ignore[attr-defined]
     except RPCError as exc:
@@ -48,6 +56,23 @@ async def end_pause(deps: Deps, case_id: str, req: PauseEnd) -> ClockView:
 
 async def grant_extension(deps: Deps, case_id: str, req: ExtensionRequest) -> ClockView:
     return await _update(deps, case_id, JointApprovalWorkflow.grant_extension, req)
+
+
+async def window_prereview(deps: Deps, case_id: str, cmd: PrereviewCommand) -> DeskView:
+    result: DeskView = await _update(deps, case_id, JointApprovalWorkflow.window_prereview, cmd)
+    return result
+
+
+async def supplement(deps: Deps, case_id: str, sup: Supplement) -> None:
+    """Deliver the applicant's supplement; the clerk then decides again."""
+    assert deps.temporal is not None
+    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    try:
+        await handle.signal(JointApprovalWorkflow.supplement_materials, sup)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownCase(f"no running case {case_id!r}") from exc
+        raise
 
 
 async def current_clocks(deps: Deps, case_id: str) -> ClockView:

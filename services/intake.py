@@ -40,6 +40,7 @@ async def start_case_workflow(
     envelope: Envelope,
     sub: ApplicationSubmitted,
     policy: ClockPolicy | None = None,
+    manual_prereview: bool = False,
 ) -> bool:
     """Start the case; False when it was already started (a redelivery)."""
     inp = JointApprovalInput(
@@ -49,6 +50,7 @@ async def start_case_workflow(
         material_codes=[m.code for m in sub.materials],
         received_at=envelope.occurred_at,
         policy=policy or ClockPolicy(),
+        manual_prereview=manual_prereview,
     )
     try:
         await client.start_workflow(
@@ -84,7 +86,12 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
         attributes={tracing.CASE_ATTR: envelope.case_id, "lianban.matter": sub.matter_code},
     ):
         return await start_case_workflow(
-            deps.temporal, deps.settings.task_queue, envelope, sub, policy
+            deps.temporal,
+            deps.settings.task_queue,
+            envelope,
+            sub,
+            policy,
+            manual_prereview=deps.settings.manual_prereview,
         )
 
 

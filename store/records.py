@@ -1,4 +1,5 @@
-"""Writes shared by activities and services: one event = one case-log row + one outbox row.
+"""Writes shared by activities and services: one event = one case-log row + one audit entry
+(store.audit) + one outbox row.
 
 Both inserts ignore an existing event id, so an activity retried after a crash writes nothing
 twice (event ids are derived from the case and the step, see `step_event_id`).
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.envelope import Envelope
 from events.registry import encode
+from store import audit
 from store.db import insert_ignore
 from store.schema import case_events, outbox
 
@@ -28,8 +32,14 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-async def log_case_event(session: AsyncSession, envelope: Envelope) -> None:
-    """Append the event to the case's event log in the read model."""
+async def log_case_event(
+    session: AsyncSession, envelope: Envelope, *, actor: str | None = None, role: str | None = None
+) -> None:
+    """Append the event to the case's event log in the read model and to its audit chain.
+
+    `actor`/`role`: who acted, when the caller knows (an authenticated user); otherwise
+    derived from the event (`domain.audit.actor_and_role`).
+    """
     stmt = insert_ignore(_dialect(session), case_events, "event_id").values(
         event_id=str(envelope.event_id),
         case_id=envelope.case_id,
@@ -37,7 +47,10 @@ async def log_case_event(session: AsyncSession, envelope: Envelope) -> None:
         occurred_at=envelope.occurred_at,
         data=envelope.data,
     )
-    await session.execute(stmt)
+    result = await session.execute(stmt)
+    # A redelivered event (same id) was audited when it was first logged.
+    if cast("CursorResult[Any]", result).rowcount:
+        await audit.append(session, envelope, actor=actor, role=role)
 
 
 async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None:
@@ -56,7 +69,14 @@ async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None
     await session.execute(stmt)
 
 
-async def publish(session: AsyncSession, envelope: Envelope, topic: str) -> None:
-    """Log and enqueue in the caller's transaction."""
-    await log_case_event(session, envelope)
+async def publish(
+    session: AsyncSession,
+    envelope: Envelope,
+    topic: str,
+    *,
+    actor: str | None = None,
+    role: str | None = None,
+) -> None:
+    """Log (case log + audit chain) and enqueue in the caller's transaction."""
+    await log_case_event(session, envelope, actor=actor, role=role)
     await enqueue(session, envelope, topic)

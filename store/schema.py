@@ -290,3 +290,88 @@ follow_ups = sa.Table(
     sa.Column("resolved_at", UTCDateTime),
     sa.UniqueConstraint("case_id", "kind", name="uq_follow_up_case_kind"),
 )
+
+
+# --- Audit (store/audit.py, domain/audit.py) --------------------------------------------------
+
+# Every event about a case, hash-chained per case: hash = sha256(prev_hash + canonical entry).
+# Append-only: no code path updates or deletes a row, the services' database role may not
+# (deploy/sql/audit_grants.sql), and triggers refuse it on both backends.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, … per case
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("data", JSON, nullable=False),  # personal data masked before hashing
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    # Two writers can never chain two entries to the same predecessor.
+    sa.UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+)
+
+# Each case's last entry. Appends lock the case's row first, which serialises them per case
+# and lets an anchor wait for every append in flight (LOCK … IN SHARE MODE on PostgreSQL).
+audit_heads = sa.Table(
+    "audit_heads",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The global head, taken periodically and also published outside the database (a topic and a
+# file): a digest of every case's head up to `up_to_id`, chained anchor to anchor.
+audit_anchors = sa.Table(
+    "audit_anchors",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("up_to_id", sa.BigInteger, nullable=False),
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("entries", sa.BigInteger, nullable=False),
+    sa.Column("heads_digest", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+def _append_only(table: sa.Table) -> None:
+    """Triggers that refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL): the second line behind
+    the grants, and the first on SQLite."""
+    name = table.name
+    sqlite = [
+        f"CREATE TRIGGER {name}_no_{op.lower()} BEFORE {op} ON {name} "
+        f"BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+    postgres = [
+        "CREATE OR REPLACE FUNCTION lianban_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$ "
+        "BEGIN RAISE EXCEPTION 'audit records are append-only' USING ERRCODE = '42501', "
+        "DETAIL = TG_OP || ' on ' || TG_TABLE_NAME || ' refused'; END $f$",
+        f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
+        "FOR EACH ROW EXECUTE FUNCTION lianban_append_only()",
+        f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION lianban_append_only()",
+    ]
+    for ddl in sqlite:
+        sa.event.listen(table, "after_create", sa.DDL(ddl).execute_if(dialect="sqlite"))
+    for ddl in postgres:
+        sa.event.listen(table, "after_create", sa.DDL(ddl).execute_if(dialect="postgresql"))
+
+
+_append_only(audit_log)
+_append_only(audit_anchors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -15,6 +16,10 @@ from deploy.stack import EmbeddedStack, StackConfig, free_port
 from services.bootstrap import Deps, bootstrap
 from services.settings import Settings
 from tests.stack import App, postgres_database, running_app
+
+# Workers evict cached workflows at shutdown inside open spans; OpenTelemetry then logs a
+# harmless "Failed to detach context" per span (services.tracing silences it the same way).
+logging.getLogger("opentelemetry.context").setLevel(logging.CRITICAL)
 
 
 def venv_bin(name: str) -> str:

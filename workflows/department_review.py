@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.review import Verdict
-    from workflows.models import DecisionRecordInput, DecisionSignal, DepartmentReviewInput
+    from workflows.models import (
+        DecisionRecordInput,
+        DecisionSignal,
+        DeliveryInput,
+        DepartmentReviewInput,
+    )
 
 # Activities only touch our own database; retry forever with a capped backoff so an outage
 # shows up as a retrying activity (visible to operators) rather than a failed case.
 ACTIVITY_OPTIONS: dict = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
+}
+# A department's own system may be down for hours: back off further, never give up; operators
+# see the retries and can retry now, pause or unpause (services.operations).
+DELIVERY_OPTIONS: dict = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5)),
 }
 
 
@@ -43,7 +57,15 @@ class DepartmentReviewWorkflow:
         self._task_id = await workflow.execute_activity(
             "publish_review_task", inp, result_type=str, **ACTIVITY_OPTIONS
         )
+        delivery = None
+        if workflow.patched("department-delivery"):
+            delivery = await self._start_delivery(inp, self._task_id)
         await workflow.wait_condition(lambda: self._decision is not None)
+        if delivery is not None and not delivery.done():
+            # Decided (web/API) while its system was still unreachable: no need to push on.
+            delivery.cancel()
+            with suppress(asyncio.CancelledError, ActivityError):
+                await delivery
         decision = self._decision
         assert decision is not None
         await workflow.execute_activity(
@@ -58,4 +80,22 @@ class DepartmentReviewWorkflow:
             conditions=decision.conditions,
             reviewer=decision.reviewer,
             opinion_only=inp.opinion_only,
+        )
+
+    async def _start_delivery(
+        self, inp: DepartmentReviewInput, task_id: str
+    ) -> asyncio.Task[None] | None:
+        """Push the task to the department's system when it has an endpoint, alongside the
+        Kafka topic; the decision is awaited meanwhile, whichever way it comes."""
+        url = await workflow.execute_local_activity(
+            "department_endpoint", inp.department, start_to_close_timeout=timedelta(seconds=10)
+        )
+        if not url:
+            return None
+        return asyncio.ensure_future(
+            workflow.execute_activity(
+                "deliver_review_task",
+                DeliveryInput(task_id=task_id, url=url, review=inp),
+                **DELIVERY_OPTIONS,
+            )
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from datetime import date
 from typing import Any
 
 from temporalio import workflow
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ConclusionInput,
         DecisionSignal,
         DepartmentReviewInput,
+        DeskView,
         ExtensionRequest,
         IssueInput,
         JointApprovalInput,
@@ -37,9 +39,12 @@ with workflow.unsafe.imports_passed_through():
         PauseEnd,
         PauseRequest,
         PrepareInput,
+        PrereviewCommand,
+        Supplement,
         TerminationRecord,
         TerminationRequest,
     )
+    from workflows.window_desk import WindowDesk
 
 
 CASE = "lianban.case_id"
@@ -64,6 +69,8 @@ class JointApprovalWorkflow:
         self._departments: list[str] = []
         self._clock: ClockKeeper | None = None
         self._termination: TerminationRequest | None = None
+        self._desk: WindowDesk | None = None
+        self._materials: list[str] = []
 
     @workflow.signal
     async def decide(self, decision: DecisionSignal) -> None:
@@ -78,8 +85,9 @@ class JointApprovalWorkflow:
 
     @workflow.query
     def state(self) -> dict[str, Any]:
+        status = self._desk.status if self._status == "pre_review" and self._desk else self._status
         return {
-            "status": self._status,
+            "status": status,
             "departments": self._departments,
             "decided": sorted(self._decisions),
         }
@@ -129,6 +137,32 @@ class JointApprovalWorkflow:
     def _validate_terminate(self, req: TerminationRequest) -> None:
         if self._status != "in_review" or self._termination is not None:
             raise refuse(f"the case is {self._status}: only a case in review can be {req.status}")
+
+    @workflow.update
+    async def window_prereview(self, cmd: PrereviewCommand) -> DeskView:
+        """The window clerk accepts, refuses, or asks once and fully for corrections."""
+        desk = self._desk
+        assert desk is not None
+        desk.command(cmd)
+        # Answer with the state the command led to, not the one it found.
+        await workflow.wait_condition(desk.idle)
+        return desk.view()
+
+    @window_prereview.validator
+    def _validate_window_prereview(self, cmd: PrereviewCommand) -> None:
+        if self._desk is None or self._status != "pre_review":
+            raise refuse(f"the case is {self._status}: it is not waiting for pre-review")
+        self._desk.check(cmd)
+
+    @workflow.signal
+    def supplement_materials(self, sup: Supplement) -> None:
+        """The applicant supplied what the correction notice asked for."""
+        if self._desk is not None:
+            self._desk.supply(sup)
+
+    @workflow.query
+    def desk(self) -> DeskView | None:
+        return self._desk.view() if self._desk else None
 
     @workflow.signal
     async def calendar_updated(self, calendar: CalendarData) -> None:
@@ -191,10 +225,15 @@ class JointApprovalWorkflow:
             **ACTIVITY_OPTIONS,
         )
         matter = setup.matter
-        pre = prereview(matter, inp.matter_code, inp.material_codes)
+        self._materials = list(inp.material_codes)
+        pre = prereview(matter, inp.matter_code, self._materials)
+        accepted_on, deemed = local_date(inp.received_at), False
+        if inp.manual_prereview and matter is not None:
+            pre, accepted_on, deemed = await self._window_prereview(inp, matter, setup)
         view = ClockView()
         if pre.accepted and matter is not None:
-            self._clock = ClockKeeper(inp.case_id, self._start_clocks(inp, matter, setup))
+            clocks = self._start_clocks(inp, matter, setup, accepted_on)
+            self._clock = ClockKeeper(inp.case_id, clocks)
             view = self._clock.view()
         await workflow.execute_activity(
             "record_acceptance",
@@ -206,16 +245,38 @@ class JointApprovalWorkflow:
                 statutory_due=view.statutory_due,
                 promised_due=view.promised_due,
                 provisional=view.provisional,
+                accepted_on=accepted_on if pre.accepted else None,
+                deemed=deemed,
             ),
             **ACTIVITY_OPTIONS,
         )
         return matter, pre
 
+    async def _window_prereview(
+        self, inp: JointApprovalInput, matter: Matter, setup: CaseSetup
+    ) -> tuple[PreReview, date, bool]:
+        """A clerk pre-reviews; returns the outcome, day 0 of the clock, and whether the
+        acceptance was by operation of law (no correction notice within 5 working days)."""
+        self._desk = WindowDesk(inp.case_id, local_date(inp.received_at), setup.calendar)
+        self._status = "pre_review"
+        outcome = await self._desk.decide()
+        self._materials += [c for c in self._desk.supplied if c not in self._materials]
+        if not outcome.accepted:
+            return PreReview(accepted=False, reasons=outcome.reasons), outcome.accepted_on, False
+        after = prereview(matter, inp.matter_code, self._materials)
+        pre = PreReview(
+            accepted=True,
+            tolerant=bool(after.missing_optional),
+            missing_optional=after.missing_optional,
+        )
+        return pre, outcome.accepted_on, outcome.deemed
+
     @staticmethod
-    def _start_clocks(inp: JointApprovalInput, matter: Matter, setup: CaseSetup) -> CaseClocks:
-        # Accepted on receipt: pre-review is immediate, so Art. 32's 5-day rule holds.
+    def _start_clocks(
+        inp: JointApprovalInput, matter: Matter, setup: CaseSetup, accepted_on: date
+    ) -> CaseClocks:
         return CaseClocks(
-            accepted_on=local_date(inp.received_at),
+            accepted_on=accepted_on,
             statutory_days=matter.statutory_days,
             promised_days=matter.promised_days,
             joint=matter.joint,
@@ -244,7 +305,7 @@ class JointApprovalWorkflow:
                     department_name=dept.name,
                     checks=dept.checks,
                     opinion_only=dept.opinion_only,
-                    material_codes=inp.material_codes,
+                    material_codes=self._materials,
                     due_date=self._clock.view().promised_due if self._clock else None,
                 ),
                 id=child_id(inp.case_id, dept.code),

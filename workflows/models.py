@@ -4,6 +4,7 @@ added without breaking running workflows. Pure data, safe inside the workflow sa
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,11 +40,14 @@ class JointApprovalInput(_Model):
     material_codes: list[str] = Field(default_factory=list)
     received_at: datetime
     policy: ClockPolicy = ClockPolicy()
+    # True: a window clerk pre-reviews (accept / request corrections once / not accept) and
+    # Art. 32's 5-working-day rule applies; False: pre-review is automatic on receipt.
+    manual_prereview: bool = False
 
 
 class JointApprovalResult(_Model):
     case_id: str
-    status: str  # not_accepted | granted | refused
+    status: str  # not_accepted | granted | refused | withdrawn | terminated
     reasons: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     licence_number: str | None = None
@@ -81,6 +85,8 @@ class AcceptanceInput(_Model):
     statutory_due: date | None = None
     promised_due: date | None = None
     provisional: bool = False
+    accepted_on: date | None = None
+    deemed: bool = False
 
 
 class PauseRequest(_Model):
@@ -149,3 +155,58 @@ class ConclusionInput(_Model):
 
 class IssueInput(_Model):
     case_id: str
+
+
+class DeliveryInput(_Model):
+    """Push a review task to the department's own system (when it has an endpoint)."""
+
+    task_id: str
+    url: str
+    review: DepartmentReviewInput
+
+
+class TerminationRequest(_Model):
+    """End the case without a decision: the applicant withdrew, or an operator terminated it
+    (e.g. materials owed under tolerant acceptance were not supplied)."""
+
+    status: Literal["withdrawn", "terminated"]
+    reason: str = Field(min_length=1, max_length=1000)
+    actor: str = Field(min_length=1, max_length=100)
+
+
+class TerminationRecord(_Model):
+    case_id: str
+    request: TerminationRequest
+    cancelled_departments: list[str] = Field(default_factory=list)
+
+
+class PrereviewCommand(_Model):
+    """The window clerk's pre-review decision."""
+
+    action: Literal["accept", "request_corrections", "not_accept"]
+    clerk: str = Field(min_length=1, max_length=100)
+    items: list[str] = Field(default_factory=list, description="what to correct or supply")
+    reasons: list[str] = Field(default_factory=list, description="why not accepted")
+
+
+class Supplement(_Model):
+    """The applicant supplied what the correction notice asked for."""
+
+    material_codes: list[str] = Field(min_length=1)
+    submitted_by: str = Field(min_length=1, max_length=100)
+
+
+class DeskView(_Model):
+    status: str
+    received_on: date
+    notice_deadline: date
+    correction_requested_on: date | None = None
+    items: list[str] = Field(default_factory=list)
+
+
+class DeskRecord(_Model):
+    case_id: str
+    kind: Literal["correction_requested", "materials_supplied"]
+    view: DeskView
+    material_codes: list[str] = Field(default_factory=list)
+    actor: str

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
-from services.api import cases, clocks, tasks
+from services import redact
+from services.api import audit as audit_api
+from services.api import cases, clocks, feedback, ops, personal, public, review, tasks
+from services.api import reports as reports_api
 from services.bootstrap import Deps
 from services.errors import Refused
+from services.tokens import uses_dev_secret
+from services.web import pages as web
+
+log = logging.getLogger("lianban.api")
 
 
-def _problem(status: int, error: str, detail: object) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+def _problem(
+    status: int, error: str, detail: object, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": error, "detail": detail}, headers=headers
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -23,8 +37,15 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        codes = {404: "not_found", 409: "conflict", 422: "invalid_request"}
-        return _problem(exc.status_code, codes.get(exc.status_code, "error"), exc.detail)
+        codes = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            409: "conflict",
+            422: "invalid_request",
+        }
+        code = codes.get(exc.status_code, "error")
+        return _problem(exc.status_code, code, exc.detail, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -46,10 +67,22 @@ def create_app(deps: Deps) -> FastAPI:
         version="0.1.0",
     )
     app.state.deps = deps
+    # Personal data never reaches a log line, whatever logs it.
+    redact.install()
+    if uses_dev_secret(deps.settings):
+        log.warning("LIANBAN_JWT_SECRET is the development default: anyone can mint tokens")
     _install_error_handlers(app)
     app.include_router(cases.router)
     app.include_router(tasks.router)
     app.include_router(clocks.router)
+    app.include_router(ops.router)
+    app.include_router(review.router)
+    app.include_router(personal.router)
+    app.include_router(public.router)
+    app.include_router(feedback.router)
+    app.include_router(audit_api.router)
+    app.include_router(reports_api.router)
+    web.install(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

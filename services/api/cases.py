@@ -8,10 +8,13 @@ from opentelemetry.trace import SpanKind
 from events.contracts import ApplicationSubmitted
 from events.registry import make_envelope
 from services import tracing
+from services.api.auth import require
 from services.api.deps import DepsDep
+from services.api.guards import ALL_ROLES, CaseAccess, case_for
 from services.api.schemas import CaseAccepted, CaseCreate, CasePublic, Problem
 from services.intake import new_case_id, new_query_code
-from store.cases import case_log, case_tasks, get_case, insert_submission
+from services.tokens import Principal, Role
+from store.cases import case_log, case_tasks, insert_submission
 from store.records import publish
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -21,9 +24,11 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CaseAccepted,
-    responses={422: {"model": Problem}},
+    responses={code: {"model": Problem} for code in (401, 403, 422)},
 )
-async def submit_case(body: CaseCreate, deps: DepsDep) -> CaseAccepted:
+async def submit_case(
+    body: CaseCreate, deps: DepsDep, user: Principal = require(Role.applicant, Role.clerk)
+) -> CaseAccepted:
     """Submit an application; it is stored before this returns and then started."""
     if deps.catalog.matter(body.matter_code) is None:
         known = ", ".join(m.code for m in deps.catalog.matters)
@@ -41,7 +46,10 @@ async def submit_case(body: CaseCreate, deps: DepsDep) -> CaseAccepted:
             traceparent=tracing.current_traceparent(),
         )
         async with deps.sessions() as s, s.begin():
-            await insert_submission(s, envelope, payload, payload.query_code or "")
+            # An applicant submitting online owns the case; one taken at the window has no owner
+            # token (the applicant follows it with the case number and query code).
+            owner = user.sub if user.role is Role.applicant else None
+            await insert_submission(s, envelope, payload, payload.query_code or "", owner)
             await publish(s, envelope, deps.topics.submissions)
     deps.notify_outbox()
     return CaseAccepted(
@@ -52,13 +60,14 @@ async def submit_case(body: CaseCreate, deps: DepsDep) -> CaseAccepted:
     )
 
 
-@router.get("/{case_id}", response_model=CasePublic, responses={404: {"model": Problem}})
-async def read_case(case_id: str, deps: DepsDep) -> CasePublic:
+@router.get(
+    "/{case_id}",
+    response_model=CasePublic,
+    responses={code: {"model": Problem} for code in (401, 404)},
+)
+async def read_case(deps: DepsDep, seen: CaseAccess = case_for(*ALL_ROLES)) -> CasePublic:
     """A case with its department tasks and event log (personal data masked)."""
     async with deps.sessions() as s:
-        case = await get_case(s, case_id)
-        if case is None:
-            raise HTTPException(404, f"no case {case_id!r}")
-        tasks = await case_tasks(s, case_id)
-        events = await case_log(s, case_id)
-    return CasePublic.from_rows(case, tasks, events)
+        tasks = await case_tasks(s, seen.case_id)
+        events = await case_log(s, seen.case_id)
+    return CasePublic.from_rows(seen.case, tasks, events)

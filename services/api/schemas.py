@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.privacy import mask_id_number, mask_phone
 from events.contracts import Applicant, Channel, DecisionOutcome, MaterialRef
+from services.redact import mask_data
 
 
 class CaseCreate(BaseModel):
@@ -98,7 +99,10 @@ class CasePublic(BaseModel):
             **fields,
             applicant=applicant,
             tasks=[TaskPublic.model_validate(t) for t in tasks],
-            events=[EventPublic.model_validate(e) for e in events],
+            # Event payloads carry what was submitted (the applicant's ID and phone): masked too.
+            events=[
+                EventPublic.model_validate({**e, "data": mask_data(e["data"])}) for e in events
+            ],
         )
 
 
@@ -114,7 +118,9 @@ class DecisionCreate(BaseModel):
     outcome: DecisionOutcome
     reasons: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
-    reviewer: str = Field(min_length=1, max_length=100)
+    reviewer: str | None = Field(
+        default=None, max_length=100, description="ignored: the token's name (or sub) is recorded"
+    )
 
 
 class DecisionReceiptPublic(BaseModel):

@@ -4,43 +4,39 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 
-from events.contracts import DecisionMade
-from events.registry import make_envelope
+from services import inbox
 from services.api.deps import DepsDep
-from services.api.schemas import (
-    DecisionCreate,
-    DecisionReceiptPublic,
-    Problem,
-    TaskPublic,
-    TasksPublic,
-)
-from services.decisions import apply_decision
-from store.cases import department_tasks
+from services.api.guards import DEPARTMENT, TaskAccess, inbox_for, task_for
+from services.api.inbox_schemas import InboxItemPublic, InboxPublic
+from services.api.schemas import DecisionCreate, DecisionReceiptPublic, Problem
+from services.tokens import Principal, Role
 
 router = APIRouter(tags=["tasks"])
+AUTH_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    404: {"model": Problem},
+}
 
 
-def split_task_id(task_id: str) -> tuple[str, str]:
-    case_id, sep, department = task_id.rpartition(".")
-    if not sep or not case_id or not department:
-        raise HTTPException(404, f"no task {task_id!r} (task ids look like CASE.department)")
-    return case_id, department
-
-
-@router.get("/departments/{code}/tasks", response_model=TasksPublic)
+@router.get("/departments/{code}/tasks", response_model=InboxPublic, responses=AUTH_ERRORS)
 async def list_department_tasks(
     code: str,
     deps: DepsDep,
+    user: Principal = inbox_for(*DEPARTMENT, Role.operator, Role.auditor, Role.admin),
     status_: Literal["open", "decided"] | None = Query(default=None, alias="status"),
+    view: inbox.View | None = Query(default=None, description="open|due_soon|overdue|decided"),
     limit: int = Query(default=100, ge=1, le=500),
-) -> TasksPublic:
-    """A department's review tasks, soonest due first."""
-    async with deps.sessions() as s:
-        rows = await department_tasks(s, code, status_, limit)
-    return TasksPublic(
-        department=code, count=len(rows), data=[TaskPublic.model_validate(r) for r in rows]
+) -> InboxPublic:
+    """A department's review tasks, soonest due first, with warning colour and days left."""
+    items = await inbox.inbox(deps, code, view or status_, limit)
+    return InboxPublic(
+        department=code,
+        view=view or status_,
+        count=len(items),
+        data=[InboxItemPublic.model_validate(i) for i in items],
     )
 
 
@@ -48,17 +44,13 @@ async def list_department_tasks(
     "/tasks/{task_id}/decision",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DecisionReceiptPublic,
-    responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}},
+    responses={**AUTH_ERRORS, 409: {"model": Problem}, 422: {"model": Problem}},
 )
-async def decide_task(task_id: str, body: DecisionCreate, deps: DepsDep) -> DecisionReceiptPublic:
+async def decide_task(
+    body: DecisionCreate, deps: DepsDep, task: TaskAccess = task_for(*DEPARTMENT, work=True)
+) -> DecisionReceiptPublic:
     """Decide a review task (the same handler as decisions arriving over Kafka)."""
-    case_id, department = split_task_id(task_id)
-    try:
-        decision = DecisionMade(department=department, task_id=task_id, **body.model_dump())
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    envelope = make_envelope(decision, case_id=case_id, producer="lianban-api")
-    receipt = await apply_decision(
-        deps, case_id, decision, event_id=envelope.event_id, source="api"
+    receipt = await inbox.decide(
+        deps, task.user, task.task_id, body.outcome.value, body.reasons, body.conditions
     )
     return DecisionReceiptPublic(**receipt.__dict__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -13,8 +14,16 @@ class ApiError(Exception):
 
 
 class Api:
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+    """The API over HTTP; `token` (default: $LIANBAN_TOKEN) is sent as the bearer token."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0, token: str | None = None) -> None:
+        token = token or os.environ.get("LIANBAN_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, headers=headers)
+
+    def as_token(self, token: str) -> Api:
+        """The same API, called with another token (the demo acts as several people)."""
+        return Api(str(self._http.base_url), self._http.timeout.read or 10.0, token)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

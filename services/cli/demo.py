@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from services.cli.client import Api
+from services.settings import get_settings
+from services.tokens import mint
 
 MATTER = "IND-CONSTRUCTION"
 MATERIALS = [
@@ -47,9 +49,16 @@ def _decision(dept: str, reject: str | None) -> dict[str, Any]:
     return {"outcome": "approve"}
 
 
+def _as(api: Api, role: str, dept: str | None = None) -> Api:
+    """The demo plays the window clerk and each department's reviewer: with the development
+    key it mints their tokens itself (the API must share the key, as `make run` does)."""
+    return api.as_token(mint(get_settings(), role, dept=dept, name=f"{dept or role}-演示"))
+
+
 def run_demo(
     api: Api, console: Console, *, reject: str | None, timeout: float, clock: Callable[[], float]
 ) -> dict[str, Any]:
+    api = _as(api, "clerk")
     sub = api.submit(
         {
             "matter_code": MATTER,
@@ -74,7 +83,7 @@ def run_demo(
     console.print(f"accepted; distributed to {', '.join(t['department'] for t in case['tasks'])}")
     for task in case["tasks"]:
         body = {"reviewer": f"{task['department']}-审查员", **_decision(task["department"], reject)}
-        receipt = api.decide(task["task_id"], body)
+        receipt = _as(api, "reviewer", task["department"]).decide(task["task_id"], body)
         console.print(f"  {task['department']:8} {body['outcome']:24} {receipt['status']}")
     final = _wait(
         "the conclusion",

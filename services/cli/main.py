@@ -14,8 +14,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from services.cli.audit import audit_app
 from services.cli.calendar import calendar_app
 from services.cli.client import Api, ApiError, fail
+from services.cli.ops import ops_app
+from services.cli.report import report_app
+from services.cli.token import token_app
 from services.settings import get_settings
 
 app = typer.Typer(
@@ -25,6 +29,10 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
+app.add_typer(ops_app, name="ops")
+app.add_typer(report_app, name="report")
 
 ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
 

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS, CONSTRUCTION_MATERIALS
+from tests.utils.auth import bearer, reviewer_of
 
+CLERK = bearer("clerk")  # the window clerk submits and reads every case
 SUBMISSION = {
     "matter_code": "IND-CONSTRUCTION",
     "title": "集成电路封测基地 IC packaging base",
@@ -29,21 +31,25 @@ async def client(
     request: pytest.FixtureRequest, app: Any, pg_app: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = app if request.param == "sqlite" else pg_app
-    async with httpx.AsyncClient(base_url=app.api_url, timeout=10) as http:
+    # The window clerk submits and reads cases; decisions go as the department's reviewer.
+    async with httpx.AsyncClient(
+        base_url=app.api_url, timeout=10, headers=bearer("clerk", settings=app.settings)
+    ) as http:
         yield http
 
 
 async def eventually(http: httpx.AsyncClient, case_id: str, ready: Any, timeout: float = 30) -> Any:
     async with asyncio.timeout(timeout):
         while True:
-            case = (await http.get(f"/cases/{case_id}")).json()
+            case = (await http.get(f"/cases/{case_id}", headers=CLERK)).json()
             if ready(case):
                 return case
             await asyncio.sleep(0.1)
 
 
 async def submitted_case(http: httpx.AsyncClient) -> str:
-    r = await http.post("/cases", json=SUBMISSION)
+    """Submit at the window (as a clerk) and wait for the five department tasks."""
+    r = await http.post("/cases", json=SUBMISSION, headers=CLERK)
     assert r.status_code == 202, r.text
     case_id: str = r.json()["case_id"]
     await eventually(http, case_id, lambda c: len(c["tasks"]) == 5)
@@ -51,7 +57,10 @@ async def submitted_case(http: httpx.AsyncClient) -> str:
 
 
 async def decide(http: httpx.AsyncClient, task_id: str, **body: Any) -> httpx.Response:
-    return await http.post(f"/tasks/{task_id}/decision", json={"reviewer": "r1", **body})
+    """Decide as a reviewer of the task's department."""
+    return await http.post(
+        f"/tasks/{task_id}/decision", json={"reviewer": "r1", **body}, headers=reviewer_of(task_id)
+    )
 
 
 async def test_submit_decide_conclude(client: httpx.AsyncClient) -> None:
@@ -70,7 +79,13 @@ async def test_submit_decide_conclude(client: httpx.AsyncClient) -> None:
     final = await eventually(client, body["case_id"], lambda c: c["status"] == "issued")
     assert final["outcome"] == "granted"
     assert [e["event_type"] for e in final["events"]][-2:] == ["CaseConcluded", "LicenceIssued"]
-    inbox = (await client.get("/departments/fire/tasks", params={"status": "decided"})).json()
+    inbox = (
+        await client.get(
+            "/departments/fire/tasks",
+            params={"status": "decided"},
+            headers=bearer("reviewer", "fire"),
+        )
+    ).json()
     assert f"{body['case_id']}.fire" in {t["task_id"] for t in inbox["data"]}
 
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from services.calendar_admin import recalculate_running_cases, validate_file
 from services.cli.main import app as cli
 from tests.e2e.test_api import submitted_case
+from tests.utils.auth import bearer
 
 # A test fixture, NOT the official 2027 schedule (which this code base does not ship).
 TEST_2027 = """
@@ -30,7 +31,8 @@ workdays: [2027-02-06]
 
 
 async def test_loading_a_year_recomputes_provisional_cases(app: Any, tmp_path: Path) -> None:
-    async with httpx.AsyncClient(base_url=app.api_url, timeout=10) as http:
+    clerk = bearer("clerk", settings=app.settings)
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=10, headers=clerk) as http:
         case_id = await submitted_case(http)
         before = (await http.get(f"/cases/{case_id}/clocks")).json()
         if not before["provisional"]:

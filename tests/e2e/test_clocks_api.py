@@ -7,10 +7,15 @@ from typing import Any
 import httpx
 
 from tests.e2e.test_api import SUBMISSION, submitted_case
+from tests.utils.auth import bearer
+
+HEAD = bearer("dept_head", "fire")  # only a department head grants an extension
 
 
 async def test_pause_resume_extend_over_http(app: Any) -> None:
-    async with httpx.AsyncClient(base_url=app.api_url, timeout=10) as http:
+    # An operator reads the case and runs its special-procedure pauses.
+    operator = bearer("operator", settings=app.settings)
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=10, headers=operator) as http:
         case_id = await submitted_case(http)
         before = (await http.get(f"/cases/{case_id}/clocks")).json()
         assert before["statutory_due"] and before["promised_due"] and not before["paused"]
@@ -31,18 +36,21 @@ async def test_pause_resume_extend_over_http(app: Any) -> None:
         wrong = await http.post(
             f"/cases/{case_id}/extension",
             json={"approver": "x", "approver_role": "department_head", "reason": "r"},
+            headers=HEAD,
         )
         # IND-CONSTRUCTION is joint: only the government head may extend, +15.
         assert wrong.status_code == 409 and "government_head" in wrong.json()["detail"]
         ok = await http.post(
             f"/cases/{case_id}/extension",
             json={"approver": "张区长", "approver_role": "government_head", "reason": "专家论证"},
+            headers=HEAD,
         )
         assert ok.status_code == 200 and ok.json()["extension_days"] == 15
         assert ok.json()["statutory_due"] > before["statutory_due"]
         second = await http.post(
             f"/cases/{case_id}/extension",
             json={"approver": "张区长", "approver_role": "government_head", "reason": "again"},
+            headers=HEAD,
         )
         assert second.status_code == 409 and "already extended once" in second.json()["detail"]
 

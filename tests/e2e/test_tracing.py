@@ -10,6 +10,7 @@ import httpx
 
 from store.spans import case_spans
 from tests.e2e.test_api import eventually, submitted_case
+from tests.utils.auth import bearer, reviewer_of
 
 
 async def spans_when(app: Any, case_id: str, names: set[str]) -> list[dict[str, Any]]:
@@ -23,13 +24,15 @@ async def spans_when(app: Any, case_id: str, names: set[str]) -> list[dict[str, 
 
 
 async def test_case_is_one_trace_with_limits_on_each_step(app: Any) -> None:
-    async with httpx.AsyncClient(base_url=app.api_url, timeout=10) as http:
+    clerk = bearer("clerk", settings=app.settings)
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=10, headers=clerk) as http:
         case_id = await submitted_case(http)
         case = (await http.get(f"/cases/{case_id}")).json()
         for task in case["tasks"]:
             r = await http.post(
                 f"/tasks/{task['task_id']}/decision",
                 json={"outcome": "approve", "reviewer": "r"},
+                headers=reviewer_of(task["task_id"]),
             )
             assert r.status_code == 202
         await eventually(http, case_id, lambda c: c["status"] == "issued")

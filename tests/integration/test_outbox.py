@@ -15,6 +15,7 @@ from store.cases import case_tasks
 from store.schema import outbox
 from tests.e2e.test_api import SUBMISSION
 from tests.stack import running_app
+from tests.utils.auth import bearer
 
 
 async def test_submission_survives_a_relay_outage(stack: EmbeddedStack, tmp_path: Path) -> None:
@@ -22,7 +23,8 @@ async def test_submission_survives_a_relay_outage(stack: EmbeddedStack, tmp_path
     async with running_app(
         stack.temporal_address, stack.kafka_bootstrap, url, Parts(relay=False)
     ) as app:
-        async with httpx.AsyncClient(base_url=app.api_url) as http:
+        clerk = bearer("clerk", settings=app.settings)
+        async with httpx.AsyncClient(base_url=app.api_url, headers=clerk) as http:
             r = await http.post("/cases", json=SUBMISSION)
         assert r.status_code == 202
         case_id = r.json()["case_id"]

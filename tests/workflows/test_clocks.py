@@ -10,24 +10,18 @@ dates are written out by hand from the real 2026 calendar, then shifted.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.calendar import CalendarData
-from domain.calendar_source import load_builtin
-from domain.case_clocks import CHINA
 from domain.clocks import PauseKind
 from services.bootstrap import Deps
-from services.worker import build_worker
 from store.cases import case_log, get_case, insert_submission
 from tests.utils.factories import decision, submission
+from tests.workflows.conftest import Walk
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import (
     ExtensionRequest,
@@ -36,60 +30,6 @@ from workflows.models import (
     PauseEnd,
     PauseRequest,
 )
-
-REAL_ACCEPTANCE = date(2026, 9, 29)  # a Tuesday, two days before National Day
-
-
-def shifted_national_day(shift: timedelta) -> CalendarData:
-    """The real Sep–Nov 2026 schedule (Mid-Autumn, National Day, make-up days), moved."""
-    real = load_builtin(range(2026, 2027))
-    window = (date(2026, 9, 1), date(2026, 12, 31))
-    pick = [d for d in real.holiday_dates if window[0] <= d <= window[1]]
-    work = [d for d in real.workday_dates if window[0] <= d <= window[1]]
-    years = {(window[0] + shift).year, (window[1] + shift).year}
-    return CalendarData.from_dates(years, [d + shift for d in pick], [d + shift for d in work])
-
-
-class Walk:
-    """The test's clock: real 2026 dates in, shifted instants out."""
-
-    def __init__(self, env: WorkflowEnvironment, accepted_at: datetime) -> None:
-        self.env = env
-        self.shift = accepted_at.date() - REAL_ACCEPTANCE
-        self.accepted_at = accepted_at
-
-    def day(self, real: date) -> date:
-        return real + self.shift
-
-    def midnight(self, real: date) -> datetime:
-        return datetime.combine(self.day(real), time.min, tzinfo=CHINA)
-
-    async def go_to(self, real: date, hour: int = 10) -> None:
-        target = datetime.combine(self.day(real), time(hour), tzinfo=CHINA)
-        now = await self.env.get_current_time()
-        assert target > now
-        await self.env.sleep(target - now)
-
-
-@pytest.fixture
-async def walk(time_env: WorkflowEnvironment) -> Walk:
-    now = (await time_env.get_current_time()).astimezone(CHINA)
-    days = (1 - now.weekday()) % 7 or 7  # the next Tuesday, at least a day ahead
-    accepted_at = datetime.combine(now.date() + timedelta(days=days), time(9), tzinfo=CHINA)
-    await time_env.sleep(accepted_at - now)
-    return Walk(time_env, accepted_at)
-
-
-@pytest.fixture
-async def worker(
-    time_env: WorkflowEnvironment, sqlite_deps: Deps, walk: Walk
-) -> AsyncIterator[Worker]:
-    calendar = shifted_national_day(walk.shift)
-    sqlite_deps.calendar = lambda: calendar
-    sqlite_deps.temporal = time_env.client
-    w = build_worker(sqlite_deps, task_queue=f"tq-{uuid.uuid4()}")
-    async with w:
-        yield w
 
 
 async def start(

@@ -1,0 +1,50 @@
+"""Activities of pre-review at the window: the correction notice and the supplement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from temporalio import activity
+
+from activities.base import ActivityBase
+from events.contracts import CorrectionRequested, MaterialsSupplied, Payload
+from store.schema import cases
+from workflows.models import DeskRecord
+
+
+class WindowActivities(ActivityBase):
+    @activity.defn(name="record_desk_step")
+    async def record_desk_step(self, rec: DeskRecord) -> None:
+        """A correction notice went out, or the applicant supplied the materials."""
+        v = rec.view
+        async with self._tx() as s:
+            payload: Payload
+            if rec.kind == "correction_requested":
+                assert v.correction_requested_on is not None
+                payload = CorrectionRequested(
+                    items=v.items,
+                    requested_on=v.correction_requested_on,
+                    notice_deadline=v.notice_deadline,
+                    in_time=v.correction_requested_on <= v.notice_deadline,
+                    clerk=rec.actor,
+                )
+                await self._update_case(s, rec.case_id, status="correction_requested")
+            else:
+                payload = MaterialsSupplied(
+                    material_codes=rec.material_codes, submitted_by=rec.actor
+                )
+                await self._add_materials(s, rec.case_id, rec.material_codes)
+            await self._emit(s, rec.case_id, f"desk/{rec.kind}", payload, self._topics.case_events)
+
+    async def _add_materials(self, s: Any, case_id: str, codes: list[str]) -> None:
+        row = (
+            await s.execute(sa.select(cases.c.materials).where(cases.c.case_id == case_id))
+        ).first()
+        have = list(row.materials) if row else []
+        known = {m["code"] for m in have}
+        have += [{"code": c, "name": None, "ref": None} for c in codes if c not in known]
+        await self._update_case(s, case_id, status="pre_review", materials=have)
+
+    def all(self) -> list[Any]:
+        return [self.record_desk_step]

@@ -1,0 +1,140 @@
+"""A case's audit entries as a timeline a person reads: one line per entry. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.audit import AuditEntry
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    seq: int
+    occurred_at: datetime
+    event_type: str
+    actor: str
+    role: str
+    summary: str
+    event_id: str
+    hash: str
+
+
+def _items(values: Iterable[str] | None) -> str:
+    return "; ".join(values or [])
+
+
+def _with(text: str, label: str, values: list[str] | None) -> str:
+    return f"{text} — {label}: {_items(values)}" if values else text
+
+
+def _dues(d: dict[str, Any]) -> str:
+    labels = (("statutory_due", "statutory"), ("promised_due", "promised"))
+    return ", ".join(f"{label} due {d[k]}" for k, label in labels if d.get(k)) or "no due dates"
+
+
+def _submitted(d: dict[str, Any]) -> str:
+    materials = ", ".join(m.get("code", "?") for m in d.get("materials", [])) or "none"
+    what = f"{d.get('matter_code')} “{d.get('title')}” ({d.get('channel', 'online')})"
+    return f"submitted {what}; materials: {materials}"
+
+
+def _accepted(d: dict[str, Any]) -> str:
+    how = "accepted (tolerant)" if d.get("tolerant") else "accepted"
+    if d.get("deemed"):
+        how += " by operation of law"
+    text = f"{how}; departments {', '.join(d.get('departments', []))}; {_dues(d)}"
+    return _with(text, "missing", d.get("missing_materials"))
+
+
+def _decided(d: dict[str, Any]) -> str:
+    text = f"{d.get('department')}: {d.get('outcome')} by {d.get('reviewer')}"
+    return _with(_with(text, "reasons", d.get("reasons")), "conditions", d.get("conditions"))
+
+
+def _concluded(d: dict[str, Any]) -> str:
+    text = f"concluded: {d.get('outcome')}"
+    return _with(_with(text, "reasons", d.get("reasons")), "conditions", d.get("conditions"))
+
+
+def _paused(d: dict[str, Any]) -> str:
+    stops = "clock paused" if d.get("stops_clock", True) else "recorded, clock runs"
+    return f"{d.get('kind')} {d.get('notice_ref')} from {d.get('started_on')}: {stops}; {_dues(d)}"
+
+
+def _operator(d: dict[str, Any]) -> str:
+    target = f" on {d['target']}" if d.get("target") else ""
+    return f"operator {d.get('action')}{target}: {d.get('result')} — reason: {d.get('reason')}"
+
+
+SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "ApplicationSubmitted": _submitted,
+    "CorrectionRequested": lambda d: (
+        f"correction requested: {_items(d.get('items'))}"
+        + ("" if d.get("in_time", True) else " (after the 5-working-day limit)")
+    ),
+    "MaterialsSupplied": lambda d: f"materials supplied: {_items(d.get('material_codes'))}",
+    "CaseAccepted": _accepted,
+    "CaseNotAccepted": lambda d: _with("not accepted", "reasons", d.get("reasons")),
+    "ReviewTaskAssigned": lambda d: (
+        f"task {d.get('task_id')} to {d.get('department')}"
+        + (f", due {d['due_date']}" if d.get("due_date") else "")
+    ),
+    "DepartmentDecided": _decided,
+    "ClockPaused": _paused,
+    "ClockResumed": lambda d: (
+        f"{d.get('notice_ref')} ended {d.get('ended_on')}: "
+        f"{d.get('paused_days')} working days not counted; {_dues(d)}"
+    ),
+    "ExtensionGranted": lambda d: (
+        f"extension +{d.get('extension_days')} working days approved "
+        f"by {d.get('approver')} ({d.get('approver_role')}): {d.get('reason')}; {_dues(d)}"
+    ),
+    "DeadlinesRecalculated": lambda d: f"deadlines recalculated ({d.get('reason')}): {_dues(d)}",
+    "CaseWarningRaised": lambda d: (
+        f"{d.get('level')} warning (limit {d.get('due_at')})"
+        + (", supervision raised" if d.get("supervision") else "")
+    ),
+    "CaseConcluded": _concluded,
+    "LicenceIssued": lambda d: f"licence {d.get('licence_number')} issued",
+    "CaseTerminated": lambda d: f"{d.get('status')}: {d.get('reason')}",
+    "OperatorActionRecorded": _operator,
+    "SupervisionRaised": lambda d: f"supervision #{d.get('supervision_id')}: {d.get('note')}",
+    "DepartmentReminded": lambda d: f"{d.get('department')} reminded: {d.get('reason')}",
+    "PersonalDataAccessed": lambda d: (
+        f"read personal data {', '.join(d.get('fields', []))} ({d.get('purpose')})"
+    ),
+    "ServiceRated": lambda d: (
+        f"rated {d.get('level')}" + (f": {d['comment']}" if d.get("comment") else "")
+    ),
+}
+
+
+def describe(e: AuditEntry) -> str:
+    """One line saying what the entry records."""
+    summary = SUMMARIES.get(e.event_type)
+    try:
+        return summary(e.data) if summary else e.event_type
+    except (KeyError, TypeError, AttributeError):
+        # A malformed (e.g. tampered) payload still gets a line; verify names the entry.
+        return f"{e.event_type} (unreadable data)"
+
+
+def timeline(entries: Iterable[AuditEntry], at: datetime | None = None) -> list[TimelineLine]:
+    """The entries up to `at` (all: None), in chain order, each with its one-line summary."""
+    return [
+        TimelineLine(
+            seq=e.seq,
+            occurred_at=e.occurred_at,
+            event_type=e.event_type,
+            actor=e.actor,
+            role=e.role,
+            summary=describe(e),
+            event_id=e.event_id,
+            hash=e.hash,
+        )
+        for e in entries
+        if at is None or e.occurred_at <= at
+    ]

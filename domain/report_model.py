@@ -1,0 +1,164 @@
+"""The efficiency report's data: what the store reads (counts, spans, ratings) and the rows
+the report is made of. Definitions of each measure: :mod:`domain.reports`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import NamedTuple
+
+BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})  # 不满意, 非常不满意
+TOTAL = "ALL"
+NOT_MEASURED: tuple[str, ...] = (
+    "in-person visits per case: no visit is recorded (only the submission channel)",
+    "correction rounds: corrections during review are not built yet",
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Conditional counts for one group (matter or department) and one matter."""
+
+    key: str
+    matter_code: str
+    cases: int = 0
+    accepted: int = 0
+    not_accepted: int = 0
+    ended: int = 0  # withdrawn or terminated (cases); cancelled (tasks)
+    concluded: int = 0
+    open: int = 0
+    on_time: int = 0
+    early: int = 0
+    overdue: int = 0
+    breached: int = 0
+    online: int = 0
+    # Working days counted over `timed` finished steps, when SQL summed them (PostgreSQL).
+    days: int = 0
+    timed: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        summed = {
+            f.name: getattr(self, f.name) + getattr(other, f.name)
+            for f in fields(self)
+            if f.name not in ("key", "matter_code")
+        }
+        return replace(self, **summed)
+
+
+class Span(NamedTuple):
+    """``n`` steps of group ``key`` that ran from ``start`` to ``end`` (local days), with
+    ``paused`` working days in clock-stopping pauses among all of them together.
+
+    A tuple, not a dataclass: a report reads tens of thousands of these, and a frozen
+    dataclass costs several times more to build."""
+
+    key: str
+    start: date
+    end: date
+    n: int
+    paused: int = 0
+
+
+@dataclass(frozen=True)
+class RatingCounts:
+    """Ratings of one matter's cases: how many, how many bad, how many bad ones followed up."""
+
+    matter_code: str
+    rated: int
+    bad: int
+    followed_up: int
+
+
+@dataclass(frozen=True)
+class SlaRow:
+    """One line of the report; rates are None when their denominator is zero."""
+
+    key: str
+    name: str
+    cases: int = 0
+    accepted: int = 0
+    not_accepted: int = 0
+    ended: int = 0
+    concluded: int = 0
+    open: int = 0
+    on_time: int = 0
+    early: int = 0
+    overdue: int = 0
+    breached: int = 0
+    online: int = 0
+    immediate: int = 0
+    avg_working_days: float | None = None
+    compression: float | None = None
+    materials: float | None = None
+    promised_days: int | None = None  # the matter's promised limit (matter rows only)
+    rated: int = 0
+    bad_ratings: int = 0
+    followed_up: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Cases whose result against the promised due date is known."""
+        return self.on_time + self.overdue
+
+    @property
+    def open_not_due(self) -> int:
+        """Open cases not yet past their promised due date (or with the clock paused)."""
+        return max(0, self.open - (self.settled - self.concluded))
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _ratio(self.on_time, self.settled)
+
+    @property
+    def early_rate(self) -> float | None:
+        return _ratio(self.early, self.settled)
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return _ratio(self.overdue, self.settled)
+
+    @property
+    def online_rate(self) -> float | None:
+        return _ratio(self.online, self.cases)
+
+    @property
+    def immediate_share(self) -> float | None:
+        return _ratio(self.immediate, self.cases)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return _ratio(self.rated - self.bad_ratings, self.rated)
+
+    @property
+    def follow_up_rate(self) -> float | None:
+        return _ratio(self.followed_up, self.bad_ratings)
+
+
+@dataclass(frozen=True)
+class SlaInput:
+    """Everything the store read for one report."""
+
+    case_counts: tuple[Counts, ...] = ()
+    case_spans: tuple[Span, ...] = ()
+    task_counts: tuple[Counts, ...] = ()
+    task_spans: tuple[Span, ...] = ()
+    ratings: tuple[RatingCounts, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    """The report as of ``as_of``; ``total`` is None when scoped to one department."""
+
+    as_of: date
+    start: date | None
+    end: date | None
+    matter: str | None
+    department: str | None
+    matters: tuple[SlaRow, ...]
+    departments: tuple[SlaRow, ...]
+    total: SlaRow | None
+    not_measured: tuple[str, ...] = field(default=NOT_MEASURED)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None

@@ -1,0 +1,1 @@
+"""Server-rendered pages (FastAPI + Jinja2, plain forms): login, inbox, task, public progress."""

@@ -1,0 +1,235 @@
+"""The audit log in SQL: append (in the caller's transaction) and read. Nothing here, or
+anywhere, updates or deletes an entry.
+
+Appending locks the case's row in `audit_heads` first (an UPDATE, so on PostgreSQL it also
+takes the table's ROW EXCLUSIVE lock): two transactions appending to one case queue there
+instead of forking the chain, and an anchor taking `LOCK audit_heads IN SHARE MODE` waits for
+every append in flight — so every audit_log id below the anchor's is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.audit import (
+    GENESIS,
+    Anchor,
+    AuditEntry,
+    action_of,
+    actor_and_role,
+    normalise_data,
+    redact_secrets,
+    seal,
+)
+from events.envelope import Envelope
+from services.redact import mask_data  # pure masking; shared with the log redaction
+from store.db import insert_ignore
+from store.schema import audit_anchors, audit_heads, audit_log, cases, tasks
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def _next_link(session: AsyncSession, case_id: str) -> tuple[int, str]:
+    """(seq, prev_hash) of the case's next entry; its head row stays locked until commit."""
+    for _ in range(2):
+        bumped = (
+            await session.execute(
+                sa.update(audit_heads)
+                .where(audit_heads.c.case_id == case_id)
+                .values(seq=audit_heads.c.seq + 1)
+                .returning(audit_heads.c.seq, audit_heads.c.hash)
+            )
+        ).first()
+        if bumped is not None:
+            return int(bumped.seq), str(bumped.hash)
+        created = await session.execute(
+            insert_ignore(_dialect(session), audit_heads, "case_id")
+            .values(case_id=case_id, seq=1, hash=GENESIS, updated_at=datetime.now(UTC))
+            .returning(audit_heads.c.seq)
+        )
+        if created.first() is not None:
+            return 1, GENESIS
+        # Another transaction created the head meanwhile: bump the committed row instead.
+    raise RuntimeError(f"could not lock the audit head of {case_id}")
+
+
+async def append(
+    session: AsyncSession, envelope: Envelope, *, actor: str | None = None, role: str | None = None
+) -> AuditEntry:
+    """Append the event to its case's chain, in the caller's transaction.
+
+    Personal data in the payload is masked, and credentials (the query code) removed, before
+    it is hashed: the log is kept for years and cannot be edited, so it never holds them.
+    `actor`/`role` default to what the event itself says (`domain.audit.actor_and_role`).
+    """
+    data = normalise_data(mask_data(redact_secrets(envelope.data)))
+    who = actor_and_role(envelope.event_type, envelope.producer, data)
+    seq, prev_hash = await _next_link(session, envelope.case_id)
+    entry = seal(
+        AuditEntry(
+            seq=seq,
+            case_id=envelope.case_id,
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            occurred_at=envelope.occurred_at,
+            actor=actor or who[0],
+            role=role or who[1],
+            action=action_of(envelope.event_type, data),
+            data=data,
+        ),
+        prev_hash,
+    )
+    now = datetime.now(UTC)
+    values = {k: v for k, v in asdict(entry).items() if k not in ("id", "recorded_at")}
+    await session.execute(sa.insert(audit_log).values(**values, recorded_at=now))
+    await session.execute(
+        sa.update(audit_heads)
+        .where(audit_heads.c.case_id == envelope.case_id)
+        .values(hash=entry.hash, updated_at=now)
+    )
+    return entry
+
+
+def to_entry(row: Any) -> AuditEntry:
+    m = row._mapping
+    return AuditEntry(
+        id=m["id"],
+        seq=m["seq"],
+        case_id=m["case_id"],
+        event_id=m["event_id"],
+        event_type=m["event_type"],
+        occurred_at=m["occurred_at"],
+        actor=m["actor"],
+        role=m["role"],
+        action=m["action"],
+        data=m["data"],
+        prev_hash=m["prev_hash"],
+        hash=m["hash"],
+        recorded_at=m["recorded_at"],
+    )
+
+
+async def case_entries(session: AsyncSession, case_id: str) -> list[AuditEntry]:
+    """One case's entries in stored seq order."""
+    rows = await session.execute(
+        sa.select(audit_log).where(audit_log.c.case_id == case_id).order_by(audit_log.c.seq)
+    )
+    return [to_entry(r) for r in rows]
+
+
+async def entries_of(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, list[AuditEntry]]:
+    """The entries of several cases, each in stored seq order."""
+    out: dict[str, list[AuditEntry]] = {c: [] for c in case_ids}
+    rows = await session.execute(
+        sa.select(audit_log)
+        .where(audit_log.c.case_id.in_(list(case_ids)))
+        .order_by(audit_log.c.case_id, audit_log.c.seq)
+    )
+    for r in rows:
+        out[r.case_id].append(to_entry(r))
+    return out
+
+
+async def heads(session: AsyncSession, case_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """Recorded heads, case id -> (seq, hash); all cases when `case_ids` is None."""
+    query = sa.select(audit_heads.c.case_id, audit_heads.c.seq, audit_heads.c.hash)
+    if case_ids is not None:
+        query = query.where(audit_heads.c.case_id.in_(list(case_ids)))
+    return {r.case_id: (r.seq, r.hash) for r in await session.execute(query)}
+
+
+async def case_ids_after(session: AsyncSession, after: str | None, limit: int) -> list[str]:
+    """Case ids with audit entries or a head, in order: pages through every case."""
+    ids = sa.union(sa.select(audit_heads.c.case_id), sa.select(audit_log.c.case_id)).subquery()
+    query = sa.select(ids.c.case_id).order_by(ids.c.case_id).limit(limit)
+    if after is not None:
+        query = query.where(ids.c.case_id > after)
+    return list((await session.scalars(query)).all())
+
+
+# --- Anchors ----------------------------------------------------------------------------------
+
+
+async def lock_heads(session: AsyncSession) -> None:
+    """Wait for every append in flight and hold new ones until this transaction ends (PG).
+    SQLite has one writer at a time already."""
+    if _dialect(session) == "postgresql":
+        await session.execute(sa.text("LOCK TABLE audit_heads IN SHARE MODE"))
+
+
+async def heads_as_of(session: AsyncSession, up_to_id: int) -> list[tuple[str, int, str]]:
+    """Each case's last entry among those with id <= `up_to_id`, read from the log itself."""
+    last = (
+        sa.select(audit_log.c.case_id, sa.func.max(audit_log.c.seq).label("seq"))
+        .where(audit_log.c.id <= up_to_id)
+        .group_by(audit_log.c.case_id)
+        .subquery()
+    )
+    query = sa.select(audit_log.c.case_id, audit_log.c.seq, audit_log.c.hash).join(
+        last, sa.and_(audit_log.c.case_id == last.c.case_id, audit_log.c.seq == last.c.seq)
+    )
+    return [(r.case_id, r.seq, r.hash) for r in await session.execute(query)]
+
+
+async def max_id(session: AsyncSession) -> int:
+    return int(await session.scalar(sa.select(sa.func.max(audit_log.c.id))) or 0)
+
+
+def _anchor(row: Any) -> Anchor:
+    m = row._mapping
+    return Anchor(**{c.name: m[c.name] for c in audit_anchors.c})
+
+
+async def anchors(session: AsyncSession) -> list[Anchor]:
+    rows = await session.execute(sa.select(audit_anchors).order_by(audit_anchors.c.seq))
+    return [_anchor(r) for r in rows]
+
+
+async def last_anchor(session: AsyncSession) -> Anchor | None:
+    row = (
+        await session.execute(
+            sa.select(audit_anchors).order_by(audit_anchors.c.seq.desc()).limit(1)
+        )
+    ).first()
+    return _anchor(row) if row else None
+
+
+async def insert_anchor(session: AsyncSession, anchor: Anchor) -> None:
+    await session.execute(sa.insert(audit_anchors).values(**asdict(anchor)))
+
+
+# --- The read model, for the cross-check ------------------------------------------------------
+
+
+async def read_models_of(
+    session: AsyncSession, case_ids: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The `cases` rows and `tasks` rows of several cases."""
+    ids = list(case_ids)
+    case_rows = await session.execute(sa.select(cases).where(cases.c.case_id.in_(ids)))
+    found = {r.case_id: dict(r._mapping) for r in case_rows}
+    by_case: dict[str, list[dict[str, Any]]] = {c: [] for c in ids}
+    task_rows = await session.execute(
+        sa.select(tasks).where(tasks.c.case_id.in_(ids)).order_by(tasks.c.department)
+    )
+    for t in task_rows:
+        by_case[t.case_id].append(dict(t._mapping))
+    return found, by_case
+
+
+async def unaudited_cases(session: AsyncSession) -> list[str]:
+    """Cases in the read model with no audit entry at all."""
+    query = (
+        sa.select(cases.c.case_id)
+        .where(~sa.exists().where(audit_heads.c.case_id == cases.c.case_id))
+        .order_by(cases.c.case_id)
+    )
+    return list((await session.scalars(query)).all())

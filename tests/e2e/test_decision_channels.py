@@ -1,0 +1,79 @@
+"""One decision handler for both channels: a department's system over Kafka and a reviewer on
+the web/API. Whichever comes first wins; an identical repeat through either channel is a no-op,
+a different one is refused (409 on HTTP, a `conflicting_decision` dead letter on Kafka)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from store.cases import case_log
+from tests.e2e.kafka_util import Produce, dead_letter_for, envelope, read_until
+from tests.e2e.test_api import eventually, submitted_case
+from tests.utils.auth import bearer
+
+REJECT = {"outcome": "reject", "reasons": ["疏散通道宽度不足 evacuation route too narrow"]}
+CONDITIONAL = {"outcome": "approve_with_conditions", "conditions": ["夜间禁止施工 no night work"]}
+
+
+def decision(case_id: str, department: str, body: dict[str, Any]) -> dict[str, Any]:
+    data = {"department": department, "reviewer": f"{department}-system", **body}
+    return envelope("DecisionMade", case_id, data, producer=f"{department}-dept-system")
+
+
+async def decided_events(app: Any, case_id: str, department: str) -> list[dict[str, Any]]:
+    async with app.deps.sessions() as s:
+        log = await case_log(s, case_id)
+    return [
+        e
+        for e in log
+        if e["event_type"] == "DepartmentDecided" and e["data"]["department"] == department
+    ]
+
+
+async def test_web_first_then_kafka_repeat_and_conflict(app: Any) -> None:
+    topics = app.settings.topics
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
+        case_id = await submitted_case(http)
+        fire = bearer("reviewer", "fire", settings=app.settings)
+        first = await http.post(f"/tasks/{case_id}.fire/decision", json=REJECT, headers=fire)
+        assert first.status_code == 202 and first.json()["status"] == "accepted"
+    async with Produce(app.settings.kafka_bootstrap) as produce:
+        await produce.event(topics.decisions, decision(case_id, "fire", REJECT))
+        conflicting = await produce.event(
+            topics.decisions, decision(case_id, "fire", {"outcome": "approve"})
+        )
+    letter = await read_until(
+        app.settings.kafka_bootstrap, topics.dead_letters, dead_letter_for(conflicting)
+    )
+    assert letter["data"]["error"] == "conflicting_decision"
+    assert "already decided" in letter["data"]["detail"]
+    # Same partition (key = case id): the identical repeat was applied before the conflict and
+    # produced nothing new — one DepartmentDecided, from the web decision.
+    events = await decided_events(app, case_id, "fire")
+    assert [e["data"]["decision_event_id"] for e in events] == [first.json()["event_id"]]
+
+
+async def test_kafka_first_then_web_repeat_and_conflict(app: Any) -> None:
+    topics = app.settings.topics
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
+        case_id = await submitted_case(http)
+        async with Produce(app.settings.kafka_bootstrap) as produce:
+            await produce.event(topics.decisions, decision(case_id, "env", CONDITIONAL))
+        await eventually(
+            http,
+            case_id,
+            lambda c: any(t["outcome"] for t in c["tasks"] if t["department"] == "env"),
+        )
+        env = bearer("reviewer", "env", settings=app.settings)
+        url = f"/tasks/{case_id}.env/decision"
+        again = await http.post(url, json=CONDITIONAL, headers=env)
+        assert again.status_code == 202 and again.json()["status"] == "duplicate"
+        other = await http.post(url, json={"outcome": "approve"}, headers=env)
+        assert other.status_code == 409 and other.json()["error"] == "conflicting_decision"
+    await asyncio.sleep(0.5)  # a stray second DepartmentDecided would have been written by now
+    events = await decided_events(app, case_id, "env")
+    assert len(events) == 1 and events[0]["data"]["conditions"] == CONDITIONAL["conditions"]
+    assert again.json()["event_id"] == events[0]["data"]["decision_event_id"]

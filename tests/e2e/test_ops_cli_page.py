@@ -1,0 +1,79 @@
+"""`lianban ops` and the operator page against the running app."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from services.cli.main import app as cli
+from tests.e2e.ops_util import (
+    decide,
+    decision_doc,
+    events_of,
+    eventually,
+    new_case_id,
+    open_task,
+    submit,
+    token,
+)
+from tests.stack import App
+
+pytestmark = pytest.mark.e2e
+
+
+async def _stalled_by_dead_letter(app: App) -> str:
+    cid = new_case_id()
+    # Sent before the case existed, and by a department that does not review this matter:
+    # re-driving it cannot help, so it stays listed.
+    await decide(app, decision_doc(cid, "env"))
+    await asyncio.sleep(1.0)
+    await submit(app, cid, "FIRE-DESIGN-REVIEW", ["application-form", "fire-design"])
+    await eventually(lambda: open_task(app, cid, "fire"))
+    return cid
+
+
+def _cli(app: App, *args: str) -> tuple[int, str]:
+    env = {"LIANBAN_TOKEN": token(app, name="值班员 周七"), "COLUMNS": "250"}
+    result = CliRunner().invoke(cli, ["ops", *args, "--api", app.api_url], env=env)
+    return result.exit_code, result.output
+
+
+async def test_cli_lists_and_acts(app: App) -> None:
+    cid = await _stalled_by_dead_letter(app)
+
+    async def listed() -> str | None:
+        code, out = await asyncio.to_thread(_cli, app, "stalled", "--reason", "dead_letter")
+        return out if code == 0 and cid in out else None
+
+    out = await eventually(listed, timeout=30, every=1.0)
+    assert "unknown_case" in out
+    code, out = await asyncio.to_thread(_cli, app, "redrive", cid, "-r", "案件已受理")
+    assert code == 1 and "redrive_refused" in out
+    code, out = await asyncio.to_thread(
+        _cli, app, "bulk", "escalate", "-r", "集中督办", "--stalled", "dead_letter"
+    )
+    assert code == 0 and f"would: {cid}" in out
+    records = [e["data"] for e in await events_of(app, cid, "OperatorActionRecorded")]
+    assert [(r["action"], r["result"], r["actor"]) for r in records] == [
+        ("redrive", "failed", "值班员 周七")
+    ]
+
+
+async def test_operator_page(app: App) -> None:
+    cid = await _stalled_by_dead_letter(app)
+    cookies = {"lianban_token": token(app)}
+    async with httpx.AsyncClient(base_url=app.api_url, cookies=cookies) as http:
+        page = await eventually(lambda: _page_with(http, cid), timeout=30)
+        assert "重新投递 Re-drive" in page
+    reviewer = {"lianban_token": token(app, "reviewer", dept="fire")}
+    async with httpx.AsyncClient(base_url=app.api_url, cookies=reviewer) as http:
+        assert (await http.get("/ops")).status_code == 403
+
+
+async def _page_with(http: httpx.AsyncClient, case_id: str) -> str | None:
+    response = await http.get("/ops", params={"reason": "dead_letter"})
+    assert response.status_code == 200, response.text
+    return response.text if case_id in response.text else None

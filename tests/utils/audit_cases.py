@@ -1,0 +1,172 @@
+"""Real cases for the audit tests, the history export and the audit benchmark: submitted and
+decided through the same services the consumers and the API use, run by a real worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+
+from domain.clocks import PauseKind
+from events.contracts import DecisionMade, DecisionOutcome
+from events.envelope import Envelope
+from services import clock_commands, progress
+from services.access_log import record_access
+from services.bootstrap import Deps
+from services.decisions import apply_decision
+from services.intake import start_case_workflow
+from services.operations.audit import Operator, record_action
+from store.cases import get_case, insert_submission
+from store.records import log_case_event
+from tests.utils.factories import submission
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import (
+    ExtensionRequest,
+    JointApprovalResult,
+    PauseEnd,
+    PauseRequest,
+    TerminationRequest,
+)
+
+
+async def submit(
+    deps: Deps, matter: str = "RESTAURANT-OPENING", drop: tuple[str, ...] = ()
+) -> Envelope:
+    """Store the submission (case row, case log, audit chain) and start its workflow on
+    `deps.settings.task_queue`."""
+    env, sub = submission(deps.catalog, matter, drop=drop)
+    async with deps.sessions() as s, s.begin():
+        await insert_submission(s, env, sub, "123456")
+        await log_case_event(s, env)
+    assert deps.temporal is not None
+    await start_case_workflow(deps.temporal, deps.settings.task_queue, env, sub)
+    return env
+
+
+async def wait_status(deps: Deps, case_id: str, *statuses: str, timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            async with deps.sessions() as s:
+                case = await get_case(s, case_id)
+            if case is not None and case["status"] in statuses:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def decide(
+    deps: Deps, case_id: str, department: str, outcome: DecisionOutcome, note: str = ""
+) -> None:
+    """One department's decision through the decision service (as the API would)."""
+    reasons = [note or f"{department} 不符合规范"] if outcome is DecisionOutcome.reject else []
+    conditions = [note or "按图施工"] if outcome is DecisionOutcome.approve_with_conditions else []
+    made = DecisionMade(
+        department=department,
+        outcome=outcome,
+        reasons=reasons,
+        conditions=conditions,
+        reviewer=f"{department}-王工",
+    )
+    await apply_decision(deps, case_id, made, event_id=f"{case_id}-{department}", source="api")
+
+
+async def decide_all(
+    deps: Deps,
+    case_id: str,
+    matter: str,
+    reject: Iterable[str] = (),
+    conditional: Iterable[str] = (),
+) -> None:
+    found = deps.catalog.matter(matter)
+    assert found is not None
+    rejecting, with_conditions = set(reject), set(conditional)
+    for dept in found.departments:
+        outcome = DecisionOutcome.approve
+        if dept.code in rejecting:
+            outcome = DecisionOutcome.reject
+        elif dept.code in with_conditions:
+            outcome = DecisionOutcome.approve_with_conditions
+        await decide(deps, case_id, dept.code, outcome)
+
+
+async def result_of(deps: Deps, case_id: str) -> JointApprovalResult:
+    assert deps.temporal is not None
+    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    return await handle.result()
+
+
+async def run_case(
+    deps: Deps,
+    matter: str = "RESTAURANT-OPENING",
+    reject: Iterable[str] = (),
+    conditional: Iterable[str] = (),
+) -> str:
+    """A whole case: submitted, decided by every department, concluded (and issued)."""
+    env = await submit(deps, matter)
+    await wait_status(deps, env.case_id, "in_review")
+    await decide_all(deps, env.case_id, matter, reject, conditional)
+    await result_of(deps, env.case_id)
+    return env.case_id
+
+
+Skip = Callable[[timedelta], Awaitable[None]]
+
+
+async def not_accepted_case(deps: Deps) -> str:
+    """An essential material missing: not accepted at pre-review."""
+    env = await submit(deps, "RESTAURANT-OPENING", drop=("business-licence",))
+    await result_of(deps, env.case_id)
+    return env.case_id
+
+
+async def withdrawn_case(deps: Deps) -> str:
+    """One department decided, then the applicant withdrew."""
+    env = await submit(deps)
+    await wait_status(deps, env.case_id, "in_review")
+    await decide(deps, env.case_id, "samr", DecisionOutcome.approve)
+    assert deps.temporal is not None
+    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, env.case_id)
+    request = TerminationRequest(status="withdrawn", reason="申请人撤回 withdrawn", actor="张伟")
+    await handle.execute_update(JointApprovalWorkflow.terminate, request)
+    await handle.result()
+    return env.case_id
+
+
+async def _clock_steps(deps: Deps, case_id: str, skip: Skip) -> None:
+    pause = PauseRequest(kind=PauseKind.TESTING, notice_ref="检测-001", requested_by="fire-王工")
+    await clock_commands.start_pause(deps, case_id, pause)
+    await skip(timedelta(days=3))
+    await clock_commands.end_pause(
+        deps, case_id, PauseEnd(notice_ref="检测-001", requested_by="fire-王工")
+    )
+    extension = ExtensionRequest(approver="李局", approver_role="government_head", reason="复杂")
+    await clock_commands.grant_extension(deps, case_id, extension)
+    await skip(timedelta(days=60))  # past the promised and the statutory due dates
+
+
+async def case_with_everything(deps: Deps, skip: Skip) -> str:
+    """Pause, resume, extension, every warning, an operator's action, a read of personal data,
+    a refusal, a bad rating: every kind of entry the fold knows."""
+    env = await submit(deps)
+    case_id = env.case_id
+    await wait_status(deps, case_id, "in_review")
+    await _clock_steps(deps, case_id, skip)
+    await record_action(
+        deps, Operator("ops-李", "operator"), case_id, "remind", "逾期", target="env"
+    )
+    async with deps.sessions() as s, s.begin():
+        await record_access(s, "clerk-1", "clerk", case_id, ["phone"], "GET personal-data")
+    await decide_all(deps, case_id, "RESTAURANT-OPENING", reject=["env"], conditional=["fire"])
+    await result_of(deps, case_id)
+    await progress.rate(deps, case_id, "123456", "very_dissatisfied", "太慢了")
+    return case_id
+
+
+async def varied_cases(deps: Deps, skip: Skip) -> list[str]:
+    """Granted, refused, not accepted, withdrawn, and one with everything."""
+    return [
+        await run_case(deps, conditional=["env"]),
+        await run_case(deps, reject=["fire"]),
+        await not_accepted_case(deps),
+        await withdrawn_case(deps),
+        await case_with_everything(deps, skip),
+    ]
