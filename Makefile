@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser lint typecheck unit workflows integration e2e bench clean
+.PHONY: run test install browser lint typecheck unit workflows integration e2e bench bench-audit histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ e2e: install browser
 
 bench: install
 	$(BIN)/python -m bench.throughput
+
+## Audit: replay/verify of a 200-event case, verify of 10,000 cases (SQLite; add ARGS=--postgres).
+bench-audit: install
+	$(BIN)/python -m bench.audit $(ARGS)
+
+## Re-export tests/histories/*.json from the current workflow code (after a patched change).
+histories: install
+	$(BIN)/python -m tests.histories.export
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

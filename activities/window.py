@@ -7,10 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 from temporalio import activity
 
-from activities.base import ActivityBase
-from events.contracts import CorrectionRequested, MaterialsSupplied, Payload
-from store.schema import cases
-from workflows.models import DeskRecord
+from activities.base import ActivityBase, task_id_for
+from events.contracts import (
+    CorrectionRequested,
+    DepartmentRequestedCorrections,
+    MaterialsSupplied,
+    Payload,
+    ReviewTaskReopened,
+)
+from store.schema import cases, tasks
+from workflows.models import CorrectionRecord, DeskRecord
 
 
 class WindowActivities(ActivityBase):
@@ -46,5 +52,32 @@ class WindowActivities(ActivityBase):
         have += [{"code": c, "name": None, "ref": None} for c in codes if c not in known]
         await self._update_case(s, case_id, status="pre_review", materials=have)
 
+    @activity.defn(name="record_corrections")
+    async def record_corrections(self, rec: CorrectionRecord) -> None:
+        """A department asked for corrections (task parked), or they came (task open again)."""
+        req = rec.request
+        payload: Payload
+        if req is not None:
+            payload = DepartmentRequestedCorrections(
+                department=rec.department,
+                reasons=req.reasons,
+                items=req.items,
+                reviewer=req.reviewer,
+                clock_paused=rec.clock_paused,
+            )
+            status, step = "corrections_requested", f"corrections/{rec.department}/{rec.round}"
+        else:
+            payload = ReviewTaskReopened(
+                department=rec.department, material_codes=rec.material_codes
+            )
+            status, step = "open", f"reopened/{rec.department}/{rec.round}"
+        async with self._tx() as s:
+            await s.execute(
+                sa.update(tasks)
+                .where(tasks.c.task_id == task_id_for(rec.case_id, rec.department))
+                .values(status=status)
+            )
+            await self._emit(s, rec.case_id, step, payload, self._topics.case_events)
+
     def all(self) -> list[Any]:
-        return [self.record_desk_step]
+        return [self.record_desk_step, self.record_corrections]

@@ -55,8 +55,7 @@ def _accepted(s: CaseState, e: AuditEntry) -> None:
     s.tolerant, s.missing_materials = bool(d.get("tolerant")), list(d.get("missing_materials", []))
     s.departments = list(d.get("departments", []))
     s.clocks.accepted_on = _day(d.get("accepted_on"))
-    _set_dues(s, d)
-    s.clocks.provisional = bool(d.get("provisional"))
+    _set_dues(s, {"provisional": False, **d})
 
 
 def _not_accepted(s: CaseState, e: AuditEntry) -> None:
@@ -87,13 +86,21 @@ def _decided(s: CaseState, e: AuditEntry) -> None:
 
 
 def _set_dues(s: CaseState, d: dict[str, Any], *, promised: bool = True) -> None:
-    s.clocks.statutory_due = _day(d.get("statutory_due"))
+    c = s.clocks
+    c.statutory_due = _day(d.get("statutory_due"))
     if promised:
-        s.clocks.promised_due = _day(d.get("promised_due"))
+        c.promised_due = _day(d.get("promised_due"))
         # Each department's sub-deadline is the promised due; it moves with it.
         for t in s.tasks.values():
             if t.status == "open":
-                t.due_date = s.clocks.promised_due
+                t.due_date = c.promised_due
+    if "provisional" in d:
+        c.provisional = bool(d["provisional"])
+    elif s.known_years is not None and c.accepted_on is not None:
+        # Provisional: the count runs into a year with no official calendar.
+        dues = [due for due in (c.statutory_due, c.promised_due) if due is not None]
+        years = range(c.accepted_on.year, max([due.year for due in dues], default=0) + 1)
+        c.provisional = any(y not in s.known_years for y in years)
 
 
 def _paused(s: CaseState, e: AuditEntry) -> None:
@@ -122,8 +129,7 @@ def _extended(s: CaseState, e: AuditEntry) -> None:
 
 
 def _recalculated(s: CaseState, e: AuditEntry) -> None:
-    _set_dues(s, e.data)
-    s.clocks.provisional = bool(e.data.get("provisional"))
+    _set_dues(s, {"provisional": False, **e.data})
 
 
 def _warning(s: CaseState, e: AuditEntry) -> None:
@@ -188,13 +194,20 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def fold(case_id: str, entries: Iterable[AuditEntry], at: datetime | None = None) -> CaseState:
+def fold(
+    case_id: str,
+    entries: Iterable[AuditEntry],
+    at: datetime | None = None,
+    *,
+    known_years: frozenset[int] | None = None,
+) -> CaseState:
     """The case's state after every entry that happened at or before `at` (all: None).
 
     Entries are applied in chain order; an event type this fold does not know (one added
-    later) is kept in the timeline but changes nothing here.
+    later) is kept in the timeline but changes nothing here. `known_years`: the years with an
+    official calendar (see `CaseState.known_years`).
     """
-    state = CaseState(case_id=case_id, as_of=at)
+    state = CaseState(case_id=case_id, as_of=at, known_years=known_years)
     for e in entries:
         if at is None or e.occurred_at <= at:
             apply(state, e)
@@ -210,10 +223,14 @@ def apply(state: CaseState, e: AuditEntry) -> None:
 
 
 def blame(
-    case_id: str, entries: Iterable[AuditEntry], value: Callable[[CaseState], Any]
+    case_id: str,
+    entries: Iterable[AuditEntry],
+    value: Callable[[CaseState], Any],
+    *,
+    known_years: frozenset[int] | None = None,
 ) -> AuditEntry | None:
     """The entry that last changed `value(state)` (None: no entry changes it)."""
-    state = CaseState(case_id=case_id)
+    state = CaseState(case_id=case_id, known_years=known_years)
     last, culprit = deepcopy(value(state)), None
     for e in entries:
         apply(state, e)

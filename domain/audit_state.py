@@ -70,6 +70,9 @@ class CaseState:
     supervision: list[dict[str, Any]] = field(default_factory=list)
     personal_data_reads: list[dict[str, Any]] = field(default_factory=list)
     rating: dict[str, Any] | None = None
+    # Years with an official calendar: tells whether a due date is provisional when an event
+    # does not say (pauses and extensions do not carry it). None: keep the last value told.
+    known_years: frozenset[int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def decided(self) -> list[str]:

@@ -54,6 +54,8 @@ class Matter(BaseModel):
     departments: list[ReviewingDepartment] = Field(min_length=1)
     materials: list[Material] = Field(default_factory=list)
     merge_rule: MergeRule = MergeRule.all_approve
+    # Time the applicant takes to correct what a department asked for is not counted.
+    corrections_pause_clock: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> Matter:

@@ -36,6 +36,7 @@ class PauseKind(StrEnum):
     APPRAISAL = "appraisal"  # 鉴定
     EXPERT_REVIEW = "expert_review"  # 专家评审
     SITE_INSPECTION = "site_inspection"  # 现场核查: part of the review itself, clock runs
+    CORRECTION = "correction"  # 补正 asked by a department during review (matter's rule)
 
 
 def pauses_clock(kind: PauseKind) -> bool:

@@ -1,9 +1,10 @@
 """Efficiency report (domain.md "What the center measures"), per matter and per department.
 
-Pure: SQL reduces 100,000 cases to conditional counts (:class:`Counts`) and to
-(start day, end day) pairs with a count (:class:`Span`); this module turns them into rates and
-working-day averages with a :class:`WorkingCalendar` (O(1) per pair), and reads the catalog for
-what depends on the matter (immediate kind, limits, materials).
+Pure: SQL reduces 100,000 cases to conditional counts (:class:`Counts`; on PostgreSQL they
+carry the working-day sums too, see :func:`working_day_ranks`) or, where SQL cannot rank days
+(SQLite), to (start day, end day) pairs with a count (:class:`Span`). This module turns them
+into rates and working-day averages with a :class:`WorkingCalendar` (O(1) per pair), and reads
+the catalog for what depends on the matter (immediate kind, limits, materials).
 
 Measures and their definitions (the README's "Reports" section says the same):
 

@@ -79,6 +79,9 @@ class DecisionMade(Payload):
     conditions: list[str] = Field(default_factory=list)
     reviewer: str = Field(min_length=1, max_length=100)
     task_id: str | None = None
+    items: list[str] = Field(
+        default_factory=list, description="request_corrections: what to correct or supply"
+    )
 
     @model_validator(mode="after")
     def _reasons_where_required(self) -> DecisionMade:
@@ -86,6 +89,8 @@ class DecisionMade(Payload):
         needs_reason = (DecisionOutcome.reject, DecisionOutcome.request_corrections)
         if self.outcome in needs_reason and not self.reasons:
             raise ValueError(f"outcome {self.outcome.value} requires at least one reason")
+        if self.outcome is DecisionOutcome.request_corrections and not self.items:
+            raise ValueError("outcome request_corrections requires the list of items")
         if self.outcome is DecisionOutcome.approve_with_conditions and not self.conditions:
             raise ValueError("outcome approve_with_conditions requires at least one condition")
         return self
@@ -339,3 +344,25 @@ class MaterialsSupplied(Payload):
 
     material_codes: list[str]
     submitted_by: str
+
+
+class DepartmentRequestedCorrections(Payload):
+    """A department needs the applicant to correct or supply something before it decides;
+    the case's clocks stop meanwhile when the matter says so."""
+
+    EVENT_TYPE: ClassVar[str] = "DepartmentRequestedCorrections"
+
+    department: str
+    reasons: list[str]
+    items: list[str]
+    reviewer: str
+    clock_paused: bool
+
+
+class ReviewTaskReopened(Payload):
+    """The applicant supplied the corrections; the department's task is open again."""
+
+    EVENT_TYPE: ClassVar[str] = "ReviewTaskReopened"
+
+    department: str
+    material_codes: list[str]

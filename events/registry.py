@@ -29,6 +29,7 @@ from events.contracts import (
     DecisionMade,
     DepartmentDecided,
     DepartmentReminded,
+    DepartmentRequestedCorrections,
     ExtensionGranted,
     LicenceIssued,
     MaterialsSupplied,
@@ -36,6 +37,7 @@ from events.contracts import (
     Payload,
     PersonalDataAccessed,
     ReviewTaskAssigned,
+    ReviewTaskReopened,
     ServiceRated,
     SupervisionRaised,
 )
@@ -66,6 +68,8 @@ PAYLOADS: dict[str, type[Payload]] = {
         ServiceRated,
         CorrectionRequested,
         MaterialsSupplied,
+        DepartmentRequestedCorrections,
+        ReviewTaskReopened,
     )
 }
 

@@ -25,9 +25,8 @@ from services.errors import (
     ConflictingDecision,
     UnknownCase,
     UnknownDepartment,
-    UnsupportedOperation,
 )
-from store.cases import get_case, get_decision
+from store.cases import get_case, get_decision, get_task
 from store.db import insert_ignore
 from store.schema import decisions
 from workflows.joint_approval import JointApprovalWorkflow
@@ -62,11 +61,6 @@ async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, An
         raise UnknownDepartment(
             f"department {d.department!r} does not review case {case_id} "
             f"(matter {case['matter_code']})"
-        )
-    if d.outcome is DecisionOutcome.request_corrections:
-        raise UnsupportedOperation(
-            "request_corrections is not handled yet: record the correction list with the "
-            "window clerk; decide approve/approve_with_conditions/reject here"
         )
     return case
 
@@ -146,6 +140,8 @@ async def _apply(
         if closed_with is not None and _same(closed_with, d):
             return DecisionReceipt("duplicate", closed_with["event_id"], case_id, d.department)
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
+    if d.outcome is DecisionOutcome.request_corrections:
+        return await _request_corrections(deps, case_id, d, event_id, decided_at)
     existing = await _record(deps, case_id, str(event_id), d, source)
     if existing is not None and not _same(existing, d):
         raise ConflictingDecision(
@@ -154,6 +150,7 @@ async def _apply(
         )
     signal_event = existing["event_id"] if existing else str(event_id)
     signal = DecisionSignal(
+        items=d.items,
         event_id=signal_event,
         department=d.department,
         outcome=d.outcome,
@@ -166,3 +163,34 @@ async def _apply(
     await _signal(deps.temporal, case_id, signal)
     status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
     return DecisionReceipt(status, signal_event, case_id, d.department)
+
+
+async def _request_corrections(
+    deps: Deps, case_id: str, d: DecisionMade, event_id: str, decided_at: datetime | None
+) -> DecisionReceipt:
+    """Not a final decision: it is not recorded in `decisions` (the department decides again
+    once the applicant has supplied the items); the workflow ignores a redelivered one."""
+    async with deps.sessions() as s:
+        final = await get_decision(s, case_id, d.department)
+        task = await get_task(s, f"{case_id}.{d.department}")
+    if final is not None:
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {final['outcome']}; "
+            "corrections can only be requested before the decision"
+        )
+    if task is not None and task["status"] == "corrections_requested":
+        raise ConflictingDecision(
+            f"{d.department} is already waiting for the applicant's corrections on {case_id}"
+        )
+    signal = DecisionSignal(
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        items=d.items,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+    )
+    assert deps.temporal is not None
+    await _signal(deps.temporal, case_id, signal)
+    return DecisionReceipt("accepted", event_id, case_id, d.department)

@@ -37,8 +37,3 @@ class CaseClosed(Refused):
 class UnexpectedEvent(Refused):
     code = "unexpected_event_type"
     http_status = 400
-
-
-class UnsupportedOperation(Refused):
-    code = "unsupported"
-    http_status = 422

@@ -205,6 +205,7 @@ async def decide(
     outcome: str,
     reasons: list[str],
     conditions: list[str],
+    items: list[str] | None = None,
 ) -> DecisionReceipt:
     """A decision from the web or API: the token says who decided; then the one handler that
     Kafka decisions go through too (duplicate = no-op, conflict = 409)."""
@@ -216,6 +217,7 @@ async def decide(
             outcome=DecisionOutcome(outcome),
             reasons=[r for r in reasons if r.strip()],
             conditions=[c for c in conditions if c.strip()],
+            items=[i for i in items or [] if i.strip()],
             reviewer=user.display,
         )
     except ValueError as exc:

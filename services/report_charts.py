@@ -21,7 +21,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from domain.report_model import SlaReport, SlaRow
 
@@ -116,7 +116,10 @@ def _stacked_bars(ax: Axes, rows: list[SlaRow]) -> None:
         text = f"{pct(r.on_time_rate)} on time" if r.settled else "no result yet"
         ax.text(x, height + top * 0.02, text, ha="center", va="bottom", fontsize=9, color=INK)
     ax.set_ylim(0, top * 1.28)  # room for the rates and the legend
+    pad = max(0.0, (4 - len(rows)) / 2)  # a lone bar keeps a bar's width, centred
+    ax.set_xlim(-0.6 - pad, len(rows) - 0.4 + pad)
     ax.set_xticks(xs, [label_of(r) for r in rows], fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", fontsize=8, frameon=False, ncols=4)
     ax.spines[["top", "right"]].set_visible(False)
@@ -143,10 +146,15 @@ def _average_days(ax: Axes, rows: list[SlaRow]) -> None:
 
 
 def _period(report: SlaReport) -> str:
-    start = report.start.isoformat() if report.start else "first case"
-    end = report.end.isoformat() if report.end else "last case"
+    start, end = report.start, report.end
+    if start and end:
+        period = f"cases submitted {start.isoformat()} to {end.isoformat()}"
+    elif start or end:
+        period = f"cases submitted {'from ' + str(start) if start else 'up to ' + str(end)}"
+    else:
+        period = "all cases"
     scope = f" · matter {report.matter}" if report.matter else ""
-    return f"cases submitted {start} to {end}{scope} · as of {report.as_of.isoformat()}"
+    return f"{period}{scope} · as of {report.as_of.isoformat()}"
 
 
 def _summary(row: SlaRow | None) -> str:

@@ -61,10 +61,10 @@ async def _next_link(session: AsyncSession, case_id: str) -> tuple[int, str]:
     raise RuntimeError(f"could not lock the audit head of {case_id}")
 
 
-async def append(
-    session: AsyncSession, envelope: Envelope, *, actor: str | None = None, role: str | None = None
+def make_entry(
+    envelope: Envelope, seq: int, prev_hash: str, actor: str | None, role: str | None
 ) -> AuditEntry:
-    """Append the event to its case's chain, in the caller's transaction.
+    """The sealed entry for the event at `seq` after `prev_hash`.
 
     Personal data in the payload is masked, and credentials (the query code) removed, before
     it is hashed: the log is kept for years and cannot be edited, so it never holds them.
@@ -72,24 +72,33 @@ async def append(
     """
     data = normalise_data(mask_data(redact_secrets(envelope.data)))
     who = actor_and_role(envelope.event_type, envelope.producer, data)
-    seq, prev_hash = await _next_link(session, envelope.case_id)
-    entry = seal(
-        AuditEntry(
-            seq=seq,
-            case_id=envelope.case_id,
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            occurred_at=envelope.occurred_at,
-            actor=actor or who[0],
-            role=role or who[1],
-            action=action_of(envelope.event_type, data),
-            data=data,
-        ),
-        prev_hash,
+    entry = AuditEntry(
+        seq=seq,
+        case_id=envelope.case_id,
+        event_id=str(envelope.event_id),
+        event_type=envelope.event_type,
+        occurred_at=envelope.occurred_at,
+        actor=actor or who[0],
+        role=role or who[1],
+        action=action_of(envelope.event_type, data),
+        data=data,
     )
+    return seal(entry, prev_hash)
+
+
+def entry_row(entry: AuditEntry, recorded_at: datetime) -> dict[str, Any]:
+    row = {k: v for k, v in asdict(entry).items() if k != "id"}
+    return row | {"recorded_at": recorded_at}
+
+
+async def append(
+    session: AsyncSession, envelope: Envelope, *, actor: str | None = None, role: str | None = None
+) -> AuditEntry:
+    """Append the event to its case's chain, in the caller's transaction (see `make_entry`)."""
+    seq, prev_hash = await _next_link(session, envelope.case_id)
+    entry = make_entry(envelope, seq, prev_hash, actor, role)
     now = datetime.now(UTC)
-    values = {k: v for k, v in asdict(entry).items() if k not in ("id", "recorded_at")}
-    await session.execute(sa.insert(audit_log).values(**values, recorded_at=now))
+    await session.execute(sa.insert(audit_log).values(**entry_row(entry, now)))
     await session.execute(
         sa.update(audit_heads)
         .where(audit_heads.c.case_id == envelope.case_id)

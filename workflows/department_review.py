@@ -13,10 +13,12 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain.review import Verdict
     from workflows.models import (
+        CorrectionRecord,
         DecisionRecordInput,
         DecisionSignal,
         DeliveryInput,
         DepartmentReviewInput,
+        Supplement,
     )
 
 # Activities only touch our own database; retry forever with a capped backoff so an outage
@@ -38,12 +40,25 @@ class DepartmentReviewWorkflow:
     def __init__(self) -> None:
         self._decision: DecisionSignal | None = None
         self._task_id: str | None = None
+        self._corrections: DecisionSignal | None = None
+        self._supplied: Supplement | None = None
 
     @workflow.signal
     def decide(self, decision: DecisionSignal) -> None:
         # The first decision wins; the decision service refuses conflicting ones before here.
         if self._decision is None:
             self._decision = decision
+
+    @workflow.signal
+    def corrections(self, request: DecisionSignal) -> None:
+        """The department asks the applicant to correct or supply something first."""
+        if self._decision is None and self._corrections is None:
+            self._corrections = request
+
+    @workflow.signal
+    def corrections_supplied(self, supplement: Supplement) -> None:
+        if self._corrections is not None:
+            self._supplied = supplement
 
     @workflow.query
     def state(self) -> dict[str, str | None]:
@@ -60,7 +75,7 @@ class DepartmentReviewWorkflow:
         delivery = None
         if workflow.patched("department-delivery"):
             delivery = await self._start_delivery(inp, self._task_id)
-        await workflow.wait_condition(lambda: self._decision is not None)
+        await self._await_decision(inp)
         if delivery is not None and not delivery.done():
             # Decided (web/API) while its system was still unreachable: no need to push on.
             delivery.cancel()
@@ -99,3 +114,41 @@ class DepartmentReviewWorkflow:
                 **DELIVERY_OPTIONS,
             )
         )
+
+    async def _await_decision(self, inp: DepartmentReviewInput) -> None:
+        """Until the final decision: each correction request parks the task until the
+        applicant supplies what was asked, then the task is open again."""
+        rounds = 0
+        while True:
+            await workflow.wait_condition(
+                lambda: self._decision is not None or self._corrections is not None
+            )
+            if self._decision is not None:
+                return
+            rounds += 1
+            await self._record_corrections(inp, rounds, request=self._corrections)
+            await workflow.wait_condition(
+                lambda: self._supplied is not None or self._decision is not None
+            )
+            if self._decision is not None:
+                return  # decided without waiting for the supplement
+            codes = self._supplied.material_codes if self._supplied else []
+            await self._record_corrections(inp, rounds, codes=codes)
+            self._corrections, self._supplied = None, None
+
+    async def _record_corrections(
+        self,
+        inp: DepartmentReviewInput,
+        rounds: int,
+        request: DecisionSignal | None = None,
+        codes: list[str] | None = None,
+    ) -> None:
+        record = CorrectionRecord(
+            case_id=inp.case_id,
+            department=inp.department,
+            request=request,
+            material_codes=codes or [],
+            clock_paused=inp.corrections_pause_clock,
+            round=rounds,
+        )
+        await workflow.execute_activity("record_corrections", record, **ACTIVITY_OPTIONS)

@@ -20,8 +20,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import CalendarData
     from domain.case_clocks import CaseClocks, local_date
     from domain.catalog import Matter, ReviewingDepartment
-    from domain.clocks import ISSUANCE_LIMIT
+    from domain.clocks import ISSUANCE_LIMIT, PauseKind
     from domain.review import MergeResult, PreReview, Verdict, merge, prereview
+    from events.contracts import DecisionOutcome
     from workflows.clock_keeper import ClockKeeper, refuse
     from workflows.department_review import ACTIVITY_OPTIONS, DepartmentReviewWorkflow
     from workflows.models import (
@@ -71,6 +72,9 @@ class JointApprovalWorkflow:
         self._termination: TerminationRequest | None = None
         self._desk: WindowDesk | None = None
         self._materials: list[str] = []
+        self._corrections_pause = True
+        # Departments waiting for the applicant's corrections -> the clock pause's notice ref.
+        self._awaiting: dict[str, str | None] = {}
 
     @workflow.signal
     async def decide(self, decision: DecisionSignal) -> None:
@@ -80,8 +84,32 @@ class JointApprovalWorkflow:
         self._seen_events.add(decision.event_id)
         if decision.department in self._decisions:
             return
+        if decision.outcome is DecisionOutcome.request_corrections:
+            await self._request_corrections(decision)
+            return
+        await self._corrections_done(decision.department, decision.reviewer)
         self._decisions[decision.department] = decision
         await self._forward(decision.department)
+
+    async def _request_corrections(self, d: DecisionSignal) -> None:
+        handle = self._children.get(d.department)
+        if handle is None or d.department in self._awaiting or self._status != "in_review":
+            return
+        ref = None
+        if self._corrections_pause and self._clock is not None:
+            ref = f"corrections/{d.department}/{d.event_id[:8]}"
+            pause = PauseRequest(kind=PauseKind.CORRECTION, notice_ref=ref, requested_by=d.reviewer)
+            await self._clock.start_pause(pause)
+        self._awaiting[d.department] = ref
+        await handle.signal(DepartmentReviewWorkflow.corrections, d)
+
+    async def _corrections_done(self, department: str, by: str) -> None:
+        """End the department's correction pause (supplied, or it decided anyway)."""
+        if department not in self._awaiting:
+            return
+        ref = self._awaiting.pop(department)
+        if ref is not None and self._clock is not None:
+            await self._clock.end_pause(PauseEnd(notice_ref=ref, requested_by=by))
 
     @workflow.query
     def state(self) -> dict[str, Any]:
@@ -155,10 +183,18 @@ class JointApprovalWorkflow:
         self._desk.check(cmd)
 
     @workflow.signal
-    def supplement_materials(self, sup: Supplement) -> None:
-        """The applicant supplied what the correction notice asked for."""
+    async def supplement_materials(self, sup: Supplement) -> None:
+        """The applicant supplied what the window or a department asked for."""
         if self._desk is not None:
             self._desk.supply(sup)
+        if not self._awaiting:
+            return
+        self._materials += [c for c in sup.material_codes if c not in self._materials]
+        for department in list(self._awaiting):
+            await self._corrections_done(department, sup.submitted_by)
+            await self._children[department].signal(
+                DepartmentReviewWorkflow.corrections_supplied, sup
+            )
 
     @workflow.query
     def desk(self) -> DeskView | None:
@@ -232,6 +268,7 @@ class JointApprovalWorkflow:
             pre, accepted_on, deemed = await self._window_prereview(inp, matter, setup)
         view = ClockView()
         if pre.accepted and matter is not None:
+            self._corrections_pause = matter.corrections_pause_clock
             clocks = self._start_clocks(inp, matter, setup, accepted_on)
             self._clock = ClockKeeper(inp.case_id, clocks)
             view = self._clock.view()
@@ -306,6 +343,7 @@ class JointApprovalWorkflow:
                     checks=dept.checks,
                     opinion_only=dept.opinion_only,
                     material_codes=self._materials,
+                    corrections_pause_clock=matter.corrections_pause_clock,
                     due_date=self._clock.view().promised_due if self._clock else None,
                 ),
                 id=child_id(inp.case_id, dept.code),

@@ -63,6 +63,7 @@ class DecisionSignal(_Model):
     conditions: list[str] = Field(default_factory=list)
     reviewer: str
     decided_at: datetime
+    items: list[str] = Field(default_factory=list)
 
 
 class DepartmentReviewInput(_Model):
@@ -75,6 +76,7 @@ class DepartmentReviewInput(_Model):
     opinion_only: bool = False
     material_codes: list[str] = Field(default_factory=list)
     due_date: date | None = None
+    corrections_pause_clock: bool = True
 
 
 class AcceptanceInput(_Model):
@@ -210,3 +212,12 @@ class DeskRecord(_Model):
     view: DeskView
     material_codes: list[str] = Field(default_factory=list)
     actor: str
+
+
+class CorrectionRecord(_Model):
+    case_id: str
+    department: str
+    request: DecisionSignal | None = None  # None: reopened after the supplement
+    material_codes: list[str] = Field(default_factory=list)
+    clock_paused: bool = False
+    round: int = 1

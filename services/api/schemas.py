@@ -118,6 +118,9 @@ class DecisionCreate(BaseModel):
     outcome: DecisionOutcome
     reasons: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
+    items: list[str] = Field(
+        default_factory=list, description="request_corrections: what to correct or supply"
+    )
     reviewer: str | None = Field(
         default=None, max_length=100, description="ignored: the token's name (or sub) is recorded"
     )

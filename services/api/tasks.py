@@ -51,6 +51,12 @@ async def decide_task(
 ) -> DecisionReceiptPublic:
     """Decide a review task (the same handler as decisions arriving over Kafka)."""
     receipt = await inbox.decide(
-        deps, task.user, task.task_id, body.outcome.value, body.reasons, body.conditions
+        deps,
+        task.user,
+        task.task_id,
+        body.outcome.value,
+        body.reasons,
+        body.conditions,
+        body.items,
     )
     return DecisionReceiptPublic(**receipt.__dict__)

@@ -53,13 +53,14 @@ def _same(audit: Any, live: Any, near: bool = False) -> bool:
 
 
 def _finding(
-    case_id: str,
+    state: CaseState,
     entries: Sequence[AuditEntry],
     what: str,
     values: tuple[Any, Any],
     getter: Callable[[CaseState], Any],
 ) -> Finding:
-    culprit = blame(case_id, entries, getter)
+    case_id = state.case_id
+    culprit = blame(case_id, entries, getter, known_years=state.known_years)
     source = f"set by {culprit.event_type}" if culprit else "no entry sets it"
     detail = f"{what}: audit says {values[0]!r} ({source}), read model says {values[1]!r}"
     return (
@@ -84,13 +85,14 @@ def _task_field(department: str, name: str) -> Callable[[CaseState], Any]:
 def _compare_case(
     state: CaseState, entries: Sequence[AuditEntry], live: Mapping[str, Any]
 ) -> list[Finding]:
-    folded, masked = state.case_row(), mask_data(dict(live))
+    folded = state.case_row()
+    masked = mask_data({k: live.get(k) for k in CASE_FIELDS + CASE_NEAR_FIELDS})
     out = []
     for name in CASE_FIELDS + CASE_NEAR_FIELDS:
         audit, current = folded[name], masked.get(name)
         if not _same(audit, current, near=name in CASE_NEAR_FIELDS):
             getter = _case_field(name)
-            out.append(_finding(state.case_id, entries, name, (audit, current), getter))
+            out.append(_finding(state, entries, name, (audit, current), getter))
     return out
 
 
@@ -98,7 +100,7 @@ def _compare_tasks(
     state: CaseState, entries: Sequence[AuditEntry], live: Sequence[Mapping[str, Any]]
 ) -> list[Finding]:
     folded = {t["department"]: t for t in state.task_rows()}
-    current = {t["department"]: mask_data(dict(t)) for t in live}
+    current = {t["department"]: mask_data({k: t.get(k) for k in TASK_FIELDS}) for t in live}
     out = []
     for dept in sorted(folded.keys() | current.keys()):
         a, b = folded.get(dept), current.get(dept)
@@ -111,7 +113,7 @@ def _compare_tasks(
             if not _same(a[name], b.get(name)):
                 values = (a[name], b.get(name))
                 getter = _task_field(dept, name)
-                out.append(_finding(state.case_id, entries, f"task {dept} {name}", values, getter))
+                out.append(_finding(state, entries, f"task {dept} {name}", values, getter))
     return out
 
 

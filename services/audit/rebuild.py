@@ -88,10 +88,11 @@ async def _write_page(
 ) -> None:
     async with deps.sessions() as s:
         by_case = await store.entries_of(s, case_ids)
+    years = frozenset(deps.calendar().years)
     async with target() as t, t.begin():
         for case_id in case_ids:
             entries = by_case[case_id]
-            state = fold(case_id, entries)
+            state = fold(case_id, entries, known_years=years)
             if not entries or state.matter_code is None:
                 continue  # no submission on record: nothing to build a case row from
             for table, rows in _rows(state, entries, deps.catalog).items():

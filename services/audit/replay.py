@@ -76,7 +76,7 @@ async def replay(deps: Deps, case_id: str, at: datetime | None = None) -> Replay
         LookupError: The case has no audit entry.
     """
     entries = await load_entries(deps, case_id)
-    state = fold(case_id, entries, at)
+    state = fold(case_id, entries, at, known_years=frozenset(deps.calendar().years))
     steps = _steps(deps, state, entries, at)
     return Replay(case_id, at, state, timeline(entries, at), steps, entries)
 
@@ -85,6 +85,7 @@ def state_document(state: CaseState) -> dict[str, Any]:
     doc = asdict(state)
     doc["decided"] = state.decided
     doc["clocks"].pop("open_pauses", None)
+    doc.pop("known_years", None)
     result: dict[str, Any] = to_jsonable_python(doc)
     return result
 

@@ -25,11 +25,12 @@ async def _check_case(
     head: tuple[int, str] | None,
     live: tuple[Mapping[str, Any] | None, Sequence[Mapping[str, Any]]],
     temporal: bool,
+    years: frozenset[int],
 ) -> list[Finding]:
     found = [Finding.from_break(b) for b in verify_chain(case_id, entries, head)]
     if head is None and entries:
         found.append(Finding.at("head", entries[-1], "the case has no recorded head", "absent"))
-    state = fold(case_id, entries)
+    state = fold(case_id, entries, known_years=years)
     found += readmodel.compare(state, entries, live[0], live[1])
     if temporal and entries:
         timeout = audit_settings(deps).temporal_timeout_seconds
@@ -52,7 +53,8 @@ async def verify_case(deps: Deps, case_id: str, *, temporal: bool = True) -> Ver
     live = (case_rows.get(case_id), task_rows.get(case_id, []))
     report = VerifyReport(cases=1, entries=len(entries))
     report.checked = ["chain", "head", "read_model", "anchor"] + (["temporal"] if temporal else [])
-    report.findings = await _check_case(deps, case_id, entries, head, live, temporal)
+    years = frozenset(deps.calendar().years)
+    report.findings = await _check_case(deps, case_id, entries, head, live, temporal, years)
     report.anchors, anchor_findings = await verify_anchors(deps)
     report.findings += anchor_findings
     return report
@@ -65,10 +67,11 @@ async def _verify_page(
         entries = await store.entries_of(s, case_ids)
         heads = await store.heads(s, case_ids)
         case_rows, task_rows = await store.read_models_of(s, case_ids)
+    years = frozenset(deps.calendar().years)
     for case_id in case_ids:
         live = (case_rows.get(case_id), task_rows.get(case_id, []))
         report.findings += await _check_case(
-            deps, case_id, entries[case_id], heads.get(case_id), live, temporal
+            deps, case_id, entries[case_id], heads.get(case_id), live, temporal, years
         )
         report.entries += len(entries[case_id])
     report.cases += len(case_ids)

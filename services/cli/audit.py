@@ -153,6 +153,9 @@ def anchor_cmd(
 @audit_app.command("rebuild")
 def rebuild_cmd(
     into: Annotated[str, typer.Option(help="empty database URL to rebuild the read model in")],
+    case: Annotated[
+        list[str] | None, typer.Option(help="compare only this case (repeat); default: all")
+    ] = None,
 ) -> None:
     """Rebuild the read model from the audit log into an empty database; compare with live.
 
@@ -165,7 +168,7 @@ def rebuild_cmd(
             await create_schema(engine)
             target = make_sessionmaker(engine)
             out = await rebuild.rebuild_into(deps, target)
-            out.differences = await rebuild.compare_models(deps.sessions, target)
+            out.differences = await rebuild.compare_models(deps.sessions, target, case)
             return out
         finally:
             await engine.dispose()

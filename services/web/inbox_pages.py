@@ -203,9 +203,17 @@ async def decide(
     outcome: Annotated[str, Form(max_length=40)],
     reasons: Lines = "",
     conditions: Lines = "",
+    items: Lines = "",
 ) -> Any:
     """The same path as the API and Kafka: one handler, duplicate = no-op, conflict refused."""
     act = partial(
-        inbox.decide, deps, user, task_id, outcome, reasons.splitlines(), conditions.splitlines()
+        inbox.decide,
+        deps,
+        user,
+        task_id,
+        outcome,
+        reasons.splitlines(),
+        conditions.splitlines(),
+        items.splitlines(),
     )
     return await _act(request, user, deps, task_id, act, lambda r: r.status)

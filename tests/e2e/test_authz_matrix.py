@@ -53,6 +53,9 @@ INBOX_READERS = expect({"reviewer", "dept_head", *READ_ALL}, {*SAME_CASE, *OTHER
 TASK_WORKERS = expect({"reviewer", "dept_head"}, {*SAME_CASE, *OTHER})
 HEAD_ONLY = expect({"dept_head"}, {"dept_head-same-case", "dept_head-other"})
 HEADS_OF_CASE = expect({"dept_head", "dept_head-same-case"}, {"dept_head-other"})
+STAFF_OF_CASE = expect({"reviewer", "dept_head", *SAME_CASE, *READ_ALL}, OTHER)
+# Department staff get their own department's row of the report (services/api/reports.py).
+REPORT_READERS = expect({"reviewer", "dept_head", *SAME_CASE, *OTHER, *READ_ALL})
 PAUSERS = expect({"reviewer", "dept_head", *SAME_CASE, "operator"}, OTHER)
 
 
@@ -94,6 +97,12 @@ PROBES: list[Probe] = [
     Probe("PUT", "/tasks/{task}/assignee", HEAD_ONLY, json={}),
     Probe("POST", "/tasks/{task}/comments", TASK_WORKERS, json={}),
     Probe("POST", "/tasks/{task}/decision", TASK_WORKERS, json={"outcome": "reject"}),
+    Probe("GET", "/cases/{case}/timeline", STAFF_OF_CASE),
+    Probe(
+        "GET", "/cases/{case}/timeline.nope", STAFF_OF_CASE, route="/cases/{case_id}/timeline.{fmt}"
+    ),
+    Probe("GET", "/reports/sla?from=2026-12-01&to=2026-01-01", REPORT_READERS),
+    Probe("GET", "/reports/sla.nope", REPORT_READERS, route="/reports/sla.{fmt}"),
     Probe("GET", "/follow-ups", expect(READ_ALL)),
     Probe(
         "POST",

@@ -17,12 +17,14 @@ import pytest
 from tests.utils.auth import bearer, client
 
 MATTER = "OUTDOOR-AD"  # nrp and samr decide
-COUNTED = ("cases", "accepted", "not_accepted", "concluded", "open", "on_time", "early")
-COUNTED += ("overdue", "breached", "online")
+COUNTED = (
+    "cases", "accepted", "not_accepted", "concluded", "open",
+    "on_time", "early", "overdue", "breached", "online",
+)  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def app(request: pytest.FixtureRequest, app: Any, pg_app: Any) -> AsyncIterator[Any]:
+async def running(request: pytest.FixtureRequest, app: Any, pg_app: Any) -> AsyncIterator[Any]:
     yield app if request.param == "sqlite" else pg_app
 
 
@@ -96,10 +98,10 @@ def change(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
     return {k: after[k] - before[k] for k in COUNTED}
 
 
-async def test_report_counts_the_cases_decided_through_the_api(app: Any) -> None:
-    before = await sla(app)
-    await four_cases(app)
-    after = await sla(app)
+async def test_report_counts_the_cases_decided_through_the_api(running: Any) -> None:
+    before = await sla(running)
+    await four_cases(running)
+    after = await sla(running)
     matter = change(row(before, "matters", MATTER), row(after, "matters", MATTER))
     assert matter == {
         "cases": 4, "accepted": 3, "not_accepted": 1, "concluded": 2, "open": 1,
@@ -115,19 +117,19 @@ async def test_report_counts_the_cases_decided_through_the_api(app: Any) -> None
     assert after["not_measured"]
 
 
-async def test_department_staff_see_their_own_row_only(app: Any) -> None:
-    mine = await sla(app, "reviewer", "samr")
+async def test_department_staff_see_their_own_row_only(running: Any) -> None:
+    mine = await sla(running, "reviewer", "samr")
     assert [r["key"] for r in mine["departments"]] == ["samr"]
     assert mine["matters"] == [] and mine["total"] is None and mine["department"] == "samr"
-    async with client(app, "clerk") as http:
+    async with client(running, "clerk") as http:
         assert (await http.get("/reports/sla")).status_code == 403
-    async with httpx.AsyncClient(base_url=app.api_url) as anonymous:
+    async with httpx.AsyncClient(base_url=running.api_url) as anonymous:
         assert (await anonymous.get("/reports/sla")).status_code == 401
 
 
-async def test_timeline_of_a_granted_case(app: Any) -> None:
-    ids = await four_cases(app)
-    async with client(app, "auditor") as http:
+async def test_timeline_of_a_granted_case(running: Any) -> None:
+    ids = await four_cases(running)
+    async with client(running, "auditor") as http:
         r = await http.get(f"/cases/{ids['granted']}/timeline")
         assert r.status_code == 200, r.text
         steps = {s["key"]: s for s in r.json()["steps"]}
@@ -136,7 +138,7 @@ async def test_timeline_of_a_granted_case(app: Any) -> None:
         assert steps["decision"]["due"] == r.json()["promised_due"]
         refused = (await http.get(f"/cases/{ids['refused']}/timeline")).json()
         assert [s["key"] for s in refused["steps"]][-1] == "decision"  # nothing to issue
-    async with client(app, "reviewer", "fire") as other:
+    async with client(running, "reviewer", "fire") as other:
         # Fire does not review outdoor advertising: it cannot see the case at all.
         assert (await other.get(f"/cases/{ids['granted']}/timeline")).status_code == 404
 
@@ -148,9 +150,9 @@ def assert_png(r: httpx.Response) -> None:
     assert 20_000 < len(r.content) < 2_000_000
 
 
-async def test_charts_are_images(app: Any) -> None:
-    ids = await four_cases(app)
-    async with client(app, "operator") as http:
+async def test_charts_are_images(running: Any) -> None:
+    ids = await four_cases(running)
+    async with client(running, "operator") as http:
         assert_png(await http.get("/reports/sla.png"))
         assert_png(await http.get("/reports/sla.png", params={"by": "matter", "matter": MATTER}))
         assert_png(await http.get(f"/cases/{ids['granted']}/timeline.png"))

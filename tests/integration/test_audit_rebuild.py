@@ -31,7 +31,7 @@ async def deps(
 async def test_rebuilt_read_model_equals_the_live_one(
     deps: Deps, time_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    case_ids = await varied_cases(deps, lambda d: time_env.sleep(d))
+    case_ids = await varied_cases(deps, time_env)
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'rebuilt.db'}")
     try:
         await create_schema(engine)
@@ -53,7 +53,7 @@ async def test_rebuilt_read_model_equals_the_live_one(
 
 
 async def test_replay_to_before_the_decisions(deps: Deps, time_env: WorkflowEnvironment) -> None:
-    case_ids = await varied_cases(deps, lambda d: time_env.sleep(d))
+    case_ids = await varied_cases(deps, time_env)
     r = await replay(deps, case_ids[-1])
     decided_at = min(t.decided_at for t in r.state.tasks.values() if t.decided_at)
     before = await replay(deps, case_ids[-1], decided_at - timedelta(microseconds=1))

@@ -20,7 +20,7 @@ from tests.stack import postgres_database
 
 CST = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 20)
-NOV = {"start": date(2026, 11, 1), "end": date(2026, 11, 30), "today": TODAY}
+NOV: dict[str, Any] = {"start": date(2026, 11, 1), "end": date(2026, 11, 30), "today": TODAY}
 
 
 def at(day: str, hhmm: str = "10:00") -> datetime:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from temporalio.testing import WorkflowEnvironment
 
 from domain.clocks import PauseKind
 from events.contracts import DecisionMade, DecisionOutcome
@@ -16,7 +18,7 @@ from services.bootstrap import Deps
 from services.decisions import apply_decision
 from services.intake import start_case_workflow
 from services.operations.audit import Operator, record_action
-from store.cases import get_case, insert_submission
+from store.cases import case_tasks, get_case, insert_submission
 from store.records import log_case_event
 from tests.utils.factories import submission
 from workflows.joint_approval import JointApprovalWorkflow
@@ -25,21 +27,30 @@ from workflows.models import (
     JointApprovalResult,
     PauseEnd,
     PauseRequest,
+    PrereviewCommand,
+    Supplement,
     TerminationRequest,
 )
 
 
 async def submit(
-    deps: Deps, matter: str = "RESTAURANT-OPENING", drop: tuple[str, ...] = ()
+    deps: Deps,
+    matter: str = "RESTAURANT-OPENING",
+    drop: tuple[str, ...] = (),
+    manual_prereview: bool = False,
+    received_at: datetime | None = None,
 ) -> Envelope:
     """Store the submission (case row, case log, audit chain) and start its workflow on
-    `deps.settings.task_queue`."""
+    `deps.settings.task_queue`; `received_at`: when it arrived (default now)."""
     env, sub = submission(deps.catalog, matter, drop=drop)
+    if received_at is not None:
+        env = env.model_copy(update={"occurred_at": received_at})
     async with deps.sessions() as s, s.begin():
         await insert_submission(s, env, sub, "123456")
         await log_case_event(s, env)
     assert deps.temporal is not None
-    await start_case_workflow(deps.temporal, deps.settings.task_queue, env, sub)
+    queue = deps.settings.task_queue
+    await start_case_workflow(deps.temporal, queue, env, sub, manual_prereview=manual_prereview)
     return env
 
 
@@ -49,6 +60,20 @@ async def wait_status(deps: Deps, case_id: str, *statuses: str, timeout: float =
             async with deps.sessions() as s:
                 case = await get_case(s, case_id)
             if case is not None and case["status"] in statuses:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def wait_tasks(
+    deps: Deps, case_id: str, count: int, decided: int = 0, timeout: float = 30
+) -> None:
+    """Until the case has `count` tasks, `decided` of them decided."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with deps.sessions() as s:
+                tasks = await case_tasks(s, case_id)
+            done = sum(1 for t in tasks if t["status"] == "decided")
+            if len(tasks) >= count and done >= decided:
                 return
             await asyncio.sleep(0.05)
 
@@ -123,6 +148,9 @@ async def withdrawn_case(deps: Deps) -> str:
     env = await submit(deps)
     await wait_status(deps, env.case_id, "in_review")
     await decide(deps, env.case_id, "samr", DecisionOutcome.approve)
+    # Cancelling a review whose activity is still running leaves the time-skipping server's
+    # clock locked for the rest of the session: withdraw once that decision is recorded.
+    await wait_tasks(deps, env.case_id, 4, decided=1)
     assert deps.temporal is not None
     handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, env.case_id)
     request = TerminationRequest(status="withdrawn", reason="申请人撤回 withdrawn", actor="张伟")
@@ -161,12 +189,49 @@ async def case_with_everything(deps: Deps, skip: Skip) -> str:
     return case_id
 
 
-async def varied_cases(deps: Deps, skip: Skip) -> list[str]:
-    """Granted, refused, not accepted, withdrawn, and one with everything."""
+async def _desk(deps: Deps, case_id: str, cmd: PrereviewCommand) -> None:
+    # The update is refused until the workflow has reached pre-review: retry until it has.
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                await clock_commands.window_prereview(deps, case_id, cmd)
+                return
+            except clock_commands.CommandRefused:
+                await asyncio.sleep(0.05)
+
+
+async def prereview_case(deps: Deps, received_at: datetime | None = None) -> str:
+    """Pre-reviewed at the window: corrections requested once, supplied, accepted, granted.
+
+    `received_at`: the workflow clock's now (the time-skipping server's runs ahead of the
+    wall clock once a test skipped time; a case received "weeks ago" is deemed accepted).
+    """
+    env = await submit(deps, drop=("floor-plan",), manual_prereview=True, received_at=received_at)
+    items = ["补充平面布局图 floor plan"]
+    await _desk(
+        deps,
+        env.case_id,
+        PrereviewCommand(action="request_corrections", clerk="窗口-刘", items=items),
+    )
+    await wait_status(deps, env.case_id, "correction_requested")
+    supplied = Supplement(material_codes=["floor-plan"], submitted_by="张伟")
+    await clock_commands.supplement(deps, env.case_id, supplied)
+    await wait_status(deps, env.case_id, "pre_review")
+    await _desk(deps, env.case_id, PrereviewCommand(action="accept", clerk="窗口-刘"))
+    await wait_status(deps, env.case_id, "in_review")
+    await decide_all(deps, env.case_id, "RESTAURANT-OPENING")
+    await result_of(deps, env.case_id)
+    return env.case_id
+
+
+async def varied_cases(deps: Deps, env: WorkflowEnvironment) -> list[str]:
+    """Granted, refused, not accepted, withdrawn, pre-reviewed at the window, and one with
+    everything; `env` is the time-skipping environment the worker runs on."""
     return [
         await run_case(deps, conditional=["env"]),
         await run_case(deps, reject=["fire"]),
         await not_accepted_case(deps),
         await withdrawn_case(deps),
-        await case_with_everything(deps, skip),
+        await prereview_case(deps, await env.get_current_time()),
+        await case_with_everything(deps, env.sleep),
     ]

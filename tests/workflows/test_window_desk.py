@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -46,13 +47,13 @@ async def start(
     return handle
 
 
-async def status_is(handle: WorkflowHandle, status: str) -> None:  # type: ignore[type-arg]
+async def status_is(handle: WorkflowHandle[Any, Any], status: str) -> None:
     async with asyncio.timeout(10):
         while (await handle.query(JointApprovalWorkflow.state))["status"] != status:
             await asyncio.sleep(0.02)
 
 
-async def accepted_event(deps: Deps, case_id: str) -> dict:  # type: ignore[type-arg]
+async def accepted_event(deps: Deps, case_id: str) -> dict[str, Any]:
     async with deps.sessions() as s:
         log = await case_log(s, case_id)
     return next(e["data"] for e in log if e["event_type"] == "CaseAccepted")

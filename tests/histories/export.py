@@ -1,0 +1,91 @@
+"""Export the Temporal histories of finished cases into tests/histories/, for the replay test.
+
+    .venv/bin/python -m tests.histories.export
+
+Runs real cases — granted, refused, not accepted, withdrawn, pre-reviewed at the window, and
+one with a pause, an extension and every warning — with the current workflow code on a fresh
+time-skipping server and SQLite, and writes each case's history and its department reviews'
+(`<scenario>.json`, `<scenario>.review-<dept>.json`, the format of
+`temporal workflow show --output json`). Re-run it after a deliberate, patched change to the
+workflows to add histories of the new code; it replaces the files it writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from services.bootstrap import Deps
+from tests.conftest import venv_bin
+from tests.utils import audit_cases
+from tests.utils.audit_env import audited_deps
+from workflows.joint_approval import child_id
+
+HERE = Path(__file__).parent
+
+
+def scenarios(env: WorkflowEnvironment) -> dict[str, Callable[[Deps], Awaitable[str]]]:
+    async def prereview(deps: Deps) -> str:
+        return await audit_cases.prereview_case(deps, await env.get_current_time())
+
+    return {
+        "granted": lambda d: audit_cases.run_case(d, conditional=["env"]),
+        "refused": lambda d: audit_cases.run_case(d, reject=["fire"]),
+        "not_accepted": audit_cases.not_accepted_case,
+        "withdrawn": audit_cases.withdrawn_case,
+        "prereview": prereview,
+        "clocks": lambda d: audit_cases.case_with_everything(d, env.sleep),
+    }
+
+
+async def _write(client: Client, workflow_id: str, path: Path) -> bool:
+    try:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+    except RPCError:
+        return False  # e.g. no review was started for a case not accepted
+    # Pretty-printed so a diff of a re-export is readable.
+    text = json.dumps(json.loads(history.to_json()), indent=1) + "\n"
+    await asyncio.to_thread(path.write_text, text, "utf-8")
+    return True
+
+
+async def export(out: Path) -> list[Path]:
+    """Run every scenario and write its histories under `out`; returns the files written."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=venv_bin("temporal-test-server"),
+    )
+    written: list[Path] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with audited_deps("sqlite", env, Path(tmp)) as deps:
+                for name, run in scenarios(env).items():
+                    case_id = await run(deps)
+                    files = {case_id: out / f"{name}.json"}
+                    for dept in ("samr", "fire", "env", "health"):
+                        files[child_id(case_id, dept)] = out / f"{name}.review-{dept}.json"
+                    for workflow_id, path in files.items():
+                        if await _write(env.client, workflow_id, path):
+                            written.append(path)
+    finally:
+        await env.shutdown()
+    return written
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    written = asyncio.run(export(out))
+    print(f"wrote {len(written)} histories to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The replay test catches a change that would break running cases, and `workflow.patched` is
+how such a change is made safely.
+
+The change: tell the applicant on receipt, an extra activity before pre-review. Cases already
+running have no such step in their history: replaying them with the change unguarded fails;
+behind `workflow.patched(...)`, old histories take the old path and replay cleanly.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from domain.catalog import Matter
+from domain.review import PreReview
+from workflows.department_review import DepartmentReviewWorkflow
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import JointApprovalInput, JointApprovalResult
+
+HISTORIES = Path(__file__).parents[1] / "histories"
+CASES = ["granted", "refused", "not_accepted", "withdrawn", "prereview", "clocks"]
+
+
+async def _notify(case_id: str) -> None:
+    await workflow.execute_activity(
+        "notify_applicant", case_id, start_to_close_timeout=timedelta(seconds=10)
+    )
+
+
+@workflow.defn(name="JointApprovalWorkflow", sandboxed=False)
+class UnguardedChange(JointApprovalWorkflow):
+    """The workflow with the new step added as-is."""
+
+    @workflow.run
+    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        return await super().run(inp)
+
+    async def _prereview_and_accept(
+        self, inp: JointApprovalInput
+    ) -> tuple[Matter | None, PreReview]:
+        await _notify(inp.case_id)
+        return await super()._prereview_and_accept(inp)
+
+
+@workflow.defn(name="JointApprovalWorkflow", sandboxed=False)
+class PatchedChange(JointApprovalWorkflow):
+    """The same step behind a patch: new cases take it, running ones replay as they ran."""
+
+    @workflow.run
+    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        return await super().run(inp)
+
+    async def _prereview_and_accept(
+        self, inp: JointApprovalInput
+    ) -> tuple[Matter | None, PreReview]:
+        if workflow.patched("notify-applicant-on-receipt"):
+            await _notify(inp.case_id)
+        return await super()._prereview_and_accept(inp)
+
+
+def replayer(case_workflow: type) -> Replayer:
+    # Unsandboxed: the workflow classes live in this test module.
+    return Replayer(
+        workflows=[case_workflow, DepartmentReviewWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+
+
+def history(name: str) -> WorkflowHistory:
+    return WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("name", CASES)
+async def test_an_unguarded_change_is_caught(name: str) -> None:
+    with pytest.raises(workflow.NondeterminismError, match="'notify_applicant'"):
+        await replayer(UnguardedChange).replay_workflow(history(name))
+
+
+@pytest.mark.parametrize("name", CASES)
+async def test_the_same_change_behind_a_patch_replays(name: str) -> None:
+    result = await replayer(PatchedChange).replay_workflow(history(name))
+    assert result.replay_failure is None

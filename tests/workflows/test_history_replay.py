@@ -1,0 +1,42 @@
+"""Every stored history (tests/histories/*.json, written by `python -m tests.histories.export`)
+replays with the current workflow code: a change that would break running cases fails here.
+
+A deliberate change to a workflow goes behind `workflow.patched(...)` (see
+test_determinism_guard.py); then re-export to add histories of the new code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from services.worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text("utf-8"))
+
+
+def workflow_type(path: Path) -> str:
+    started = json.loads(path.read_text("utf-8"))["events"][0]
+    return str(started["workflowExecutionStartedEventAttributes"]["workflowType"]["name"])
+
+
+def test_histories_cover_both_workflows() -> None:
+    types = {workflow_type(p) for p in HISTORIES}
+    assert types == {"JointApprovalWorkflow", "DepartmentReviewWorkflow"}
+    assert len(HISTORIES) >= 10
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays_with_the_current_code(path: Path) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=True)
+    assert result.replay_failure is None
