@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.case_clocks import deadlines as compute_deadlines
     from domain.clocks import Pause, pauses_clock
-    from workflows.department_review import ACTIVITY_OPTIONS
+    from workflows import steps
     from workflows.models import (
         ClockChange,
         ClockView,
@@ -90,10 +90,9 @@ class ClockKeeper:
         self._changed = True
         self._seq += 1
         view = self.view()
-        await workflow.execute_activity(
+        await steps.record(
             "record_clock_change",
             ClockChange(case_id=self.case_id, seq=self._seq, kind=kind, detail=detail, clocks=view),
-            **ACTIVITY_OPTIONS,
         )
         return view
 
@@ -207,4 +206,4 @@ class ClockKeeper:
             fired_at=workflow.now(),
             clocks=self.view(),
         )
-        await workflow.execute_activity("record_warning", record, **ACTIVITY_OPTIONS)
+        await steps.record("record_warning", record)

@@ -12,6 +12,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.review import Verdict
+    from workflows import steps
     from workflows.models import (
         CorrectionRecord,
         DecisionRecordInput,
@@ -21,12 +22,6 @@ with workflow.unsafe.imports_passed_through():
         Supplement,
     )
 
-# Activities only touch our own database; retry forever with a capped backoff so an outage
-# shows up as a retrying activity (visible to operators) rather than a failed case.
-ACTIVITY_OPTIONS: dict = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
-}
 # A department's own system may be down for hours: back off further, never give up; operators
 # see the retries and can retry now, pause or unpause (services.operations).
 DELIVERY_OPTIONS: dict = {
@@ -69,9 +64,7 @@ class DepartmentReviewWorkflow:
 
     @workflow.run
     async def run(self, inp: DepartmentReviewInput) -> Verdict:
-        self._task_id = await workflow.execute_activity(
-            "publish_review_task", inp, result_type=str, **ACTIVITY_OPTIONS
-        )
+        self._task_id = await steps.record("publish_review_task", inp, result_type=str)
         delivery = None
         if workflow.patched("department-delivery"):
             delivery = await self._start_delivery(inp, self._task_id)
@@ -83,10 +76,8 @@ class DepartmentReviewWorkflow:
                 await delivery
         decision = self._decision
         assert decision is not None
-        await workflow.execute_activity(
-            "record_decision",
-            DecisionRecordInput(case_id=inp.case_id, decision=decision),
-            **ACTIVITY_OPTIONS,
+        await steps.record(
+            "record_decision", DecisionRecordInput(case_id=inp.case_id, decision=decision)
         )
         return Verdict(
             department=inp.department,
@@ -151,4 +142,4 @@ class DepartmentReviewWorkflow:
             clock_paused=inp.corrections_pause_clock,
             round=rounds,
         )
-        await workflow.execute_activity("record_corrections", record, **ACTIVITY_OPTIONS)
+        await steps.record("record_corrections", record)

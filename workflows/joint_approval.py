@@ -23,8 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.clocks import ISSUANCE_LIMIT, PauseKind
     from domain.review import MergeResult, PreReview, Verdict, merge, prereview
     from events.contracts import DecisionOutcome
+    from workflows import steps
     from workflows.clock_keeper import ClockKeeper, refuse
-    from workflows.department_review import ACTIVITY_OPTIONS, DepartmentReviewWorkflow
+    from workflows.department_review import DepartmentReviewWorkflow
     from workflows.models import (
         AcceptanceInput,
         CaseSetup,
@@ -254,11 +255,10 @@ class JointApprovalWorkflow:
     async def _prereview_and_accept(
         self, inp: JointApprovalInput
     ) -> tuple[Matter | None, PreReview]:
-        setup = await workflow.execute_activity(
+        setup = await steps.record(
             "prepare_case",
             PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
             result_type=CaseSetup,
-            **ACTIVITY_OPTIONS,
         )
         matter = setup.matter
         self._materials = list(inp.material_codes)
@@ -272,7 +272,7 @@ class JointApprovalWorkflow:
             clocks = self._start_clocks(inp, matter, setup, accepted_on)
             self._clock = ClockKeeper(inp.case_id, clocks)
             view = self._clock.view()
-        await workflow.execute_activity(
+        await steps.record(
             "record_acceptance",
             AcceptanceInput(
                 case_id=inp.case_id,
@@ -285,7 +285,6 @@ class JointApprovalWorkflow:
                 accepted_on=accepted_on if pre.accepted else None,
                 deemed=deemed,
             ),
-            **ACTIVITY_OPTIONS,
         )
         return matter, pre
 
@@ -359,10 +358,8 @@ class JointApprovalWorkflow:
     async def _conclude(
         self, case_id: str, result: MergeResult, verdicts: list[Verdict]
     ) -> JointApprovalResult:
-        await workflow.execute_activity(
-            "record_conclusion",
-            ConclusionInput(case_id=case_id, result=result, verdicts=verdicts),
-            **ACTIVITY_OPTIONS,
+        await steps.record(
+            "record_conclusion", ConclusionInput(case_id=case_id, result=result, verdicts=verdicts)
         )
         self._status = result.outcome.value
         licence = None
@@ -370,11 +367,8 @@ class JointApprovalWorkflow:
             with _tracer().start_as_current_span(
                 "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
             ):
-                licence = await workflow.execute_activity(
-                    "issue_licence",
-                    IssueInput(case_id=case_id),
-                    result_type=str,
-                    **ACTIVITY_OPTIONS,
+                licence = await steps.record(
+                    "issue_licence", IssueInput(case_id=case_id), result_type=str
                 )
             self._status = "issued"
         return await self._finish(
@@ -397,7 +391,7 @@ class JointApprovalWorkflow:
             await reviews
         self._status = req.status
         record = TerminationRecord(case_id=case_id, request=req, cancelled_departments=pending)
-        await workflow.execute_activity("record_termination", record, **ACTIVITY_OPTIONS)
+        await steps.record("record_termination", record)
         return await self._finish(
             JointApprovalResult(case_id=case_id, status=req.status, reasons=[req.reason])
         )

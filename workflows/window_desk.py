@@ -16,8 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import CalendarData, WorkingCalendar
     from domain.case_clocks import local_date, start_of_day
     from domain.clocks import correction_notice_deadline, effective_acceptance
+    from workflows import steps
     from workflows.clock_keeper import refuse
-    from workflows.department_review import ACTIVITY_OPTIONS
     from workflows.models import DeskRecord, DeskView, PrereviewCommand, Supplement
 
 
@@ -125,4 +125,4 @@ class WindowDesk:
             material_codes=codes,
             actor=actor,
         )
-        await workflow.execute_activity("record_desk_step", record, **ACTIVITY_OPTIONS)
+        await steps.record("record_desk_step", record)
