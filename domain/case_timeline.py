@@ -3,9 +3,11 @@ limit" (domain.md) and for the Gantt chart. Pure: rows in, a :class:`Timeline` o
 
 Steps and the limit each is held to:
 
-* acceptance: receipt → acceptance (or refusal to accept); Art. 32, 5 working days;
+* acceptance: receipt → the window's first answer (acceptance, refusal, or a correction
+  notice); Art. 32, 5 working days. After a notice, the applicant's time to correct follows;
 * review, one per department: assignment → decision; the task's due date (the promised due);
 * special procedures (Art. 45): start → end; the expected working days told to the applicant;
+* corrections a department asked for: request → task reopened (the applicant's time, no limit);
 * decision: acceptance → conclusion; promised due, and the statutory due as the hard limit;
 * issuance: decision → licence issued; Art. 44, 10 working days.
 
@@ -17,99 +19,16 @@ or still running, after it), ``breach`` (after the hard limit), ``running`` (sti
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.case_clocks import local_date
 from domain.clocks import ISSUANCE_LIMIT, correction_notice_deadline
+from domain.timeline_model import Marker, Step, Timeline, make_step
 
-StepKind = Literal["acceptance", "review", "pause", "decision", "issuance"]
-Status = Literal["early", "on_time", "overdue", "breach", "running", "no_limit", "cancelled"]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step; ``end`` is None while it runs. ``margin_days``: working days from the end
-    (or today) to the due day: positive to spare, negative over."""
-
-    key: str
-    label: str
-    kind: StepKind
-    start: date
-    end: date | None
-    due: date | None
-    hard_due: date | None
-    working_days: int
-    margin_days: int | None
-    status: Status
-    paused_days: int = 0  # decision: working days in clock-stopping pauses, not counted
-
-
-@dataclass(frozen=True)
-class Marker:
-    """Something that happened on a day: a warning, an extension granted."""
-
-    kind: str  # warning | extension
-    on: date
-    label: str  # the warning's level (yellow, red, breach), or "ext. +15 wd"
-
-
-@dataclass(frozen=True)
-class Timeline:
-    case_id: str
-    matter_code: str
-    status: str
-    outcome: str | None
-    as_of: date
-    statutory_due: date | None
-    promised_due: date | None
-    steps: tuple[Step, ...]
-    markers: tuple[Marker, ...]
-
-
-def _status(end: date | None, due: date | None, hard: date | None, today: date) -> Status:
-    if due is None:
-        return "no_limit"
-    last = end if end is not None else today
-    if hard is not None and last > hard:
-        return "breach"
-    if last > due:
-        return "overdue"
-    if end is None:
-        return "running"
-    return "early" if end < due else "on_time"
-
-
-def make_step(
-    key: str,
-    label: str,
-    kind: StepKind,
-    span: tuple[date, date | None],
-    due: tuple[date | None, date | None],
-    cal: WorkingCalendar,
-    today: date,
-    paused: int = 0,
-) -> Step:
-    """A step from its (start, end) and (due, hard due), measured in working days in
-    (start, end]: the start day is day 0, as the law counts (``paused`` of them not counted)."""
-    start, end = span
-    last = end if end is not None else today
-    margin = cal.working_days_between(last, due[0]) if due[0] is not None else None
-    return Step(
-        key=key,
-        label=label,
-        kind=kind,
-        start=start,
-        end=end,
-        due=due[0],
-        hard_due=due[1],
-        working_days=max(0, cal.working_days_between(start, last) - paused),
-        paused_days=paused,
-        margin_days=margin,
-        status=_status(end, due[0], due[1], today),
-    )
+__all__ = ["Marker", "Step", "Timeline", "build_timeline", "make_step"]
 
 
 def _when(row: Mapping[str, Any], column: str) -> date | None:
@@ -124,6 +43,63 @@ def _first(events: Iterable[Mapping[str, Any]], event_type: str) -> Mapping[str,
 def _acceptance(case: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> date | None:
     refused = _first(events, "CaseNotAccepted")
     return _when(case, "accepted_at") or (_when(refused, "occurred_at") if refused else None)
+
+
+def _pre_review(
+    case: Mapping[str, Any], events: Sequence[Mapping[str, Any]], cal: WorkingCalendar, today: date
+) -> list[Step]:
+    """Receipt → the window's first answer, held to Art. 32's 5 working days; after a
+    correction notice, the applicant's time until acceptance (or refusal)."""
+    received = _when(case, "submitted_at") or today
+    answered = _acceptance(case, events)
+    limit = (correction_notice_deadline(cal, received), None)
+    notice = _first(events, "CorrectionRequested")
+    if notice is None:
+        span = (received, answered)
+        return [make_step("acceptance", "Acceptance", "acceptance", span, limit, cal, today)]
+    noticed = date.fromisoformat(str(notice["data"]["requested_on"]))
+    return [
+        make_step(
+            "acceptance", "Correction notice", "acceptance", (received, noticed), limit, cal, today
+        ),
+        make_step(
+            "applicant:window",
+            "Applicant corrects",
+            "applicant",
+            (noticed, answered),
+            (None, None),
+            cal,
+            today,
+        ),
+    ]
+
+
+def _applicant_rounds(
+    events: Sequence[Mapping[str, Any]], cal: WorkingCalendar, today: date
+) -> list[Step]:
+    """Each department's request for corrections → the task reopened when they came."""
+    rounds: list[tuple[str, date, date | None]] = []
+    for e in events:
+        kind, dept = e["event_type"], str(e["data"].get("department"))
+        if kind == "DepartmentRequestedCorrections":
+            rounds.append((dept, local_date(e["occurred_at"]), None))
+        elif kind == "ReviewTaskReopened":
+            # The department's oldest request still waiting is the one answered.
+            i = next((i for i, r in enumerate(rounds) if r[0] == dept and r[2] is None), None)
+            if i is not None:
+                rounds[i] = (dept, rounds[i][1], local_date(e["occurred_at"]))
+    return [
+        make_step(
+            f"applicant:{dept}:{n}",
+            f"Applicant corrects for {dept}",
+            "applicant",
+            (asked, supplied),
+            (None, None),
+            cal,
+            today,
+        )
+        for n, (dept, asked, supplied) in enumerate(rounds, 1)
+    ]
 
 
 def _reviews(
@@ -234,23 +210,12 @@ def build_timeline(
         cal: The working calendar.
         today: Local date "now": running steps are measured up to it.
     """
-    received = _when(case, "submitted_at") or today
+    steps = _pre_review(case, events, cal, today)
     accepted = _acceptance(case, events)
-    limit = correction_notice_deadline(cal, received)
-    steps = [
-        make_step(
-            "acceptance",
-            "Acceptance",
-            "acceptance",
-            (received, accepted),
-            (limit, None),
-            cal,
-            today,
-        )
-    ]
     if case.get("accepted_at") is not None and accepted is not None:
         ended = _when(case, "concluded_at")
         steps += _reviews(tasks, ended, cal, today) + _pauses(events, cal, today)
+        steps += _applicant_rounds(events, cal, today)
         steps += _closing(case, events, accepted, cal, today)
     return Timeline(
         case_id=str(case["case_id"]),

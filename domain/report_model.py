@@ -11,7 +11,6 @@ BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})  # 不满意, 非
 TOTAL = "ALL"
 NOT_MEASURED: tuple[str, ...] = (
     "in-person visits per case: no visit is recorded (only the submission channel)",
-    "correction rounds: corrections during review are not built yet",
 )
 
 
@@ -70,6 +69,16 @@ class RatingCounts:
 
 
 @dataclass(frozen=True)
+class CorrectionCounts:
+    """Corrections asked of the applicants of one matter: by the window at pre-review
+    (``department`` None, Art. 32) or by a department during review."""
+
+    matter_code: str
+    department: str | None
+    n: int
+
+
+@dataclass(frozen=True)
 class SlaRow:
     """One line of the report; rates are None when their denominator is zero."""
 
@@ -94,6 +103,8 @@ class SlaRow:
     rated: int = 0
     bad_ratings: int = 0
     followed_up: int = 0
+    corrections: int = 0  # asked by departments during review (per department: its own)
+    correction_notices: int = 0  # sent by the window at pre-review (matter rows and total)
 
     @property
     def settled(self) -> int:
@@ -126,6 +137,11 @@ class SlaRow:
         return _ratio(self.immediate, self.cases)
 
     @property
+    def corrections_per_case(self) -> float | None:
+        """Department correction requests per accepted case (per department: per task)."""
+        return _ratio(self.corrections, self.accepted)
+
+    @property
     def satisfaction(self) -> float | None:
         return _ratio(self.rated - self.bad_ratings, self.rated)
 
@@ -143,6 +159,7 @@ class SlaInput:
     task_counts: tuple[Counts, ...] = ()
     task_spans: tuple[Span, ...] = ()
     ratings: tuple[RatingCounts, ...] = ()
+    corrections: tuple[CorrectionCounts, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,18 @@ Measures and their definitions (the README's "Reports" section says the same):
 * ``materials``: materials the catalog lists for the matter (mean over matters for the total).
 * ``satisfaction``: ratings not bad / ratings; ``follow_up_rate``: bad ratings whose follow-up
   is resolved / bad ratings. Bad = ``BAD_RATINGS``.
+* ``corrections``: corrections departments asked for during review (per department: its own);
+  ``corrections_per_case`` over accepted cases (tasks); ``correction_notices``: notices the
+  window sent at pre-review (Art. 32).
 
 Not measurable yet (``NOT_MEASURED``): in-person visits per case (no visit is recorded; the
-window channel says only that the submission was made in person), and correction rounds
-(corrections during review are not built).
+window channel says only that the submission was made in person).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import fields, replace
 from datetime import date, timedelta
 from typing import Any
@@ -45,6 +47,7 @@ from domain.calendar import WorkingCalendar
 from domain.catalog import Catalog, Matter, MatterKind
 from domain.report_model import (
     TOTAL,
+    CorrectionCounts,
     Counts,
     RatingCounts,
     SlaInput,
@@ -57,7 +60,8 @@ from domain.report_model import (
 _COUNTED = tuple(
     f.name for f in fields(Counts) if f.name not in ("key", "matter_code", "days", "timed")
 )
-_SUMMED = (*_COUNTED, "immediate", "rated", "bad_ratings", "followed_up")
+_ADDED = ("immediate", "rated", "bad_ratings", "followed_up", "corrections", "correction_notices")
+_SUMMED = (*_COUNTED, *_ADDED)
 
 
 def compression(matters: Iterable[Matter]) -> float | None:
@@ -124,6 +128,15 @@ def _row(key: str, name: str, counts: Counts | None, **extra: Any) -> SlaRow:
     return replace(SlaRow(key=key, name=name, **base), **extra)
 
 
+def _corrections(
+    counts: Iterable[CorrectionCounts], key: Callable[[CorrectionCounts], Hashable]
+) -> dict[Hashable, int]:
+    out: dict[Hashable, int] = defaultdict(int)
+    for c in counts:
+        out[key(c)] += c.n
+    return out
+
+
 def _ratings_by_matter(ratings: Iterable[RatingCounts]) -> Mapping[str, RatingCounts]:
     return {r.matter_code: r for r in ratings}
 
@@ -136,6 +149,7 @@ def matter_rows(
     days = average_days(data.case_counts, data.case_spans, cal)
     immediate = _immediate(data.case_counts, catalog)
     ratings = _ratings_by_matter(data.ratings)
+    asked = _corrections(data.corrections, lambda c: (c.matter_code, c.department is not None))
     codes = [m.code for m in scope] + sorted(set(counts) - {m.code for m in scope})
     rows = []
     for code in codes:
@@ -154,6 +168,8 @@ def matter_rows(
                 rated=r.rated,
                 bad_ratings=r.bad,
                 followed_up=r.followed_up,
+                corrections=asked.get((code, True), 0),
+                correction_notices=asked.get((code, False), 0),
             )
         )
     return rows
@@ -167,6 +183,7 @@ def department_rows(
     days = average_days(data.task_counts, data.task_spans, cal)
     immediate = _immediate(data.task_counts, catalog)
     in_scope = {d.code for m in scope for d in m.departments}
+    asked = _corrections(data.corrections, lambda c: c.department)
     rows = []
     for code in sorted(in_scope | set(counts)):
         reviewed = [m for m in scope if m.department(code) is not None]
@@ -178,6 +195,7 @@ def department_rows(
                 immediate=immediate.get(code, 0),
                 avg_working_days=days.get(code),
                 compression=compression(reviewed),
+                corrections=asked.get(code, 0),
             )
         )
     return rows

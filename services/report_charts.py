@@ -203,6 +203,7 @@ def legend_handles() -> list[Patch]:
         Patch(color=BREACH, label="statutory breach"),
         Patch(color=RUNNING, label="running"),
         Patch(facecolor="white", edgecolor=PAUSE, hatch="///", label="special procedure"),
+        Patch(facecolor="white", edgecolor="#78909c", hatch="///", label="applicant's time"),
     ]
 
 

@@ -72,16 +72,19 @@ async def read_sla(deps: Deps, q: store.ReportQuery) -> SlaInput:
 
     if q.department is not None:
         # A department's own staff see their row only: the case-level reads are not needed.
-        task_counts, task_spans = await asyncio.gather(
-            run(store.task_counts), spans(store.task_spans)
+        counts, steps, asked = await asyncio.gather(
+            run(store.task_counts), spans(store.task_spans), run(store.correction_counts)
         )
-        return SlaInput(task_counts=tuple(task_counts), task_spans=tuple(task_spans))
+        return SlaInput(
+            task_counts=tuple(counts), task_spans=tuple(steps), corrections=tuple(asked)
+        )
     results = await asyncio.gather(
         run(store.case_counts),
         spans(store.case_spans),
         run(store.task_counts),
         spans(store.task_spans),
         run(store.rating_counts),
+        run(store.correction_counts),
     )
     return SlaInput(*(tuple(r) for r in results))
 

@@ -30,6 +30,8 @@ from services.report_charts import (
     render,
 )
 
+# Time the center does not count: special procedures, and the applicant's corrections.
+HATCHED = {"pause": PAUSE, "applicant": "#78909c"}
 WARNING_COLORS = {"yellow": "#f9a825", "red": OVERDUE, "breach": BREACH}
 COLORS = {
     "early": EARLY,
@@ -65,8 +67,8 @@ def _shade_rest_days(ax: Axes, cal: WorkingCalendar, lo: date, hi: date) -> None
 def _bar(ax: Axes, y: int, step: Step, today: date) -> None:
     end = num(day_end(step.end if step.end is not None else today))
     style: dict[str, Any]
-    if step.kind == "pause":
-        style = {"facecolor": "white", "edgecolor": PAUSE, "hatch": "///"}
+    if step.kind in HATCHED:
+        style = {"facecolor": "white", "edgecolor": HATCHED[step.kind], "hatch": "///"}
     else:
         # A running step is drawn lighter: its end is not known yet.
         style = {"color": COLORS[step.status], "alpha": 0.55 if step.end is None else 1.0}
@@ -193,5 +195,5 @@ def _titles(fig: Figure, ax: Axes, t: Timeline) -> None:
         pad=16,
     )
     fig.legend(
-        handles=legend_handles(), loc="outside lower center", fontsize=8, ncols=6, frameon=False
+        handles=legend_handles(), loc="outside lower center", fontsize=8, ncols=7, frameon=False
     )

@@ -82,7 +82,7 @@ tasks = sa.Table(
     sa.Column("task_id", sa.String(140), primary_key=True),
     sa.Column("case_id", sa.String(64), sa.ForeignKey("cases.case_id"), nullable=False),
     sa.Column("department", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # open | decided
+    sa.Column("status", sa.String(32), nullable=False),  # open | corrections_requested | decided
     sa.Column("checks", JSON, nullable=False, default=list),
     sa.Column("opinion_only", sa.Boolean, nullable=False, default=False),
     sa.Column("outcome", sa.String(32)),

@@ -46,6 +46,9 @@ class SlaRowPublic(_Out):
     followed_up: int = Field(description="bad ratings whose follow-up was resolved")
     satisfaction: float | None
     follow_up_rate: float | None
+    corrections: int = Field(description="corrections departments asked for during review")
+    corrections_per_case: float | None = Field(description="per accepted case (department: task)")
+    correction_notices: int = Field(description="correction notices of the window (Art. 32)")
 
 
 class SlaReportPublic(_Out):
@@ -63,7 +66,9 @@ class SlaReportPublic(_Out):
 class StepPublic(_Out):
     key: str
     label: str
-    kind: str = Field(description="acceptance | review | pause | decision | issuance")
+    kind: str = Field(
+        description="acceptance | applicant (to correct) | review | pause | decision | issuance"
+    )
     start: date
     end: date | None = Field(description="null while the step runs")
     due: date | None = Field(description="the step's limit")

@@ -61,7 +61,8 @@ def _days(value: float | None) -> str:
 def _rows_table(title: str, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> Table:
     table = Table(
         "code", "name", "cases", "concluded", "open", "on time", "early", "overdue",
-        "breached", "avg wd", "compression", "online", title=title, title_justify="left",
+        "breached", "avg wd", "compression", "online", "corrections", title=title,
+        title_justify="left",
     )  # fmt: skip
     for r in rows:
         table.add_row(*_cells(r))
@@ -85,6 +86,7 @@ def _cells(r: dict[str, Any]) -> list[str]:
         _days(r["avg_working_days"]),
         _pct(r["compression"]),
         _pct(r["online_rate"]),
+        f"{r['corrections']:,}",
     ]
 
 
@@ -99,7 +101,8 @@ def _print_report(report: dict[str, Any]) -> None:
         console.print(
             f"immediate cases {_pct(total['immediate_share'])} · satisfaction "
             f"{_pct(total['satisfaction'])} of {total['rated']} ratings · bad ratings followed "
-            f"up {_pct(total['follow_up_rate'])}"
+            f"up {_pct(total['follow_up_rate'])} · window correction notices "
+            f"{total['correction_notices']:,}"
         )
     for note in report["not_measured"]:
         console.print(f"[dim]not measurable yet: {note}[/]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS, Produce, envelope
 from tests.e2e.test_api import CLERK, decide, eventually, submitted_case
@@ -16,7 +17,13 @@ def task_of(case: dict[str, Any], dept: str) -> dict[str, Any]:
     return next(t for t in case["tasks"] if t["department"] == dept)
 
 
-async def test_corrections_pause_reopen_then_decide(app: Any) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, app: Any, pg_app: Any) -> Any:
+    return app if request.param == "sqlite" else pg_app
+
+
+async def test_corrections_pause_reopen_then_decide(backend: Any) -> None:
+    app = backend
     clerk = bearer("clerk", settings=app.settings)
     async with httpx.AsyncClient(base_url=app.api_url, timeout=10, headers=clerk) as http:
         case_id = await submitted_case(http)

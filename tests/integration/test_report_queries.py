@@ -15,7 +15,7 @@ from domain.report_model import SlaReport, SlaRow
 from services.bootstrap import Deps, bootstrap
 from services.reports import sla_report
 from services.settings import Settings
-from store.schema import cases, follow_ups, ratings, tasks
+from store.schema import case_events, cases, follow_ups, ratings, tasks
 from tests.stack import postgres_database
 
 CST = timezone(timedelta(hours=8))
@@ -127,6 +127,13 @@ TASKS = [
     task("J", "fire", P5, None),
     task("J", "env", P5, at("2026-11-04")),
 ]
+ASKED = [  # (case, event type, department): G is October's, outside the period
+    ("A", "CorrectionRequested", None),
+    ("D", "DepartmentRequestedCorrections", "fire"),
+    ("D", "DepartmentRequestedCorrections", "fire"),
+    ("I", "DepartmentRequestedCorrections", "env"),
+    ("G", "DepartmentRequestedCorrections", "fire"),
+]
 RATINGS = [
     ("A", "satisfied", None),
     ("C", "dissatisfied", "resolved"),
@@ -138,6 +145,17 @@ async def _fill(deps: Deps) -> None:
     async with deps.sessions() as s, s.begin():
         await s.execute(sa.insert(cases), CASES)
         await s.execute(sa.insert(tasks), TASKS)
+        for i, (case_id, event_type, dept) in enumerate(ASKED):
+            data = {"department": dept} if dept else {"items": ["x"]}
+            await s.execute(
+                sa.insert(case_events).values(
+                    event_id=f"e{i}",
+                    case_id=case_id,
+                    event_type=event_type,
+                    occurred_at=at("2026-11-10"),
+                    data=data,
+                )
+            )
         for case_id, level, follow in RATINGS:
             when = at("2026-11-20")
             await s.execute(
@@ -229,3 +247,23 @@ async def test_one_matter_and_one_department(deps: Deps) -> None:
     mine = await sla_report(deps, department="env", **NOV)
     assert [r.key for r in mine.departments] == ["env"] and mine.departments[0].cases == 2
     assert mine.matters == () and mine.total is None
+
+
+async def test_corrections(deps: Deps) -> None:
+    report = await sla_report(deps, **NOV)
+    fire, ind = row(report.matters, FIRE), row(report.matters, IND)
+    assert (fire.corrections, fire.correction_notices, ind.corrections) == (2, 1, 1)
+    assert report.total is not None and report.total.corrections == 3
+    assert row(report.departments, "fire").corrections == 2
+    assert row(report.departments, "env").corrections == 1
+    mine = await sla_report(deps, department="env", **NOV)
+    assert mine.departments[0].corrections == 1
+
+
+async def test_a_task_waiting_for_corrections_is_still_open(deps: Deps) -> None:
+    async with deps.sessions() as s, s.begin():
+        waiting = tasks.update().where(tasks.c.task_id == "D.fire")
+        await s.execute(waiting.values(status="corrections_requested"))
+    fire = row((await sla_report(deps, **NOV)).departments, "fire")
+    # Unchanged: still open, and (the case not paused) late on the 20th.
+    assert (fire.cases, fire.open, fire.overdue) == (8, 3, 3)

@@ -131,3 +131,33 @@ def test_not_accepted_and_withdrawn() -> None:
     assert (got["review:fire"].status, got["review:fire"].end) == ("cancelled", date(2026, 10, 9))
     assert (got["decision"].status, got["decision"].end) == ("cancelled", date(2026, 10, 9))
     assert "issuance" not in got
+
+
+def test_correction_notice_then_the_applicants_time() -> None:
+    case = CASE | {"accepted_at": at("2026-10-12")}
+    notice = event(
+        "CorrectionRequested", at("2026-09-30"), requested_on="2026-09-30", items=["图纸"]
+    )
+    asked = event("DepartmentRequestedCorrections", at("2026-10-14"), department="fire")
+    reopened = event("ReviewTaskReopened", at("2026-10-20"), department="fire")
+    got = steps(case, TASKS, [notice, asked, reopened])
+    # The notice went out on the 2nd of the 5 working days Art. 32 allows (9-29, 9-30).
+    notice_step = got["acceptance"]
+    assert (notice_step.label, notice_step.end, notice_step.working_days) == (
+        "Correction notice",
+        date(2026, 9, 30),
+        2,
+    )
+    assert notice_step.status == "early"
+    # Then the applicant's time, with no limit: 10-8, 10-9, Sat 10-10 and 10-12.
+    window = got["applicant:window"]
+    assert (window.start, window.end, window.working_days) == (
+        date(2026, 9, 30),
+        date(2026, 10, 12),
+        4,
+    )
+    assert (window.kind, window.due, window.status) == ("applicant", None, "no_limit")
+    fire = got["applicant:fire:1"]
+    assert (fire.start, fire.end, fire.working_days) == (date(2026, 10, 14), date(2026, 10, 20), 4)
+    still = steps(case, TASKS, [notice, asked])["applicant:fire:1"]
+    assert (still.end, still.status) == (None, "no_limit")

@@ -15,7 +15,15 @@ import pytest
 from domain.calendar import WorkingCalendar
 from domain.calendar_source import load_builtin
 from domain.catalog import parse_catalog
-from domain.report_model import Counts, RatingCounts, SlaInput, SlaReport, SlaRow, Span
+from domain.report_model import (
+    CorrectionCounts,
+    Counts,
+    RatingCounts,
+    SlaInput,
+    SlaReport,
+    SlaRow,
+    Span,
+)
 from domain.reports import average_days, build_sla_report, compression, working_day_ranks
 
 CAL = WorkingCalendar(load_builtin())
@@ -50,8 +58,13 @@ M1_SPANS = (
     Span("M1", date(2026, 11, 2), date(2026, 11, 16), 3, paused=5),  # 10 each, less 5: 25
 )
 TASKS = (
-    Counts("a", "M1", cases=9, concluded=6, open=3, on_time=5, early=2, overdue=1),
-    Counts("a", "M2", cases=4, concluded=4, on_time=4, days=4, timed=4),
+    Counts("a", "M1", cases=9, accepted=9, concluded=6, open=3, on_time=5, early=2, overdue=1),
+    Counts("a", "M2", cases=4, accepted=4, concluded=4, on_time=4, days=4, timed=4),
+)
+ASKED = (
+    CorrectionCounts("M1", "a", 3),  # department a, during review
+    CorrectionCounts("M1", None, 2),  # the window, at pre-review
+    CorrectionCounts("M2", "a", 1),
 )
 TASK_SPANS = (Span("a", date(2026, 11, 2), date(2026, 11, 6), 6),)  # 4 each: 24
 DATA = SlaInput(
@@ -60,6 +73,7 @@ DATA = SlaInput(
     task_counts=TASKS,
     task_spans=TASK_SPANS,
     ratings=(RatingCounts("M1", rated=4, bad=1, followed_up=1),),
+    corrections=ASKED,
 )
 
 
@@ -144,7 +158,7 @@ def test_no_cases_no_rates() -> None:
     empty = build_sla_report(CATALOG, SlaInput(), CAL, as_of=TODAY)
     assert empty.total is not None and empty.total.cases == 0
     assert empty.total.on_time_rate is None and empty.total.avg_working_days is None
-    assert len(empty.not_measured) == 2
+    assert len(empty.not_measured) == 1 and "visits" in empty.not_measured[0]
 
 
 def test_working_day_ranks_across_national_day() -> None:
@@ -157,3 +171,16 @@ def test_average_days_clamps_pauses_and_combines_both_paths() -> None:
     spans = [Span("k", date(2026, 11, 2), date(2026, 11, 3), 1, paused=5)]
     assert average_days([Counts("k", "M1", days=6, timed=2)], spans, CAL) == {"k": 2.0}
     assert compression([]) is None
+
+
+def test_corrections() -> None:
+    r = report()
+    m1, m2 = row(r.matters, "M1"), row(r.matters, "M2")
+    assert (m1.corrections, m1.correction_notices) == (3, 2)
+    assert m1.corrections_per_case == pytest.approx(3 / 9)  # per accepted case
+    assert (m2.corrections, m2.correction_notices, m2.corrections_per_case) == (1, 0, 0.25)
+    assert r.total is not None and (r.total.corrections, r.total.correction_notices) == (4, 2)
+    a, b = row(r.departments, "a"), row(r.departments, "b")
+    assert (a.corrections, a.correction_notices) == (4, 0)
+    assert a.corrections_per_case == pytest.approx(4 / 13)  # per review task
+    assert b.corrections == 0 and b.corrections_per_case is None
