@@ -106,6 +106,7 @@ def seal(entry: AuditEntry, prev_hash: str) -> AuditEntry:
 # Event types whose data names the person who acted, and the field and role to read.
 _PERSON_FIELDS: dict[str, tuple[str, str]] = {
     "DepartmentDecided": ("reviewer", "department_reviewer"),
+    "DepartmentRequestedCorrections": ("reviewer", "department_reviewer"),
     "CorrectionRequested": ("clerk", "clerk"),
     "MaterialsSupplied": ("submitted_by", "applicant"),
     "ClockPaused": ("requested_by", "requester"),

@@ -155,6 +155,17 @@ def _terminated(s: CaseState, e: AuditEntry) -> None:
             t.status = "cancelled"
 
 
+def _task_status(status: str) -> Handler:
+    """A department's task parked for corrections, or open again once they came."""
+
+    def handler(s: CaseState, e: AuditEntry) -> None:
+        t = s.tasks.get(e.data.get("department", ""))
+        if t is not None:
+            t.status = status
+
+    return handler
+
+
 def _append_to(name: str) -> Handler:
     def handler(s: CaseState, e: AuditEntry) -> None:
         record = {**e.data, "at": e.occurred_at, "seq": e.seq}
@@ -179,6 +190,8 @@ HANDLERS: dict[str, Handler] = {
     "CaseNotAccepted": _not_accepted,
     "ReviewTaskAssigned": _task,
     "DepartmentDecided": _decided,
+    "DepartmentRequestedCorrections": _task_status("corrections_requested"),
+    "ReviewTaskReopened": _task_status("open"),
     "ClockPaused": _paused,
     "ClockResumed": _resumed,
     "ExtensionGranted": _extended,

@@ -83,6 +83,14 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         + (f", due {d['due_date']}" if d.get("due_date") else "")
     ),
     "DepartmentDecided": _decided,
+    "DepartmentRequestedCorrections": lambda d: (
+        f"{d.get('department')} asks for corrections "
+        f"by {d.get('reviewer')}: {_items(d.get('items'))}"
+        + (", clock paused" if d.get("clock_paused") else "")
+    ),
+    "ReviewTaskReopened": lambda d: (
+        f"{d.get('department')} task open again; supplied {_items(d.get('material_codes'))}"
+    ),
     "ClockPaused": _paused,
     "ClockResumed": lambda d: (
         f"{d.get('notice_ref')} ended {d.get('ended_on')}: "

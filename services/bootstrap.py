@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
-from services import tracing
+from services import redact, tracing
 from services.calendars import CalendarProvider
 from services.settings import Settings
 from store.db import create_schema, make_engine, make_sessionmaker
@@ -61,6 +61,8 @@ async def connect_temporal(settings: Settings) -> Client:
 
 async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
     """Build shared dependencies; creates the schema if missing (embedded default)."""
+    # Every process (worker or consumers alone too) masks ID and phone numbers in its logs.
+    redact.install()
     if settings.database_url.startswith("sqlite"):
         db_path = settings.database_url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":

@@ -13,6 +13,7 @@ from events.contracts import DeadLettered
 from events.envelope import CASE_ID_PATTERN
 from events.registry import make_envelope
 from services.bootstrap import Deps
+from services.redact import mask_text
 from store.db import insert_ignore
 from store.records import enqueue, step_event_id
 from store.schema import dead_letters
@@ -50,7 +51,9 @@ async def dead_letter(
         partition=rec.partition,
         offset=rec.offset,
         key=key,
-        raw=raw,
+        # The topic is read by people: personal data masked. The row keeps the original,
+        # which re-drive needs and only operators can reach.
+        raw=mask_text(raw),
         error=error,
         detail=detail,
     )

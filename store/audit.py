@@ -168,10 +168,21 @@ async def case_ids_after(session: AsyncSession, after: str | None, limit: int) -
 
 
 async def lock_heads(session: AsyncSession) -> None:
-    """Wait for every append in flight and hold new ones until this transaction ends (PG).
-    SQLite has one writer at a time already."""
+    """Wait for every append in flight and hold new ones until this transaction ends."""
     if _dialect(session) == "postgresql":
         await session.execute(sa.text("LOCK TABLE audit_heads IN SHARE MODE"))
+        return
+    # SQLite: a write, even of no row, takes the one write lock now; reading first and
+    # writing later would fail if another writer committed in between.
+    await session.execute(sa.update(audit_heads).where(sa.false()).values(seq=audit_heads.c.seq))
+
+
+async def one_snapshot(session: AsyncSession) -> None:
+    """Make every read of the session's transaction see one snapshot (call it first): the
+    chain, its head and the read model are then read as of the same commit. SQLite's reads
+    in a transaction already are."""
+    if _dialect(session) == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 async def heads_as_of(session: AsyncSession, up_to_id: int) -> list[tuple[str, int, str]]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.audit import GENESIS, Anchor, heads_digest, seal_anchor
@@ -88,7 +89,11 @@ async def take_anchor(deps: Deps) -> Anchor:
 async def anchor_forever(deps: Deps, stop: asyncio.Event, every: float) -> None:
     """Take an anchor every `every` seconds until `stop` is set."""
     while not stop.is_set():
-        await take_anchor(deps)
+        try:
+            await take_anchor(deps)
+        except (DBAPIError, OSError) as exc:
+            # The next round tries again; a missed anchor only widens the window it covers.
+            log.warning("audit anchor failed (%r); retrying in %.0f s", exc, every)
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
         except TimeoutError:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, blame
+from events.contracts import DecisionOutcome
 from services.audit.findings import Finding
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import DecisionSignal, JointApprovalResult
@@ -103,7 +104,8 @@ async def _result_finding(
 async def _signalled(
     client: Client, handle: WorkflowHandle[Any, Any], timeout: timedelta
 ) -> dict[str, DecisionSignal]:
-    """Each department's decision as the workflow took it: the first `decide` signal."""
+    """Each department's decision as the workflow took it: its first `decide` signal that is
+    a decision (the workflow ignores later ones)."""
     history = await handle.fetch_history(rpc_timeout=timeout)
     found: dict[str, DecisionSignal] = {}
     for event in history.events:
@@ -112,7 +114,9 @@ async def _signalled(
         attrs = event.workflow_execution_signaled_event_attributes
         if attrs.signal_name == "decide":
             [signal] = await client.data_converter.decode(attrs.input.payloads, [DecisionSignal])
-            found.setdefault(signal.department, signal)
+            # A request for corrections is not the decision: the department decides later.
+            if signal.outcome is not DecisionOutcome.request_corrections:
+                found.setdefault(signal.department, signal)
     return found
 
 

@@ -83,6 +83,9 @@ def verify_cmd(
         bool | None,
         typer.Option("--temporal/--no-temporal", help="cross-check Temporal (default: one case)"),
     ] = None,
+    anchors: Annotated[
+        bool, typer.Option("--anchors/--no-anchors", help="check the anchors (whole log)")
+    ] = True,
     as_json: AsJson = False,
 ) -> None:
     """Check the chains and anchors; cross-check the read model and Temporal.
@@ -95,7 +98,7 @@ def verify_cmd(
 
     async def work(deps: Deps) -> Any:
         if case_id:
-            return await verify.verify_case(deps, case_id, temporal=cross)
+            return await verify.verify_case(deps, case_id, temporal=cross, anchors=anchors)
         return await verify.verify_all(deps, temporal=cross)
 
     report = _run(work, temporal=cross)
@@ -147,7 +150,10 @@ def anchor_cmd(
             return
         await anchors.anchor_forever(deps, asyncio.Event(), every)
 
-    _run(work)
+    try:
+        _run(work)
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 @audit_app.command("rebuild")

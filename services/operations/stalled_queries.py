@@ -126,7 +126,16 @@ async def pending_dead_letters(s: AsyncSession, scope: Scope) -> list[dict[str, 
 
 
 async def pause_events(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    """ClockPaused/ClockResumed events of cases in review, in order."""
+    """ClockPaused events of cases in review that no later ClockResumed (same notice) ended,
+    in order: only the open pauses, not every pause a case in review ever had (at 100,000
+    cases, 2.5x fewer rows to decode; `bench.scale`)."""
+    resumed = case_events.alias("resumed")
+    ended = sa.select(resumed.c.id).where(
+        resumed.c.event_type == "ClockResumed",
+        resumed.c.case_id == case_events.c.case_id,
+        resumed.c.id > case_events.c.id,
+        resumed.c.data["notice_ref"].as_string() == case_events.c.data["notice_ref"].as_string(),
+    )
     query = (
         sa.select(
             case_events.c.case_id,
@@ -137,8 +146,9 @@ async def pause_events(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
         )
         .join(cases, cases.c.case_id == case_events.c.case_id)
         .where(
-            case_events.c.event_type.in_(("ClockPaused", "ClockResumed")),
+            case_events.c.event_type == "ClockPaused",
             cases.c.status == "in_review",
+            ~sa.exists(ended),
         )
     )
     return _rows(await s.execute(_matter(query, scope).order_by(case_events.c.id)))

@@ -3,16 +3,19 @@
     .venv/bin/python -m tests.histories.export
 
 Runs real cases — granted, refused, not accepted, withdrawn, pre-reviewed at the window, and
-one with a pause, an extension and every warning — with the current workflow code on a fresh
-time-skipping server and SQLite, and writes each case's history and its department reviews'
-(`<scenario>.json`, `<scenario>.review-<dept>.json`, the format of
-`temporal workflow show --output json`). Re-run it after a deliberate, patched change to the
-workflows to add histories of the new code; it replaces the files it writes.
+one with a pause, an extension, a department's request for corrections and every warning —
+with the current workflow code on a fresh time-skipping server and SQLite, and writes each
+case's history and its department reviews' (`<scenario>.json`, `<scenario>.review-<dept>.json`,
+the format of `temporal workflow show --output json`) into a folder named after the workflow
+code (a digest of workflows/*.py). Histories of older code stay: they stand for cases still
+running on it. Re-run it after a deliberate, patched change to the workflows; with unchanged
+code it rewrites the same folder.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
 import tempfile
@@ -31,6 +34,15 @@ from tests.utils.audit_env import audited_deps
 from workflows.joint_approval import child_id
 
 HERE = Path(__file__).parent
+WORKFLOWS = HERE.parents[1] / "workflows"
+
+
+def code_version() -> str:
+    """A digest of the workflow code: histories are kept per version of it."""
+    digest = hashlib.sha256()
+    for path in sorted(WORKFLOWS.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def scenarios(env: WorkflowEnvironment) -> dict[str, Callable[[Deps], Awaitable[str]]]:
@@ -82,7 +94,8 @@ async def export(out: Path) -> list[Path]:
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / code_version()
+    out.mkdir(parents=True, exist_ok=True)
     written = asyncio.run(export(out))
     print(f"wrote {len(written)} histories to {out}")
 

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from domain.audit import verify_chain
+from domain.audit import heads_digest, verify_chain
 from events.contracts import PersonalDataAccessed
 from events.envelope import Envelope
 from events.registry import make_envelope
+from services.audit.anchors import take_anchor, verify_anchors
+from services.audit.settings import AuditSettings
 from services.bootstrap import Deps, bootstrap
 from services.settings import Settings
 from store import audit as store
@@ -83,6 +85,28 @@ async def test_concurrent_appends_to_one_case_never_fork_the_chain(deps: Deps) -
         head = (await store.heads(s, [case_id]))[case_id]
     assert [e.seq for e in entries] == list(range(1, 21))
     assert verify_chain(case_id, entries, head) == []
+
+
+async def test_anchors_taken_during_appends_match_the_log(deps: Deps, tmp_path: Path) -> None:
+    deps.extras["audit"] = AuditSettings(anchor_file=str(tmp_path / "anchors.jsonl"))
+    case_ids = [new_case_id() for _ in range(4)]
+
+    async def appends(case_id: str) -> None:
+        for i in range(8):
+            async with deps.sessions() as s, s.begin():
+                await log_case_event(s, access(case_id, actor=f"clerk-{i}"))
+
+    async def anchors() -> None:
+        for _ in range(4):
+            await take_anchor(deps)
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(anchors(), *(appends(c) for c in case_ids))
+    async with deps.sessions() as s:
+        taken = await store.anchors(s)
+        for anchor in taken:  # each one is exactly the log as of its id: nothing in flight
+            assert heads_digest(await store.heads_as_of(s, anchor.up_to_id)) == anchor.heads_digest
+    assert (await verify_anchors(deps))[1] == []
 
 
 @pytest.mark.parametrize("statement", ["update", "delete"])

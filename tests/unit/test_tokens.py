@@ -19,7 +19,8 @@ SETTINGS = Settings(jwt_secret="s" * 40, jwt_kid="k2", jwt_previous_keys={"k1": 
 def forged(claims: dict[str, Any], key: str = "s" * 40, kid: str | None = "k2", **kw: Any) -> str:
     now = datetime.now(UTC)
     base: dict[str, Any] = {"iss": "lianban", "aud": "lianban-api", "sub": "u", "role": "auditor"}
-    base |= {"iat": now, "exp": now + timedelta(minutes=5)}
+    # A day: these tokens are minted at collection, and a slow suite must not expire them.
+    base |= {"iat": now, "exp": now + timedelta(days=1)}
     headers = {"kid": kid} if kid else {}
     return jwt.encode(base | claims, key, algorithm=kw.get("alg", "HS256"), headers=headers)
 
@@ -30,7 +31,7 @@ def unsigned(claims: dict[str, Any]) -> str:
 
     now = int(datetime.now(UTC).timestamp())
     body = {"iss": "lianban", "aud": "lianban-api", "sub": "u", "role": "admin"}
-    body |= {"iat": now, "exp": now + 300} | claims
+    body |= {"iat": now, "exp": now + 86400} | claims
     return f"{part({'alg': 'none', 'typ': 'JWT', 'kid': 'k2'})}.{part(body)}."
 
 

@@ -1,5 +1,6 @@
-"""Every stored history (tests/histories/*.json, written by `python -m tests.histories.export`)
-replays with the current workflow code: a change that would break running cases fails here.
+"""Every stored history (tests/histories/<code version>/*.json, written by
+`python -m tests.histories.export`) replays with the current workflow code: a change that
+would break running cases fails here.
 
 A deliberate change to a workflow goes behind `workflow.patched(...)` (see
 test_determinism_guard.py); then re-export to add histories of the new code.
@@ -17,11 +18,16 @@ from temporalio.worker import Replayer
 
 from services.worker import WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+# One folder per version of the workflow code the histories were recorded with.
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*/*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text("utf-8"))
+
+
+def name(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
 
 
 def workflow_type(path: Path) -> str:
@@ -32,10 +38,10 @@ def workflow_type(path: Path) -> str:
 def test_histories_cover_both_workflows() -> None:
     types = {workflow_type(p) for p in HISTORIES}
     assert types == {"JointApprovalWorkflow", "DepartmentReviewWorkflow"}
-    assert len(HISTORIES) >= 10
+    assert len(HISTORIES) >= 20
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=name)
 async def test_history_replays_with_the_current_code(path: Path) -> None:
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=True)

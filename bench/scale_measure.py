@@ -1,0 +1,143 @@
+"""What the scale benchmark times: the functions the API routes call, then the routes themselves
+over an in-process ASGI transport (auth, validation and serialisation included, no socket)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from services import inbox
+from services.audit import verify
+from services.audit.anchors import verify_anchors
+from services.bootstrap import Deps
+from services.operations.stalled import find_stalled
+from services.operations.stalled_model import StalledFilter
+from services.reports import sla_report
+from services.tokens import Role, mint
+
+BUSY_DEPARTMENT = "fire"  # reviews three of the four shipped matters
+INBOX_PAGE = 100  # the API's default `limit`
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One thing timed: `runs` calls after `warmup`, judged on `worst` (p99 or max)."""
+
+    name: str
+    runs: int
+    target_ms: float | None  # None: shown to explain another figure, not judged
+    worst: str
+    call: Callable[[], Awaitable[object]]
+    warmup: int = 2
+
+
+@dataclass(frozen=True)
+class Figure:
+    probe: Probe
+    ms: list[float]
+
+    def pct(self, p: float) -> float:
+        """Nearest-rank percentile (as `bench.latency.pct`)."""
+        ordered = sorted(self.ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.ms) if self.probe.worst == "max" else self.pct(99)
+
+    @property
+    def met(self) -> bool | None:
+        target = self.probe.target_ms
+        return None if target is None else self.worst_ms <= target
+
+
+async def run(probe: Probe) -> Figure:
+    for _ in range(probe.warmup):
+        await probe.call()
+    ms = []
+    for _ in range(probe.runs):
+        t0 = time.perf_counter()
+        await probe.call()
+        ms.append((time.perf_counter() - t0) * 1000)
+    return Figure(probe, ms)
+
+
+def _probes(
+    inbox_open: Callable[[], Awaitable[object]],
+    inbox_all: Callable[[], Awaitable[object]],
+    stalled: Callable[[], Awaitable[object]],
+    sla: Callable[[], Awaitable[object]],
+    audit: Callable[[], Awaitable[object]],
+    where: str,
+) -> list[Probe]:
+    return [
+        Probe(f"inbox {BUSY_DEPARTMENT}, view=open ({where})", 200, 20, "p99", inbox_open),
+        Probe(f"inbox {BUSY_DEPARTMENT}, no view ({where})", 200, 20, "p99", inbox_all),
+        Probe(f"stalled list, read model ({where})", 20, 200, "p99", stalled),
+        Probe(f"SLA report, all ({where})", 5, 2000, "max", sla, warmup=1),
+        Probe(f"audit verify, 200 events ({where})", 50, 50, "p99", audit),
+    ]
+
+
+def service_probes(deps: Deps, case_id: str) -> list[Probe]:
+    """The functions the routes call, with the routes' defaults."""
+
+    async def checked_verify() -> None:
+        report = await verify.verify_case(deps, case_id, temporal=False)
+        assert report.ok, [str(f) for f in report.failures]
+
+    probes = _probes(
+        lambda: inbox.inbox(deps, BUSY_DEPARTMENT, "open", INBOX_PAGE),
+        lambda: inbox.inbox(deps, BUSY_DEPARTMENT, None, INBOX_PAGE),
+        # live=False: no Temporal here; live lookups describe only the few listed workflows.
+        lambda: find_stalled(deps, StalledFilter(), live=False),
+        lambda: sla_report(deps),
+        checked_verify,
+        "service",
+    )
+    # verify_case ends with the anchors' check, whose digest covers every case's head: timed
+    # alone, it shows how much of the one-case figure grows with the whole log.
+    anchors = Probe(
+        "  of which: anchors check (service)", 50, None, "p99", lambda: verify_anchors(deps)
+    )
+    return [*probes, anchors]
+
+
+def http_probes(http: httpx.AsyncClient, deps: Deps, case_id: str) -> list[Probe]:
+    """The same through the routes, with tokens minted by the project's own helper."""
+    settings = deps.settings
+    reviewer = mint(settings, Role.reviewer, dept=BUSY_DEPARTMENT)
+    operator, auditor = mint(settings, Role.operator), mint(settings, Role.auditor)
+
+    def get(path: str, token: str) -> Callable[[], Awaitable[object]]:
+        async def call() -> None:
+            r = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            if path.startswith("/audit/"):
+                assert r.json()["ok"], r.text[:500]
+
+        return call
+
+    tasks = f"/departments/{BUSY_DEPARTMENT}/tasks"
+    return _probes(
+        get(f"{tasks}?view=open", reviewer),
+        get(tasks, reviewer),
+        get("/ops/stalled?live=false", operator),
+        get("/reports/sla", operator),
+        get(f"/audit/cases/{case_id}/verify?temporal=false", auditor),
+        "HTTP",
+    )
+
+
+def web_inbox_probe(http: httpx.AsyncClient, deps: Deps) -> Probe:
+    """The reviewer's inbox page (HTML): it reads 500 tasks of every status, then filters."""
+    token = mint(deps.settings, Role.reviewer, dept=BUSY_DEPARTMENT)
+
+    async def call() -> None:
+        r = await http.get("/inbox", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+
+    return Probe(f"inbox page /inbox, {BUSY_DEPARTMENT} (HTML)", 200, 20, "p99", call)
