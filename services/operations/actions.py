@@ -20,6 +20,7 @@ from services.bootstrap import Deps
 from services.clock_commands import CommandRefused
 from services.errors import CaseClosed, Refused
 from services.operations.audit import PRODUCER, ActionResult, Operator, perform
+from store import inbox as inbox_store
 from store.cases import get_case, get_task
 from store.records import publish
 from store.schema import supervision_items, tasks
@@ -80,12 +81,16 @@ async def reassign(
         if not reviewer and not unit:
             raise Refused("reassign needs a reviewer or a unit to hand the task to")
         task = await _open_task(deps, task_id)
-        values: dict[str, Any] = {"last_activity_at": datetime.now(UTC)}
-        if "assignee" in tasks.c and reviewer:  # the inbox's claim column, where it exists
-            values["assignee"] = reviewer
         async with deps.sessions() as s, s.begin():
-            await s.execute(sa.update(tasks).where(tasks.c.task_id == task_id).values(**values))
-        previous = task.get("assignee") or task.get("reviewer")
+            previous = (await inbox_store.inbox_row(s, task_id) or {}).get("assignee")
+            if reviewer:  # the same assignment the department head's reassign makes
+                await inbox_store.reassign(s, task_id, reviewer, op.actor)
+            await s.execute(
+                sa.update(tasks)
+                .where(tasks.c.task_id == task_id)
+                .values(last_activity_at=datetime.now(UTC))
+            )
+        previous = previous or task.get("reviewer")
         return {"task_id": task_id, "from": previous, "to_reviewer": reviewer, "to_unit": unit}
 
     return await perform(deps, op, case_id, "reassign", reason, run, target=task_id)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from store import inbox as inbox_store
 from tests.e2e.kafka_util import read_until
 from tests.e2e.ops_util import (
     case_row,
@@ -64,6 +65,10 @@ async def test_every_action_recorded_with_actor_and_reason(app: App) -> None:
         for path, body in steps:
             response = await http.post(path, json=body)
             assert response.status_code == 200, (path, response.text)
+            if "/reassign" in path:  # the inbox shows the new assignee
+                async with app.deps.sessions() as s:
+                    row = await inbox_store.inbox_row(s, f"{cid}.samr")
+                assert row is not None and row["assignee"] == "samr-2"
     case = await eventually(lambda: _status(app, cid, "withdrawn"))
     assert case["reasons"] == ["申请人书面撤回申请"]
     records = [e["data"] for e in await events_of(app, cid, "OperatorActionRecorded")]
