@@ -22,6 +22,8 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import LianbanDriver, bench_stack, event, wait_http
 from domain.catalog import load_catalog
+from services.settings import Settings
+from services.tokens import mint
 
 
 async def _one(
@@ -45,8 +47,12 @@ async def drive(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     limits = httpx.Limits(max_connections=200)
+    # An operator may read every case; the token is signed with the app's (default) key.
+    headers = {"Authorization": f"Bearer {mint(Settings(), 'operator')}"}
     try:
-        async with httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as http:
+        async with httpx.AsyncClient(
+            base_url=api_url, timeout=30, limits=limits, headers=headers
+        ) as http:
             running = []
             start = time.perf_counter()
             for i, (case_id, dept) in enumerate(tasks):
