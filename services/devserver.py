@@ -37,6 +37,8 @@ def _banner(settings: Settings, ui_url: str | None) -> str:
         f"  Temporal       {settings.temporal_address}" + (f"   Web UI {ui_url}" if ui_url else ""),
         f"  Kafka          {settings.kafka_bootstrap}   topics {settings.topic_prefix}.*",
         f"  Database       {settings.database_url}",
+        f"  Pages          {api}/login  (then /inbox, /ops, /auditor); {api}/progress",
+        "  Log in with    .venv/bin/lianban token --role reviewer --dept fire",
         "  Try            .venv/bin/lianban demo",
         "  Stop           Ctrl-C",
         "",
