@@ -56,8 +56,16 @@ def working_calendar(deps: Deps) -> WorkingCalendar:
     return _calendars[id(data)][1]
 
 
-def with_urgency(deps: Deps, row: dict[str, Any], today: date | None = None) -> dict[str, Any]:
-    """The row plus level, working_days_left, due_soon, overdue (decided tasks: none)."""
+def with_urgency(
+    deps: Deps,
+    row: dict[str, Any],
+    today: date | None = None,
+    cal: WorkingCalendar | None = None,
+) -> dict[str, Any]:
+    """The row plus level, working_days_left, due_soon, overdue (decided tasks: none).
+
+    A caller handling many rows passes `cal` once: looking it up checks the calendar files.
+    """
     if row["status"] != "open":
         quiet = {"level": "none", "working_days_left": None, "due_soon": False, "overdue": False}
         return {**row, **quiet}
@@ -65,7 +73,7 @@ def with_urgency(deps: Deps, row: dict[str, Any], today: date | None = None) -> 
         today or local_date(datetime.now(UTC)),
         row["due_date"],
         row.get("case_warning_level"),
-        working_calendar(deps),
+        cal or working_calendar(deps),
         yellow_days=deps.settings.yellow_days_before,
         due_soon_days=deps.settings.inbox_due_soon_days,
     )
@@ -84,8 +92,8 @@ async def inbox(deps: Deps, department: str, view: View | None, limit: int) -> l
     scan = limit if view in (None, "open", "decided") else _SCAN_LIMIT
     async with deps.sessions() as s:
         rows = await store.inbox_rows(s, department, status.get(view or ""), scan)
-    today = local_date(datetime.now(UTC))
-    items = [with_urgency(deps, r, today) for r in rows]
+    today, cal = local_date(datetime.now(UTC)), working_calendar(deps)
+    items = [with_urgency(deps, r, today, cal) for r in rows]
     return [i for i in items if view is None or in_view(i, view)][:limit]
 
 
