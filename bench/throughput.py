@@ -1,6 +1,6 @@
 """Throughput: Lianban over Kafka vs a bare Temporal workflow of the same shape, same server.
 
-    .venv/bin/python -m bench.throughput [--cases 200] [--matter RESTAURANT-OPENING]
+    .venv/bin/python -m bench.throughput [--cases 500] [--matter IND-CONSTRUCTION]
 
 Starts its own embedded stack (Temporal dev server with a WAL SQLite file, tansu) on free ports,
 runs `lianban serve` as a separate process (SQLite read model, outbox relay, consumers, worker,
@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
+import signal
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 from temporalio.client import Client
 
 from bench.bare import BareCaseWorkflow
+from bench.cpu import CpuMeter, format_usage
 from bench.harness import LianbanDriver, bench_stack, spawn, wait_http, wait_line
 from domain.catalog import load_catalog
 
@@ -41,20 +47,50 @@ async def run_bare(address: str, task_queue: str, n: int, departments: list[str]
     return time.perf_counter() - t0
 
 
-async def main(n: int, matter_code: str) -> None:
+@contextlib.contextmanager
+def profiled(pid: int, out: Path | None) -> Iterator[None]:
+    """py-spy samples the process meanwhile (collapsed stacks, for `bench.flame`)."""
+    if out is None:
+        yield
+        return
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "50",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+
+
+async def main(n: int, matter_code: str, only: str | None, profile: Path | None) -> None:
     matter = load_catalog().matter(matter_code)
     assert matter is not None, f"unknown matter {matter_code}"
     departments = [d.code for d in matter.departments]
+    rates: dict[str, float] = {}
     async with bench_stack() as bench:
         bare_log = bench.tmp / "bare.log"
-        bench.procs.append(
-            spawn(
-                [sys.executable, "-m", "bench.bare", "--address", bench.stack.temporal_address],
-                {},
-                bare_log,
-            )
+        bare = spawn(
+            [sys.executable, "-m", "bench.bare", "--address", bench.stack.temporal_address],
+            {},
+            bare_log,
         )
-        bench.serve("app")
+        bench.procs.append(bare)
+        serve = bench.serve("app")
         await wait_line(bare_log, "bare worker ready")
         await wait_http(f"{bench.api_url}/healthz")
         driver = LianbanDriver(
@@ -65,19 +101,40 @@ async def main(n: int, matter_code: str) -> None:
         )
         await driver.run(2)  # warm-up: consumer group joins, first workflow tasks
         await run_bare(bench.stack.temporal_address, "bare", 2, departments)
-        bare_s = await run_bare(bench.stack.temporal_address, "bare", n, departments)
-        lianban_s = await driver.run(n)
-    bare_rate, lianban_rate = n / bare_s, n / lianban_s
+        assert bench.stack.temporal and bench.stack.temporal.proc
+        assert bench.stack.broker and bench.stack.broker.proc
+        servers = {
+            "temporal": bench.stack.temporal.proc.pid,
+            "tansu": bench.stack.broker.proc.pid,
+            "driver": os.getpid(),
+        }
+        if only != "lianban":
+            meter = CpuMeter({**servers, "bare worker": bare.pid})
+            bare_s = await run_bare(bench.stack.temporal_address, "bare", n, departments)
+            rates["bare"] = n / bare_s
+            print(format_usage(meter.used(), bare_s, n))
+        if only != "bare":
+            meter = CpuMeter({**servers, "lianban": serve.pid})
+            with profiled(serve.pid, profile):
+                lianban_s = await driver.run(n)
+            rates["lianban"] = n / lianban_s
+            print(format_usage(meter.used(), lianban_s, n))
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"cases: {n} x {matter_code} ({len(departments)} departments)")
-    print(f"bare Temporal : {bare_rate:7.1f} cases/s ({bare_s:.1f} s)")
-    print(f"Lianban       : {lianban_rate:7.1f} cases/s ({lianban_s:.1f} s)")
-    print(f"ratio         : {lianban_rate / bare_rate:.2f}")
+    for name, label in (("bare", "bare Temporal"), ("lianban", "Lianban")):
+        if name in rates:
+            print(f"{label:14}: {rates[name]:7.1f} cases/s ({n / rates[name]:.1f} s)")
+    if len(rates) == 2:
+        print(f"ratio         : {rates['lianban'] / rates['bare']:.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--matter", default="RESTAURANT-OPENING")
+    parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--matter", default="IND-CONSTRUCTION")
+    parser.add_argument("--only", choices=["bare", "lianban"], default=None)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy the Lianban process into this file"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.cases, args.matter))
+    asyncio.run(main(args.cases, args.matter, args.only, args.profile))

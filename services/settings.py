@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     relay_batch: int = 500
+    workflow_cache: int = Field(
+        default=5000,
+        ge=0,
+        description="workflows the worker keeps in memory; an evicted one replays its history "
+        "on its next task (a case is 1 + one per department)",
+    )
     relay_idle_seconds: float = 0.05
     calendar_dir: str | None = Field(
         default="deploy/calendars", description="operator calendar files (*.yaml) for later years"

@@ -1,0 +1,46 @@
+"""CPU seconds spent by each process of a benchmark, read from /proc (Linux only).
+
+Where the time goes between the parts (Temporal server, broker, Lianban, the driver) is the
+first question of any throughput figure on a 2-core machine: they all share the cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its reaped children; 0 when it cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # Fields after the command name (which may hold spaces) start at index 2 of this split.
+    fields = stat.rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + stime + cutime + cstime) / _TICK
+
+
+class CpuMeter:
+    """Snapshot CPU per named process, then report what each used since the snapshot."""
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        self.pids = dict(pids)
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def used(self) -> dict[str, float]:
+        now = self._read()
+        return {name: now[name] - self.start[name] for name in self.pids}
+
+
+def format_usage(used: Mapping[str, float], wall: float, cases: int) -> str:
+    parts = [f"{name} {sec:.1f}s ({1000 * sec / cases:.0f} ms/case)" for name, sec in used.items()]
+    total = sum(used.values())
+    return f"CPU over {wall:.1f}s wall: " + ", ".join(parts) + f"; cores busy {total / wall:.2f}"
