@@ -8,6 +8,7 @@ so a signal lost after the insert is healed by the retry); a different one is re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -29,7 +30,8 @@ from services.errors import (
 from store.cases import get_case, get_decision, get_task
 from store.db import insert_ignore
 from store.schema import decisions
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.department_review import DepartmentReviewWorkflow
+from workflows.joint_approval import JointApprovalWorkflow, child_id
 from workflows.models import DecisionSignal
 
 OPEN_STATUSES = {"submitted", "in_review"}
@@ -89,13 +91,33 @@ async def _record(
         return await get_decision(s, case_id, d.department)
 
 
-async def _signal(client: Client, case_id: str, signal: DecisionSignal) -> None:
+async def _signal(
+    client: Client, case_id: str, signal: DecisionSignal, *, via_case: bool = False
+) -> None:
+    """A final decision goes straight to the department's review (its child workflow): one
+    hop, where the way through the case costs it two more workflow tasks and three history
+    events. Before that review has started (a decision can overtake its task) or after it
+    has ended (a redelivery), the case itself takes the decision: it buffers or ignores it.
+    Requests for corrections, and a decision that ends a wait for them (`via_case`), go to
+    the case, whose clock pauses and resumes at that moment."""
+    if signal.outcome is not DecisionOutcome.request_corrections and not via_case:
+        review = client.get_workflow_handle(child_id(case_id, signal.department))
+        if await _try_signal(review.signal(DepartmentReviewWorkflow.decide, signal)):
+            return
+    case = client.get_workflow_handle(case_id)
+    # NOT_FOUND here: a duplicate for a case that has since concluded, nothing left to tell.
+    await _try_signal(case.signal(JointApprovalWorkflow.decide, signal))
+
+
+async def _try_signal(call: Awaitable[None]) -> bool:
+    """Signal; False when the workflow does not exist or has already closed."""
     try:
-        await client.get_workflow_handle(case_id).signal(JointApprovalWorkflow.decide, signal)
+        await call
     except RPCError as exc:
-        # A duplicate for a case that has since concluded: nothing left to tell it.
         if exc.status is not RPCStatusCode.NOT_FOUND:
             raise
+        return False
+    return True
 
 
 async def apply_decision(
@@ -160,9 +182,20 @@ async def _apply(
         decided_at=decided_at or datetime.now(UTC),
     )
     assert deps.temporal is not None
-    await _signal(deps.temporal, case_id, signal)
+    await _signal(
+        deps.temporal,
+        case_id,
+        signal,
+        via_case=await _awaits_corrections(deps, case_id, d.department),
+    )
     status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
     return DecisionReceipt(status, signal_event, case_id, d.department)
+
+
+async def _awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:
+    async with deps.sessions() as s:
+        task = await get_task(s, f"{case_id}.{department}")
+    return task is not None and task["status"] == "corrections_requested"
 
 
 async def _request_corrections(

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import ChildWorkflowError, FailureError
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
@@ -60,6 +60,14 @@ def child_id(case_id: str, department: str) -> str:
     return f"{case_id}/review/{department}"
 
 
+async def _tell(handle: ChildWorkflowHandle[Any, Verdict], signal: Any, arg: Any) -> None:
+    """Signal a department's review. It may have ended meanwhile: decisions also reach
+    reviews directly, so its verdict can be on the way while the case still holds an old
+    view; the signal then fails and there is nothing left to tell it."""
+    with suppress(FailureError):
+        await handle.signal(signal, arg)
+
+
 @workflow.defn
 class JointApprovalWorkflow:
     def __init__(self) -> None:
@@ -68,6 +76,9 @@ class JointApprovalWorkflow:
         self._seen_events: set[str] = set()
         self._children: dict[str, ChildWorkflowHandle[Any, Verdict]] = {}
         self._forwarded: set[str] = set()
+        # Departments whose review has ended, with its verdict. Final decisions usually reach
+        # the review directly (services.decisions), so this, not `_decisions`, says who decided.
+        self._verdicts: dict[str, Verdict] = {}
         self._departments: list[str] = []
         self._clock: ClockKeeper | None = None
         self._termination: TerminationRequest | None = None
@@ -102,7 +113,7 @@ class JointApprovalWorkflow:
             pause = PauseRequest(kind=PauseKind.CORRECTION, notice_ref=ref, requested_by=d.reviewer)
             await self._clock.start_pause(pause)
         self._awaiting[d.department] = ref
-        await handle.signal(DepartmentReviewWorkflow.corrections, d)
+        await _tell(handle, DepartmentReviewWorkflow.corrections, d)
 
     async def _corrections_done(self, department: str, by: str) -> None:
         """End the department's correction pause (supplied, or it decided anyway)."""
@@ -118,7 +129,7 @@ class JointApprovalWorkflow:
         return {
             "status": status,
             "departments": self._departments,
-            "decided": sorted(self._decisions),
+            "decided": sorted(set(self._decisions) | set(self._verdicts)),
         }
 
     @workflow.query
@@ -193,8 +204,8 @@ class JointApprovalWorkflow:
         self._materials += [c for c in sup.material_codes if c not in self._materials]
         for department in list(self._awaiting):
             await self._corrections_done(department, sup.submitted_by)
-            await self._children[department].signal(
-                DepartmentReviewWorkflow.corrections_supplied, sup
+            await _tell(
+                self._children[department], DepartmentReviewWorkflow.corrections_supplied, sup
             )
 
     @workflow.query
@@ -210,10 +221,15 @@ class JointApprovalWorkflow:
     async def _forward(self, department: str) -> None:
         # A decision may arrive before the child started; it is forwarded once it has.
         handle = self._children.get(department)
-        if handle is None or department in self._forwarded or department not in self._decisions:
+        if (
+            handle is None
+            or department in self._forwarded
+            or department in self._verdicts
+            or department not in self._decisions
+        ):
             return
         self._forwarded.add(department)
-        await handle.signal(DepartmentReviewWorkflow.decide, self._decisions[department])
+        await _tell(handle, DepartmentReviewWorkflow.decide, self._decisions[department])
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
@@ -350,6 +366,9 @@ class JointApprovalWorkflow:
             self._children[dept.code] = handle
             await self._forward(dept.code)
             verdict = await handle
+            self._verdicts[dept.code] = verdict
+            # A decision sent straight to the review may end a wait for corrections.
+            await self._corrections_done(dept.code, verdict.reviewer)
             span.set_attribute("lianban.outcome", verdict.outcome.value)
             if self._clock is not None:
                 span.set_attributes(self._clock.span_attributes())
@@ -385,7 +404,7 @@ class JointApprovalWorkflow:
         self, case_id: str, req: TerminationRequest, reviews: asyncio.Future[list[Verdict]]
     ) -> JointApprovalResult:
         # Cancelling the gather cancels each child review (a cancel request to the child).
-        pending = sorted(set(self._departments) - set(self._decisions))
+        pending = sorted(set(self._departments) - set(self._decisions) - set(self._verdicts))
         reviews.cancel()
         with suppress(asyncio.CancelledError, ChildWorkflowError):
             await reviews

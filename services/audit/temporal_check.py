@@ -19,7 +19,7 @@ from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, blame
 from events.contracts import DecisionOutcome
 from services.audit.findings import Finding
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.joint_approval import JointApprovalWorkflow, child_id
 from workflows.models import DecisionSignal, JointApprovalResult
 
 # The workflow's status once the activity that records a step has completed, by the status
@@ -101,13 +101,12 @@ async def _result_finding(
     return Finding.at("temporal", culprit, detail, "result")
 
 
-async def _signalled(
+async def _decide_signals(
     client: Client, handle: WorkflowHandle[Any, Any], timeout: timedelta
-) -> dict[str, DecisionSignal]:
-    """Each department's decision as the workflow took it: its first `decide` signal that is
-    a decision (the workflow ignores later ones)."""
+) -> list[DecisionSignal]:
+    """The `decide` signals in one workflow's history that are decisions, in order."""
     history = await handle.fetch_history(rpc_timeout=timeout)
-    found: dict[str, DecisionSignal] = {}
+    found = []
     for event in history.events:
         if not event.HasField("workflow_execution_signaled_event_attributes"):
             continue
@@ -116,7 +115,29 @@ async def _signalled(
             [signal] = await client.data_converter.decode(attrs.input.payloads, [DecisionSignal])
             # A request for corrections is not the decision: the department decides later.
             if signal.outcome is not DecisionOutcome.request_corrections:
-                found.setdefault(signal.department, signal)
+                found.append(signal)
+    return found
+
+
+async def _signalled(
+    client: Client, handle: WorkflowHandle[Any, Any], departments: Sequence[str], timeout: timedelta
+) -> dict[str, DecisionSignal]:
+    """Each department's decision as the workflows took it: the first `decide` signal its
+    review (child workflow) received, whether straight from the decision service or
+    forwarded by the case; else the first the case received (a review never started)."""
+    found: dict[str, DecisionSignal] = {}
+    for dept in departments:
+        review = client.get_workflow_handle(child_id(handle.id, dept))
+        try:
+            signals = await _decide_signals(client, review, timeout)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            continue
+        if signals:
+            found[dept] = signals[0]
+    for signal in await _decide_signals(client, handle, timeout):
+        found.setdefault(signal.department, signal)
     return found
 
 
@@ -161,7 +182,7 @@ async def _compare(
     ]
     if status == WorkflowExecutionStatus.COMPLETED:
         found.append(await _result_finding(handle, state, entries, timeout))
-    signalled = await _signalled(client, handle, timeout)
+    signalled = await _signalled(client, handle, sorted(state.tasks), timeout)
     return [f for f in found if f is not None] + _decision_findings(state, entries, signalled)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import suppress
 
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -15,7 +18,8 @@ from services.bootstrap import Deps
 from services.worker import build_worker
 from store.cases import case_log, case_tasks, get_case, insert_submission
 from tests.utils.factories import decision, submission, workflow_input
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.department_review import DepartmentReviewWorkflow
+from workflows.joint_approval import JointApprovalWorkflow, child_id
 from workflows.models import JointApprovalResult
 
 CONSTRUCTION = ["nrp", "housing", "fire", "env", "cad"]
@@ -95,6 +99,41 @@ async def test_duplicate_and_second_decisions_change_nothing(
     result = await handle.result()
     assert result.status == "refused"
     assert result.reasons == ["[fire] 疏散通道不足"]
+    async with sqlite_deps.sessions() as s:
+        log = await case_log(s, handle.id)
+    assert [e["event_type"] for e in log].count("DepartmentDecided") == 5
+
+
+async def review_started(deps: Deps, case_id: str, dept: str) -> None:
+    """Until the department's review (child workflow) exists and has published its task."""
+    assert deps.temporal is not None
+    review = deps.temporal.get_workflow_handle(child_id(case_id, dept))
+    for _ in range(200):
+        with suppress(RPCError):
+            if (await review.query(DepartmentReviewWorkflow.state))["task_id"]:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the {dept} review of {case_id} never started")
+
+
+async def test_decisions_straight_to_reviews_and_redelivered_to_the_case(
+    sqlite_deps: Deps, worker: Worker
+) -> None:
+    """The decision service signals each department's review directly; a redelivery that
+    then reaches the case (the review has ended) must neither fail it nor count twice."""
+    handle = await start_case(sqlite_deps, worker)
+    assert sqlite_deps.temporal is not None
+    for dept in CONSTRUCTION:
+        await review_started(sqlite_deps, handle.id, dept)
+        d = decision(dept, DecisionOutcome.reject if dept == "env" else DecisionOutcome.approve)
+        review = sqlite_deps.temporal.get_workflow_handle(child_id(handle.id, dept))
+        await review.signal(DepartmentReviewWorkflow.decide, d)
+        await handle.signal(JointApprovalWorkflow.decide, d)  # the same, via the case
+    result = await handle.result()
+    assert result.status == "refused"
+    assert sorted((await handle.query(JointApprovalWorkflow.state))["decided"]) == sorted(
+        CONSTRUCTION
+    )
     async with sqlite_deps.sessions() as s:
         log = await case_log(s, handle.id)
     assert [e["event_type"] for e in log].count("DepartmentDecided") == 5
