@@ -12,7 +12,6 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-
 # Leaf frames of threads that wait rather than work (py-spy --nonblocking counts them too).
 IDLE = (
     "EpollSelector.select",
