@@ -49,7 +49,7 @@ from services.audit import verify
 from services.audit.anchors import take_anchor
 from services.audit.settings import AuditSettings
 from services.bootstrap import Deps, bootstrap
-from services.inbox import working_calendar
+from services.inbox import calendar_in_force
 from services.settings import Settings
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -77,7 +77,7 @@ async def populate(deps: Deps, url: str, plan: LoadPlan) -> LoadStats:
     """The bulk cases, the long case through the real append path, an anchor, statistics."""
     world = World(
         deps.catalog,
-        working_calendar(deps),
+        calendar_in_force(deps),
         datetime.now(UTC),
         yellow_days=deps.settings.yellow_days_before,
     )

@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 # Index this many years past the last known one: a clock started in late December of the last
@@ -248,3 +249,14 @@ class WorkingCalendar:
         if rank <= self._cum[-1]:
             return self._base + bisect_left(self._cum, rank)
         return _weekday_with_count(rank - self._cum[-1] + _weekdays_upto(self._top))
+
+
+@lru_cache(maxsize=8)
+def working_calendar(data: CalendarData) -> WorkingCalendar:
+    """The calendar for `data`, built once per distinct schedule.
+
+    Building indexes every day of the known years (a few thousand steps); clocks, the inbox,
+    reports and the stalled list ask for it on every call. The result is immutable and
+    equal data gives an equal calendar, so sharing it is safe, inside workflows too.
+    """
+    return WorkingCalendar(data)

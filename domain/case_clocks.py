@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
 
-from domain.calendar import CalendarData, WorkingCalendar
+from domain.calendar import CalendarData, working_calendar
 from domain.clocks import (
     ISSUANCE_LIMIT,
     ClockInput,
@@ -96,7 +96,7 @@ class Deadlines:
 
 def deadlines(clocks: CaseClocks, today: date) -> Deadlines:
     """Statutory and promised due dates as of `today` (open pauses count up to today)."""
-    cal = WorkingCalendar(clocks.calendar)
+    cal = working_calendar(clocks.calendar)
     ext = clocks.extension.days if clocks.extension else 0
     offset = clocks.policy.start_offset
     statutory = ClockInput(clocks.accepted_on, clocks.statutory_days, clocks.pauses, ext, offset)
@@ -111,7 +111,7 @@ def deadlines(clocks: CaseClocks, today: date) -> Deadlines:
 def warning_instants(clocks: CaseClocks, d: Deadlines) -> dict[Level, datetime]:
     """When each warning fires: yellow at 00:00 of the working day(s) before the promised due,
     red at 00:00 after the promised due day ends, breach at 00:00 after the statutory due."""
-    cal = WorkingCalendar(clocks.calendar)
+    cal = working_calendar(clocks.calendar)
     dates = warning_dates(cal, d.promised.due, yellow_days_before=clocks.policy.yellow_days_before)
     return {
         "yellow": start_of_day(dates.yellow),
@@ -168,7 +168,7 @@ def grant_extension(
 
 def issuance_due(calendar: CalendarData, decided_on: date) -> date:
     """Art. 44: the licence is issued within 10 working days of the decision."""
-    return WorkingCalendar(calendar).add_working_days(decided_on, ISSUANCE_LIMIT)
+    return working_calendar(calendar).add_working_days(decided_on, ISSUANCE_LIMIT)
 
 
 def is_pause_kind(value: str) -> bool:

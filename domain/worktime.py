@@ -64,17 +64,37 @@ def working_cutoff(
 def working_hours_between(
     cal: WorkingCalendar, since: datetime, now: datetime, office: WorkingHours | None = None
 ) -> float:
-    """Working hours in [since, now] (0 when `since` is later), for showing how long idle."""
+    """Working hours in [since, now] (0 when `since` is later), for showing how long idle.
+
+    O(1) whatever the span: the two end days are counted by the clock, the whole working days
+    between them by the calendar's index (the stalled list asks this for every idle task).
+    """
     office = office or WorkingHours()
     a, b = since.astimezone(CHINA), now.astimezone(CHINA)
-    total = timedelta(0)
-    day = a.date()
-    for _ in range(_MAX_DAYS_BACK):
-        if day > b.date():
-            break
-        if cal.is_working_day(day):
-            start, end = office.window(day)
-            lo, hi = max(start, a), min(end, b)
-            total += max(hi - lo, timedelta(0))
-        day += timedelta(days=1)
-    return total.total_seconds() / 3600
+    if a >= b:
+        return 0.0
+    first, last = a.date(), b.date()
+    if first == last:
+        return _on(cal, office, first, a, b) / _HOUR
+    whole_days = cal.working_days_between(first, last - timedelta(days=1))
+    open_, close = office.window(first)
+    day_length = close - open_
+    total = (
+        _on(cal, office, first, a, office.window(first)[1])
+        + whole_days * day_length
+        + _on(cal, office, last, office.window(last)[0], b)
+    )
+    return total / _HOUR
+
+
+_HOUR = timedelta(hours=1)
+
+
+def _on(
+    cal: WorkingCalendar, office: WorkingHours, day: date, lo: datetime, hi: datetime
+) -> timedelta:
+    """Office time within [lo, hi] on `day` (nothing on a day off)."""
+    if not cal.is_working_day(day):
+        return timedelta(0)
+    start, end = office.window(day)
+    return max(min(hi, end) - max(lo, start), timedelta(0))

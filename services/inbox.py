@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from domain.calendar import CalendarData, WorkingCalendar
+from domain.calendar import WorkingCalendar, working_calendar
 from domain.case_clocks import local_date
 from domain.urgency import task_urgency
 from events.contracts import DecisionMade, DecisionOutcome
@@ -22,7 +22,6 @@ from store.cases import case_tasks, get_case
 View = Literal["open", "due_soon", "overdue", "decided"]
 VIEWS: tuple[View, ...] = ("open", "due_soon", "overdue", "decided")
 _SCAN_LIMIT = 2000  # open tasks scanned to fill the due-soon / overdue views
-_calendars: dict[int, tuple[CalendarData, WorkingCalendar]] = {}
 
 
 class TaskNotFound(Refused):
@@ -45,15 +44,9 @@ class InvalidInput(Refused):
     http_status = 422
 
 
-def working_calendar(deps: Deps) -> WorkingCalendar:
-    """The calendar in force, rebuilt only when the operator's calendar files changed."""
-    data = deps.calendar()
-    cached = _calendars.get(id(data))
-    if cached is not None and cached[0] is data:
-        return cached[1]
-    _calendars.clear()
-    _calendars[id(data)] = (data, WorkingCalendar(data))
-    return _calendars[id(data)][1]
+def calendar_in_force(deps: Deps) -> WorkingCalendar:
+    """The working calendar of the schedule in force (built once per schedule)."""
+    return working_calendar(deps.calendar())
 
 
 def with_urgency(
@@ -73,7 +66,7 @@ def with_urgency(
         today or local_date(datetime.now(UTC)),
         row["due_date"],
         row.get("case_warning_level"),
-        cal or working_calendar(deps),
+        cal or calendar_in_force(deps),
         yellow_days=deps.settings.yellow_days_before,
         due_soon_days=deps.settings.inbox_due_soon_days,
     )
@@ -92,7 +85,7 @@ async def inbox(deps: Deps, department: str, view: View | None, limit: int) -> l
     scan = limit if view in (None, "open", "decided") else _SCAN_LIMIT
     async with deps.sessions() as s:
         rows = await store.inbox_rows(s, department, status.get(view or ""), scan)
-    today, cal = local_date(datetime.now(UTC)), working_calendar(deps)
+    today, cal = local_date(datetime.now(UTC)), calendar_in_force(deps)
     items = [with_urgency(deps, r, today, cal) for r in rows]
     return [i for i in items if view is None or in_view(i, view)][:limit]
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar import CalendarData, WorkingCalendar
+from domain.calendar import CalendarData, working_calendar
 from domain.case_clocks import local_date
 from domain.case_timeline import Timeline, build_timeline
 from domain.report_model import SlaInput, SlaReport, Span
@@ -27,12 +27,6 @@ T = TypeVar("T")
 # of this system predates it, and a day outside leaves its step out of the averages only.
 RANK_ORIGIN = date(2000, 1, 1)
 RANK_YEARS_AHEAD = 5
-
-
-@lru_cache(maxsize=4)
-def working_calendar(data: CalendarData) -> WorkingCalendar:
-    """Built once per calendar version: construction indexes every day of the known years."""
-    return WorkingCalendar(data)
 
 
 @lru_cache(maxsize=4)

@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from opentelemetry import trace
 
-    from domain.calendar import CalendarData, WorkingCalendar
+    from domain.calendar import CalendarData, working_calendar
     from domain.case_clocks import (
         CaseClocks,
         grant_extension,
@@ -56,7 +56,7 @@ class ClockKeeper:
         """The limits a step is measured against, as span attributes (no personal data)."""
         view = self.view()
         today = local_date(workflow.now())
-        cal = WorkingCalendar(self.clocks.calendar)
+        cal = working_calendar(self.clocks.calendar)
         elapsed = cal.working_days_between(self.clocks.accepted_on, today) - view.paused_days
         return {
             "lianban.case_id": self.case_id,

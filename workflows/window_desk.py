@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import CalendarData, WorkingCalendar
+    from domain.calendar import CalendarData, working_calendar
     from domain.case_clocks import local_date, start_of_day
     from domain.clocks import correction_notice_deadline, effective_acceptance
     from workflows import steps
@@ -33,7 +33,7 @@ class WindowDesk:
     def __init__(self, case_id: str, received_on: date, calendar: CalendarData) -> None:
         self.case_id = case_id
         self.received_on = received_on
-        self._cal = WorkingCalendar(calendar)
+        self._cal = working_calendar(calendar)
         self.notice_deadline = correction_notice_deadline(self._cal, received_on)
         self.status = "pre_review"
         self.correction_requested_on: date | None = None

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from domain.calendar import working_calendar
 from domain.case_timeline import Timeline
 from domain.report_model import SlaReport
 from services import reports
@@ -120,6 +121,6 @@ async def timeline_picture(
 ) -> Response:
     """The case's timeline as a Gantt chart: each step a bar, its limit a tick."""
     t = await _timeline(deps, seen)
-    cal = reports.working_calendar(deps.calendar())
+    cal = working_calendar(deps.calendar())
     content = await run_in_threadpool(_draw, timeline_chart, t, cal, fmt)
     return _image(content, fmt, f"timeline-{t.case_id}")

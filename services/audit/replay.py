@@ -12,10 +12,10 @@ from pydantic_core import to_jsonable_python
 from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, fold
 from domain.audit_timeline import TimelineLine, timeline
+from domain.calendar import working_calendar
 from domain.case_clocks import CHINA, local_date
 from domain.case_timeline import Timeline, build_timeline
 from services.bootstrap import Deps
-from services.reports import working_calendar
 from store import audit as store
 
 

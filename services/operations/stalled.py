@@ -15,7 +15,7 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from domain.calendar import WorkingCalendar
+from domain.calendar import working_calendar
 from domain.case_clocks import local_date
 from domain.worktime import WorkingHours, working_cutoff, working_hours_between
 from services.bootstrap import Deps
@@ -170,7 +170,7 @@ async def find_stalled(
         deps,
         q.Scope(filt.matter, filt.department, filt.limit),
         now or datetime.now(UTC),
-        WorkingCalendar(deps.calendar()),
+        working_calendar(deps.calendar()),
         _office(deps),
     )
     sources = {

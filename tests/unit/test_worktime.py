@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import random
+from datetime import datetime, time, timedelta
 
 from domain.calendar import WorkingCalendar
 from domain.calendar_source import load_builtin
@@ -45,3 +46,25 @@ def test_hours_between_inverts_cutoff() -> None:
 def test_custom_office_hours() -> None:
     office = WorkingHours(time(8, 30), time(17, 30))
     assert working_cutoff(CAL, at(2026, 11, 26, 9, 30), 2, office) == at(2026, 11, 25, 16, 30)
+
+
+def day_by_day(since: datetime, now: datetime, office: WorkingHours) -> float:
+    """Reference: walk every day, add the office time inside [since, now] on working days."""
+    total, day = timedelta(0), since.astimezone(CHINA).date()
+    while day <= now.astimezone(CHINA).date():
+        if CAL.is_working_day(day):
+            start, end = office.window(day)
+            total += max(min(end, now) - max(start, since), timedelta(0))
+        day += timedelta(days=1)
+    return total / timedelta(hours=1)
+
+
+def test_hours_between_matches_a_day_by_day_walk() -> None:
+    rng = random.Random(7)
+    origin = at(2024, 12, 20, 0)
+    offices = [WorkingHours(), WorkingHours(time(8, 30), time(17, 30))]
+    for _ in range(2000):
+        since = origin + timedelta(minutes=rng.randrange(0, 60 * 24 * 800))
+        now = since + timedelta(minutes=rng.randrange(-600, 60 * 24 * rng.choice([1, 3, 40, 400])))
+        office = rng.choice(offices)
+        assert working_hours_between(CAL, since, now, office) == day_by_day(since, now, office)
