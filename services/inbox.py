@@ -3,7 +3,7 @@ and comments. Shared by the API and the web pages, so both behave the same."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from domain.calendar import WorkingCalendar, working_calendar
@@ -21,7 +21,6 @@ from store.cases import case_tasks, get_case
 
 View = Literal["open", "due_soon", "overdue", "decided"]
 VIEWS: tuple[View, ...] = ("open", "due_soon", "overdue", "decided")
-_SCAN_LIMIT = 2000  # open tasks scanned to fill the due-soon / overdue views
 
 
 class TaskNotFound(Refused):
@@ -79,19 +78,54 @@ def with_urgency(
     }
 
 
-async def inbox(deps: Deps, department: str, view: View | None, limit: int) -> list[dict[str, Any]]:
-    """A department's tasks in one view, soonest due first (all of them when `view` is None)."""
-    status = {"open": "open", "due_soon": "open", "overdue": "open", "decided": "decided"}
-    scan = limit if view in (None, "open", "decided") else _SCAN_LIMIT
+def due_soon_until(deps: Deps, today: date, cal: WorkingCalendar | None = None) -> date:
+    """The last due date that makes an open task "due soon" by its own date (from today on).
+
+    `with_urgency` calls it due soon when it is yellow (at most `yellow_days_before` working
+    days left) or has at most `inbox_due_soon_days` left, left = working days in (today, due]:
+    with N the larger setting, every day before the (N + 1)th working day after today.
+    """
+    days = max(deps.settings.yellow_days_before, deps.settings.inbox_due_soon_days)
+    return (cal or calendar_in_force(deps)).add_working_days(today, days + 1) - timedelta(days=1)
+
+
+async def inbox(
+    deps: Deps, department: str, view: View | None, limit: int, today: date | None = None
+) -> list[dict[str, Any]]:
+    """A department's tasks in one view, the same ones `in_view` would keep, selected in SQL.
+
+    Open, due soon and overdue: soonest due first. Decided: most recently decided first.
+    No view: every task, the work still to do first (open and awaiting corrections, soonest
+    due first), then decided (most recently first), then cancelled.
+    """
+    today = today or local_date(datetime.now(UTC))
+    cal = calendar_in_force(deps)
     async with deps.sessions() as s:
-        rows = await store.inbox_rows(s, department, status.get(view or ""), scan)
-    today, cal = local_date(datetime.now(UTC)), calendar_in_force(deps)
-    items = [with_urgency(deps, r, today, cal) for r in rows]
-    return [i for i in items if view is None or in_view(i, view)][:limit]
+        if view is None:
+            rows = await store.all_rows(s, department, limit)
+        elif view == "decided":
+            rows = await store.decided_rows(s, department, limit)
+        elif view == "overdue":
+            rows = await store.inbox_rows(s, department, "open", limit, store.overdue(today))
+        elif view == "due_soon":
+            until = due_soon_until(deps, today, cal)
+            rows = await store.due_soon_rows(s, department, today, until, limit)
+        else:
+            rows = await store.inbox_rows(s, department, "open", limit)
+    return [with_urgency(deps, r, today, cal) for r in rows]
+
+
+async def view_counts(deps: Deps, department: str, today: date | None = None) -> dict[View, int]:
+    """How many tasks each view holds, counted in SQL (every task, not one page of them)."""
+    today = today or local_date(datetime.now(UTC))
+    async with deps.sessions() as s:
+        counts = await store.view_counts(s, department, today, due_soon_until(deps, today))
+    return {v: counts[v] for v in VIEWS}
 
 
 def in_view(item: dict[str, Any], view: View) -> bool:
-    """Whether an item (with urgency) belongs in the view."""
+    """Whether an item (with urgency) belongs in the view: the rule the SQL of `inbox` and
+    `view_counts` follows (tests/integration/test_inbox_queries.py checks they agree)."""
     if view == "decided":
         return bool(item["status"] == "decided")
     if item["status"] != "open":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import heapq
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from store.db import insert_ignore
 from store.schema import cases, task_assignments, task_comments, tasks
@@ -30,15 +32,143 @@ def _inbox_query() -> sa.Select[Any]:
     )
 
 
+# Statuses still the department's work (a task waiting for the applicant's corrections comes
+# back to it), listed first; then the finished ones, most recent first.
+TO_DO = ("open", "corrections_requested")
+# Case warnings (from the case's clocks) that make every open task of the case overdue.
+SEVERE = ("red", "breach")
+
+
 async def inbox_rows(
-    session: AsyncSession, department: str, status: str | None, limit: int
+    session: AsyncSession,
+    department: str,
+    status: str,
+    limit: int,
+    *where: ColumnElement[bool],
 ) -> list[dict[str, Any]]:
-    """A department's tasks joined with their case and assignee, soonest due first."""
-    query = _inbox_query().where(tasks.c.department == department)
-    if status:
-        query = query.where(tasks.c.status == status)
-    query = query.order_by(tasks.c.due_date.asc().nulls_last(), tasks.c.assigned_at).limit(limit)
+    """A department's tasks in one status (and `where`), joined with their case and assignee,
+    soonest due first (no due date last), ties by assignment: `ix_tasks_inbox` gives the order."""
+    query = (
+        _inbox_query()
+        .where(tasks.c.department == department, tasks.c.status == status, *where)
+        .order_by(tasks.c.due_date.asc().nulls_last(), tasks.c.assigned_at)
+        .limit(limit)
+    )
     return [dict(r._mapping) for r in await session.execute(query)]
+
+
+def _due_order(row: dict[str, Any]) -> tuple[bool, date, datetime]:
+    return (row["due_date"] is None, row["due_date"] or date.min, row["assigned_at"])
+
+
+async def to_do_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
+    """The department's unfinished tasks (every status in TO_DO), soonest due first.
+
+    One query per status, merged here: each is an `ix_tasks_inbox` range read in order, where
+    `status IN (…)` could make the planner walk `ix_tasks_department_due` past every finished
+    task due earlier, or sort all the department's open tasks.
+    """
+    parts = [await inbox_rows(session, department, status, limit) for status in TO_DO]
+    return list(heapq.merge(*parts, key=_due_order))[:limit]
+
+
+async def decided_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
+    """The department's decided tasks, most recently decided first (`ix_tasks_decided`)."""
+    query = (
+        _inbox_query()
+        .where(tasks.c.department == department, tasks.c.status == "decided")
+        .order_by(tasks.c.decided_at.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in await session.execute(query)]
+
+
+async def ended_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
+    """Tasks neither to do nor decided (cancelled when their case was withdrawn or terminated),
+    the most recently touched first."""
+    query = (
+        _inbox_query()
+        .where(
+            tasks.c.department == department,
+            tasks.c.status.not_in((*TO_DO, "decided")),
+        )
+        .order_by(tasks.c.last_activity_at.desc(), tasks.c.task_id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in await session.execute(query)]
+
+
+async def all_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
+    """Every task of the department, work still to do first: unfinished tasks soonest due
+    first, then decided ones most recently decided first, then cancelled ones."""
+    rows = await to_do_rows(session, department, limit)
+    if len(rows) < limit:
+        rows += await decided_rows(session, department, limit - len(rows))
+    if len(rows) < limit:
+        rows += await ended_rows(session, department, limit - len(rows))
+    return rows
+
+
+# The urgency views in SQL, the same sets as domain.urgency.task_urgency gives for an open task
+# with the case's warning: `today` is the local date, `soon_until` the last day whose working
+# days left (from today) are within the due-soon and yellow thresholds (services.inbox).
+
+
+def overdue(today: date) -> ColumnElement[bool]:
+    """Past its own due date, or its case's clocks are red or in statutory breach."""
+    return sa.or_(tasks.c.due_date < today, cases.c.warning_level.in_(SEVERE))
+
+
+def due_soon_by_date(today: date, soon_until: date) -> ColumnElement[bool]:
+    """Due between today and `soon_until` (the case not red / in breach): not yet overdue."""
+    return sa.and_(
+        tasks.c.due_date >= today,
+        tasks.c.due_date <= soon_until,
+        cases.c.warning_level.not_in(SEVERE),
+    )
+
+
+def due_soon_by_case(soon_until: date) -> ColumnElement[bool]:
+    """The case's clocks are yellow while its own due date is further off (or not yet set)."""
+    return sa.and_(
+        cases.c.warning_level == "yellow",
+        sa.or_(tasks.c.due_date > soon_until, tasks.c.due_date.is_(None)),
+    )
+
+
+async def due_soon_rows(
+    session: AsyncSession, department: str, today: date, soon_until: date, limit: int
+) -> list[dict[str, Any]]:
+    """Open tasks due soon, soonest due first. Those due by `soon_until` all come before the
+    ones a yellow case adds (due later or undated), so the first is an index range read and
+    the second is needed only when the first does not fill the page."""
+    rows = await inbox_rows(session, department, "open", limit, due_soon_by_date(today, soon_until))
+    if len(rows) < limit:
+        more = due_soon_by_case(soon_until)
+        rows += await inbox_rows(session, department, "open", limit - len(rows), more)
+    return rows
+
+
+async def view_counts(
+    session: AsyncSession, department: str, today: date, soon_until: date
+) -> dict[str, int]:
+    """How many tasks of the department each view holds (open, due_soon, overdue, decided)."""
+    soon = sa.or_(due_soon_by_date(today, soon_until), due_soon_by_case(soon_until))
+    open_query = (
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(soon),
+            sa.func.count().filter(overdue(today)),
+        )
+        .select_from(tasks.join(cases, cases.c.case_id == tasks.c.case_id))
+        .where(tasks.c.department == department, tasks.c.status == "open")
+    )
+    opened, due_soon, late = (await session.execute(open_query)).one()
+    decided_query = sa.select(sa.func.count()).where(
+        tasks.c.department == department, tasks.c.status == "decided"
+    )
+    decided = (await session.execute(decided_query)).scalar_one()
+    return {"open": opened, "due_soon": due_soon, "overdue": late, "decided": decided}
 
 
 async def inbox_row(session: AsyncSession, task_id: str) -> dict[str, Any] | None:

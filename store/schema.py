@@ -100,11 +100,16 @@ tasks = sa.Table(
         default=lambda ctx: ctx.get_current_parameters().get("assigned_at"),
     ),
     sa.Index("ix_tasks_case", "case_id"),
-    # The inbox's two orders, soonest due first (ties by assignment): one view, and every
-    # view at once (the API default, the inbox page). Both end in assigned_at so the status
-    # query never prefers the second index and filters past every decided task (bench.scale).
+    # The inbox (store/inbox.py) reads one status at a time: soonest due first, ties by
+    # assignment, for the tasks still to do (every view but decided; the default listing
+    # merges its statuses); most recently decided first for the decided ones.
+    # ix_tasks_department_due (every status at once, soonest due first) served the default
+    # listing before it put the work still to do first; no inbox query needs it now. It ends
+    # in assigned_at like ix_tasks_inbox, so a one-status query never prefers it and filters
+    # past every decided task due earlier (bench.scale).
     sa.Index("ix_tasks_inbox", "department", "status", "due_date", "assigned_at"),
     sa.Index("ix_tasks_department_due", "department", "due_date", "assigned_at"),
+    sa.Index("ix_tasks_decided", "department", "status", "decided_at"),
     sa.Index("ix_tasks_idle", "status", "last_activity_at"),
 )
 
@@ -352,6 +357,19 @@ audit_anchors = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# Each recomputation of an anchor's digest from the whole log (O(cases): run by `verify --all`
+# and before each new anchor is taken), so that a one-case verify can report the latest one
+# instead of repeating it.
+audit_digest_checks = sa.Table(
+    "audit_digest_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("checked_at", UTCDateTime, nullable=False),
+    sa.Column("anchor_seq", sa.Integer, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
 
 def _append_only(table: sa.Table) -> None:
     """Triggers that refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL): the second line behind
@@ -379,3 +397,4 @@ def _append_only(table: sa.Table) -> None:
 
 _append_only(audit_log)
 _append_only(audit_anchors)
+_append_only(audit_digest_checks)

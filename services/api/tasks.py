@@ -30,7 +30,9 @@ async def list_department_tasks(
     view: inbox.View | None = Query(default=None, description="open|due_soon|overdue|decided"),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> InboxPublic:
-    """A department's review tasks, soonest due first, with warning colour and days left."""
+    """A department's review tasks with warning colour and days left. A view: soonest due
+    first (decided: most recently decided first). No view: the work still to do first (open
+    and awaiting corrections, soonest due first), then decided, then cancelled tasks."""
     items = await inbox.inbox(deps, code, view or status_, limit)
     return InboxPublic(
         department=code,

@@ -30,6 +30,7 @@ MESSAGES = {
     "duplicate": "相同决定已记录 Same decision already recorded",
 }
 Lines = Annotated[str, Form(max_length=8000)]
+PAGE_ROWS = 500  # tasks listed in a view; its count above the list covers them all
 
 
 def _page_task(*roles: Role, work: bool) -> Any:
@@ -70,17 +71,17 @@ async def inbox_page(
     view: inbox.View = "open",
     dept: str | None = None,
 ) -> Response:
-    """A department's tasks in one view, soonest due first, coloured by warning state."""
+    """A department's tasks in one view (soonest due first; decided: most recent first),
+    coloured by warning state, with how many tasks each view holds."""
     require_page_role(user, *INBOX_ROLES)
     department = dept or user.dept
     if department is None:
         return RedirectResponse("/inbox/departments", status_code=303)
     if not access.can_read_inbox(user, department):
         raise PageError(404, f"没有此部门的待办 No inbox {department}")
-    items = await inbox.inbox(deps, department, None, 500)
-    counts = {v: sum(inbox.in_view(i, v) for i in items) for v in inbox.VIEWS}
-    shown = [i for i in items if inbox.in_view(i, view)]
-    context = {"user": user, "department": department, "view": view, "items": shown}
+    items = await inbox.inbox(deps, department, view, PAGE_ROWS)
+    counts = await inbox.view_counts(deps, department)
+    context = {"user": user, "department": department, "view": view, "items": items}
     return templates.TemplateResponse(request, "inbox.html", {**context, "counts": counts})
 
 

@@ -3,18 +3,22 @@ claim / give back / reassign / comment, and the object-level (BOLA) refusals."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from domain.case_clocks import local_date
 from store.schema import tasks
 from tests.e2e.kafka_util import CONSTRUCTION_MATERIALS
 from tests.e2e.test_api import SUBMISSION, eventually
 from tests.utils.auth import bearer
+from tests.utils.inbox_rows import T0, case_and_task, insert
 
 REFS = [{"code": c, "ref": f"oss://materials/{c}.pdf"} for c in CONSTRUCTION_MATERIALS]
 WITH_REFS = {
@@ -126,6 +130,48 @@ async def test_claim_reassign_comment_decide(running: Any) -> None:
         assert view["comments"][0]["attachments"] == note["attachments"]
         case = await eventually(r2, case_id, lambda c: _task(c, "fire")["status"] == "decided")
     assert _task(case, "fire")["reviewer"] == "fire-r2"  # the token's identity, not the body's
+
+
+async def test_inbox_page_counts_every_task(running: Any) -> None:
+    """More decided tasks due earlier than the page lists (500): the page still lists the open
+    ones first and counts every view over all the department's tasks."""
+    dept = f"qa{uuid.uuid4().hex[:8]}"  # a department of its own in the shared database
+    today = local_date(datetime.now(UTC))
+    old = today - timedelta(days=400)
+    await insert(
+        running.deps,
+        [
+            case_and_task(dept, old, "decided", decided_at=T0 + timedelta(minutes=i))
+            for i in range(520)
+        ],
+    )
+    late = await insert(
+        running.deps, [case_and_task(dept, today - timedelta(days=5)) for _ in range(2)]
+    )
+    soon, later = await insert(
+        running.deps,
+        [case_and_task(dept, today), case_and_task(dept, today + timedelta(days=60))],
+    )
+    async with api(running, bearer("reviewer", dept, sub="qa-r1")) as http:
+        page = await http.get("/inbox")
+        decided = await http.get("/inbox", params={"view": "decided"})
+        due_soon = await http.get("/inbox", params={"view": "due_soon"})
+        default = (await http.get(f"/departments/{dept}/tasks")).json()
+    assert page.status_code == 200, page.text
+    for label in (
+        "待办 Open (4)",
+        "即将到期 Due soon (1)",
+        "已逾期 Overdue (2)",
+        "已办 Decided (520)",
+    ):
+        assert label in page.text
+    assert re.findall(r'data-task="([^"]+)"', page.text) == [*late, soon, later]
+    assert re.findall(r'data-task="([^"]+)"', due_soon.text) == [soon]
+    assert len(re.findall(r'data-task="', decided.text)) == 500
+    assert "showing the first 500 of 520" in decided.text
+    # The API's default page: the work still to do first, then the latest decisions.
+    assert [i["task_id"] for i in default["data"][:4]] == [*late, soon, later]
+    assert [i["status"] for i in default["data"][4:]] == ["decided"] * 96
 
 
 def _task(case: dict[str, Any], department: str) -> dict[str, Any]:
