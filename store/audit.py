@@ -30,7 +30,14 @@ from domain.audit import (
 from events.envelope import Envelope
 from services.redact import mask_data  # pure masking; shared with the log redaction
 from store.db import insert_ignore
-from store.schema import audit_anchors, audit_heads, audit_log, cases, tasks
+from store.schema import (
+    audit_anchors,
+    audit_digest_checks,
+    audit_heads,
+    audit_log,
+    cases,
+    tasks,
+)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -253,3 +260,22 @@ async def unaudited_cases(session: AsyncSession) -> list[str]:
         .order_by(cases.c.case_id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def record_digest_check(
+    session: AsyncSession, anchor_seq: int, ok: bool, detail: str
+) -> None:
+    await session.execute(
+        sa.insert(audit_digest_checks).values(
+            checked_at=datetime.now(UTC), anchor_seq=anchor_seq, ok=ok, detail=detail
+        )
+    )
+
+
+async def last_digest_check(session: AsyncSession) -> Any | None:
+    """The latest recomputation of an anchor's digest (checked_at, anchor_seq, ok, detail)."""
+    return (
+        await session.execute(
+            sa.select(audit_digest_checks).order_by(audit_digest_checks.c.id.desc()).limit(1)
+        )
+    ).first()

@@ -27,7 +27,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO lianban_a
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO lianban_app;
 
 -- The audit record: append and read only.
-REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_anchors FROM lianban_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_anchors, audit_digest_checks FROM lianban_app;
 GRANT SELECT, INSERT ON audit_log, audit_anchors TO lianban_app;
 
 -- Each case's head moves forward with every append (UPDATE also lets an anchor take

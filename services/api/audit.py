@@ -46,11 +46,19 @@ async def replay_case(
 
 @api.get("/cases/{case_id}/verify", responses=ERRORS)
 async def verify_one(
-    case_id: str, deps: DepsDep, temporal: bool = True, _: Principal = require(*AUDIT_ROLES)
+    case_id: str,
+    deps: DepsDep,
+    temporal: bool = True,
+    digest: bool = False,
+    _: Principal = require(*AUDIT_ROLES),
 ) -> dict[str, Any]:
-    """Verify a case: chain, head, anchors, read model and (by default) Temporal."""
+    """Verify a case: chain, head, anchors, read model and (by default) Temporal.
+
+    The anchors' digest covers the whole log: the last recomputation of it (by `/verify` or
+    the anchor job) is reported, unless `digest=true` asks to recompute it now.
+    """
     try:
-        report = await verify.verify_case(deps, case_id, temporal=temporal)
+        report = await verify.verify_case(deps, case_id, temporal=temporal, digest=digest)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     return report.document()

@@ -39,10 +39,16 @@ async def _check_case(
 
 
 async def verify_case(
-    deps: Deps, case_id: str, *, temporal: bool = True, anchors: bool = True
+    deps: Deps,
+    case_id: str,
+    *,
+    temporal: bool = True,
+    anchors: bool = True,
+    digest: bool = False,
 ) -> VerifyReport:
-    """Verify one case: its chain and head, the read model, Temporal, and the anchors (their
-    check covers the whole log: `anchors=False` skips it when checking case after case).
+    """Verify one case: its chain and head, the read model, Temporal, and the anchors: their
+    chain and file, and the latest recomputation of their digest (`digest=True` recomputes
+    it now, reading the whole log; `anchors=False` skips the anchors altogether).
 
     Raises:
         LookupError: Neither the audit log nor the read model knows the case.
@@ -62,7 +68,7 @@ async def verify_case(
     years = frozenset(deps.calendar().years)
     report.findings = await _check_case(deps, case_id, entries, head, live, temporal, years)
     if anchors:
-        report.anchors, anchor_findings = await verify_anchors(deps)
+        report.anchors, anchor_findings = await verify_anchors(deps, digest=digest)
         report.findings += anchor_findings
     return report
 

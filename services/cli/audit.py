@@ -84,8 +84,16 @@ def verify_cmd(
         typer.Option("--temporal/--no-temporal", help="cross-check Temporal (default: one case)"),
     ] = None,
     anchors: Annotated[
-        bool, typer.Option("--anchors/--no-anchors", help="check the anchors (whole log)")
+        bool, typer.Option("--anchors/--no-anchors", help="check the anchors' chain and file")
     ] = True,
+    digest: Annotated[
+        bool,
+        typer.Option(
+            "--digest",
+            help="one case: also recompute the latest anchor's digest now (reads the whole "
+            "log); otherwise the last recomputation (by --all or the anchor job) is reported",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Check the chains and anchors; cross-check the read model and Temporal.
@@ -98,7 +106,9 @@ def verify_cmd(
 
     async def work(deps: Deps) -> Any:
         if case_id:
-            return await verify.verify_case(deps, case_id, temporal=cross, anchors=anchors)
+            return await verify.verify_case(
+                deps, case_id, temporal=cross, anchors=anchors, digest=digest
+            )
         return await verify.verify_all(deps, temporal=cross)
 
     report = _run(work, temporal=cross)
@@ -145,7 +155,11 @@ def anchor_cmd(
 
     async def work(deps: Deps) -> None:
         if every is None:
-            a = await anchors.take_anchor(deps)
+            try:
+                a = await anchors.take_anchor(deps)
+            except anchors.LogRewritten as exc:
+                console.print(f"[red]no anchor taken: the log was changed[/red]: {exc}")
+                raise typer.Exit(1) from exc
             console.print(f"anchor {a.seq}: {a.cases} cases, {a.entries} entries, {a.hash}")
             return
         await anchors.anchor_forever(deps, asyncio.Event(), every)

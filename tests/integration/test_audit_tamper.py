@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
 from domain.audit import GENESIS, AuditEntry, heads_digest, seal, seal_anchor
-from services.audit.anchors import read_anchor_file, take_anchor
+from services.audit.anchors import LogRewritten, read_anchor_file, take_anchor
 from services.audit.findings import Finding
 from services.audit.settings import audit_settings
 from services.audit.verify import verify_all, verify_case
@@ -47,11 +47,13 @@ async def test_an_intact_case_verifies_against_read_model_temporal_and_anchor(
 ) -> None:
     case_id = await run_case(deps, reject=["fire"])
     await take_anchor(deps)
+    [pending] = (await verify_case(deps, case_id)).findings
+    assert (pending.outcome, pending.kind) == ("not_checked", "digest")
+    assert (await verify_all(deps)).ok  # it recomputes the anchor's digest over the whole log
     report = await verify_case(deps, case_id)
     assert report.ok, [str(f) for f in report.findings]
-    assert report.findings == []  # not even "not checked": Temporal was reached
+    assert report.findings == []  # not even "not checked": Temporal reached, digest checked
     assert report.checked == ["chain", "head", "read_model", "anchor", "temporal"]
-    assert (await verify_all(deps)).ok
 
 
 async def test_a_changed_entry_is_named(deps: Deps) -> None:
@@ -130,8 +132,19 @@ async def test_a_whole_rewrite_is_caught_by_the_anchor_and_the_file(deps: Deps) 
     await as_attacker(deps, *await rewrite_case(deps, case_id))
     report = await verify_case(deps, case_id, temporal=False)
     assert failed(report.findings, "chain") == [] and failed(report.findings, "head") == []
+    # A one-case verify does not reread the whole log, and nothing has recomputed the digest.
+    [pending] = [f for f in report.findings if f.check == "anchor"]
+    assert (pending.outcome, pending.kind) == ("not_checked", "digest")
+    # Recomputing it (asked for here; verify --all and the anchor job do it) finds the rewrite,
+    report = await verify_case(deps, case_id, temporal=False, digest=True)
     [anchor] = failed(report.findings, "anchor")
     assert anchor.kind == "digest"
+    # every one-case verify reports it from then on, and no new anchor blesses the rewrite.
+    report = await verify_case(deps, case_id, temporal=False)
+    [anchor] = failed(report.findings, "anchor")
+    assert anchor.kind == "digest" and "anchor 1" in anchor.detail
+    with pytest.raises(LogRewritten):
+        await take_anchor(deps)
     # Rewriting the anchors table too leaves the anchor file (kept off the database host).
     async with deps.sessions() as s:
         [kept] = await store.anchors(s)
@@ -143,7 +156,7 @@ async def test_a_whole_rewrite_is_caught_by_the_anchor_and_the_file(deps: Deps) 
         .where(audit_anchors.c.seq == kept.seq)
         .values(heads_digest=forged.heads_digest, hash=forged.hash),
     )
-    report = await verify_case(deps, case_id, temporal=False)
+    report = await verify_case(deps, case_id, temporal=False, digest=True)
     [anchor] = failed(report.findings, "anchor")
     assert anchor.detail == f"anchor 1 differs from {audit_settings(deps).anchor_file}"
 
