@@ -51,7 +51,14 @@ class LianbanDriver:
         )
 
     async def _consumer(self, topic: str) -> AIOKafkaConsumer:
-        c = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, auto_offset_reset="latest")
+        # A short fetch wait, as `lianban serve` uses (setting kafka_fetch_wait_ms): the
+        # embedded broker holds a fetch for the whole wait even when records arrive.
+        c = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="latest",
+            fetch_max_wait_ms=50,
+        )
         await c.start()
         while not c.assignment():
             await asyncio.sleep(0.05)

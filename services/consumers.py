@@ -121,6 +121,7 @@ class EventConsumer:
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
         )
         await consumer.start()
         try:

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     relay_batch: int = 500
+    kafka_fetch_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=5000,
+        description="longest a consumer's fetch waits at the broker for new records; the "
+        "embedded broker answers a waiting fetch only when this expires, so it bounds how "
+        "long a decision or submission sits on its topic (aiokafka's default is 500)",
+    )
     workflow_cache: int = Field(
         default=5000,
         ge=0,
