@@ -1,6 +1,6 @@
 """Memory: peak RSS of the worker process with N open cases waiting on decisions.
 
-    .venv/bin/python -m bench.memory [--cases 5000] [--matter FIRE-DESIGN-REVIEW]
+    .venv/bin/python -m bench.memory [--cases 5000] [--matter IND-CONSTRUCTION]
 
 The worker runs alone in its own process (`lianban serve --no-api --no-consumers --no-relay`);
 the consumers, relay and API in another. Cases are submitted over Kafka; once every review task
@@ -62,7 +62,7 @@ async def main(cases: int, matter_code: str, batch: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=5000)
-    parser.add_argument("--matter", default="FIRE-DESIGN-REVIEW")
+    parser.add_argument("--matter", default="IND-CONSTRUCTION")
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     asyncio.run(main(args.cases, args.matter, args.batch))
