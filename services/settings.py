@@ -39,10 +39,11 @@ class Settings(BaseSettings):
         "long a decision or submission sits on its topic (aiokafka's default is 500)",
     )
     workflow_cache: int = Field(
-        default=5000,
+        default=1000,
         ge=0,
-        description="workflows the worker keeps in memory; an evicted one replays its history "
-        "on its next task (a case is 1 + one per department)",
+        description="workflows the worker keeps in memory (about 120 KB each); an evicted one "
+        "replays its history on its next task. A case is 1 + one per department, so a burst "
+        "of many cases at once runs faster with more (bench/RESULTS.md)",
     )
     relay_idle_seconds: float = 0.05
     calendar_dir: str | None = Field(
