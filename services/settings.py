@@ -39,9 +39,9 @@ class Settings(BaseSettings):
         "long a decision or submission sits on its topic (aiokafka's default is 500)",
     )
     workflow_cache: int = Field(
-        default=1000,
+        default=500,
         ge=0,
-        description="workflows the worker keeps in memory (about 120 KB each); an evicted one "
+        description="workflows the worker keeps in memory (120-160 KB each); an evicted one "
         "replays its history on its next task. A case is 1 + one per department, so a burst "
         "of many cases at once runs faster with more (bench/RESULTS.md)",
     )
