@@ -50,6 +50,7 @@ from services.audit.anchors import take_anchor
 from services.audit.settings import AuditSettings
 from services.bootstrap import Deps, bootstrap
 from services.inbox import calendar_in_force
+from services.runner import settle_heap
 from services.settings import Settings
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -170,6 +171,7 @@ async def main(args: argparse.Namespace) -> None:
             try:
                 stats = await populate(deps, url, plan)
                 await sanity(deps)
+                settle_heap()  # as `lianban serve` does once started
                 figures, load_avg = await measure(deps)
                 async with deps.engine.connect() as conn:
                     version = str((await conn.exec_driver_sql("SHOW server_version")).scalar())
