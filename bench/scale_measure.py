@@ -137,7 +137,7 @@ def http_probes(http: httpx.AsyncClient, deps: Deps, case_id: str) -> list[Probe
 
 
 def web_inbox_probe(http: httpx.AsyncClient, deps: Deps) -> Probe:
-    """The reviewer's inbox page (HTML): it reads 500 tasks of every status, then filters."""
+    """The reviewer's inbox page (HTML): the open view (up to 500 rows) and every view's count."""
     token = mint(deps.settings, Role.reviewer, dept=BUSY_DEPARTMENT)
 
     async def call() -> None:
