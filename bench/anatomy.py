@@ -17,7 +17,7 @@ from collections import Counter
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.harness import LianbanDriver, bench_stack, wait_http
+from bench.harness import bench_stack, wait_http
 from domain.catalog import load_catalog
 
 
@@ -27,12 +27,7 @@ async def main(matter_code: str) -> None:
     async with bench_stack() as bench:
         bench.serve("app")
         await wait_http(f"{bench.api_url}/healthz")
-        driver = LianbanDriver(
-            bench.stack.kafka_bootstrap,
-            bench.topics,
-            matter_code,
-            [m.code for m in matter.materials],
-        )
+        driver = bench.driver(matter)
         await driver.run(1)
         client = await Client.connect(bench.stack.temporal_address)
         total_events = total_tasks = 0

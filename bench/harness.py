@@ -22,6 +22,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from deploy.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
+from domain.catalog import Matter
 from events.topics import Topics
 
 
@@ -188,6 +189,11 @@ class Bench:
     api_url: str
     env: dict[str, str]
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def driver(self, matter: Matter) -> LianbanDriver:
+        """A load driver for `matter` on this stack's broker and topics."""
+        materials = [m.code for m in matter.materials]
+        return LianbanDriver(self.stack.kafka_bootstrap, self.topics, matter.code, materials)
 
     def serve(self, name: str, *flags: str) -> subprocess.Popen[bytes]:
         """Start `lianban serve` with some parts (flags like --no-worker)."""

@@ -20,7 +20,7 @@ import time
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import LianbanDriver, bench_stack, event, wait_http
+from bench.harness import bench_stack, event, wait_http
 from domain.catalog import load_catalog
 from services.settings import Settings
 from services.tokens import mint
@@ -77,12 +77,7 @@ async def main(cases: int, rate: float | None, matter_code: str) -> None:
     async with bench_stack() as bench:
         bench.serve("app")
         await wait_http(f"{bench.api_url}/healthz")
-        driver = LianbanDriver(
-            bench.stack.kafka_bootstrap,
-            bench.topics,
-            matter_code,
-            [m.code for m in matter.materials],
-        )
+        driver = bench.driver(matter)
         await driver.run(2)
         if rate is None:
             max_cases = 100 / await driver.run(100)

@@ -17,7 +17,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench.harness import LianbanDriver, bench_stack, wait_http
+from bench.harness import bench_stack, wait_http
 from domain.catalog import load_catalog
 
 
@@ -38,12 +38,7 @@ async def main(cases: int, matter_code: str, batch: int) -> None:
         worker = bench.serve("worker", "--no-api", "--no-consumers", "--no-relay")
         bench.serve("app", "--no-worker")
         await wait_http(f"{bench.api_url}/healthz")
-        driver = LianbanDriver(
-            bench.stack.kafka_bootstrap,
-            bench.topics,
-            matter_code,
-            [m.code for m in matter.materials],
-        )
+        driver = bench.driver(matter)
         t0 = time.perf_counter()
         opened = 0
         while opened < cases:

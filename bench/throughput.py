@@ -27,7 +27,7 @@ from temporalio.client import Client
 
 from bench.bare import BareCaseWorkflow
 from bench.cpu import CpuMeter, format_usage
-from bench.harness import LianbanDriver, bench_stack, spawn, wait_http, wait_line
+from bench.harness import bench_stack, spawn, wait_http, wait_line
 from domain.catalog import load_catalog
 
 
@@ -93,12 +93,7 @@ async def main(n: int, matter_code: str, only: str | None, profile: Path | None)
         serve = bench.serve("app")
         await wait_line(bare_log, "bare worker ready")
         await wait_http(f"{bench.api_url}/healthz")
-        driver = LianbanDriver(
-            bench.stack.kafka_bootstrap,
-            bench.topics,
-            matter_code,
-            [m.code for m in matter.materials],
-        )
+        driver = bench.driver(matter)
         await driver.run(2)  # warm-up: consumer group joins, first workflow tasks
         await run_bare(bench.stack.temporal_address, "bare", 2, departments)
         assert bench.stack.temporal and bench.stack.temporal.proc
