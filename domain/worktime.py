@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from domain.calendar import WorkingCalendar
 from domain.case_clocks import CHINA
 
+_HOUR = timedelta(hours=1)
 _MAX_DAYS_BACK = 800  # beyond two years of holidays the answer is "long ago" anyway
 
 
@@ -77,17 +78,13 @@ def working_hours_between(
     if first == last:
         return _on(cal, office, first, a, b) / _HOUR
     whole_days = cal.working_days_between(first, last - timedelta(days=1))
-    open_, close = office.window(first)
-    day_length = close - open_
+    first_open, first_close = office.window(first)
     total = (
-        _on(cal, office, first, a, office.window(first)[1])
-        + whole_days * day_length
+        _on(cal, office, first, a, first_close)
+        + whole_days * (first_close - first_open)
         + _on(cal, office, last, office.window(last)[0], b)
     )
     return total / _HOUR
-
-
-_HOUR = timedelta(hours=1)
 
 
 def _on(

@@ -32,6 +32,10 @@ def _inbox_query() -> sa.Select[Any]:
     )
 
 
+async def _rows(session: AsyncSession, query: sa.Select[Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await session.execute(query)]
+
+
 # Statuses still the department's work (a task waiting for the applicant's corrections comes
 # back to it), listed first; then the finished ones, most recent first.
 TO_DO = ("open", "corrections_requested")
@@ -54,7 +58,7 @@ async def inbox_rows(
         .order_by(tasks.c.due_date.asc().nulls_last(), tasks.c.assigned_at)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in await session.execute(query)]
+    return await _rows(session, query)
 
 
 def _due_order(row: dict[str, Any]) -> tuple[bool, date, datetime]:
@@ -80,7 +84,7 @@ async def decided_rows(session: AsyncSession, department: str, limit: int) -> li
         .order_by(tasks.c.decided_at.desc())
         .limit(limit)
     )
-    return [dict(r._mapping) for r in await session.execute(query)]
+    return await _rows(session, query)
 
 
 async def ended_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
@@ -95,7 +99,7 @@ async def ended_rows(session: AsyncSession, department: str, limit: int) -> list
         .order_by(tasks.c.last_activity_at.desc(), tasks.c.task_id)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in await session.execute(query)]
+    return await _rows(session, query)
 
 
 async def all_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
@@ -225,4 +229,4 @@ async def comments(session: AsyncSession, task_id: str) -> list[dict[str, Any]]:
         .where(task_comments.c.task_id == task_id)
         .order_by(task_comments.c.id)
     )
-    return [dict(r._mapping) for r in await session.execute(query)]
+    return await _rows(session, query)

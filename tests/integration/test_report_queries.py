@@ -17,6 +17,7 @@ from services.reports import sla_report
 from services.settings import Settings
 from store.schema import case_events, cases, follow_ups, ratings, tasks
 from tests.stack import postgres_database
+from tests.utils.rows import case_row
 
 CST = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 20)
@@ -29,33 +30,22 @@ def at(day: str, hhmm: str = "10:00") -> datetime:
 
 
 def case(case_id: str, matter: str, submitted: datetime, **kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "case_id": case_id,
-        "query_code": "Q1",
-        "matter_code": matter,
-        "title": "t",
-        "applicant_kind": "enterprise",
-        "applicant_name": "n",
-        "channel": "online",
-        "materials": [],
-        "status": "in_review",
-        "reasons": [],
-        "conditions": [],
-        "missing_materials": [],
-        "submitted_at": submitted,
-        "accepted_at": submitted,
-        "updated_at": submitted,
-        "warning_level": "none",
-        "provisional": False,
-        "paused": False,
-        "extension_days": 0,
+    row = case_row(
+        case_id,
+        submitted,
+        query_code="Q1",
+        matter_code=matter,
+        accepted_at=submitted,
+        provisional=False,
+        paused=False,
+        extension_days=0,
         # executemany needs every row to name the same columns.
-        "outcome": None,
-        "concluded_at": None,
-        "promised_due": None,
-        "statutory_due": None,
-        "clock": None,
-    }
+        outcome=None,
+        concluded_at=None,
+        promised_due=None,
+        statutory_due=None,
+        clock=None,
+    )
     return row | kw
 
 

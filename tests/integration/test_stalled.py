@@ -18,29 +18,14 @@ from services.operations.stalled import find_stalled
 from services.operations.stalled_model import StalledFilter
 from store.cases import case_log
 from store.schema import activity_incidents, case_events, cases, dead_letters, tasks
+from tests.utils.rows import case_row
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=CHINA)  # a Friday afternoon
 OPERATOR = Operator("值班员 李明", "operator")
 
 
 def _case(case_id: str, matter: str = "IND-CONSTRUCTION", **values: Any) -> dict[str, Any]:
-    row = {
-        "case_id": case_id,
-        "query_code": "000000",
-        "matter_code": matter,
-        "title": "t",
-        "applicant_kind": "enterprise",
-        "applicant_name": "n",
-        "channel": "online",
-        "materials": [],
-        "status": "in_review",
-        "reasons": [],
-        "conditions": [],
-        "missing_materials": [],
-        "submitted_at": NOW - timedelta(days=10),
-        "warning_level": "none",
-        "updated_at": NOW,
-    }
+    row = case_row(case_id, NOW - timedelta(days=10), matter_code=matter, updated_at=NOW)
     return row | values
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from services.bootstrap import Deps
 from store.schema import cases, tasks
+from tests.utils.rows import case_row
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _serial = count()
@@ -31,23 +32,7 @@ def case_and_task(
     n = next(_serial)
     case_id = f"LB-Q{uuid.uuid4().hex[:12].upper()}"
     assigned = T0 + timedelta(minutes=n)
-    case = {
-        "case_id": case_id,
-        "query_code": "000000",
-        "matter_code": "IND-CONSTRUCTION",
-        "title": f"case {n}",
-        "applicant_kind": "enterprise",
-        "applicant_name": "n",
-        "channel": "online",
-        "materials": [],
-        "status": "in_review",
-        "reasons": [],
-        "conditions": [],
-        "missing_materials": [],
-        "submitted_at": assigned,
-        "warning_level": case_level,
-        "updated_at": assigned,
-    }
+    case = case_row(case_id, assigned, title=f"case {n}", warning_level=case_level)
     task = {
         "task_id": f"{case_id}.{dept}",
         "case_id": case_id,
