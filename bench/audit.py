@@ -33,15 +33,15 @@ import sqlalchemy as sa
 from bench.audit_data import case_events as case_events_of
 from domain.audit import GENESIS
 from domain.audit_fold import fold
-from services.audit import dossier, replay, verify
-from services.audit.anchors import take_anchor
-from services.audit.settings import AuditSettings
-from services.bootstrap import Deps, bootstrap
-from services.settings import Settings
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 from store import audit as store
 from store.db import insert_ignore
 from store.records import log_case_event
 from store.schema import audit_heads, audit_log, case_events, cases, tasks
+from usecases.auditors import dossier, replay, verify
+from usecases.auditors.anchors import take_anchor
+from usecases.auditors.settings import AuditSettings
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)

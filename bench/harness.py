@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from deploy.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from domain.catalog import Matter
+from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from events.topics import Topics
 
 
@@ -197,7 +197,7 @@ class Bench:
 
     def serve(self, name: str, *flags: str) -> subprocess.Popen[bytes]:
         """Start `lianban serve` with some parts (flags like --no-worker)."""
-        cmd = [sys.executable, "-m", "services.cli.main", "serve", *flags]
+        cmd = [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags]
         proc = spawn(cmd, self.env, self.tmp / f"{name}.log")
         self.procs.append(proc)
         return proc

@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import bench_stack, event, wait_http
 from domain.catalog import load_catalog
-from services.settings import Settings
-from services.tokens import mint
+from infra.settings import Settings
+from infra.tokens import mint
 
 
 async def _one(

@@ -8,7 +8,7 @@ concluded; tasks, decisions, case log, claims, comments, operator actions, ratin
 letters, retrying activities), writes one 200-event case through the real append path
 (`store.records.log_case_event`: case log + audit chain), takes an audit anchor, then times,
 in-process, the functions the routes call and the routes themselves (httpx over ASGI, tokens
-from `services.tokens.mint`):
+from `infra.tokens.mint`):
 
 - a department inbox page, first page, default sort (200 runs; target p99 <= 20 ms);
 - the operator's stalled list, read-model part (20 runs; target p99 <= 200 ms);
@@ -44,14 +44,14 @@ from bench.audit import project, write_case
 from bench.scale_data import World
 from bench.scale_load import LoadPlan, LoadStats, load
 from bench.scale_measure import Figure, http_probes, run, service_probes, web_inbox_probe
-from services.api.app import create_app
-from services.audit import verify
-from services.audit.anchors import take_anchor
-from services.audit.settings import AuditSettings
-from services.bootstrap import Deps, bootstrap
-from services.inbox import calendar_in_force
-from services.runner import settle_heap
-from services.settings import Settings
+from entrypoints.http.app import create_app
+from entrypoints.runner import settle_heap
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
+from usecases.auditors import verify
+from usecases.auditors.anchors import take_anchor
+from usecases.auditors.settings import AuditSettings
+from usecases.departments.inbox import calendar_in_force
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 LONG_CASE = "LB-SCALE-LONG-200"

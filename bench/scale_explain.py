@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from bench.scale import LONG_CASE
 from bench.scale_measure import service_probes
-from services.bootstrap import Deps, bootstrap
-from services.settings import Settings
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 
 
 @contextmanager

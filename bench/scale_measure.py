@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import httpx
 
-from services import inbox
-from services.audit import verify
-from services.audit.anchors import verify_anchors
-from services.bootstrap import Deps
-from services.operations.stalled import find_stalled
-from services.operations.stalled_model import StalledFilter
-from services.reports import sla_report
-from services.tokens import Role, mint
+from infra.bootstrap import Deps
+from infra.tokens import Role, mint
+from usecases.auditors import verify
+from usecases.auditors.anchors import verify_anchors
+from usecases.departments import inbox
+from usecases.leaders.reports import sla_report
+from usecases.operators.stalled import find_stalled
+from usecases.operators.stalled_model import StalledFilter
 
 BUSY_DEPARTMENT = "fire"  # reviews three of the four shipped matters
 INBOX_PAGE = 100  # the API's default `limit`

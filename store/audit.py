@@ -27,8 +27,8 @@ from domain.audit import (
     redact_secrets,
     seal,
 )
+from domain.privacy import mask_data  # pure masking; shared with the log redaction
 from events.envelope import Envelope
-from services.redact import mask_data  # pure masking; shared with the log redaction
 from store.db import insert_ignore
 from store.schema import (
     audit_anchors,

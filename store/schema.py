@@ -201,7 +201,7 @@ spans = sa.Table(
 )
 
 
-# --- Operators (services/operations) ----------------------------------------------------------
+# --- Operators (usecases/operators) ----------------------------------------------------------
 
 # Every operator action, as a queryable read model beside the case log (which holds the same
 # facts as OperatorActionRecorded events): "a warning with no follow-up" is a warning level with
@@ -237,7 +237,7 @@ supervision_items = sa.Table(
 )
 
 # Activities that failed at least once and have not succeeded since, written by the worker
-# (services.operations.incidents): the stalled list reads this instead of describing every
+# (usecases.operators.incidents): the stalled list reads this instead of describing every
 # running workflow, then asks Temporal for the live attempt and next retry of the few listed.
 activity_incidents = sa.Table(
     "activity_incidents",
@@ -253,7 +253,8 @@ activity_incidents = sa.Table(
 )
 
 
-# Review inbox (services/inbox.py): who in the department holds a task, and what was said on it.
+# Review inbox (usecases/departments/inbox.py): who in the department holds a task, and what was
+# said on it.
 task_assignments = sa.Table(
     "task_assignments",
     metadata,

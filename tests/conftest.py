@@ -12,13 +12,14 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from deploy.stack import EmbeddedStack, StackConfig, free_port
-from services.bootstrap import Deps, bootstrap
-from services.settings import Settings
-from tests.stack import App, postgres_database, running_app
+from entrypoints.devstack.postgres import postgres_database
+from entrypoints.devstack.stack import EmbeddedStack, StackConfig, free_port
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
+from tests.stack import App, running_app
 
 # Workers evict cached workflows at shutdown inside open spans; OpenTelemetry then logs a
-# harmless "Failed to detach context" per span (services.tracing silences it the same way).
+# harmless "Failed to detach context" per span (infra.tracing silences it the same way).
 logging.getLogger("opentelemetry.context").setLevel(logging.CRITICAL)
 
 

@@ -8,14 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
-
-from deploy.stack import free_port
-from services.bootstrap import Deps, bootstrap
-from services.runner import Parts, Running, serve
-from services.settings import Settings
-
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+from entrypoints.devstack.stack import free_port
+from entrypoints.runner import Parts, Running, serve
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 
 
 @dataclass
@@ -27,19 +23,6 @@ class App:
     @property
     def api_url(self) -> str:
         return f"http://{self.settings.api_host}:{self.settings.api_port}"
-
-
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A throwaway PostgreSQL database; yields its SQLAlchemy URL."""
-    name = f"lianban_test_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
@@ -56,7 +39,7 @@ async def running_app(
     temporal_address: str, kafka_bootstrap: str, database_url: str, parts: Parts | None = None
 ) -> AsyncIterator[App]:
     """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
-    from deploy.stack import ensure_topics
+    from entrypoints.devstack.stack import ensure_topics
 
     tag = uuid.uuid4().hex[:8]
     settings = Settings(

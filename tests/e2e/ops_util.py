@@ -21,7 +21,7 @@ def new_case_id() -> str:
 
 
 def token(app: App, role: str = "operator", name: str = "值班员 王芳", **kw: Any) -> str:
-    from services.tokens import mint
+    from infra.tokens import mint
 
     return mint(app.settings, role, name=name, **kw)
 

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.audit.anchors import read_anchor_file, take_anchor
-from services.audit.settings import AuditSettings, anchor_topic
 from tests.conftest import venv_bin
 from tests.stack import App
 from tests.utils.auth import bearer
+from usecases.auditors.anchors import read_anchor_file, take_anchor
+from usecases.auditors.settings import AuditSettings, anchor_topic
 
 MATERIALS = ["application-form", "business-licence", "premises-lease", "floor-plan"]
 SUBMISSION = {

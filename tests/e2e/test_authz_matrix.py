@@ -54,7 +54,7 @@ TASK_WORKERS = expect({"reviewer", "dept_head"}, {*SAME_CASE, *OTHER})
 HEAD_ONLY = expect({"dept_head"}, {"dept_head-same-case", "dept_head-other"})
 HEADS_OF_CASE = expect({"dept_head", "dept_head-same-case"}, {"dept_head-other"})
 STAFF_OF_CASE = expect({"reviewer", "dept_head", *SAME_CASE, *READ_ALL}, OTHER)
-# Department staff get their own department's row of the report (services/api/reports.py).
+# Department staff get their own department's row of the report (entrypoints/api/reports.py).
 REPORT_READERS = expect({"reviewer", "dept_head", *SAME_CASE, *OTHER, *READ_ALL})
 PAUSERS = expect({"reviewer", "dept_head", *SAME_CASE, "operator"}, OTHER)
 
@@ -195,7 +195,7 @@ async def test_route_without_a_token(app: Any, subject: Subject, probe: Probe) -
 def _app_routes(app: Any) -> set[tuple[str, str]]:
     """(method, path) of every route, from the app's OpenAPI document plus the pages (which
     stay out of it): FastAPI mounts included routers lazily, `app.routes` does not list them."""
-    from services.api.app import create_app
+    from entrypoints.http.app import create_app
 
     built = create_app(app.deps)
     routes = {
@@ -208,7 +208,7 @@ def _app_routes(app: Any) -> set[tuple[str, str]]:
 
 
 def _page_routers() -> list[Any]:
-    from services.web import pages
+    from entrypoints.web import pages
 
     return [getattr(pages, name).router for name in dir(pages) if name.endswith("_pages")] + [
         pages.session.router

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.calendar_admin import recalculate_running_cases, validate_file
-from services.cli.main import app as cli
+from entrypoints.cli.main import app as cli
 from tests.e2e.test_api import submitted_case
 from tests.utils.auth import bearer
+from usecases.operators.calendar_admin import recalculate_running_cases, validate_file
 
 # A test fixture, NOT the official 2027 schedule (which this code base does not ship).
 TEST_2027 = """

@@ -8,9 +8,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from services.cli.main import app as cli
-from services.settings import Settings
-from services.tokens import Role, verify
+from entrypoints.cli.main import app as cli
+from infra.settings import Settings
+from infra.tokens import Role, verify
 
 runner = CliRunner()
 

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from temporalio import workflow
 from temporalio.worker import Worker
 
-from services.operations.stalled import find_stalled
-from services.operations.stalled_model import StalledFilter
 from store.schema import cases
 from tests.e2e.ops_util import eventually, new_case_id
 from tests.stack import App
+from usecases.operators.stalled import find_stalled
+from usecases.operators.stalled_model import StalledFilter
 
 pytestmark = pytest.mark.e2e
 

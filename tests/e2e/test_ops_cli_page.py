@@ -8,7 +8,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.cli.main import app as cli
+from entrypoints.cli.main import app as cli
 from tests.e2e.ops_util import (
     decide,
     decision_doc,

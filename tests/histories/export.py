@@ -27,7 +27,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from services.bootstrap import Deps
+from infra.bootstrap import Deps
 from tests.conftest import venv_bin
 from tests.utils import audit_cases
 from tests.utils.audit_env import audited_deps

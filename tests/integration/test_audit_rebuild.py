@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.audit.rebuild import compare_models, rebuild_into
-from services.audit.replay import replay
-from services.audit.verify import verify_all, verify_case
-from services.bootstrap import Deps
+from infra.bootstrap import Deps
 from store.db import create_schema, make_engine, make_sessionmaker
 from tests.utils.audit_cases import varied_cases
 from tests.utils.audit_env import audited_deps
+from usecases.auditors.rebuild import compare_models, rebuild_into
+from usecases.auditors.replay import replay
+from usecases.auditors.verify import verify_all, verify_case
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,19 +15,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from domain.audit import heads_digest, verify_chain
+from entrypoints.devstack.postgres import PG_ADMIN_DSN, postgres_database
 from events.contracts import PersonalDataAccessed
 from events.envelope import Envelope
 from events.registry import make_envelope
-from services.audit.anchors import take_anchor, verify_anchors
-from services.audit.settings import AuditSettings
-from services.bootstrap import Deps, bootstrap
-from services.settings import Settings
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 from store import audit as store
 from store.db import make_sessionmaker
 from store.records import log_case_event, publish
 from store.schema import audit_anchors, audit_heads, audit_log
-from tests.stack import PG_ADMIN_DSN, postgres_database
 from tests.utils.factories import new_case_id, submission
+from usecases.auditors.anchors import take_anchor, verify_anchors
+from usecases.auditors.settings import AuditSettings
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "sql" / "audit_grants.sql"
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from domain.case_clocks import local_date
-from services import inbox
-from services.bootstrap import Deps, bootstrap
-from services.settings import Settings
-from tests.stack import postgres_database
+from entrypoints.devstack.postgres import postgres_database
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 from tests.utils.inbox_rows import T0, Pair, case_and_task, insert
+from usecases.departments import inbox
 
 DEPT = "fire"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from deploy.stack import EmbeddedStack
-from services.relay import OutboxRelay, make_producer
-from services.runner import Parts
+from entrypoints.devstack.stack import EmbeddedStack
+from entrypoints.relay import OutboxRelay, make_producer
+from entrypoints.runner import Parts
 from store.cases import case_tasks
 from store.schema import outbox
 from tests.e2e.test_api import SUBMISSION

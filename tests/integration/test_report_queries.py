@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from domain.report_model import SlaReport, SlaRow
-from services.bootstrap import Deps, bootstrap
-from services.reports import sla_report
-from services.settings import Settings
+from entrypoints.devstack.postgres import postgres_database
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 from store.schema import case_events, cases, follow_ups, ratings, tasks
-from tests.stack import postgres_database
 from tests.utils.rows import case_row
+from usecases.leaders.reports import sla_report
 
 CST = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 20)

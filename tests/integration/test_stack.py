@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
-from deploy.stack import (
+from entrypoints.devstack.stack import (
     HOST,
     EmbeddedStack,
     StackConfig,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services import access
-from services.tokens import Principal, Role
+from infra.tokens import Principal, Role
+from usecases import access
 
 CASE = {"case_id": "LB-1", "applicant_ref": "citizen-7"}
 REVIEWING = {"fire", "env"}

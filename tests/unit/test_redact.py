@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
-from services import redact
+from domain import privacy
+from infra import redact
 
 ID, PHONE = "110101199003077777", "13800138000"
 
 
 def test_mask_text_keeps_other_numbers() -> None:
     text = f"id {ID} phone {PHONE} offset 123456789012 case LB-20261127-0A1B"
-    assert redact.mask_text(text) == (
+    assert privacy.mask_text(text) == (
         "id 110101********7777 phone 138****8000 offset 123456789012 case LB-20261127-0A1B"
     )
 
@@ -22,7 +23,7 @@ def test_mask_text_keeps_other_numbers() -> None:
 def test_mask_data_masks_fields_and_text() -> None:
     applicant = {"id_number": "91310000MA1K000000", "phone": "010-1234"}
     data: dict[str, Any] = {"applicant": applicant, "n": 1, "note": [f"call {PHONE}"]}
-    assert redact.mask_data(data) == {
+    assert privacy.mask_data(data) == {
         "applicant": {"id_number": "913100********0000", "phone": "010*1234"},
         "n": 1,
         "note": ["call 138****8000"],

@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 import pytest
 
-from services.settings import Settings
-from services.tokens import InvalidToken, Principal, Role, mint, verify
+from infra.settings import Settings
+from infra.tokens import InvalidToken, Principal, Role, mint, verify
 
 SETTINGS = Settings(jwt_secret="s" * 40, jwt_kid="k2", jwt_previous_keys={"k1": "o" * 40})
 

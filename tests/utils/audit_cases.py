@@ -12,15 +12,16 @@ from temporalio.testing import WorkflowEnvironment
 from domain.clocks import PauseKind
 from events.contracts import DecisionMade, DecisionOutcome
 from events.envelope import Envelope
-from services import clock_commands, progress
-from services.access_log import record_access
-from services.bootstrap import Deps
-from services.decisions import apply_decision
-from services.intake import start_case_workflow
-from services.operations.audit import Operator, record_action
+from infra.bootstrap import Deps
 from store.cases import case_tasks, get_case, insert_submission
 from store.records import log_case_event
 from tests.utils.factories import submission
+from usecases.access_log import record_access
+from usecases.applicants import progress
+from usecases.departments import clocks as clock_commands
+from usecases.departments.decisions import apply_decision
+from usecases.operators.action_log import Operator, record_action
+from usecases.window.intake import start_case_workflow
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import (
     ExtensionRequest,

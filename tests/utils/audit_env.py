@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
-from services.audit.settings import AuditSettings
-from services.bootstrap import Deps, bootstrap
-from services.settings import Settings
-from services.worker import build_worker
+from entrypoints.devstack.postgres import postgres_database
+from entrypoints.worker import build_worker
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
 from store.schema import audit_anchors, audit_log
-from tests.stack import postgres_database
+from usecases.auditors.settings import AuditSettings
 
 
 @contextlib.asynccontextmanager

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from services.settings import Settings
-from services.tokens import mint
+from infra.settings import Settings
+from infra.tokens import mint
 
 
 def token(

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.bootstrap import Deps
+from infra.bootstrap import Deps
 from store.schema import cases, tasks
 from tests.utils.rows import case_row
 

@@ -19,8 +19,8 @@ from temporalio.worker import Worker
 from domain.calendar import CalendarData
 from domain.calendar_source import load_builtin
 from domain.case_clocks import CHINA
-from services.bootstrap import Deps
-from services.worker import build_worker
+from entrypoints.worker import build_worker
+from infra.bootstrap import Deps
 
 REAL_ACCEPTANCE = date(2026, 9, 29)  # a Tuesday, two days before National Day
 

@@ -18,7 +18,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from domain.clocks import PauseKind
-from services.bootstrap import Deps
+from infra.bootstrap import Deps
 from store.cases import case_log, get_case, insert_submission
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk

@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from services.worker import WORKFLOWS
+from entrypoints.worker import WORKFLOWS
 
 # One folder per version of the workflow code the histories were recorded with.
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*/*.json"))

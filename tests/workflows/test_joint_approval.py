@@ -13,9 +13,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from entrypoints.worker import build_worker
 from events.contracts import DecisionOutcome
-from services.bootstrap import Deps
-from services.worker import build_worker
+from infra.bootstrap import Deps
 from store.cases import case_log, case_tasks, get_case, insert_submission
 from tests.utils.factories import decision, submission, workflow_input
 from workflows.department_review import DepartmentReviewWorkflow

@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from services.bootstrap import Deps
+from infra.bootstrap import Deps
 from store.cases import case_log, insert_submission
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk

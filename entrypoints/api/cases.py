@@ -1,0 +1,73 @@
+"""/cases: submit an application, read a case."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from opentelemetry.trace import SpanKind
+
+from entrypoints.api.guards import ALL_ROLES, CaseAccess, case_for
+from entrypoints.http.auth import require
+from entrypoints.http.deps import DepsDep
+from entrypoints.http.schemas import CaseAccepted, CaseCreate, CasePublic, Problem
+from events.contracts import ApplicationSubmitted
+from events.registry import make_envelope
+from infra import tracing
+from infra.tokens import Principal, Role
+from store.cases import case_log, case_tasks, insert_submission
+from store.records import publish
+from usecases.window.intake import new_case_id, new_query_code
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CaseAccepted,
+    responses={code: {"model": Problem} for code in (401, 403, 422)},
+)
+async def submit_case(
+    body: CaseCreate, deps: DepsDep, user: Principal = require(Role.applicant, Role.clerk)
+) -> CaseAccepted:
+    """Submit an application; it is stored before this returns and then started."""
+    if deps.catalog.matter(body.matter_code) is None:
+        known = ", ".join(m.code for m in deps.catalog.matters)
+        raise HTTPException(422, f"unknown matter_code {body.matter_code!r}; known: {known}")
+    payload = ApplicationSubmitted(**body.model_dump(), query_code=new_query_code())
+    case_id = new_case_id()
+    # The case's one trace starts here, at the window.
+    with tracing.tracer().start_as_current_span(
+        "submission", kind=SpanKind.SERVER, attributes={tracing.CASE_ATTR: case_id}
+    ):
+        envelope = make_envelope(
+            payload,
+            case_id=case_id,
+            producer="lianban-api",
+            traceparent=tracing.current_traceparent(),
+        )
+        async with deps.sessions() as s, s.begin():
+            # An applicant submitting online owns the case; one taken at the window has no owner
+            # token (the applicant follows it with the case number and query code).
+            owner = user.sub if user.role is Role.applicant else None
+            await insert_submission(s, envelope, payload, payload.query_code or "", owner)
+            await publish(s, envelope, deps.topics.submissions)
+    deps.notify_outbox()
+    return CaseAccepted(
+        case_id=envelope.case_id,
+        query_code=payload.query_code or "",
+        status="submitted",
+        links={"self": f"/cases/{envelope.case_id}"},
+    )
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CasePublic,
+    responses={code: {"model": Problem} for code in (401, 404)},
+)
+async def read_case(deps: DepsDep, seen: CaseAccess = case_for(*ALL_ROLES)) -> CasePublic:
+    """A case with its department tasks and event log (personal data masked)."""
+    async with deps.sessions() as s:
+        tasks = await case_tasks(s, seen.case_id)
+        events = await case_log(s, seen.case_id)
+    return CasePublic.from_rows(seen.case, tasks, events)

@@ -1,0 +1,222 @@
+"""/ops: the stalled list and the operator actions (role operator or admin).
+
+Identity comes from the bearer token (`entrypoints.http.auth`); the role check is the operations
+service's own (`usecases.operators.action_log.perform`), so a refused attempt is recorded on the
+case like an action. Every action needs a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from entrypoints.http.auth import CurrentUser
+from entrypoints.http.deps import DepsDep
+from entrypoints.http.schemas import Problem
+from infra.tokens import Principal
+from usecases.operators import actions, bulk, redrive, runtime
+from usecases.operators.action_log import ActionResult, Forbidden, Operator
+from usecases.operators.stalled import REASONS, find_stalled
+from usecases.operators.stalled_model import StalledFilter
+from usecases.operators.temporal_ops import describe_case
+
+router = APIRouter(prefix="/ops", tags=["operations"])
+ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
+
+
+def operator(user: Principal) -> Operator:
+    return Operator(actor=user.display, role=user.role.value)
+
+
+class Reasoned(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="goes on the case's record")
+
+
+class RemindBody(Reasoned):
+    department: str
+
+
+class ReassignBody(Reasoned):
+    reviewer: str | None = Field(default=None, max_length=100)
+    unit: str | None = Field(default=None, max_length=100)
+
+
+class ActivityBody(Reasoned):
+    activity_id: str | None = Field(default=None, description="default: every retrying one")
+
+
+class EndPauseBody(Reasoned):
+    end: date | None = None
+
+
+class RedriveBody(Reasoned):
+    dead_letter_id: int | None = Field(default=None, description="default: all of the case's")
+
+
+class EscalateBody(Reasoned):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class TerminateBody(Reasoned):
+    status: Literal["withdrawn", "terminated"]
+
+
+class ResetBody(Reasoned):
+    event_id: int | None = Field(default=None, description="default: the last good point")
+    bad_build: str | None = Field(default=None, description="build id of the bad deploy")
+
+
+class BulkBody(Reasoned):
+    action: str = Field(description=", ".join(bulk.BULK_ACTIONS))
+    matter: str | None = None
+    department: str | None = None
+    stalled_reason: str | None = Field(default=None, description=", ".join(REASONS))
+    dry_run: bool = True
+    note: str | None = None
+
+
+class ActionPublic(BaseModel):
+    case_id: str
+    action: str
+    target: str | None
+    result: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, r: ActionResult) -> ActionPublic:
+        return cls(**asdict(r))
+
+
+@router.get("/stalled", responses=ERRORS)
+async def stalled(
+    deps: DepsDep,
+    user: CurrentUser,
+    matter: str | None = None,
+    department: str | None = None,
+    reason: str | None = Query(default=None, description=", ".join(REASONS)),
+    limit: int = Query(default=200, ge=1, le=1000),
+    live: bool = Query(default=True, description="ask Temporal for retry details"),
+) -> dict[str, Any]:
+    """Stalled cases and why, longest-stalled first."""
+    _require_operator(user)
+    items = await find_stalled(deps, StalledFilter(matter, department, reason, limit), live=live)
+    return {"count": len(items), "data": [asdict(i) for i in items]}
+
+
+def _require_operator(user: Principal) -> None:
+    if user.role.value not in ("operator", "admin"):
+        raise Forbidden(f"{user.display} ({user.role.value}) may not see operations")
+
+
+@router.get("/cases/{case_id}/runtime", responses=ERRORS)
+async def case_runtime(case_id: str, deps: DepsDep, user: CurrentUser) -> dict[str, Any]:
+    """What Temporal is doing for the case: pending activities, failing workflow tasks."""
+    _require_operator(user)
+    assert deps.temporal is not None
+    rt = await describe_case(deps.temporal, case_id)
+    return asdict(rt)
+
+
+@router.post("/cases/{case_id}/remind", response_model=ActionPublic, responses=ERRORS)
+async def remind(case_id: str, body: RemindBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Remind a department of its open task (an event on its topic)."""
+    r = await actions.remind(deps, operator(user), case_id, body.department, body.reason)
+    return ActionPublic.of(r)
+
+
+@router.post("/tasks/{task_id}/reassign", response_model=ActionPublic, responses=ERRORS)
+async def reassign(task_id: str, body: ReassignBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Hand an open task to another reviewer or unit."""
+    op = operator(user)
+    r = await actions.reassign(
+        deps, op, task_id, body.reason, reviewer=body.reviewer, unit=body.unit
+    )
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/retry", response_model=ActionPublic, responses=ERRORS)
+async def retry(case_id: str, body: ActivityBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Retry failing activities now (skip the backoff)."""
+    r = await runtime.retry_now(deps, operator(user), case_id, body.reason, body.activity_id)
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/activities/pause", response_model=ActionPublic, responses=ERRORS)
+async def pause(case_id: str, body: ActivityBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Pause a failing activity: no more retries until unpaused."""
+    op = operator(user)
+    r = await runtime.pause_activity(deps, op, case_id, body.reason, body.activity_id)
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/activities/unpause", response_model=ActionPublic, responses=ERRORS)
+async def unpause(case_id: str, body: ActivityBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Unpause: the activity runs again at once."""
+    op = operator(user)
+    r = await runtime.unpause_activity(deps, op, case_id, body.reason, body.activity_id)
+    return ActionPublic.of(r)
+
+
+@router.post(
+    "/cases/{case_id}/pauses/{notice_ref}/end", response_model=ActionPublic, responses=ERRORS
+)
+async def end_pause(
+    case_id: str, notice_ref: str, body: EndPauseBody, deps: DepsDep, user: CurrentUser
+) -> Any:
+    """End a special-procedure pause whose end was never recorded."""
+    op = operator(user)
+    r = await actions.end_pause(deps, op, case_id, notice_ref, body.reason, body.end)
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/redrive", response_model=ActionPublic, responses=ERRORS)
+async def redrive_dead_letters(
+    case_id: str, body: RedriveBody, deps: DepsDep, user: CurrentUser
+) -> Any:
+    """Re-drive one dead letter of the case, or all; nothing already applied is doubled."""
+    op = operator(user)
+    r = await redrive.redrive(deps, op, case_id, body.reason, body.dead_letter_id)
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/escalate", response_model=ActionPublic, responses=ERRORS)
+async def escalate(case_id: str, body: EscalateBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Escalate to supervision (督办) with a note."""
+    r = await actions.escalate(deps, operator(user), case_id, body.note, body.reason)
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/terminate", response_model=ActionPublic, responses=ERRORS)
+async def terminate(case_id: str, body: TerminateBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Withdraw (applicant's request) or terminate a case in review."""
+    r = await actions.terminate(deps, operator(user), case_id, body.status, body.reason)
+    return ActionPublic.of(r)
+
+
+@router.post("/cases/{case_id}/reset", response_model=ActionPublic, responses=ERRORS)
+async def reset(case_id: str, body: ResetBody, deps: DepsDep, user: CurrentUser) -> Any:
+    """Reset the case's workflow to its last good point, keeping the decisions received."""
+    op = operator(user)
+    r = await runtime.reset_case(
+        deps, op, case_id, body.reason, event_id=body.event_id, bad_build=body.bad_build
+    )
+    return ActionPublic.of(r)
+
+
+@router.post("/bulk", responses=ERRORS)
+async def bulk_action(body: BulkBody, deps: DepsDep, user: CurrentUser) -> dict[str, Any]:
+    """An action on every stalled case the filter selects; `dry_run` (default) only lists."""
+    filt = StalledFilter(body.matter, body.department, body.stalled_reason)
+    outcome = await bulk.run_bulk(
+        deps, operator(user), body.action, filt, body.reason, dry_run=body.dry_run, note=body.note
+    )
+    return {
+        "dry_run": outcome.dry_run,
+        "planned": [asdict(p) for p in outcome.planned],
+        "done": [asdict(d) for d in outcome.done],
+        "failed": outcome.failed,
+    }

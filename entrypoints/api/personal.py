@@ -1,0 +1,49 @@
+"""The one route that shows the applicant's unmasked ID and phone, to the roles that contact
+the applicant; every call is recorded on the case as `PersonalDataAccessed`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from entrypoints.api.guards import CaseAccess, case_for
+from entrypoints.http.deps import DepsDep
+from entrypoints.http.schemas import Problem
+from usecases.access import SEE_PERSONAL_DATA
+from usecases.access_log import record_access
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["cases"])
+FIELDS = ["id_number", "phone"]
+
+
+class PersonalDataPublic(BaseModel):
+    case_id: str
+    kind: str
+    name: str
+    id_number: str | None
+    phone: str | None
+
+
+@router.get(
+    "/personal-data",
+    response_model=PersonalDataPublic,
+    responses={code: {"model": Problem} for code in (401, 403, 404)},
+)
+async def read_personal_data(
+    response: Response, deps: DepsDep, seen: CaseAccess = case_for(*SEE_PERSONAL_DATA)
+) -> PersonalDataPublic:
+    """The applicant's contact data, unmasked (window clerk, operator); the access is audited."""
+    case = seen.case
+    async with deps.sessions() as s, s.begin():
+        # Recorded before the data leaves: a failed write means no data.
+        await record_access(
+            s, seen.user.sub, seen.user.role.value, seen.case_id, FIELDS, "GET personal-data"
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return PersonalDataPublic(
+        case_id=seen.case_id,
+        kind=case["applicant_kind"],
+        name=case["applicant_name"],
+        id_number=case["applicant_id_number"],
+        phone=case["applicant_phone"],
+    )

@@ -1,0 +1,183 @@
+"""`lianban`: run the service, submit and decide cases, follow them, run a demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from entrypoints.cli.audit import audit_app
+from entrypoints.cli.calendar import calendar_app
+from entrypoints.cli.client import Api, ApiError, fail
+from entrypoints.cli.ops import ops_app
+from entrypoints.cli.report import report_app
+from entrypoints.cli.token import token_app
+from infra.settings import get_settings
+
+app = typer.Typer(
+    help="Lianban 联办: joint approval across departments.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
+app.add_typer(ops_app, name="ops")
+app.add_typer(report_app, name="report")
+
+ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
+
+
+def _api(url: str | None) -> Api:
+    s = get_settings()
+    return Api(url or f"http://{s.api_host}:{s.api_port}")
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command()
+def serve(
+    worker: bool = typer.Option(True, help="run the Temporal worker"),
+    consumers: bool = typer.Option(True, help="run the Kafka consumers"),
+    relay: bool = typer.Option(True, help="run the outbox relay"),
+    api: bool = typer.Option(True, help="run the HTTP API"),
+) -> None:
+    """Run the processes against the configured Temporal, Kafka and database."""
+    from entrypoints.runner import Parts
+
+    _run(Parts(worker=worker, consumers=consumers, relay=relay, api=api), embedded=False)
+
+
+@app.command()
+def dev() -> None:
+    """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
+    from entrypoints.runner import Parts
+
+    _run(Parts(), embedded=True)
+
+
+def _run(parts: Any, *, embedded: bool) -> None:
+    from entrypoints.devstack.server import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_forever(get_settings(), parts, embedded=embedded, install=_install_signals))
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+@app.command()
+def submit(
+    matter: Annotated[str, typer.Option(help="matter code, e.g. IND-CONSTRUCTION")],
+    title: Annotated[str, typer.Option(help="project or application title")],
+    applicant: Annotated[str, typer.Option(help="applicant name")],
+    kind: Annotated[str, typer.Option(help="enterprise | citizen")] = "enterprise",
+    id_number: Annotated[str | None, typer.Option(help="resident ID / credit code")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    material: Annotated[list[str] | None, typer.Option(help="material code; repeat")] = None,
+    channel: Annotated[str, typer.Option(help="online | window")] = "online",
+    api: ApiUrl = None,
+) -> None:
+    """Submit an application; prints the case number and query code."""
+    body = {
+        "matter_code": matter,
+        "title": title,
+        "channel": channel,
+        "applicant": {"kind": kind, "name": applicant, "id_number": id_number, "phone": phone},
+        "materials": [{"code": c} for c in material or []],
+    }
+    result = _call(_api(api).submit, body)
+    console.print(f"case [bold]{result['case_id']}[/] query code {result['query_code']}")
+
+
+@app.command()
+def status(case_id: str, api: ApiUrl = None, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show a case: status, each department's task, and the event log."""
+    case = _call(_api(api).case, case_id)
+    if as_json:
+        console.print_json(json.dumps(case))
+        return
+    _print_case(case)
+
+
+def _print_case(case: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{case['case_id']}[/] {case['title']}\n"
+        f"matter {case['matter_code']}  status [bold]{case['status']}[/]"
+        + (f"  outcome [bold]{case['outcome']}[/]" if case["outcome"] else "")
+    )
+    table = Table("department", "status", "outcome", "reviewer", "reasons / conditions")
+    for t in case["tasks"]:
+        notes = "; ".join(t["reasons"] + t["conditions"])
+        table.add_row(t["department"], t["status"], t["outcome"] or "", t["reviewer"] or "", notes)
+    console.print(table)
+    for line in case["reasons"] + case["conditions"]:
+        console.print(f"  • {escape(line)}")
+
+
+@app.command()
+def tasks(department: str, status: str | None = None, api: ApiUrl = None) -> None:
+    """List a department's review tasks, soonest due first."""
+    result = _call(_api(api).tasks, department, status)
+    table = Table("task", "status", "due", "assigned")
+    for t in result["data"]:
+        table.add_row(t["task_id"], t["status"], str(t["due_date"] or ""), t["assigned_at"])
+    console.print(table)
+
+
+@app.command()
+def decide(
+    task_id: str,
+    outcome: Annotated[str, typer.Option(help="approve|approve_with_conditions|reject")],
+    reviewer: Annotated[str, typer.Option(help="who decides")],
+    reason: Annotated[list[str] | None, typer.Option(help="reason; repeat")] = None,
+    condition: Annotated[list[str] | None, typer.Option(help="condition; repeat")] = None,
+    api: ApiUrl = None,
+) -> None:
+    """Decide a review task (TASK is CASE.department)."""
+    body = {
+        "outcome": outcome,
+        "reviewer": reviewer,
+        "reasons": reason or [],
+        "conditions": condition or [],
+    }
+    result = _call(_api(api).decide, task_id, body)
+    console.print(f"{result['status']}: {task_id} (event {result['event_id']})")
+
+
+@app.command()
+def demo(
+    api: ApiUrl = None,
+    reject: Annotated[str | None, typer.Option(help="department that rejects")] = None,
+    timeout: float = 60.0,
+) -> None:
+    """Run a realistic construction case through every department, showing progress."""
+    from entrypoints.cli.demo import run_demo
+
+    try:
+        run_demo(_api(api), console, reject=reject, timeout=timeout, clock=time.monotonic)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+    except TimeoutError as exc:
+        raise fail(str(exc)) from exc
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,205 @@
+"""`lianban ops`: stalled cases and the operator actions, over the API (token: $LIANBAN_TOKEN,
+e.g. from `lianban token --role operator`). Every action asks for a reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from entrypoints.cli.client import Api, ApiError, fail
+from infra.settings import get_settings
+
+ops_app = typer.Typer(help="Operators: find stalled cases and resume them.", no_args_is_help=True)
+console = Console()
+ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
+Reason = Annotated[str, typer.Option("--reason", "-r", help="why (goes on the case's record)")]
+
+
+class OpsApi(Api):
+    def get(self, path: str, params: dict[str, Any]) -> Any:
+        return self._call("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("POST", path, json={k: v for k, v in body.items() if v is not None})
+
+
+def _api(url: str | None) -> OpsApi:
+    s = get_settings()
+    return OpsApi(url or f"http://{s.api_host}:{s.api_port}", timeout=60.0)
+
+
+def _act(url: str | None, path: str, body: dict[str, Any]) -> None:
+    try:
+        result = _api(url).post(path, body)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+    target = f" {result['target']}" if result.get("target") else ""
+    console.print(
+        f"[green]{result['action']}{target}[/] on {result['case_id']}: {result['detail']}"
+    )
+
+
+@ops_app.command()
+def stalled(
+    matter: Annotated[str | None, typer.Option(help="matter code")] = None,
+    department: Annotated[str | None, typer.Option(help="department code")] = None,
+    reason: Annotated[str | None, typer.Option(help="idle_task, activity_retrying, …")] = None,
+    limit: int = 200,
+    live: bool = typer.Option(True, help="ask Temporal for retry details"),
+    api: ApiUrl = None,
+) -> None:
+    """Stalled cases and why, longest-stalled first."""
+    params = {"matter": matter, "department": department, "reason": reason, "limit": limit}
+    try:
+        result = _api(api).get("/ops/stalled", params | {"live": str(live).lower()})
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+    table = Table("case", "matter", "dept", "reason", "since", "detail", "target")
+    for i in result["data"]:
+        since = (i["since"] or "")[:16].replace("T", " ")
+        row = (i["case_id"], i["matter_code"], i["department"] or "", i["reason"], since)
+        table.add_row(*row, i["detail"], i["target"] or "")
+    console.print(table)
+    console.print(f"{result['count']} stalled")
+
+
+@ops_app.command()
+def remind(case_id: str, department: str, reason: Reason, api: ApiUrl = None) -> None:
+    """Remind a department of its open task."""
+    _act(api, f"/ops/cases/{case_id}/remind", {"department": department, "reason": reason})
+
+
+@ops_app.command()
+def reassign(
+    task_id: str,
+    reason: Reason,
+    reviewer: Annotated[str | None, typer.Option(help="the reviewer taking it")] = None,
+    unit: Annotated[str | None, typer.Option(help="the unit taking it")] = None,
+    api: ApiUrl = None,
+) -> None:
+    """Hand an open task (CASE.department) to another reviewer or unit."""
+    body = {"reason": reason, "reviewer": reviewer, "unit": unit}
+    _act(api, f"/ops/tasks/{task_id}/reassign", body)
+
+
+ActivityId = Annotated[str | None, typer.Option("--activity", help="default: every failing one")]
+
+
+@ops_app.command()
+def retry(case_id: str, reason: Reason, activity: ActivityId = None, api: ApiUrl = None) -> None:
+    """Retry a failing activity now (skip the backoff)."""
+    _act(api, f"/ops/cases/{case_id}/retry", {"reason": reason, "activity_id": activity})
+
+
+@ops_app.command("pause-activity")
+def pause_activity(
+    case_id: str, reason: Reason, activity: ActivityId = None, api: ApiUrl = None
+) -> None:
+    """Pause a failing activity: no more retries until unpaused."""
+    body = {"reason": reason, "activity_id": activity}
+    _act(api, f"/ops/cases/{case_id}/activities/pause", body)
+
+
+@ops_app.command("unpause-activity")
+def unpause_activity(
+    case_id: str, reason: Reason, activity: ActivityId = None, api: ApiUrl = None
+) -> None:
+    """Unpause an activity: it runs again at once."""
+    body = {"reason": reason, "activity_id": activity}
+    _act(api, f"/ops/cases/{case_id}/activities/unpause", body)
+
+
+@ops_app.command("end-pause")
+def end_pause(
+    case_id: str,
+    notice_ref: str,
+    reason: Reason,
+    end: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+    api: ApiUrl = None,
+) -> None:
+    """End a special-procedure pause whose end was never recorded."""
+    _act(api, f"/ops/cases/{case_id}/pauses/{notice_ref}/end", {"reason": reason, "end": end})
+
+
+@ops_app.command()
+def redrive(
+    case_id: str,
+    reason: Reason,
+    dead_letter: Annotated[int | None, typer.Option(help="one dead letter id; default all")] = None,
+    api: ApiUrl = None,
+) -> None:
+    """Re-drive the case's dead letters after the cause is fixed."""
+    body = {"reason": reason, "dead_letter_id": dead_letter}
+    _act(api, f"/ops/cases/{case_id}/redrive", body)
+
+
+@ops_app.command()
+def escalate(
+    case_id: str,
+    reason: Reason,
+    note: Annotated[str, typer.Option(help="instruction for the supervisors")],
+    api: ApiUrl = None,
+) -> None:
+    """Escalate to supervision (督办)."""
+    _act(api, f"/ops/cases/{case_id}/escalate", {"reason": reason, "note": note})
+
+
+@ops_app.command()
+def withdraw(case_id: str, reason: Reason, api: ApiUrl = None) -> None:
+    """The applicant withdrew: end the case, cancel its open reviews."""
+    _act(api, f"/ops/cases/{case_id}/terminate", {"status": "withdrawn", "reason": reason})
+
+
+@ops_app.command()
+def terminate(case_id: str, reason: Reason, api: ApiUrl = None) -> None:
+    """Terminate the case (e.g. materials owed under tolerant acceptance not supplied)."""
+    _act(api, f"/ops/cases/{case_id}/terminate", {"status": "terminated", "reason": reason})
+
+
+@ops_app.command()
+def reset(
+    case_id: str,
+    reason: Reason,
+    event_id: Annotated[int | None, typer.Option(help="reset point; default last good")] = None,
+    bad_build: Annotated[str | None, typer.Option(help="build id of the bad deploy")] = None,
+    api: ApiUrl = None,
+) -> None:
+    """Reset the case's workflow to its last good point, keeping the decisions received."""
+    body = {"reason": reason, "event_id": event_id, "bad_build": bad_build}
+    _act(api, f"/ops/cases/{case_id}/reset", body)
+
+
+@ops_app.command("bulk")
+def bulk_action(
+    action: Annotated[str, typer.Argument(help="remind, retry_now, redrive, escalate, …")],
+    reason: Reason,
+    matter: Annotated[str | None, typer.Option(help="matter code")] = None,
+    department: Annotated[str | None, typer.Option(help="department code")] = None,
+    stalled_reason: Annotated[str | None, typer.Option("--stalled", help="stall reason")] = None,
+    note: Annotated[str | None, typer.Option(help="escalation note")] = None,
+    execute: bool = typer.Option(False, "--execute", help="do it (default: dry run)"),
+    api: ApiUrl = None,
+) -> None:
+    """An action on every stalled case the filter selects; a dry run unless --execute."""
+    body = {
+        "action": action,
+        "reason": reason,
+        "matter": matter,
+        "department": department,
+        "stalled_reason": stalled_reason,
+        "note": note,
+        "dry_run": not execute,
+    }
+    try:
+        result = _api(api).post("/ops/bulk", body)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+    verb = "would" if result["dry_run"] else "did"
+    for p in result["planned"]:
+        console.print(f"{verb}: {p['case_id']}  {p['change']}")
+    for f in result["failed"]:
+        console.print(f"[red]failed[/]: {f['case_id']} {f['target'] or ''}: {f['error']}")
+    console.print(f"{len(result['planned'])} planned, {len(result['done'])} done")

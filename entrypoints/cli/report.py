@@ -1,0 +1,165 @@
+"""`lianban report`: the efficiency (SLA) report and a case's timeline, over the API (token:
+$LIANBAN_TOKEN, e.g. from `lianban token --role auditor`); `--png FILE` saves the chart too
+(SVG when FILE ends in .svg)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from entrypoints.cli.client import Api, ApiError, fail
+from infra.settings import get_settings
+
+report_app = typer.Typer(
+    help="Reports: on time, overdue and speed per matter and department; a case's timeline.",
+    no_args_is_help=True,
+)
+console = Console()
+ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
+Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
+Picture = Annotated[Path | None, typer.Option("--png", help="also save the chart (.png or .svg)")]
+
+
+class ReportApi(Api):
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._call("GET", path, params=_present(params or {}))
+
+    def picture(self, path: str, params: dict[str, Any] | None = None) -> bytes:
+        """A chart's bytes (the JSON client would try to decode them)."""
+        try:
+            response = self._http.get(path, params=_present(params or {}))
+        except httpx.HTTPError as exc:
+            raise ApiError(f"cannot reach the API at {self._http.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            raise ApiError(f"HTTP {response.status_code} {response.text}")
+        return response.content
+
+
+def _present(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _api(url: str | None) -> ReportApi:
+    s = get_settings()
+    return ReportApi(url or f"http://{s.api_host}:{s.api_port}", timeout=60.0)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _rows_table(title: str, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> Table:
+    table = Table(
+        "code", "name", "cases", "concluded", "open", "on time", "early", "overdue",
+        "breached", "avg wd", "compression", "online", "corrections", title=title,
+        title_justify="left",
+    )  # fmt: skip
+    for r in rows:
+        table.add_row(*_cells(r))
+    if total is not None:
+        table.add_section()
+        table.add_row(*_cells(total), style="bold")
+    return table
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    return [
+        r["key"],
+        r["name"],
+        f"{r['cases']:,}",
+        f"{r['concluded']:,}",
+        f"{r['open']:,}",
+        _pct(r["on_time_rate"]),
+        _pct(r["early_rate"]),
+        f"{r['overdue']:,} ({_pct(r['overdue_rate'])})",
+        f"{r['breached']:,}",
+        _days(r["avg_working_days"]),
+        _pct(r["compression"]),
+        _pct(r["online_rate"]),
+        f"{r['corrections']:,}",
+    ]
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    start, end = report["start"] or "first case", report["end"] or "last case"
+    console.print(f"[bold]Cases submitted {start} to {end}[/], as of {report['as_of']}")
+    if report["matters"]:
+        console.print(_rows_table("By matter", report["matters"], report["total"]))
+    console.print(_rows_table("By department (review tasks)", report["departments"], None))
+    total = report["total"]
+    if total is not None:
+        console.print(
+            f"immediate cases {_pct(total['immediate_share'])} · satisfaction "
+            f"{_pct(total['satisfaction'])} of {total['rated']} ratings · bad ratings followed "
+            f"up {_pct(total['follow_up_rate'])} · window correction notices "
+            f"{total['correction_notices']:,}"
+        )
+    for note in report["not_measured"]:
+        console.print(f"[dim]not measurable yet: {note}[/]")
+
+
+def _save(api: ReportApi, path: str, params: dict[str, Any], file: Path) -> None:
+    fmt = "svg" if file.suffix.lower() == ".svg" else "png"
+    file.write_bytes(api.picture(f"{path}.{fmt}", params))
+    console.print(f"chart saved to {file}")
+
+
+@report_app.command()
+def sla(
+    from_: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="YYYY-MM-DD")
+    ] = None,
+    to: Day = None,
+    matter: Annotated[str | None, typer.Option(help="only this matter code")] = None,
+    png: Picture = None,
+    by: Annotated[str, typer.Option(help="chart: one bar per department | matter")] = "department",
+    api: ApiUrl = None,
+) -> None:
+    """On time, early, overdue, speed and more, per matter and per department."""
+    params = {
+        "from": from_.date().isoformat() if from_ else None,
+        "to": to.date().isoformat() if to else None,
+        "matter": matter,
+    }
+    client = _api(api)
+    try:
+        _print_report(client.get("/reports/sla", params))
+        if png is not None:
+            _save(client, "/reports/sla", params | {"by": by}, png)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+
+
+@report_app.command()
+def timeline(case_id: str, png: Picture = None, api: ApiUrl = None) -> None:
+    """A case's steps (acceptance, each review, pauses, decision, issuance) against limits."""
+    client = _api(api)
+    try:
+        t = client.get(f"/cases/{case_id}/timeline")
+        if png is not None:
+            _save(client, f"/cases/{case_id}/timeline", {}, png)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+    outcome = f" ({t['outcome']})" if t["outcome"] else ""
+    console.print(f"[bold]{t['case_id']}[/] {t['matter_code']} {t['status']}{outcome}")
+    table = Table("step", "start", "end", "limit", "working days", "margin", "status")
+    for s in t["steps"]:
+        margin = "" if s["margin_days"] is None else f"{s['margin_days']:+d}"
+        paused = f" (+{s['paused_days']} paused)" if s["paused_days"] else ""
+        table.add_row(
+            s["label"], s["start"], s["end"] or "running", s["due"] or "–",
+            f"{s['working_days']}{paused}", margin, s["status"],
+        )  # fmt: skip
+    console.print(table)
+    for m in t["markers"]:
+        console.print(f"  {m['on']}  {m['label']}")

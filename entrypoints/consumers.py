@@ -1,0 +1,134 @@
+"""Kafka consumers: submissions start cases, decisions signal them.
+
+Offsets are committed only after the event was applied or dead-lettered. Infrastructure errors
+(Temporal or the database unreachable) are retried in place, so nothing is skipped; anything
+else about one event dead-letters that event and the consumer keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy.exc import DBAPIError
+from temporalio.service import RPCError
+
+from events.registry import Decoded, EventRejected, decode
+from infra.bootstrap import Deps
+from usecases.errors import Refused
+from usecases.handlers import Handler, handler_for_topic
+from usecases.operators.deadletters import SourceRecord, dead_letter
+
+log = logging.getLogger("lianban.consumers")
+TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
+
+
+def _with_header_trace(ev: Decoded, rec: ConsumerRecord) -> Decoded:
+    """A producer may carry trace context only in the Kafka header (any Kafka client can)."""
+    if ev.envelope.traceparent:
+        return ev
+    for key, value in rec.headers or ():
+        if key == "traceparent" and value:
+            envelope = ev.envelope.model_copy(update={"traceparent": value.decode()})
+            return Decoded(envelope=envelope, payload=ev.payload)
+    return ev
+
+
+class EventConsumer:
+    """One consumer group member applying one topic with one handler."""
+
+    def __init__(self, deps: Deps, topic: str, handler: Handler, *, group: str | None = None):
+        self.deps = deps
+        self.topic = topic
+        self.handler = handler
+        self.group = group or f"{deps.settings.consumer_group}.{topic}"
+        self.applied = 0
+        self.dead_lettered = 0
+        self.assigned = asyncio.Event()
+
+    async def _apply(self, rec: ConsumerRecord) -> None:
+        source = SourceRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
+        case_id = None
+        try:
+            decoded = _with_header_trace(decode(rec.value or b""), rec)
+            case_id = decoded.envelope.case_id
+            await self.handler(self.deps, decoded)
+            self.applied += 1
+            return
+        except EventRejected as exc:
+            error, detail = exc.code, exc.detail
+        except Refused as exc:
+            error, detail = exc.code, exc.detail
+        except TRANSIENT:
+            raise
+        except Exception as exc:  # a bug on one event must not stop the topic
+            log.exception(
+                "unexpected error applying %s/%s/%s", rec.topic, rec.partition, rec.offset
+            )
+            error, detail = "processing_failed", f"{type(exc).__name__}: {exc}"
+        log.warning("dead-lettering %s/%s/%s: %s", rec.topic, rec.partition, rec.offset, error)
+        await dead_letter(self.deps, source, error, detail, case_id)
+        self.dead_lettered += 1
+
+    async def _apply_with_retry(self, rec: ConsumerRecord, stop: asyncio.Event) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._apply(rec)
+                return
+            except TRANSIENT as exc:
+                if stop.is_set():
+                    raise
+                log.warning("transient error on %s/%s: %r; retrying", rec.topic, rec.offset, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _partition(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
+        # One partition's records in order; different partitions run side by side.
+        for rec in records:
+            await self._apply_with_retry(rec, stop)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=self.deps.settings.kafka_bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=500)
+                if consumer.assignment():
+                    self.assigned.set()
+                if not batch:
+                    continue
+                await asyncio.gather(*(self._partition(recs, stop) for recs in batch.values()))
+                await self._commit(consumer, batch)
+        finally:
+            await consumer.stop()
+
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items()}
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError:
+            # A rebalance took the partitions (aiokafka #929); the new owner re-reads from the
+            # last commit and the handlers are idempotent, so nothing is lost or doubled.
+            log.warning("commit failed after a rebalance; records will be redelivered")
+
+
+def build_consumers(deps: Deps) -> list[EventConsumer]:
+    """One consumer per incoming topic, each applying its events through the routing table."""
+    consumers = []
+    for topic in (deps.topics.submissions, deps.topics.decisions):
+        handler = handler_for_topic(deps, topic)
+        assert handler is not None
+        consumers.append(EventConsumer(deps, topic, handler))
+    return consumers

@@ -1,0 +1,68 @@
+"""Process entry for `lianban dev` / `lianban serve`: optional embedded stack, then `serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics
+from entrypoints.runner import Parts, Running, serve
+from infra.bootstrap import bootstrap
+from infra.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def _maybe_stack(settings: Settings, embedded: bool) -> AsyncIterator[str | None]:
+    if not embedded:
+        yield None
+        return
+    host_port = settings.temporal_address.rsplit(":", 1)
+    kafka_port = int(settings.kafka_bootstrap.rsplit(":", 1)[1])
+    config = StackConfig(
+        var_dir=Path("var"), temporal_port=int(host_port[1]), kafka_port=kafka_port
+    )
+    async with EmbeddedStack(config) as stack:
+        yield stack.ui_url
+
+
+def _banner(settings: Settings, ui_url: str | None) -> str:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    lines = [
+        "",
+        "Lianban 联办 is running",
+        f"  API            {api}",
+        f"  OpenAPI docs   {api}/docs",
+        f"  Temporal       {settings.temporal_address}" + (f"   Web UI {ui_url}" if ui_url else ""),
+        f"  Kafka          {settings.kafka_bootstrap}   topics {settings.topic_prefix}.*",
+        f"  Database       {settings.database_url}",
+        f"  Pages          {api}/login  (then /inbox, /ops, /auditor); {api}/progress",
+        "  Log in with    .venv/bin/lianban token --role reviewer --dept fire",
+        "  Try            .venv/bin/lianban demo",
+        "  Stop           Ctrl-C",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def run_forever(
+    settings: Settings,
+    parts: Parts,
+    *,
+    embedded: bool,
+    install: Callable[[asyncio.Event], None],
+) -> None:
+    stop = asyncio.Event()
+    install(stop)
+    async with _maybe_stack(settings, embedded) as ui_url:
+        await ensure_topics(settings.kafka_bootstrap, settings.topics.all())
+        deps = await bootstrap(settings, temporal=parts.worker or parts.consumers or parts.api)
+        running = Running()
+        try:
+            task = asyncio.create_task(serve(deps, stop, parts, running))
+            await running.started.wait()
+            print(_banner(settings, ui_url), flush=True)
+            await task
+        finally:
+            await deps.close()

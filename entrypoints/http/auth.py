@@ -1,0 +1,69 @@
+"""Authentication for the API and pages: `Authorization: Bearer <jwt>` or the login cookie.
+
+`CurrentUser` is the verified caller (401 otherwise); `require(*roles)` also refuses roles the
+route is not for (403). Object-level checks (404) live in `entrypoints.api.guards`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from infra.tokens import InvalidToken, Principal, Role, verify
+
+COOKIE = "lianban_token"
+_bearer = HTTPBearer(auto_error=False, description="a token from `lianban token --role …`")
+
+
+class Unauthorized(HTTPException):
+    """401 with the challenge RFC 6750 asks for."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(401, detail, headers={"WWW-Authenticate": 'Bearer realm="lianban"'})
+
+
+def token_from(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
+    """The bearer header wins; the HttpOnly cookie set by the login page is the fallback."""
+    if creds is not None:
+        return creds.credentials
+    return request.cookies.get(COOKIE)
+
+
+async def current_principal(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    token = token_from(request, creds)
+    if not token:
+        raise Unauthorized(
+            "missing bearer token: send `Authorization: Bearer <token>` "
+            "(development: `lianban token --role reviewer --dept fire`)"
+        )
+    try:
+        principal = verify(request.app.state.deps.settings, token)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def check_role(p: Principal, roles: frozenset[Role]) -> None:
+    if p.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise HTTPException(403, f"role {p.role.value} may not do this (allowed: {allowed})")
+
+
+def require(*roles: Role) -> Any:
+    """A dependency: the caller, if their role is one of `roles` (else 403)."""
+    allowed = frozenset(roles)
+
+    async def dependency(p: CurrentUser) -> Principal:
+        check_role(p, allowed)
+        return p
+
+    return Depends(dependency)

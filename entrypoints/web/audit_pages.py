@@ -1,0 +1,79 @@
+"""The auditor's pages: pick a case and a moment, see its state then (folded from the audit
+record), each step against its limit, the timeline, and verify it; download the dossier."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from domain.case_clocks import CHINA
+from entrypoints.http.deps import DepsDep
+from entrypoints.web.session import PageError, PageUser, require_page_role
+from entrypoints.web.templating import templates
+from infra.tokens import Role
+from usecases.auditors import replay, verify
+
+router = APIRouter(prefix="/auditor", include_in_schema=False)
+AUDIT_ROLES = (Role.auditor, Role.admin)
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+def _local(instant: datetime | None) -> str:
+    return instant.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if instant else "—"
+
+
+def _at_link(case_id: str, instant: datetime) -> str:
+    moment = instant.astimezone(CHINA).isoformat(timespec="microseconds")
+    return f"/auditor/cases/{quote(case_id)}?{urlencode({'at': moment})}"
+
+
+@router.get("")
+async def audit_home(
+    request: Request, user: PageUser, case_id: Text = None, at: Text = None
+) -> Response:
+    """Pick a case (and optionally a moment)."""
+    require_page_role(user, *AUDIT_ROLES)
+    if case_id and case_id.strip():
+        query = f"?{urlencode({'at': at})}" if at else ""
+        return RedirectResponse(f"/auditor/cases/{quote(case_id.strip())}{query}", 303)
+    return templates.TemplateResponse(request, "audit_home.html", {"user": user})
+
+
+async def _replay(deps: Any, case_id: str, at: str | None) -> replay.Replay:
+    try:
+        moment = replay.parse_at(at) if at else None
+    except ValueError as exc:
+        raise PageError(422, f"时间格式错误 Bad moment {at!r}: {exc}") from exc
+    try:
+        return await replay.replay(deps, case_id, moment)
+    except LookupError as exc:
+        raise PageError(404, f"没有此办件的审计记录 {exc}") from exc
+
+
+@router.get("/cases/{case_id}")
+async def audit_case(
+    request: Request,
+    user: PageUser,
+    deps: DepsDep,
+    case_id: str,
+    at: Text = None,
+    check: bool = False,
+) -> Response:
+    """The case as its record shows it at `at` (default: now); `check` also verifies it."""
+    require_page_role(user, *AUDIT_ROLES)
+    r = await _replay(deps, case_id, at)
+    report = await verify.verify_case(deps, case_id) if check else None
+    context = {
+        "user": user,
+        "r": r,
+        "s": r.state,
+        "report": report,
+        "at": at or "",
+        "local": _local,
+        "at_link": lambda instant: _at_link(case_id, instant),
+    }
+    return templates.TemplateResponse(request, "audit_case.html", context)

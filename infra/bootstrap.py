@@ -1,0 +1,79 @@
+"""The one place that builds engines, clients and producers and wires them together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import OpenTelemetryPlugin
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.calendar import CalendarData
+from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
+from events.topics import Topics
+from infra import redact, tracing
+from infra.calendars import CalendarProvider
+from infra.settings import Settings
+from store.db import create_schema, make_engine, make_sessionmaker
+
+
+@dataclass
+class Deps:
+    """What processes share; built by `bootstrap`, closed by `close`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    calendar: Callable[[], CalendarData]  # a CalendarProvider in the services
+    temporal: Client | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def topics(self) -> Topics:
+        return self.settings.topics
+
+    def notify_outbox(self) -> None:
+        """Wake an in-process relay right away instead of at its next poll."""
+        waker = self.extras.get("outbox_wakeup")
+        if waker is not None:
+            waker.set()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    tracing.configure(settings)
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        # Carries the case's trace context into workflows, activities and signals, and makes
+        # spans started inside workflows replay-safe.
+        plugins=[OpenTelemetryPlugin()],
+    )
+
+
+async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
+    """Build shared dependencies; creates the schema if missing (embedded default)."""
+    # Every process (worker or consumers alone too) masks ID and phone numbers in its logs.
+    redact.install()
+    if settings.database_url.startswith("sqlite"):
+        db_path = settings.database_url.split("///", 1)[-1]
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    await create_schema(engine)
+    catalog = load_catalog(
+        Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG
+    )
+    calendar = CalendarProvider(Path(settings.calendar_dir) if settings.calendar_dir else None)
+    deps = Deps(settings, engine, make_sessionmaker(engine), catalog, calendar)
+    if temporal:
+        deps.temporal = await connect_temporal(settings)
+    return deps

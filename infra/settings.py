@@ -1,0 +1,106 @@
+"""All configuration, from environment variables prefixed LIANBAN_ (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.topics import Topics
+
+# Printed as a warning wherever it is in use: anyone can mint tokens with it.
+DEV_JWT_SECRET = "lianban-dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANBAN_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/lianban.db",
+        description="SQLAlchemy async URL; e.g. postgresql+asyncpg://postgres@127.0.0.1/lianban",
+    )
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "lianban-cases"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = Field(default="lianban", description="topics are <prefix>.submissions …")
+    consumer_group: str = "lianban-orchestrator"
+    catalog_path: str | None = Field(default=None, description="matters catalog; shipped default")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    relay_batch: int = 500
+    kafka_fetch_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=5000,
+        description="longest a consumer's fetch waits at the broker for new records; the "
+        "embedded broker answers a waiting fetch only when this expires, so it bounds how "
+        "long a decision or submission sits on its topic (aiokafka's default is 500)",
+    )
+    workflow_cache: int = Field(
+        default=500,
+        ge=0,
+        description="workflows the worker keeps in memory (120-160 KB each); an evicted one "
+        "replays its history on its next task. A case is 1 + one per department, so a burst "
+        "of many cases at once runs faster with more (bench/RESULTS.md)",
+    )
+    relay_idle_seconds: float = 0.05
+    calendar_dir: str | None = Field(
+        default="deploy/calendars", description="operator calendar files (*.yaml) for later years"
+    )
+    clock_start_offset: int = Field(
+        default=1, ge=1, le=2, description="1: count from the next working day; 2: the 2nd"
+    )
+    yellow_days_before: int = Field(default=1, ge=0, le=10)
+    manual_prereview: bool = Field(
+        default=False,
+        description="a window clerk pre-reviews each case (Art. 32's 5-day rule applies)",
+    )
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
+    # Operators (usecases/operators): what counts as stalled, where departments listen.
+    department_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description='department code -> URL its system takes review tasks at (JSON: {"fire": '
+        '"https://…"}); none: the task goes out on Kafka only',
+    )
+    stalled_idle_hours: float = Field(
+        default=16.0, gt=0, description="an open task idle this many working hours is stalled"
+    )
+    office_hours: tuple[int, int] = Field(default=(9, 17), description="working hours, local")
+    pause_expected_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "hearing": 20,
+            "bidding": 30,
+            "auction": 30,
+            "inspection": 20,
+            "testing": 20,
+            "quarantine": 20,
+            "appraisal": 30,
+            "expert_review": 20,
+            "site_inspection": 5,
+        },
+        description="expected working days of a special procedure when its notice gives none",
+    )
+    # Bearer tokens (infra/tokens.py): HS256, the key chosen by the token's `kid`.
+    jwt_secret: str = Field(
+        default=DEV_JWT_SECRET, description="key of `jwt_kid`; the default is for development only"
+    )
+    jwt_kid: str = Field(default="dev", description="kid of `jwt_secret`; new tokens carry it")
+    jwt_previous_keys: dict[str, str] = Field(
+        default_factory=dict, description='other keys still accepted, by kid (JSON: {"k1": "…"})'
+    )
+    jwt_issuer: str = "lianban"
+    jwt_audience: str = "lianban-api"
+    jwt_ttl_minutes: int = Field(default=480, gt=0, le=7 * 24 * 60)
+    # Inbox: an open task this many working days from its due date (or nearer) is "due soon".
+    inbox_due_soon_days: int = Field(default=2, ge=0, le=20)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics.with_prefix(self.topic_prefix)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

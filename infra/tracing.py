@@ -1,0 +1,145 @@
+"""OpenTelemetry wiring: one replay-safe tracer provider per process, spans kept in the
+database (embedded default) and/or sent over OTLP, W3C trace context carried in Kafka headers.
+
+Spans inside workflows come from Temporal's replay-safe provider (deterministic ids, workflow
+time, nothing emitted again on replay), so a case's step spans follow its event history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Link, SpanKind
+from temporalio.contrib.opentelemetry import create_tracer_provider
+
+from infra.settings import Settings
+
+log = logging.getLogger("lianban.tracing")
+CASE_ATTR = "lianban.case_id"
+_provider: Any = None
+_sinks: list[SpanSink] = []
+
+
+class SpanSink:
+    """Receives finished spans from the exporter thread; an async task writes them."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        self.closed = False
+
+    def offer(self, rows: list[dict[str, Any]]) -> None:
+        if not self.closed:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, rows)
+
+
+def _ts(ns: int | None) -> datetime:
+    return datetime.fromtimestamp((ns or 0) / 1e9, UTC)
+
+
+def span_row(span: ReadableSpan) -> dict[str, Any]:
+    ctx = span.get_span_context()
+    attrs = dict(span.attributes or {})
+    return {
+        "span_id": f"{ctx.span_id:016x}" if ctx else "",
+        "trace_id": f"{ctx.trace_id:032x}" if ctx else "",
+        "parent_span_id": f"{span.parent.span_id:016x}" if span.parent else None,
+        "name": span.name,
+        "case_id": attrs.get(CASE_ATTR),
+        "start_time": _ts(span.start_time),
+        "end_time": _ts(span.end_time),
+        "status": span.status.status_code.name,
+        "attributes": {k: v if not isinstance(v, tuple) else list(v) for k, v in attrs.items()},
+    }
+
+
+class DatabaseSpanExporter(SpanExporter):
+    """Hands spans to every registered sink (one per running app in this process)."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        rows = [span_row(s) for s in spans]
+        for sink in list(_sinks):
+            sink.offer(rows)
+        return SpanExportResult.SUCCESS
+
+
+def configure(settings: Settings) -> None:
+    """Install the process's tracer provider once (OpenTelemetry allows only one)."""
+    global _provider
+    if _provider is not None:
+        return
+    provider = create_tracer_provider(resource=Resource.create({"service.name": "lianban"}))
+    provider.add_span_processor(
+        BatchSpanProcessor(DatabaseSpanExporter(), schedule_delay_millis=500)
+    )
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(settings.otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    # When the worker evicts a cached workflow (shutdown, cache pressure) its coroutine is
+    # closed inside open spans; OpenTelemetry then logs a harmless detach error per span.
+    logging.getLogger("opentelemetry.context").setLevel(logging.CRITICAL)
+    _provider = provider
+
+
+def register_sink() -> SpanSink:
+    sink = SpanSink()
+    _sinks.append(sink)
+    return sink
+
+
+def unregister_sink(sink: SpanSink) -> None:
+    sink.closed = True
+    if sink in _sinks:
+        _sinks.remove(sink)
+
+
+def flush() -> None:
+    if _provider is not None:
+        _provider.force_flush()
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("lianban")
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_from(traceparent: str | None) -> Context | None:
+    return propagate.extract({"traceparent": traceparent}) if traceparent else None
+
+
+@contextlib.contextmanager
+def span_in_case(
+    name: str,
+    case_traceparent: str | None,
+    *,
+    incoming: str | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: dict[str, Any] | None = None,
+) -> Iterator[trace.Span]:
+    """A span in the case's trace; a different incoming context becomes a link, not a parent."""
+    parent = context_from(case_traceparent or incoming)
+    links = []
+    if incoming and case_traceparent and incoming != case_traceparent:
+        other = trace.get_current_span(context_from(incoming)).get_span_context()
+        links.append(Link(other))
+    with tracer().start_as_current_span(
+        name, context=parent, kind=kind, links=links, attributes=attributes or {}
+    ) as span:
+        yield span

@@ -1,0 +1,229 @@
+"""The one handler for department decisions, whether from the web/API or from Kafka.
+
+The decisions table is the arbiter: its primary key (case, department) makes the first decision
+win atomically. An identical repeat is a no-op (it is re-signalled, which the workflow ignores,
+so a signal lost after the insert is healed by the retry); a different one is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from opentelemetry.trace import SpanKind
+from sqlalchemy.engine import CursorResult
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from events.contracts import DecisionMade, DecisionOutcome
+from infra import tracing
+from infra.bootstrap import Deps
+from store.cases import get_case, get_decision, get_task
+from store.db import insert_ignore
+from store.schema import decisions
+from usecases.errors import (
+    CaseClosed,
+    ConflictingDecision,
+    UnknownCase,
+    UnknownDepartment,
+)
+from workflows.department_review import DepartmentReviewWorkflow
+from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.models import DecisionSignal
+
+OPEN_STATUSES = {"submitted", "in_review"}
+
+
+@dataclass(frozen=True)
+class DecisionReceipt:
+    status: Literal["accepted", "duplicate"]
+    event_id: str
+    case_id: str
+    department: str
+
+
+def _same(existing: dict[str, Any], d: DecisionMade) -> bool:
+    return (
+        existing["outcome"] == d.outcome.value
+        and list(existing["reasons"]) == d.reasons
+        and list(existing["conditions"]) == d.conditions
+    )
+
+
+async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, Any]:
+    async with deps.sessions() as s:
+        case = await get_case(s, case_id)
+    if case is None:
+        raise UnknownCase(f"no case {case_id!r}")
+    matter = deps.catalog.matter(case["matter_code"])
+    if matter is None or matter.department(d.department) is None:
+        raise UnknownDepartment(
+            f"department {d.department!r} does not review case {case_id} "
+            f"(matter {case['matter_code']})"
+        )
+    return case
+
+
+async def _record(
+    deps: Deps, case_id: str, event_id: str, d: DecisionMade, source: str
+) -> dict[str, Any] | None:
+    """Insert the decision; return the existing row instead when one was already there."""
+    async with deps.sessions() as s, s.begin():
+        stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
+        result = await s.execute(
+            stmt.values(
+                case_id=case_id,
+                department=d.department,
+                event_id=event_id,
+                outcome=d.outcome.value,
+                reasons=d.reasons,
+                conditions=d.conditions,
+                reviewer=d.reviewer,
+                source=source,
+                received_at=datetime.now(UTC),
+            )
+        )
+        if cast("CursorResult[Any]", result).rowcount:
+            return None
+        return await get_decision(s, case_id, d.department)
+
+
+async def _signal(
+    client: Client, case_id: str, signal: DecisionSignal, *, via_case: bool = False
+) -> None:
+    """A final decision goes straight to the department's review (its child workflow): one
+    hop, where the way through the case costs it two more workflow tasks and three history
+    events. Before that review has started (a decision can overtake its task) or after it
+    has ended (a redelivery), the case itself takes the decision: it buffers or ignores it.
+    Requests for corrections, and a decision that ends a wait for them (`via_case`), go to
+    the case, whose clock pauses and resumes at that moment."""
+    if signal.outcome is not DecisionOutcome.request_corrections and not via_case:
+        review = client.get_workflow_handle(child_id(case_id, signal.department))
+        if await _try_signal(review.signal(DepartmentReviewWorkflow.decide, signal)):
+            return
+    case = client.get_workflow_handle(case_id)
+    # NOT_FOUND here: a duplicate for a case that has since concluded, nothing left to tell.
+    await _try_signal(case.signal(JointApprovalWorkflow.decide, signal))
+
+
+async def _try_signal(call: Awaitable[None]) -> bool:
+    """Signal; False when the workflow does not exist or has already closed."""
+    try:
+        await call
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
+
+
+async def apply_decision(
+    deps: Deps,
+    case_id: str,
+    d: DecisionMade,
+    *,
+    event_id: uuid.UUID | str,
+    source: Literal["api", "kafka"],
+    decided_at: datetime | None = None,
+    traceparent: str | None = None,
+) -> DecisionReceipt:
+    """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't."""
+    case = await _check_case(deps, case_id, d)
+    with tracing.span_in_case(
+        f"decision {d.department}",
+        case["traceparent"],
+        incoming=traceparent,
+        kind=SpanKind.CONSUMER if source == "kafka" else SpanKind.SERVER,
+        attributes={
+            tracing.CASE_ATTR: case_id,
+            "lianban.department": d.department,
+            "lianban.outcome": d.outcome.value,
+            "lianban.source": source,
+        },
+    ):
+        return await _apply(deps, case, d, str(event_id), source, decided_at)
+
+
+async def _apply(
+    deps: Deps,
+    case: dict[str, Any],
+    d: DecisionMade,
+    event_id: str,
+    source: Literal["api", "kafka"],
+    decided_at: datetime | None,
+) -> DecisionReceipt:
+    case_id = case["case_id"]
+    if case["status"] not in OPEN_STATUSES:
+        async with deps.sessions() as s:
+            closed_with = await get_decision(s, case_id, d.department)
+        if closed_with is not None and _same(closed_with, d):
+            return DecisionReceipt("duplicate", closed_with["event_id"], case_id, d.department)
+        raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
+    if d.outcome is DecisionOutcome.request_corrections:
+        return await _request_corrections(deps, case_id, d, event_id, decided_at)
+    existing = await _record(deps, case_id, str(event_id), d, source)
+    if existing is not None and not _same(existing, d):
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {existing['outcome']} "
+            f"(event {existing['event_id']}); a different decision is refused"
+        )
+    signal_event = existing["event_id"] if existing else str(event_id)
+    signal = DecisionSignal(
+        items=d.items,
+        event_id=signal_event,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        conditions=d.conditions,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+    )
+    assert deps.temporal is not None
+    await _signal(
+        deps.temporal,
+        case_id,
+        signal,
+        via_case=await _awaits_corrections(deps, case_id, d.department),
+    )
+    status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
+    return DecisionReceipt(status, signal_event, case_id, d.department)
+
+
+async def _awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:
+    async with deps.sessions() as s:
+        task = await get_task(s, f"{case_id}.{department}")
+    return task is not None and task["status"] == "corrections_requested"
+
+
+async def _request_corrections(
+    deps: Deps, case_id: str, d: DecisionMade, event_id: str, decided_at: datetime | None
+) -> DecisionReceipt:
+    """Not a final decision: it is not recorded in `decisions` (the department decides again
+    once the applicant has supplied the items); the workflow ignores a redelivered one."""
+    async with deps.sessions() as s:
+        final = await get_decision(s, case_id, d.department)
+        task = await get_task(s, f"{case_id}.{d.department}")
+    if final is not None:
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {final['outcome']}; "
+            "corrections can only be requested before the decision"
+        )
+    if task is not None and task["status"] == "corrections_requested":
+        raise ConflictingDecision(
+            f"{d.department} is already waiting for the applicant's corrections on {case_id}"
+        )
+    signal = DecisionSignal(
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        items=d.items,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+    )
+    assert deps.temporal is not None
+    await _signal(deps.temporal, case_id, signal)
+    return DecisionReceipt("accepted", event_id, case_id, d.department)

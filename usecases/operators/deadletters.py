@@ -1,0 +1,81 @@
+"""Dead letters: the record of an input that could not be applied, and why.
+
+Written to the database (operators list and re-drive them) and, through the outbox, to the
+dead-letter topic, in one transaction — so the consumer can commit its offset right after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from domain.privacy import mask_text
+from events.contracts import DeadLettered
+from events.envelope import CASE_ID_PATTERN
+from events.registry import make_envelope
+from infra.bootstrap import Deps
+from store.db import insert_ignore
+from store.records import enqueue, step_event_id
+from store.schema import dead_letters
+
+UNKNOWN_CASE_KEY = "unknown"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def _case_id(case_id: str | None, key: str | None) -> str:
+    import re
+
+    for candidate in (case_id, key):
+        if candidate and re.match(CASE_ID_PATTERN, candidate):
+            return candidate
+    return UNKNOWN_CASE_KEY
+
+
+async def dead_letter(
+    deps: Deps, rec: SourceRecord, error: str, detail: str, case_id: str | None = None
+) -> None:
+    """Record the rejected input with its source position and reason."""
+    key = rec.key.decode("utf-8", "replace") if rec.key else None
+    raw = (rec.value or b"").decode("utf-8", "replace")
+    cid = _case_id(case_id, key)
+    payload = DeadLettered(
+        source_topic=rec.topic,
+        partition=rec.partition,
+        offset=rec.offset,
+        key=key,
+        # The topic is read by people: personal data masked. The row keeps the original,
+        # which re-drive needs and only operators can reach.
+        raw=mask_text(raw),
+        error=error,
+        detail=detail,
+    )
+    source = f"{rec.topic}/{rec.partition}/{rec.offset}"
+    envelope = make_envelope(
+        payload, case_id=cid, producer="lianban-consumer", event_id=step_event_id(cid, source)
+    )
+    async with deps.sessions() as s, s.begin():
+        stmt = insert_ignore(
+            s.get_bind().dialect.name, dead_letters, "source_topic", "partition", "offset"
+        )
+        await s.execute(
+            stmt.values(
+                case_id=None if cid == UNKNOWN_CASE_KEY else cid,
+                source_topic=rec.topic,
+                partition=rec.partition,
+                offset=rec.offset,
+                key=key,
+                raw=raw,
+                error=error,
+                detail=detail,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await enqueue(s, envelope, deps.topics.dead_letters)

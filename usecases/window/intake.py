@@ -1,0 +1,100 @@
+"""Submissions: store the case, then start its workflow (workflow id = case id).
+
+A duplicate submission never starts a second case: the row insert is ignored and Temporal
+refuses a second workflow with the same id, which is treated as success.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from opentelemetry.trace import SpanKind
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.case_clocks import ClockPolicy
+from events.contracts import ApplicationSubmitted
+from events.envelope import Envelope
+from infra import tracing
+from infra.bootstrap import Deps
+from store.cases import get_case, insert_submission
+from store.records import log_case_event
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import JointApprovalInput
+
+
+def new_case_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"LB-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+async def start_case_workflow(
+    client: Client,
+    task_queue: str,
+    envelope: Envelope,
+    sub: ApplicationSubmitted,
+    policy: ClockPolicy | None = None,
+    manual_prereview: bool = False,
+) -> bool:
+    """Start the case; False when it was already started (a redelivery)."""
+    inp = JointApprovalInput(
+        case_id=envelope.case_id,
+        matter_code=sub.matter_code,
+        title=sub.title,
+        material_codes=[m.code for m in sub.materials],
+        received_at=envelope.occurred_at,
+        policy=policy or ClockPolicy(),
+        manual_prereview=manual_prereview,
+    )
+    try:
+        await client.start_workflow(
+            JointApprovalWorkflow.run,
+            inp,
+            id=envelope.case_id,
+            task_queue=task_queue,
+            # A case number is used once, ever: not even a finished case may be restarted.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
+
+
+async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubmitted) -> bool:
+    """Apply one ApplicationSubmitted from the submissions topic. True if a new case started."""
+    async with deps.sessions() as s, s.begin():
+        await insert_submission(s, envelope, sub, sub.query_code or new_query_code())
+        await log_case_event(s, envelope)
+        case = await get_case(s, envelope.case_id)
+    assert deps.temporal is not None and case is not None
+    policy = ClockPolicy(
+        start_offset=deps.settings.clock_start_offset,
+        yellow_days_before=deps.settings.yellow_days_before,
+    )
+    # The first submission's trace is the case's (a redelivery joins it, linked).
+    with tracing.span_in_case(
+        "start case",
+        case["traceparent"],
+        incoming=envelope.traceparent,
+        kind=SpanKind.CONSUMER,
+        attributes={tracing.CASE_ATTR: envelope.case_id, "lianban.matter": sub.matter_code},
+    ):
+        return await start_case_workflow(
+            deps.temporal,
+            deps.settings.task_queue,
+            envelope,
+            sub,
+            policy,
+            manual_prereview=deps.settings.manual_prereview,
+        )
+
+
+async def case_exists(deps: Deps, case_id: str) -> bool:
+    async with deps.sessions() as s:
+        return await get_case(s, case_id) is not None
