@@ -123,6 +123,8 @@ PROBES: list[Probe] = [
     Probe("POST", "/inbox/tasks/{task}/assign", HEAD_ONLY, form={}),
     Probe("POST", "/inbox/tasks/{task}/comment", TASK_WORKERS, form={}),
     Probe("POST", "/inbox/tasks/{task}/decide", TASK_WORKERS, form={"outcome": "reject"}),
+    Probe("GET", "/auditor", expect({"auditor", "admin"})),
+    Probe("GET", "/auditor/cases/{case}", expect({"auditor", "admin"})),
 ]
 # Reachable without a token: the public progress page and API, sign-in, liveness, docs.
 PUBLIC = {
