@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from entrypoints.api.health import close_probe
 from entrypoints.consumers import EventConsumer, build_consumers
 from entrypoints.http.app import create_app
 from entrypoints.relay import OutboxRelay, make_producer
@@ -55,6 +56,7 @@ async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
     await stop.wait()
     server.should_exit = True
     await task
+    await close_probe(config.app)
 
 
 async def _run_span_writer(deps: Deps, stop: asyncio.Event) -> None:

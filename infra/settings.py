@@ -46,6 +46,16 @@ class Settings(BaseSettings):
         "of many cases at once runs faster with more (bench/RESULTS.md)",
     )
     relay_idle_seconds: float = 0.05
+    outbox_stale_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="health is degraded when the oldest unsent outbox row is older than this",
+    )
+    consumer_lag_limit: int = Field(
+        default=1000,
+        ge=0,
+        description="health is degraded when a consumer group is this many records behind",
+    )
     calendar_dir: str | None = Field(
         default="deploy/calendars", description="operator calendar files (*.yaml) for later years"
     )

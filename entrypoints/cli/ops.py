@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -64,6 +65,27 @@ def stalled(
         table.add_row(*row, i["detail"], i["target"] or "")
     console.print(table)
     console.print(f"{result['count']} stalled")
+
+
+@ops_app.command()
+def health(api: ApiUrl = None) -> None:
+    """Each dependency and the flow of work, as `/readyz` reports it.
+
+    Exit status: 0 ok, 1 degraded, 2 down (database or Temporal not answering) or no API."""
+    base = _api(api)
+    try:
+        response = base._http.get("/readyz")
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise fail(f"cannot reach the API at {base._http.base_url}: {exc}") from exc
+    table = Table("check", "ok", "detail")
+    for c in body["checks"]:
+        mark = "[green]yes[/]" if c["ok"] else ("[red]NO[/]" if c["critical"] else "[yellow]no[/]")
+        table.add_row(c["name"], mark, c["detail"])
+    console.print(table)
+    colour = {"ok": "green", "degraded": "yellow"}.get(body["status"], "red")
+    console.print(f"status [{colour}]{body['status']}[/]")
+    raise typer.Exit(code={"ok": 0, "degraded": 1}.get(body["status"], 2))
 
 
 @ops_app.command()

@@ -11,7 +11,17 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
 from entrypoints.api import audit as audit_api
-from entrypoints.api import cases, clocks, feedback, ops, personal, public, review, tasks
+from entrypoints.api import (
+    cases,
+    clocks,
+    feedback,
+    health,
+    ops,
+    personal,
+    public,
+    review,
+    tasks,
+)
 from entrypoints.api import reports as reports_api
 from entrypoints.web import pages as web
 from infra import redact
@@ -82,11 +92,6 @@ def create_app(deps: Deps) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(audit_api.router)
     app.include_router(reports_api.router)
+    app.include_router(health.router)
     web.install(app)
-
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        """Liveness."""
-        return {"status": "ok"}
-
     return app

@@ -128,7 +128,7 @@ PROBES: list[Probe] = [
 ]
 # Reachable without a token: the public progress page and API, sign-in, liveness, docs.
 PUBLIC = {
-    ("GET", "/healthz"), ("GET", "/"), ("GET", "/login"), ("POST", "/login"),
+    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/login"), ("POST", "/login"),
     ("POST", "/logout"), ("GET", "/progress"), ("POST", "/progress"),
     ("POST", "/progress/rating"), ("POST", "/public/progress"), ("POST", "/public/rating"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),

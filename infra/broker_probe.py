@@ -1,0 +1,104 @@
+"""Asks the Kafka broker whether it answers, and how far the orchestrator's consumer groups lag.
+
+One admin client and one offsets-only consumer per process, made on first use and remade after
+a failure, so a health check costs two metadata round trips rather than two new connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How many records of `topic` the group has not committed yet (None: unknown)."""
+
+    topic: str
+    group: str
+    records: int | None
+
+
+class BrokerProbe:
+    def __init__(self, bootstrap: str, *, timeout: float = 2.0) -> None:
+        self._bootstrap = bootstrap
+        self._timeout = timeout
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
+
+    async def topics(self) -> list[str]:
+        """The broker's topics; raises when it does not answer in time."""
+        async with self._lock:
+            try:
+                admin = await self._admin_client()
+                return await asyncio.wait_for(admin.list_topics(), self._timeout)
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def lag(self, group: str, topic: str) -> Lag:
+        """Records on `topic` past `group`'s committed offsets."""
+        async with self._lock:
+            try:
+                return await asyncio.wait_for(self._lag(group, topic), self._timeout)
+            except Exception:
+                await self._reset()
+                return Lag(topic, group, None)
+
+    async def _lag(self, group: str, topic: str) -> Lag:
+        admin = await self._admin_client()
+        consumer = await self._offsets_consumer()
+        parts = consumer.partitions_for_topic(topic) or set()
+        if not parts:
+            await consumer.client.force_metadata_update()
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        if not tps:
+            return Lag(topic, group, None)
+        ends = await consumer.end_offsets(tps)
+        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+        behind = 0
+        for tp in tps:
+            meta = committed.get(tp)
+            done = meta.offset if meta is not None and meta.offset >= 0 else 0
+            behind += max(ends.get(tp, 0) - done, 0)
+        return Lag(topic, group, behind)
+
+    async def _admin_client(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
+            )
+            await asyncio.wait_for(admin.start(), self._timeout)
+            self._admin = admin
+        return self._admin
+
+    async def _offsets_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                enable_auto_commit=False,
+                request_timeout_ms=int(self._timeout * 1000) + 1000,
+            )
+            await asyncio.wait_for(consumer.start(), self._timeout)
+            self._consumer = consumer
+        return self._consumer
+
+    async def _reset(self) -> None:
+        admin, consumer = self._admin, self._consumer
+        self._admin = self._consumer = None
+        with contextlib.suppress(Exception):
+            if admin is not None:
+                await asyncio.wait_for(admin.close(), self._timeout)
+        with contextlib.suppress(Exception):
+            if consumer is not None:
+                await asyncio.wait_for(consumer.stop(), self._timeout)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reset()

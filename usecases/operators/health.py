@@ -1,0 +1,119 @@
+"""Health: does each dependency answer, and does work flow (outbox, consumers)?
+
+Operators read it on `/healthz`, `/readyz` and `lianban ops health`; a load balancer acts on
+`/readyz`'s status code. Readiness needs what every request needs (the database) and what
+accepting work needs (Temporal); a slow broker, a backed-up outbox or consumers falling behind
+make the status `degraded` without taking the instance out of service, since another instance
+would not do better.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import sqlalchemy as sa
+
+from infra.bootstrap import Deps
+from infra.broker_probe import BrokerProbe
+from store.schema import outbox
+
+Status = Literal["ok", "degraded", "down"]
+TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    critical: bool = False  # readiness fails with it
+    value: float | None = None  # the measured figure, where there is one
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        if any(not c.ok and c.critical for c in self.checks):
+            return "down"
+        return "ok" if all(c.ok for c in self.checks) else "degraded"
+
+
+async def _timed(name: str, probe: Callable[[], Awaitable[str]], *, critical: bool) -> Check:
+    started = time.perf_counter()
+    try:
+        detail = await asyncio.wait_for(probe(), TIMEOUT)
+    except Exception as exc:
+        return Check(name, False, f"{type(exc).__name__}: {exc}"[:300] or "failed", critical)
+    return Check(name, True, detail, critical, round((time.perf_counter() - started) * 1000, 1))
+
+
+async def _database(deps: Deps) -> str:
+    async with deps.sessions() as s:
+        await s.execute(sa.text("SELECT 1"))
+    return "answers"
+
+
+async def _temporal(deps: Deps) -> str:
+    if deps.temporal is None:
+        raise RuntimeError("no Temporal client in this process")
+    ok = await deps.temporal.service_client.check_health(timeout=timedelta(seconds=TIMEOUT))
+    if not ok:
+        raise RuntimeError("the workflow service reports itself unavailable")
+    return "answers"
+
+
+async def _outbox(deps: Deps) -> Check:
+    try:
+        async with deps.sessions() as s:
+            row = (
+                await s.execute(
+                    sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(
+                        outbox.c.sent_at.is_(None)
+                    )
+                )
+            ).one()
+    except Exception as exc:
+        return Check("outbox", False, f"cannot read: {type(exc).__name__}")
+    unsent, oldest = row
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+    limit = deps.settings.outbox_stale_seconds
+    detail = f"{unsent} unsent, oldest {age:.1f} s (limit {limit:g} s)"
+    return Check("outbox", age <= limit, detail, value=round(age, 1))
+
+
+async def _lag(deps: Deps, broker: BrokerProbe, topic: str) -> Check:
+    group = f"{deps.settings.consumer_group}.{topic}"
+    lag = await broker.lag(group, topic)
+    name = f"consumer:{topic}"
+    if lag.records is None:
+        return Check(name, False, f"lag of group {group} unknown")
+    limit = deps.settings.consumer_lag_limit
+    detail = f"{lag.records} records behind (limit {limit})"
+    return Check(name, lag.records <= limit, detail, value=float(lag.records))
+
+
+async def check_health(deps: Deps, broker: BrokerProbe) -> HealthReport:
+    """Every check at once, each bounded by a short timeout."""
+
+    async def topics() -> str:
+        return f"answers, {len(await broker.topics())} topics"
+
+    base = await asyncio.gather(
+        _timed("database", lambda: _database(deps), critical=True),
+        _timed("temporal", lambda: _temporal(deps), critical=True),
+        _timed("broker", topics, critical=False),
+        _outbox(deps),
+    )
+    checks = list(base)
+    if checks[2].ok:
+        incoming = (deps.topics.submissions, deps.topics.decisions)
+        checks += await asyncio.gather(*(_lag(deps, broker, t) for t in incoming))
+    return HealthReport(checks)
