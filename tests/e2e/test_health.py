@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +21,8 @@ from tests.stack import App
 pytestmark = pytest.mark.e2e
 
 
-def _checks(body: dict[str, object]) -> dict[str, dict[str, object]]:
-    return {c["name"]: c for c in body["checks"]}  # type: ignore[index,union-attr,attr-defined]
+def _checks(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in body["checks"]}
 
 
 async def test_a_running_stack_is_ready_and_says_what_it_checked(app: App) -> None:
