@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "of many cases at once runs faster with more (bench/RESULTS.md)",
     )
     relay_idle_seconds: float = 0.05
+    relay_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="a row the broker keeps refusing is parked after this many attempts "
+        "(backoff 1 s, 2 s, 4 s … 60 s); one that can never succeed is parked at once",
+    )
     outbox_stale_seconds: float = Field(
         default=30.0,
         gt=0,

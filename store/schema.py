@@ -153,6 +153,14 @@ outbox = sa.Table(
     sa.Column("headers", JSON, nullable=False, default=dict),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
+    # A row the broker refused: retried with backoff (`next_attempt_at`), parked after too many
+    # attempts or at once when it can never succeed; only later rows of the same key wait.
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("parked_at", UTCDateTime),
+    # An operator gave up on a parked row (audited on the case): it no longer blocks its key.
+    sa.Column("discarded_at", UTCDateTime),
 )
 # Partial index: the relay only ever scans what is not yet sent.
 sa.Index(

@@ -18,7 +18,7 @@ from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from infra.tokens import Principal
-from usecases.operators import actions, bulk, redrive, runtime
+from usecases.operators import actions, bulk, outbox_ops, redrive, runtime
 from usecases.operators.action_log import ActionResult, Forbidden, Operator
 from usecases.operators.stalled import REASONS, find_stalled
 from usecases.operators.stalled_model import StalledFilter
@@ -180,6 +180,28 @@ async def redrive_dead_letters(
     """Re-drive one dead letter of the case, or all; nothing already applied is doubled."""
     op = operator(user)
     r = await redrive.redrive(deps, op, case_id, body.reason, body.dead_letter_id)
+    return ActionPublic.of(r)
+
+
+@router.post(
+    "/cases/{case_id}/outbox/{outbox_id}/retry", response_model=ActionPublic, responses=ERRORS
+)
+async def retry_outgoing(
+    case_id: str, outbox_id: int, body: Reasoned, deps: DepsDep, user: CurrentUser
+) -> Any:
+    """Publish a parked outgoing event again, with a fresh set of attempts."""
+    r = await outbox_ops.retry_parked(deps, operator(user), case_id, outbox_id, body.reason)
+    return ActionPublic.of(r)
+
+
+@router.post(
+    "/cases/{case_id}/outbox/{outbox_id}/discard", response_model=ActionPublic, responses=ERRORS
+)
+async def discard_outgoing(
+    case_id: str, outbox_id: int, body: Reasoned, deps: DepsDep, user: CurrentUser
+) -> Any:
+    """Give up on a parked outgoing event; the case's later events flow again."""
+    r = await outbox_ops.discard_parked(deps, operator(user), case_id, outbox_id, body.reason)
     return ActionPublic.of(r)
 
 

@@ -88,6 +88,18 @@ def health(api: ApiUrl = None) -> None:
     raise typer.Exit(code={"ok": 0, "degraded": 1}.get(body["status"], 2))
 
 
+@ops_app.command("outbox-retry")
+def outbox_retry(case_id: str, outbox_id: int, reason: Reason, api: ApiUrl = None) -> None:
+    """Publish a parked outgoing event of the case again (`stalled --reason outbox_parked`)."""
+    _act(api, f"/ops/cases/{case_id}/outbox/{outbox_id}/retry", {"reason": reason})
+
+
+@ops_app.command("outbox-discard")
+def outbox_discard(case_id: str, outbox_id: int, reason: Reason, api: ApiUrl = None) -> None:
+    """Give up on a parked outgoing event; the case's later events flow again."""
+    _act(api, f"/ops/cases/{case_id}/outbox/{outbox_id}/discard", {"reason": reason})
+
+
 @ops_app.command()
 def remind(case_id: str, department: str, reason: Reason, api: ApiUrl = None) -> None:
     """Remind a department of its open task."""

@@ -15,21 +15,25 @@ from entrypoints.web.session import PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
 from infra.tokens import Role
 from usecases.errors import Refused
-from usecases.operators import actions, redrive, runtime
+from usecases.operators import actions, outbox_ops, redrive, runtime
 from usecases.operators.action_log import Operator
 from usecases.operators.stalled import REASONS, find_stalled
 from usecases.operators.stalled_model import StalledFilter
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 Text = Annotated[str, Form(min_length=1, max_length=2000)]
-# The action each stall reason offers on the page (the CLI and API offer them all).
+# The actions each stall reason offers on the page (the CLI and API offer them all).
 OFFERS = {
-    "idle_task": ("remind", "提醒部门 Remind"),
-    "activity_retrying": ("retry", "立即重试 Retry now"),
-    "dead_letter": ("redrive", "重新投递 Re-drive"),
-    "pause_overdue": ("end_pause", "结束暂停 End pause"),
-    "warning_unfollowed": ("escalate", "督办 Escalate"),
-    "workflow_task_failing": ("reset", "重置 Reset"),
+    "idle_task": [("remind", "提醒部门 Remind")],
+    "activity_retrying": [("retry", "立即重试 Retry now")],
+    "dead_letter": [("redrive", "重新投递 Re-drive")],
+    "pause_overdue": [("end_pause", "结束暂停 End pause")],
+    "warning_unfollowed": [("escalate", "督办 Escalate")],
+    "workflow_task_failing": [("reset", "重置 Reset")],
+    "outbox_parked": [
+        ("outbox_retry", "重新发布 Retry publish"),
+        ("outbox_discard", "放弃发布 Discard"),
+    ],
 }
 
 
@@ -59,6 +63,12 @@ async def ops_page(
     return templates.TemplateResponse(request, "ops.html", context)
 
 
+def _row_id(target: str) -> int:
+    if not target.isdigit():
+        raise Refused(f"no outgoing event {target!r}")
+    return int(target)
+
+
 async def _run(deps: Any, op: Operator, action: str, item: dict[str, str], reason: str) -> None:
     case_id, target = item["case_id"], item["target"]
     if action == "remind":
@@ -73,6 +83,10 @@ async def _run(deps: Any, op: Operator, action: str, item: dict[str, str], reaso
         await actions.escalate(deps, op, case_id, reason, reason)
     elif action == "reset":
         await runtime.reset_case(deps, op, case_id, reason)
+    elif action == "outbox_retry":
+        await outbox_ops.retry_parked(deps, op, case_id, _row_id(target), reason)
+    elif action == "outbox_discard":
+        await outbox_ops.discard_parked(deps, op, case_id, _row_id(target), reason)
     else:
         raise Refused(f"no action {action!r}")
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from infra.bootstrap import Deps
 from infra.broker_probe import BrokerProbe
-from store.schema import outbox
+from store import outbox as box
 
 Status = Literal["ok", "degraded", "down"]
 TIMEOUT = 2.0
@@ -73,20 +73,16 @@ async def _temporal(deps: Deps) -> str:
 async def _outbox(deps: Deps) -> Check:
     try:
         async with deps.sessions() as s:
-            row = (
-                await s.execute(
-                    sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(
-                        outbox.c.sent_at.is_(None)
-                    )
-                )
-            ).one()
+            st = await box.stats(s)
     except Exception as exc:
         return Check("outbox", False, f"cannot read: {type(exc).__name__}")
-    unsent, oldest = row
+    oldest = st.oldest_unsent
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
     limit = deps.settings.outbox_stale_seconds
-    detail = f"{unsent} unsent, oldest {age:.1f} s (limit {limit:g} s)"
-    return Check("outbox", age <= limit, detail, value=round(age, 1))
+    detail = f"{st.unsent} unsent, oldest {age:.1f} s (limit {limit:g} s), {st.parked} parked"
+    if st.parked:
+        detail += ": see `lianban ops stalled --reason outbox_parked`"
+    return Check("outbox", age <= limit and not st.parked, detail, value=round(age, 1))
 
 
 async def _lag(deps: Deps, broker: BrokerProbe, topic: str) -> Check:

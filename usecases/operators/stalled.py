@@ -4,8 +4,9 @@ Reasons (`REASONS`): an open task idle for longer than the working-hours thresho
 retrying (attempts, last error and next retry read from Temporal's pending activities); a
 workflow task failing (Temporal's reported task problems, e.g. non-determinism after a bad
 deploy); dead letters about the case; a special-procedure pause open longer than expected; a
-warning level no operator has followed up. The read model finds the candidates by index;
-Temporal is asked only about the few the list shows (`live=True`).
+warning level no operator has followed up; an outgoing event the relay parked. The read model
+finds the candidates by index; Temporal is asked only about the few the list shows
+(`live=True`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from domain.calendar import working_calendar
 from domain.case_clocks import local_date
 from domain.worktime import WorkingHours, working_cutoff, working_hours_between
 from infra.bootstrap import Deps
+from store import outbox as box
 from usecases.errors import Refused
 from usecases.operators import stalled_queries as q
 from usecases.operators.stalled_live import activity_items, failing_task_items
@@ -31,6 +33,7 @@ REASONS = (
     "dead_letter",
     "pause_overdue",
     "warning_unfollowed",
+    "outbox_parked",
 )
 
 
@@ -149,6 +152,28 @@ async def _warnings(ctx: Context) -> list[StalledItem]:
     ]
 
 
+async def _parked(ctx: Context) -> list[StalledItem]:
+    """Outgoing events the relay gave up on: the case's later events wait behind each."""
+    async with ctx.deps.sessions() as s:
+        rows = await box.parked_rows(s, ctx.scope.limit)
+        known = await q.cases_by_id(s, sorted({r["key"] for r in rows}))
+    items = []
+    for r in rows:
+        matter = known.get(r["key"], {}).get("matter_code", "")
+        if ctx.scope.matter and matter != ctx.scope.matter:
+            continue
+        detail = (
+            f"{r['topic']} event ({r['size']} bytes) parked after {r['attempts']} attempt(s): "
+            f"{r['last_error']}; the case's later events wait behind it (retry or discard)"
+        )
+        items.append(
+            StalledItem(
+                r["key"], matter, "outbox_parked", detail, target=str(r["id"]), since=r["parked_at"]
+            )
+        )
+    return items
+
+
 async def _by_department(ctx: Context, items: list[StalledItem]) -> list[StalledItem]:
     """Department filter: its own items, and case-wide ones where it still has an open task."""
     dept = ctx.scope.department
@@ -180,6 +205,7 @@ async def find_stalled(
         "dead_letter": _dead_letters,
         "pause_overdue": _pauses,
         "warning_unfollowed": _warnings,
+        "outbox_parked": _parked,
     }
     if filt.reason and filt.reason not in sources:
         raise Refused(f"no stalled reason {filt.reason!r}; known: {', '.join(REASONS)}")
