@@ -24,6 +24,7 @@ from events.contracts import (
     Payload,
     ReviewTaskAssigned,
 )
+from infra.failpoints import failpoint
 from store.db import insert_ignore
 from store.schema import tasks
 from workflows.models import (
@@ -141,6 +142,8 @@ class CaseActivities(ActivityBase):
             await self._emit(
                 s, inp.case_id, f"decided/{d.department}", payload, self._topics.case_events
             )
+        # The fault suite kills the worker here: written and committed, not yet reported done.
+        failpoint("activity.record_decision.after_write")
 
     @activity.defn(name="record_conclusion")
     async def record_conclusion(self, inp: ConclusionInput) -> None:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 
 from events.registry import Decoded, EventRejected, decode
 from infra.bootstrap import Deps
+from infra.failpoints import failpoint
 from usecases.errors import Refused
 from usecases.handlers import Handler, handler_for_topic
 from usecases.operators.deadletters import SourceRecord, dead_letter
@@ -42,6 +43,7 @@ class EventConsumer:
     def __init__(self, deps: Deps, topic: str, handler: Handler, *, group: str | None = None):
         self.deps = deps
         self.topic = topic
+        self.role = topic.rsplit(".", 1)[-1]  # submissions, decisions
         self.handler = handler
         self.group = group or f"{deps.settings.consumer_group}.{topic}"
         self.applied = 0
@@ -108,6 +110,7 @@ class EventConsumer:
                 if not batch:
                     continue
                 await asyncio.gather(*(self._partition(recs, stop) for recs in batch.values()))
+                failpoint(f"consumer.before_commit.{self.role}")
                 await self._commit(consumer, batch)
         finally:
             await consumer.stop()

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.bootstrap import Deps
+from infra.failpoints import failpoint
 from store import outbox as box
 
 log = logging.getLogger("lianban.relay")
@@ -99,6 +100,7 @@ class OutboxRelay:
             by_key[row.key].append(row)
         outcome = Outcome([], [])
         await asyncio.gather(*(self._send_key(key_rows, outcome) for key_rows in by_key.values()))
+        failpoint("relay.after_publish")
         outage = not outcome.sent and all(_transient(e) for _, e in outcome.failed)
         await self._record(outcome, outage=outage)
         if outage:

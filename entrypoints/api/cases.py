@@ -12,6 +12,7 @@ from entrypoints.http.schemas import CaseAccepted, CaseCreate, CasePublic, Probl
 from events.contracts import ApplicationSubmitted
 from events.registry import make_envelope
 from infra import tracing
+from infra.failpoints import failpoint
 from infra.tokens import Principal, Role
 from store.cases import case_log, case_tasks, insert_submission
 from store.records import publish
@@ -51,6 +52,7 @@ async def submit_case(
             owner = user.sub if user.role is Role.applicant else None
             await insert_submission(s, envelope, payload, payload.query_code or "", owner)
             await publish(s, envelope, deps.topics.submissions)
+    failpoint("api.after_write")
     deps.notify_outbox()
     return CaseAccepted(
         case_id=envelope.case_id,
