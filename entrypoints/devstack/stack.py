@@ -467,6 +467,23 @@ class EmbeddedStack:
                     return p.name
             await asyncio.sleep(0.5)
 
+    async def stop_temporal(self, *, kill: bool = False) -> None:
+        """Stop the Temporal dev server this stack started (SIGKILL with `kill`); its database
+        file keeps the workflows for `start_temporal` (the fault suite's outage)."""
+        if self.temporal is None:
+            raise StackError("this stack did not start Temporal")
+        if kill:
+            self.temporal._signal_group(signal.SIGKILL)
+            await asyncio.to_thread(self.temporal.proc.wait)  # type: ignore[union-attr]
+        else:
+            await self.temporal.stop(self.config.stop_timeout)
+
+    async def start_temporal(self) -> None:
+        """Start the Temporal dev server again, on the same port and database file."""
+        if self.temporal is not None and self.temporal.running:
+            raise StackError("Temporal is still running")
+        await self._start_temporal(True)
+
     # ----- internals
 
     async def _claim_port(self, kind: str, port: int, probe: Callable[[], Awaitable[None]]) -> bool:

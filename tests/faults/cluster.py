@@ -1,0 +1,175 @@
+"""The fault suite's cluster: its own Temporal dev server and broker, a PostgreSQL database, and
+Lianban's parts (worker, consumers, relay, API) as separate OS processes that a scenario kills
+with real signals and starts again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from entrypoints.devstack.postgres import PG_ADMIN_DSN, postgres_database
+from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
+from events.topics import Topics
+from infra.bootstrap import Deps, bootstrap
+from infra.settings import Settings
+
+ROOT = Path(__file__).parents[2]
+PARTS = ("worker", "consumers", "relay", "api")
+
+
+class ProcessDied(AssertionError):
+    """A part the scenario did not kill has exited: its log says why."""
+
+
+@dataclass
+class Part:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+@dataclass
+class FaultCluster:
+    stack: EmbeddedStack
+    database_url: str
+    tmp: Path
+    settings: Settings
+    deps: Deps  # the test's own view of the database (an auditor's), never a part's
+    parts: dict[str, Part] = field(default_factory=dict)
+    starts: int = 0
+
+    @property
+    def topics(self) -> Topics:
+        return self.settings.topics
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.api_port}"
+
+    def env(self, failpoints: str | None) -> dict[str, str]:
+        s = self.settings
+        env = dict(os.environ) | {
+            "LIANBAN_DATABASE_URL": s.database_url,
+            "LIANBAN_TEMPORAL_ADDRESS": s.temporal_address,
+            "LIANBAN_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
+            "LIANBAN_TOPIC_PREFIX": s.topic_prefix,
+            "LIANBAN_TASK_QUEUE": s.task_queue,
+            "LIANBAN_CONSUMER_GROUP": s.consumer_group,
+            "LIANBAN_API_PORT": str(s.api_port),
+            "LIANBAN_RELAY_MAX_ATTEMPTS": "5",
+        }
+        env.pop("LIANBAN_FAILPOINTS", None)
+        if failpoints:
+            env["LIANBAN_FAILPOINTS"] = failpoints
+        return env
+
+    def start(self, name: str, failpoints: str | None = None) -> Part:
+        """Start one part as `lianban serve` with only that part on."""
+        flags = [f"--no-{p}" for p in PARTS if p != name]
+        self.starts += 1
+        log = self.tmp / f"{name}.{self.starts}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags],
+                cwd=ROOT,
+                env=self.env(failpoints),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.parts[name] = Part(name, proc, log)
+        return self.parts[name]
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        part = self.parts[name]
+        with contextlib.suppress(ProcessLookupError):
+            part.proc.send_signal(sig)
+        part.proc.wait(timeout=30)
+
+    async def died(self, name: str, timeout: float = 60) -> int:
+        """Wait for a part armed with a failpoint to kill itself; its exit status."""
+        part = self.parts[name]
+        async with asyncio.timeout(timeout):
+            while part.proc.poll() is None:
+                await asyncio.sleep(0.05)
+        return int(part.proc.returncode)
+
+    def assert_alive(self, but: str | None = None) -> None:
+        for part in self.parts.values():
+            if part.name != but and part.proc.poll() is not None:
+                raise ProcessDied(
+                    f"{part.name} exited with {part.proc.returncode}; last lines of "
+                    f"{part.log}:\n{part.tail()}"
+                )
+
+    async def terminate_db_connections(self) -> int:
+        """`pg_terminate_backend` every connection of the parts to the database."""
+        name = self.database_url.rsplit("/", 1)[-1]
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            rows = await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+        finally:
+            await admin.close()
+        return len(rows)
+
+    async def stop(self) -> None:
+        for part in self.parts.values():
+            if part.proc.poll() is None:
+                part.proc.send_signal(signal.SIGTERM)
+        for part in self.parts.values():
+            try:
+                await asyncio.to_thread(part.proc.wait, 20)
+            except subprocess.TimeoutExpired:
+                part.proc.kill()
+                part.proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def fault_cluster(tmp: Path) -> AsyncIterator[FaultCluster]:
+    """Everything up: servers, schema, topics, and the four parts."""
+    config = StackConfig(
+        var_dir=tmp / "stack",
+        temporal_port=free_port(),
+        temporal_ui_port=None,
+        kafka_port=free_port(),
+    )
+    tag = uuid.uuid4().hex[:8]
+    async with EmbeddedStack(config) as stack, postgres_database() as url:
+        settings = Settings(
+            database_url=url,
+            temporal_address=stack.temporal_address,
+            kafka_bootstrap=stack.kafka_bootstrap,
+            topic_prefix=f"f{tag}",
+            task_queue=f"faults-{tag}",
+            consumer_group=f"faults-{tag}",
+            api_port=free_port(),
+        )
+        await ensure_topics(stack.kafka_bootstrap, settings.topics.all())
+        # The schema is made once, before any part starts (the parts only use it).
+        deps = await bootstrap(settings)
+        cluster = FaultCluster(stack, url, tmp, settings, deps)
+        try:
+            for name in PARTS:
+                cluster.start(name)
+            yield cluster
+        finally:
+            await cluster.stop()
+            await deps.close()

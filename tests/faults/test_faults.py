@@ -1,0 +1,126 @@
+"""The fault suite: each scenario is steady state → fault → steady state, then the invariants.
+
+Real OS processes killed with real signals, a real Temporal server stopped and started, real
+PostgreSQL connections terminated. Every scenario ends with `invariants.check`: each accepted
+submission is exactly one case, each acknowledged decision applied exactly once, every case
+closed in Temporal, `audit verify --all` green, nothing old left unsent in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import httpx
+import pytest
+
+from tests.faults.cluster import FaultCluster
+from tests.faults.conftest import RESULTS
+from tests.faults.driver import Driver
+from tests.faults.invariants import Verdict, check
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
+CASES = 4
+
+
+async def _settle(driver: Driver, name: str, case_ids: list[str], since: float) -> Verdict:
+    await driver.until_final(case_ids)
+    verdict = await check(driver, name, case_ids, time.monotonic() - since)
+    RESULTS.append(verdict)
+    assert verdict.problems == [], verdict.problems
+    assert verdict.lost == 0 and verdict.doubled == 0
+    return verdict
+
+
+async def _consumed(cluster: FaultCluster, timeout: float = 60) -> None:
+    """Until the consumers have committed every record on the incoming topics."""
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=15) as http:
+        async with asyncio.timeout(timeout):
+            while True:
+                body = (await http.get("/readyz")).json()
+                lags = [c["value"] for c in body["checks"] if c["name"].startswith("consumer:")]
+                if lags and all(v == 0 for v in lags):
+                    return
+                await asyncio.sleep(0.5)
+
+
+async def _die_by_failpoint(
+    cluster: FaultCluster, driver: Driver, part: str, failpoint: str, prefix: str
+) -> tuple[list[str], float]:
+    """Restart `part` armed with `failpoint`, submit cases, drive until the part kills itself
+    there, start it again; the cases and when the fault struck."""
+    cluster.kill(part, signal.SIGTERM)
+    cluster.start(part, failpoints=failpoint)
+    dead = cluster.parts[part].proc
+    ids = await driver.submit(CASES, prefix)
+
+    def died(_: dict[str, str]) -> bool:
+        return dead.poll() is not None
+
+    await driver.drive(ids, died, may_die=part)
+    assert dead.returncode == -signal.SIGKILL, cluster.parts[part].tail()
+    fault_at = time.monotonic()
+    cluster.start(part)
+    return ids, fault_at
+
+
+async def test_worker_killed_mid_activity(cluster: FaultCluster, driver: Driver) -> None:
+    ids, since = await _die_by_failpoint(
+        cluster, driver, "worker", "activity.record_decision.after_write@3", "WORKER"
+    )
+    await _settle(driver, "kill -9 worker after an activity's write", ids, since)
+
+
+async def test_consumer_killed_before_commit(cluster: FaultCluster, driver: Driver) -> None:
+    ids, since = await _die_by_failpoint(
+        cluster, driver, "consumers", "consumer.before_commit.decisions@1", "CONSUMER"
+    )
+    await _settle(driver, "kill -9 consumer after applying, before committing", ids, since)
+
+
+async def test_relay_killed_after_publish(cluster: FaultCluster, driver: Driver) -> None:
+    ids, since = await _die_by_failpoint(cluster, driver, "relay", "relay.after_publish@1", "RELAY")
+    await _settle(driver, "kill -9 relay after publishing, before marking sent", ids, since)
+
+
+async def test_temporal_server_stopped_and_restarted(cluster: FaultCluster, driver: Driver) -> None:
+    ids = await driver.submit(CASES, "TEMPORAL")
+    await driver.drive(ids, lambda st: len(st) == CASES)  # the cases exist
+    since = time.monotonic()
+    await cluster.stack.stop_temporal(kill=True)
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=15) as http:
+        down = await http.get("/readyz")
+    assert down.status_code == 503
+    assert {c["name"]: c["ok"] for c in down.json()["checks"]}["temporal"] is False
+    more = await driver.submit(2, "TEMPORAL-DOWN")  # taken while Temporal is away
+    await cluster.stack.start_temporal()
+    await _settle(driver, "Temporal dev server killed and restarted", ids + more, since)
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=15) as http:
+        up = await http.get("/readyz")
+    assert up.status_code == 200
+
+
+async def test_database_connections_terminated(cluster: FaultCluster, driver: Driver) -> None:
+    ids = await driver.submit(CASES, "PGTERM")
+    since = time.monotonic()
+    terminated = 0
+    for _ in range(3):  # mid-transaction, while cases are being accepted and decided
+        await driver.drive(ids, lambda _: True)
+        terminated += await cluster.terminate_db_connections()
+        await asyncio.sleep(0.5)  # spacing between the faults, not a wait for a result
+    assert terminated > 0
+    await _settle(driver, "pg_terminate_backend on every connection, 3 times", ids, since)
+
+
+async def test_duplicate_and_out_of_order_decisions(cluster: FaultCluster, driver: Driver) -> None:
+    driver.duplicate, driver.reverse = True, True
+    ids = await driver.submit(CASES, "DUP")
+    since = time.monotonic()
+    await driver.until_final(ids)
+    # Every decision once more after the cases concluded: still applied once.
+    for sent in list(driver.decisions.values()):
+        sent.at = 0.0
+        await driver._send(cluster.topics.decisions, sent)
+    await _consumed(cluster)
+    await _settle(driver, "every record twice, departments in reverse order", ids, since)
