@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser lint typecheck unit workflows integration e2e bench bench-audit histories clean
+.PHONY: run test install browser lint typecheck unit workflows integration e2e faults bench bench-audit histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ integration: install
 
 e2e: install browser
 	$(BIN)/pytest -q tests/e2e
+
+## Processes killed, servers restarted, connections cut; prints the table of lost/doubled/recovery.
+faults: install
+	$(BIN)/pytest -q tests/faults
 
 bench: install
 	$(BIN)/python -m bench.throughput
