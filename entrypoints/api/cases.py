@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, status
 from opentelemetry.trace import SpanKind
 
 from entrypoints.api.guards import ALL_ROLES, CaseAccess, case_for
@@ -14,11 +16,25 @@ from events.registry import make_envelope
 from infra import tracing
 from infra.failpoints import failpoint
 from infra.tokens import Principal, Role
-from store.cases import case_log, case_tasks, insert_submission
+from store.cases import case_log, case_tasks, get_case, insert_submission
 from store.records import publish
-from usecases.window.intake import new_case_id, new_query_code
+from usecases.window.intake import keyed_case_id, new_case_id, new_query_code
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the client's own id for this submission: a retry with the same key (after "
+        "a timeout or a dropped connection) answers with the first attempt's case and never "
+        "makes a second one",
+    ),
+]
 
 
 @router.post(
@@ -28,14 +44,17 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     responses={code: {"model": Problem} for code in (401, 403, 422)},
 )
 async def submit_case(
-    body: CaseCreate, deps: DepsDep, user: Principal = require(Role.applicant, Role.clerk)
+    body: CaseCreate,
+    deps: DepsDep,
+    user: Principal = require(Role.applicant, Role.clerk),
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseAccepted:
     """Submit an application; it is stored before this returns and then started."""
     if deps.catalog.matter(body.matter_code) is None:
         known = ", ".join(m.code for m in deps.catalog.matters)
         raise HTTPException(422, f"unknown matter_code {body.matter_code!r}; known: {known}")
     payload = ApplicationSubmitted(**body.model_dump(), query_code=new_query_code())
-    case_id = new_case_id()
+    case_id = keyed_case_id(user.sub, idempotency_key) if idempotency_key else new_case_id()
     # The case's one trace starts here, at the window.
     with tracing.tracer().start_as_current_span(
         "submission", kind=SpanKind.SERVER, attributes={tracing.CASE_ATTR: case_id}
@@ -50,15 +69,21 @@ async def submit_case(
             # An applicant submitting online owns the case; one taken at the window has no owner
             # token (the applicant follows it with the case number and query code).
             owner = user.sub if user.role is Role.applicant else None
-            await insert_submission(s, envelope, payload, payload.query_code or "", owner)
-            await publish(s, envelope, deps.topics.submissions)
+            code = payload.query_code or ""
+            if await insert_submission(s, envelope, payload, code, owner):
+                await publish(s, envelope, deps.topics.submissions)
+            else:  # the same caller's retry with the same key: the first answer again
+                first = await get_case(s, case_id)
+                assert first is not None
+                return _accepted(case_id, first["query_code"], first["status"])
     failpoint("api.after_write")
     deps.notify_outbox()
+    return _accepted(case_id, payload.query_code or "", "submitted")
+
+
+def _accepted(case_id: str, query_code: str, state: str) -> CaseAccepted:
     return CaseAccepted(
-        case_id=envelope.case_id,
-        query_code=payload.query_code or "",
-        status="submitted",
-        links={"self": f"/cases/{envelope.case_id}"},
+        case_id=case_id, query_code=query_code, status=state, links={"self": f"/cases/{case_id}"}
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from entrypoints.devstack.postgres import PG_ADMIN_DSN, postgres_database
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
@@ -115,6 +116,17 @@ class FaultCluster:
                     f"{part.name} exited with {part.proc.returncode}; last lines of "
                     f"{part.log}:\n{part.tail()}"
                 )
+
+    async def api_ready(self, timeout: float = 60) -> None:
+        """Until the API process answers (it has just been started)."""
+        async with httpx.AsyncClient(base_url=self.api_url, timeout=2) as http:
+            async with asyncio.timeout(timeout):
+                while True:
+                    self.assert_alive()
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await http.get("/healthz")).status_code == 200:
+                            return
+                    await asyncio.sleep(0.1)
 
     async def terminate_db_connections(self) -> int:
         """`pg_terminate_backend` every connection of the parts to the database."""

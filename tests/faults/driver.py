@@ -80,6 +80,10 @@ class Driver:
             await self._send(self.cluster.topics.submissions, sent)
         return ids
 
+    def adopt(self, case_id: str) -> None:
+        """A case submitted some other way (the API): drive its decisions, never re-send it."""
+        self.submissions[case_id] = Sent({"case_id": case_id}, at=float("inf"))
+
     async def _open_tasks(self, case_ids: list[str]) -> list[tuple[str, str]]:
         async with self.cluster.deps.sessions() as s:
             rows = await s.execute(

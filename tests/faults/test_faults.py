@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+import uuid
 
 import httpx
 import pytest
 
+from infra.tokens import mint
 from tests.faults.cluster import FaultCluster
 from tests.faults.conftest import RESULTS
-from tests.faults.driver import Driver
+from tests.faults.driver import MATERIALS, MATTER, Driver
 from tests.faults.invariants import Verdict, check
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
@@ -124,3 +126,29 @@ async def test_duplicate_and_out_of_order_decisions(cluster: FaultCluster, drive
         await driver._send(cluster.topics.decisions, sent)
     await _consumed(cluster)
     await _settle(driver, "every record twice, departments in reverse order", ids, since)
+
+
+async def test_api_killed_between_write_and_response(cluster: FaultCluster, driver: Driver) -> None:
+    cluster.kill("api", signal.SIGTERM)
+    cluster.start("api", failpoints="api.after_write@1")
+    await cluster.api_ready()
+    headers = {"Authorization": f"Bearer {mint(cluster.settings, 'clerk', name='窗口 李')}"}
+    headers["Idempotency-Key"] = uuid.uuid4().hex
+    body = {
+        "matter_code": MATTER,
+        "title": "户外广告牌 billboard",
+        "applicant": {"kind": "enterprise", "name": "广告有限公司"},
+        "materials": [{"code": c} for c in MATERIALS],
+    }
+    async with httpx.AsyncClient(base_url=cluster.api_url, headers=headers, timeout=30) as http:
+        with pytest.raises(httpx.HTTPError):  # stored, then the process died: no answer
+            await http.post("/cases", json=body)
+        assert await cluster.died("api") == -signal.SIGKILL
+        since = time.monotonic()
+        cluster.start("api")
+        await cluster.api_ready()
+        retry = await http.post("/cases", json=body)  # the client's retry, same key
+    assert retry.status_code == 202, retry.text
+    case_id = retry.json()["case_id"]
+    driver.adopt(case_id)
+    await _settle(driver, "API killed between its write and its answer", [case_id], since)

@@ -6,6 +6,7 @@ refuses a second workflow with the same id, which is treated as success.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 
@@ -28,6 +29,13 @@ from workflows.models import JointApprovalInput
 def new_case_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     return f"LB-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def keyed_case_id(caller: str, key: str) -> str:
+    """The case number of a submission the caller identified with its own idempotency key: the
+    same caller and key always give the same number, so a retry finds the first attempt."""
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"LB-K-{digest[:16].upper()}"
 
 
 def new_query_code() -> str:
