@@ -219,6 +219,8 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             "LIANBAN_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
             "LIANBAN_TOPIC_PREFIX": "bench",
             "LIANBAN_API_PORT": str(api_port),
+            # A benchmark on a developer's machine; tokens are minted with the same key.
+            "LIANBAN_ALLOW_DEV_KEY": "true",
         }
         bench = Bench(stack, tmp, topics, f"http://127.0.0.1:{api_port}", env)
         try:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.topics import Topics
 
 # Printed as a warning wherever it is in use: anyone can mint tokens with it.
 DEV_JWT_SECRET = "lianban-dev-only-secret-change-me-0123456789abcdef"
+MIN_KEY_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 §3.2)
+MAX_TOKEN_MINUTES = 7 * 24 * 60
 
 
 class Settings(BaseSettings):
@@ -108,13 +110,45 @@ class Settings(BaseSettings):
     )
     jwt_issuer: str = "lianban"
     jwt_audience: str = "lianban-api"
-    jwt_ttl_minutes: int = Field(default=480, gt=0, le=7 * 24 * 60)
+    jwt_ttl_minutes: int = Field(default=480, gt=0, le=MAX_TOKEN_MINUTES)
+    jwt_max_lifetime_minutes: int = Field(
+        default=MAX_TOKEN_MINUTES,
+        gt=0,
+        le=MAX_TOKEN_MINUTES,
+        description="a token whose exp - iat is longer is refused, whoever signed it",
+    )
+    allow_dev_key: bool = Field(
+        default=False,
+        description="`lianban serve` refuses the published development key unless this is set "
+        "(a developer's machine only; `lianban dev` always allows it)",
+    )
     # Inbox: an open task this many working days from its due date (or nearer) is "due soon".
     inbox_due_soon_days: int = Field(default=2, ge=0, le=20)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _key_long_enough(cls, key: str) -> str:
+        return _strong(key, "LIANBAN_JWT_SECRET")
+
+    @field_validator("jwt_previous_keys")
+    @classmethod
+    def _old_keys_long_enough(cls, keys: dict[str, str]) -> dict[str, str]:
+        for kid, key in keys.items():
+            _strong(key, f"LIANBAN_JWT_PREVIOUS_KEYS[{kid}]")
+        return keys
 
     @property
     def topics(self) -> Topics:
         return Topics.with_prefix(self.topic_prefix)
+
+
+def _strong(key: str, name: str) -> str:
+    if len(key.encode()) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"{name} is {len(key.encode())} bytes; an HS256 key needs at least {MIN_KEY_BYTES} "
+            "random bytes (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    return key
 
 
 @lru_cache

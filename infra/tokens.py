@@ -61,7 +61,8 @@ def signing_keys(settings: Settings) -> dict[str, str]:
 
 
 def uses_dev_secret(settings: Settings) -> bool:
-    return settings.jwt_secret == DEV_JWT_SECRET
+    """Whether any key that signs or verifies tokens is the one published in this source."""
+    return DEV_JWT_SECRET in signing_keys(settings).values()
 
 
 def mint(
@@ -78,13 +79,16 @@ def mint(
     if role in DEPARTMENT_ROLES and not dept:
         raise ValueError(f"role {role.value} needs a department")
     now = datetime.now(UTC)
+    lifetime = ttl if ttl is not None else timedelta(minutes=settings.jwt_ttl_minutes)
+    if lifetime > timedelta(minutes=settings.jwt_max_lifetime_minutes):
+        raise ValueError(f"a token may live at most {settings.jwt_max_lifetime_minutes} minutes")
     claims: dict[str, object] = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": sub or f"{role.value}-{dept or 'all'}",
         "role": role.value,
         "iat": now,
-        "exp": now + (ttl if ttl is not None else timedelta(minutes=settings.jwt_ttl_minutes)),
+        "exp": now + lifetime,
         "jti": str(uuid.uuid4()),
     }
     if dept:
@@ -128,6 +132,10 @@ def verify(settings: Settings, token: str) -> Principal:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"token refused: {exc}") from exc
+    lifetime = timedelta(seconds=int(claims["exp"]) - int(claims["iat"]))
+    if lifetime > timedelta(minutes=settings.jwt_max_lifetime_minutes):
+        limit = settings.jwt_max_lifetime_minutes
+        raise InvalidToken(f"token refused: it lives {lifetime}, longer than {limit} minutes")
     try:
         role = Role(claims["role"])
     except ValueError as exc:

@@ -10,6 +10,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -21,6 +22,7 @@ from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
 from infra.settings import get_settings
+from infra.tokens import uses_dev_secret
 
 app = typer.Typer(
     help="Lianban 联办: joint approval across departments.",
@@ -35,6 +37,16 @@ app.add_typer(ops_app, name="ops")
 app.add_typer(report_app, name="report")
 
 ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
+
+
+@app.callback()
+def _settings_valid() -> None:
+    """Refuse a bad configuration with its reason, before any command runs."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise fail(f"invalid configuration (LIANBAN_* settings): {reasons}") from None
 
 
 def _api(url: str | None) -> Api:
@@ -59,6 +71,14 @@ def serve(
     """Run the processes against the configured Temporal, Kafka and database."""
     from entrypoints.runner import Parts
 
+    settings = get_settings()
+    if uses_dev_secret(settings) and not settings.allow_dev_key:
+        raise fail(
+            "refusing to serve with the development signing key published in Lianban's source: "
+            "anyone could mint an operator token. Set LIANBAN_JWT_SECRET to a random key of at "
+            "least 32 bytes (python -c 'import secrets; print(secrets.token_urlsafe(48))'); "
+            "on a developer's machine, LIANBAN_ALLOW_DEV_KEY=true or `lianban dev`."
+        )
     _run(Parts(worker=worker, consumers=consumers, relay=relay, api=api), embedded=False)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -72,6 +73,8 @@ class FaultCluster:
             "LIANBAN_CONSUMER_GROUP": s.consumer_group,
             "LIANBAN_API_PORT": str(s.api_port),
             "LIANBAN_RELAY_MAX_ATTEMPTS": "5",
+            "LIANBAN_JWT_SECRET": s.jwt_secret,
+            "LIANBAN_JWT_KID": s.jwt_kid,
         }
         env.pop("LIANBAN_FAILPOINTS", None)
         if failpoints:
@@ -173,6 +176,8 @@ async def fault_cluster(tmp: Path) -> AsyncIterator[FaultCluster]:
             task_queue=f"faults-{tag}",
             consumer_group=f"faults-{tag}",
             api_port=free_port(),
+            jwt_secret=secrets.token_urlsafe(48),  # as in production: never the published key
+            jwt_kid="faults",
         )
         await ensure_topics(stack.kafka_bootstrap, settings.topics.all())
         # The schema is made once, before any part starts (the parts only use it).
