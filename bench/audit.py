@@ -182,7 +182,7 @@ async def one_case(deps: Deps, events: int) -> dict[str, float]:
 async def main(n: int, events: int, postgres: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with database(postgres, Path(tmp)) as url:
-            deps = await bootstrap(Settings(database_url=url), temporal=False)
+            deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
             deps.extras["audit"] = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
             try:
                 await report(deps, n, events, "PostgreSQL" if postgres else "SQLite")

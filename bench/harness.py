@@ -24,6 +24,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from domain.catalog import Matter
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from events.topics import Topics
+from store.db import make_engine
+from store.migrate import upgrade
 
 
 def event(event_type: str, case_id: str, data: dict[str, Any]) -> bytes:
@@ -203,6 +205,14 @@ class Bench:
         return proc
 
 
+async def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
     tmp = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
@@ -213,8 +223,10 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
         topics = Topics.with_prefix("bench")
         await ensure_topics(stack.kafka_bootstrap, topics.all())
         api_port = free_port()
+        url = database_url or f"sqlite+aiosqlite:///{tmp / 'lianban.db'}"
+        await _migrate(url)  # once, before the processes (they only check the revision)
         env = {
-            "LIANBAN_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp / 'lianban.db'}",
+            "LIANBAN_DATABASE_URL": url,
             "LIANBAN_TEMPORAL_ADDRESS": stack.temporal_address,
             "LIANBAN_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
             "LIANBAN_TOPIC_PREFIX": "bench",

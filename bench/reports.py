@@ -169,7 +169,7 @@ async def load(dsn: str, n: int) -> None:
 
 async def main(n: int, runs: int) -> None:
     async with postgres_database() as url:
-        deps = await bootstrap(Settings(database_url=url), temporal=False)
+        deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
         try:
             await load(url.replace("postgresql+asyncpg", "postgresql"), n)
             timings = []

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.scale [--cases 100000] [--audit-every 10] [--keep]
 
 Creates a throwaway database on 127.0.0.1:5432 (trust auth), lets `bootstrap` create the schema
-(`store.db.create_schema`), COPYs the synthetic cases of `bench.scale_story` (half open, half
+(`store.migrate.upgrade`), COPYs the synthetic cases of `bench.scale_story` (half open, half
 concluded; tasks, decisions, case log, claims, comments, operator actions, ratings, dead
 letters, retrying activities), writes one 200-event case through the real append path
 (`store.records.log_case_event`: case log + audit chain), takes an audit anchor, then times,
@@ -166,7 +166,7 @@ async def main(args: argparse.Namespace) -> None:
     plan = LoadPlan(args.cases, args.audit_every)
     with tempfile.TemporaryDirectory() as tmp:
         async with database(args.keep) as url:
-            deps = await bootstrap(Settings(database_url=url), temporal=False)
+            deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
             deps.extras["audit"] = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
             try:
                 stats = await populate(deps, url, plan)

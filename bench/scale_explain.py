@@ -51,7 +51,7 @@ async def explain(deps: Deps, statement: str, params: Any) -> tuple[float, str]:
 
 
 async def main(url: str, min_ms: float) -> None:
-    deps = await bootstrap(Settings(database_url=url), temporal=False)
+    deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
     try:
         for probe in service_probes(deps, LONG_CASE):
             # verify's anchor-file finding is expected: the file went with the run.

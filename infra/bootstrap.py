@@ -18,7 +18,8 @@ from events.topics import Topics
 from infra import redact, tracing
 from infra.calendars import CalendarProvider
 from infra.settings import Settings
-from store.db import create_schema, make_engine, make_sessionmaker
+from store.db import make_engine, make_sessionmaker
+from store.migrate import check_current, upgrade
 
 
 @dataclass
@@ -59,8 +60,10 @@ async def connect_temporal(settings: Settings) -> Client:
     )
 
 
-async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
-    """Build shared dependencies; creates the schema if missing (embedded default)."""
+async def bootstrap(settings: Settings, *, temporal: bool = True, migrate: bool = False) -> Deps:
+    """Build shared dependencies. The database must be at the code's schema revision
+    (`store.migrate.SchemaNotCurrent` otherwise); `migrate` upgrades it first (the embedded
+    stack, tests and benchmarks on a new database)."""
     # Every process (worker or consumers alone too) masks ID and phone numbers in its logs.
     redact.install()
     if settings.database_url.startswith("sqlite"):
@@ -68,7 +71,11 @@ async def bootstrap(settings: Settings, *, temporal: bool = True) -> Deps:
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    await create_schema(engine)
+    try:
+        await (upgrade(engine) if migrate else check_current(engine))
+    except BaseException:
+        await engine.dispose()
+        raise
     catalog = load_catalog(
         Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG
     )

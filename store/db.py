@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,21 +33,6 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create what is missing. Processes started together on a new database (a worker and an
-    API, say) race here: the loser's CREATE finds the table made meanwhile, and its retry
-    then sees every table and creates nothing."""
-    for attempt in range(5):
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-            return
-        except sa.exc.DBAPIError as exc:
-            if "already exists" not in str(exc) or attempt == 4:
-                raise
-            await asyncio.sleep(0.2 * (attempt + 1))
 
 
 async def drop_schema(engine: AsyncEngine) -> None:

@@ -47,7 +47,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def sqlite_deps(tmp_path: Path) -> AsyncIterator[Deps]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lianban.db'}")
-    deps = await bootstrap(settings, temporal=False)
+    deps = await bootstrap(settings, temporal=False, migrate=True)
     try:
         yield deps
     finally:

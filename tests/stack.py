@@ -52,7 +52,7 @@ async def running_app(
         api_port=free_port(),
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
-    deps = await bootstrap(settings)
+    deps = await bootstrap(settings, migrate=True)
     stop = asyncio.Event()
     running = Running()
     task = asyncio.create_task(serve(deps, stop, parts or Parts(), running))

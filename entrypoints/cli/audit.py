@@ -18,7 +18,8 @@ from rich.console import Console
 from entrypoints.cli import audit_render as render
 from infra.bootstrap import Deps, bootstrap, connect_temporal
 from infra.settings import get_settings
-from store.db import create_schema, make_engine, make_sessionmaker
+from store.db import make_engine, make_sessionmaker
+from store.migrate import upgrade
 from usecases.auditors import anchors, dossier, rebuild, replay, verify
 
 audit_app = typer.Typer(
@@ -185,7 +186,7 @@ def rebuild_cmd(
     async def work(deps: Deps) -> rebuild.Rebuilt:
         engine = make_engine(into)
         try:
-            await create_schema(engine)
+            await upgrade(engine)
             target = make_sessionmaker(engine)
             out = await rebuild.rebuild_into(deps, target)
             out.differences = await rebuild.compare_models(deps.sessions, target, case)

@@ -18,6 +18,7 @@ from rich.table import Table
 from entrypoints.cli.audit import audit_app
 from entrypoints.cli.calendar import calendar_app
 from entrypoints.cli.client import Api, ApiError, fail
+from entrypoints.cli.db import db_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(ops_app, name="ops")
@@ -92,9 +94,13 @@ def dev() -> None:
 
 def _run(parts: Any, *, embedded: bool) -> None:
     from entrypoints.devstack.server import run_forever
+    from store.migrate import SchemaNotCurrent
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_forever(get_settings(), parts, embedded=embedded, install=_install_signals))
+    try:
+        asyncio.run(run_forever(get_settings(), parts, embedded=embedded, install=_install_signals))
+    except SchemaNotCurrent as exc:
+        raise fail(f"refusing to start: {exc}") from None
 
 
 def _install_signals(stop: asyncio.Event) -> None:

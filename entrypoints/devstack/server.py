@@ -57,7 +57,9 @@ async def run_forever(
     install(stop)
     async with _maybe_stack(settings, embedded) as ui_url:
         await ensure_topics(settings.kafka_bootstrap, settings.topics.all())
-        deps = await bootstrap(settings, temporal=parts.worker or parts.consumers or parts.api)
+        uses_temporal = parts.worker or parts.consumers or parts.api
+        # The embedded database is the dev stack's own: it upgrades it. `serve` only checks.
+        deps = await bootstrap(settings, temporal=uses_temporal, migrate=embedded)
         running = Running()
         try:
             task = asyncio.create_task(serve(deps, stop, parts, running))

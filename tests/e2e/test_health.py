@@ -50,7 +50,7 @@ async def deps_without_temporal(tmp_path: Path) -> AsyncIterator[Deps]:
         temporal_address=nowhere,
         kafka_bootstrap=f"127.0.0.1:{free_port()}",
     )
-    deps = await bootstrap(settings, temporal=False)
+    deps = await bootstrap(settings, temporal=False, migrate=True)
     deps.temporal = await Client.connect(nowhere, lazy=True)
     try:
         yield deps

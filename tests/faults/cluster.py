@@ -181,7 +181,7 @@ async def fault_cluster(tmp: Path) -> AsyncIterator[FaultCluster]:
         )
         await ensure_topics(stack.kafka_bootstrap, settings.topics.all())
         # The schema is made once, before any part starts (the parts only use it).
-        deps = await bootstrap(settings)
+        deps = await bootstrap(settings, migrate=True)
         cluster = FaultCluster(stack, url, tmp, settings, deps)
         try:
             for name in PARTS:

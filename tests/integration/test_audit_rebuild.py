@@ -12,7 +12,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra.bootstrap import Deps
-from store.db import create_schema, make_engine, make_sessionmaker
+from store.db import make_engine, make_sessionmaker
+from store.migrate import upgrade
 from tests.utils.audit_cases import varied_cases
 from tests.utils.audit_env import audited_deps
 from usecases.auditors.rebuild import compare_models, rebuild_into
@@ -34,7 +35,7 @@ async def test_rebuilt_read_model_equals_the_live_one(
     case_ids = await varied_cases(deps, time_env)
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'rebuilt.db'}")
     try:
-        await create_schema(engine)
+        await upgrade(engine)
         target = make_sessionmaker(engine)
         out = await rebuild_into(deps, target)
         assert out.cases == len(case_ids)

@@ -36,12 +36,12 @@ GRANTS = Path(__file__).parents[2] / "deploy" / "sql" / "audit_grants.sql"
 async def deps(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Deps]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-        d = await bootstrap(Settings(database_url=url), temporal=False)
+        d = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
         yield d
         await d.close()
         return
     async with postgres_database() as url:
-        d = await bootstrap(Settings(database_url=url), temporal=False)
+        d = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
         yield d
         await d.close()
 
@@ -126,7 +126,9 @@ async def test_triggers_refuse_changing_an_entry(deps: Deps, statement: str) -> 
 
 async def test_the_services_role_cannot_change_the_record_on_postgresql() -> None:
     async with postgres_database() as url:
-        deps = await bootstrap(Settings(database_url=url), temporal=False)  # creates the schema
+        deps = await bootstrap(
+            Settings(database_url=url), temporal=False, migrate=True
+        )  # creates the schema
         await deps.close()
         database = url.rsplit("/", 1)[1]
         owner = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + database)

@@ -24,7 +24,7 @@ DEPT = "fire"
 async def _deps(backend: str, tmp_path: Path, **settings: Any) -> AsyncIterator[Deps]:
     async def built(url: str) -> Deps:
         s = Settings(database_url=url, calendar_dir=None, **settings)
-        return await bootstrap(s, temporal=False)
+        return await bootstrap(s, temporal=False, migrate=True)
 
     if backend == "sqlite":
         d = await built(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")

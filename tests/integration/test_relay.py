@@ -34,7 +34,7 @@ async def deps(tmp_path: Path, stack: EmbeddedStack) -> AsyncIterator[Deps]:
         topic_prefix=f"t{uuid.uuid4().hex[:8]}",
         relay_max_attempts=3,
     )
-    built = await bootstrap(settings, temporal=False)
+    built = await bootstrap(settings, temporal=False, migrate=True)
     try:
         yield built
     finally:

@@ -166,7 +166,9 @@ async def _fill(deps: Deps) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def deps(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Deps]:
     async def built(url: str) -> Deps:
-        d = await bootstrap(Settings(database_url=url, calendar_dir=None), temporal=False)
+        d = await bootstrap(
+            Settings(database_url=url, calendar_dir=None), temporal=False, migrate=True
+        )
         await _fill(d)
         return d
 

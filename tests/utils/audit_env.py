@@ -33,7 +33,7 @@ async def audited_deps(
         else:
             url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
         settings = Settings(database_url=url, task_queue=f"audit-{uuid.uuid4().hex[:8]}")
-        deps = await bootstrap(settings, temporal=False)
+        deps = await bootstrap(settings, temporal=False, migrate=True)
         stack.push_async_callback(deps.close)
         deps.temporal = time_env.client
         deps.extras["audit"] = AuditSettings(anchor_file=str(tmp_path / "anchors.jsonl"))

@@ -1,0 +1,382 @@
+"""FROZEN: the schema of the first release (commit 416d2ac), which revision 0001 creates.
+
+Never edit this file: databases made by the first release (with `create_all`, before there were
+migrations) are adopted as revision 0001, so 0001 must keep making exactly these tables. Every
+change since is a migration of its own in `versions/`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("query_code", sa.String(16), nullable=False),
+    sa.Column("matter_code", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("applicant_kind", sa.String(16), nullable=False),
+    sa.Column("applicant_name", sa.String(200), nullable=False),
+    # Sensitive personal information: stored once here, masked on every way out.
+    sa.Column("applicant_id_number", sa.String(32)),
+    sa.Column("applicant_phone", sa.String(32)),
+    # The `sub` of the applicant's token when they submitted online themselves: whose case it is.
+    sa.Column("applicant_ref", sa.String(128)),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("materials", JSON, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("reasons", JSON, nullable=False, default=list),
+    sa.Column("conditions", JSON, nullable=False, default=list),
+    sa.Column("missing_materials", JSON, nullable=False, default=list),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+    sa.Column("accepted_at", UTCDateTime),
+    sa.Column("concluded_at", UTCDateTime),
+    sa.Column("statutory_due", sa.Date),
+    sa.Column("promised_due", sa.Date),
+    sa.Column("licence_number", sa.String(64)),
+    # Clocks as the workflow last reported them (see workflows.models.ClockView).
+    sa.Column("warning_level", sa.String(16), nullable=False, default="none"),
+    sa.Column("provisional", sa.Boolean, nullable=False, default=False),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("extension_days", sa.Integer, nullable=False, default=0),
+    sa.Column("clock", JSON),
+    # W3C trace context of the submission: decisions join the case's one trace.
+    sa.Column("traceparent", sa.String(64)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_cases_status_matter", "status", "matter_code"),
+    sa.Index("ix_cases_warning", "status", "warning_level"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("task_id", sa.String(140), primary_key=True),
+    sa.Column("case_id", sa.String(64), sa.ForeignKey("cases.case_id"), nullable=False),
+    sa.Column("department", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),  # open | corrections_requested | decided
+    sa.Column("checks", JSON, nullable=False, default=list),
+    sa.Column("opinion_only", sa.Boolean, nullable=False, default=False),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("reasons", JSON, nullable=False, default=list),
+    sa.Column("conditions", JSON, nullable=False, default=list),
+    sa.Column("reviewer", sa.String(100)),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("due_date", sa.Date),
+    # Last time anyone acted on the task (assigned, claimed, reassigned): operators list open
+    # tasks idle for too long. Defaults to the assignment instant, so it is never null.
+    sa.Column(
+        "last_activity_at",
+        UTCDateTime,
+        default=lambda ctx: ctx.get_current_parameters().get("assigned_at"),
+    ),
+    sa.Index("ix_tasks_case", "case_id"),
+    # The inbox's two orders, soonest due first (ties by assignment): one view, and every
+    # view at once (the API default, the inbox page). Both end in assigned_at so the status
+    # query never prefers the second index and filters past every decided task (bench.scale).
+    sa.Index("ix_tasks_inbox", "department", "status", "due_date", "assigned_at"),
+    sa.Index("ix_tasks_department_due", "department", "due_date", "assigned_at"),
+    sa.Index("ix_tasks_idle", "status", "last_activity_at"),
+)
+
+# The decision a department gave, as received: the primary key makes the first one win
+# atomically, so a conflicting second decision can be refused without a race.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("department", sa.String(64), primary_key=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("reasons", JSON, nullable=False),
+    sa.Column("conditions", JSON, nullable=False),
+    sa.Column("reviewer", sa.String(100), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # api | kafka
+    sa.Column("received_at", UTCDateTime, nullable=False),
+)
+
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("data", JSON, nullable=False),
+    sa.Index("ix_case_events_case", "case_id", "id"),
+    sa.Index("ix_case_events_type", "event_type", "case_id"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("headers", JSON, nullable=False, default=dict),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+)
+# Partial index: the relay only ever scans what is not yet sent.
+sa.Index(
+    "ix_outbox_unsent",
+    outbox.c.id,
+    sqlite_where=outbox.c.sent_at.is_(None),
+    postgresql_where=outbox.c.sent_at.is_(None),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64)),
+    sa.Column("source_topic", sa.String(200), nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("key", sa.String(200)),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("error", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("redriven_at", UTCDateTime),
+    # A redelivered poison message must not be dead-lettered twice.
+    sa.UniqueConstraint("source_topic", "partition", "offset", name="uq_dead_letter_source"),
+    sa.Index("ix_dead_letters_case", "case_id"),
+    sa.Index("ix_dead_letters_pending", "redriven_at", "case_id"),
+)
+
+
+# Finished spans, kept by the embedded default so the timeline works without a collector.
+spans = sa.Table(
+    "spans",
+    metadata,
+    sa.Column("span_id", sa.String(16), primary_key=True),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("parent_span_id", sa.String(16)),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(64)),
+    sa.Column("start_time", UTCDateTime, nullable=False),
+    sa.Column("end_time", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attributes", JSON, nullable=False),
+    sa.Index("ix_spans_case", "case_id", "start_time"),
+    sa.Index("ix_spans_trace", "trace_id"),
+)
+
+
+# --- Operators (services/operations) ----------------------------------------------------------
+
+# Every operator action, as a queryable read model beside the case log (which holds the same
+# facts as OperatorActionRecorded events): "a warning with no follow-up" is a warning level with
+# no action recorded at that level.
+operator_actions = sa.Table(
+    "operator_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("result", sa.String(32), nullable=False),  # done | refused | failed
+    sa.Column("warning_level", sa.String(16), nullable=False, default="none"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_operator_actions_case", "case_id", "warning_level"),
+)
+
+# Supervision (督办): raised by an operator or by a statutory breach, closed when handled.
+supervision_items = sa.Table(
+    "supervision_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("raised_by", sa.String(100), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("level", sa.String(16), nullable=False, default="none"),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),  # open | closed
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_supervision_case", "case_id", "status"),
+)
+
+# Activities that failed at least once and have not succeeded since, written by the worker
+# (services.operations.incidents): the stalled list reads this instead of describing every
+# running workflow, then asks Temporal for the live attempt and next retry of the few listed.
+activity_incidents = sa.Table(
+    "activity_incidents",
+    metadata,
+    sa.Column("workflow_id", sa.String(200), primary_key=True),
+    sa.Column("activity_id", sa.String(100), primary_key=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("activity_type", sa.String(100), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_activity_incidents_case", "case_id"),
+)
+
+
+# Review inbox (services/inbox.py): who in the department holds a task, and what was said on it.
+task_assignments = sa.Table(
+    "task_assignments",
+    metadata,
+    sa.Column("task_id", sa.String(140), primary_key=True),
+    sa.Column("assignee", sa.String(128), nullable=False),
+    sa.Column("assigned_by", sa.String(128), nullable=False),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+)
+
+task_comments = sa.Table(
+    "task_comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", sa.String(140), nullable=False),
+    sa.Column("author", sa.String(128), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # Attachments by reference only: [{name, ref}], the file stays where the department keeps it.
+    sa.Column("attachments", JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_task_comments_task", "task_id", "id"),
+)
+
+# Good/bad rating (好差评) after conclusion: one per case; a bad one opens a follow-up item.
+ratings = sa.Table(
+    "ratings",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("level", sa.String(32), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # bad_rating
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | resolved
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_by", sa.String(128)),
+    sa.Column("resolved_at", UTCDateTime),
+    sa.UniqueConstraint("case_id", "kind", name="uq_follow_up_case_kind"),
+)
+
+
+# --- Audit (store/audit.py, domain/audit.py) --------------------------------------------------
+
+# Every event about a case, hash-chained per case: hash = sha256(prev_hash + canonical entry).
+# Append-only: no code path updates or deletes a row, the services' database role may not
+# (deploy/sql/audit_grants.sql), and triggers refuse it on both backends.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, … per case
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("data", JSON, nullable=False),  # personal data masked before hashing
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    # Two writers can never chain two entries to the same predecessor.
+    sa.UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+)
+
+# Each case's last entry. Appends lock the case's row first, which serialises them per case
+# and lets an anchor wait for every append in flight (LOCK … IN SHARE MODE on PostgreSQL).
+audit_heads = sa.Table(
+    "audit_heads",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The global head, taken periodically and also published outside the database (a topic and a
+# file): a digest of every case's head up to `up_to_id`, chained anchor to anchor.
+audit_anchors = sa.Table(
+    "audit_anchors",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("up_to_id", sa.BigInteger, nullable=False),
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("entries", sa.BigInteger, nullable=False),
+    sa.Column("heads_digest", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+def _append_only(table: sa.Table) -> None:
+    """Triggers that refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL): the second line behind
+    the grants, and the first on SQLite."""
+    name = table.name
+    sqlite = [
+        f"CREATE TRIGGER {name}_no_{op.lower()} BEFORE {op} ON {name} "
+        f"BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+    postgres = [
+        "CREATE OR REPLACE FUNCTION lianban_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$ "
+        "BEGIN RAISE EXCEPTION 'audit records are append-only' USING ERRCODE = '42501', "
+        "DETAIL = TG_OP || ' on ' || TG_TABLE_NAME || ' refused'; END $f$",
+        f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
+        "FOR EACH ROW EXECUTE FUNCTION lianban_append_only()",
+        f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION lianban_append_only()",
+    ]
+    for ddl in sqlite:
+        sa.event.listen(table, "after_create", sa.DDL(ddl).execute_if(dialect="sqlite"))
+    for ddl in postgres:
+        sa.event.listen(table, "after_create", sa.DDL(ddl).execute_if(dialect="postgresql"))
+
+
+_append_only(audit_log)
+_append_only(audit_anchors)
