@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 
 from domain.calendar import CalendarData
 from domain.catalog import Catalog
@@ -20,6 +21,14 @@ from store.records import publish, step_event_id
 from store.schema import cases
 
 PRODUCER = "lianban-orchestrator"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def implements(step: Callable[..., Any]) -> Callable[[F], F]:
+    """Register the decorated method as the implementation of `step`, a declaration in
+    `workflows.activity_api`: it takes the declaration's activity name, written only there."""
+    name = activity._Definition.must_from_callable(step).name
+    return activity.defn(name=name)
 
 
 def task_id_for(case_id: str, department: str) -> str:

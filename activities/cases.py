@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from temporalio import activity
 
-from activities.base import ActivityBase, task_id_for
+from activities.base import ActivityBase, implements, task_id_for
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
@@ -27,6 +26,7 @@ from events.contracts import (
 from infra.failpoints import failpoint
 from store.db import insert_ignore
 from store.schema import tasks
+from workflows.activity_api import CaseSteps
 from workflows.models import (
     AcceptanceInput,
     CaseSetup,
@@ -41,14 +41,14 @@ from workflows.models import (
 class CaseActivities(ActivityBase):
     """The case's steps; built once by the worker's bootstrap with its dependencies."""
 
-    @activity.defn(name="prepare_case")
+    @implements(CaseSteps.prepare_case)
     async def prepare_case(self, inp: PrepareInput) -> CaseSetup:
         """The matter and the calendar that apply, so the workflow history records them."""
         year = inp.received_at.year
         calendar = self._calendar().restricted(range(year - 1, year + 3))
         return CaseSetup(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
 
-    @activity.defn(name="record_acceptance")
+    @implements(CaseSteps.record_acceptance)
     async def record_acceptance(self, inp: AcceptanceInput) -> None:
         """Accepted (maybe tolerant) or not accepted, with reasons."""
         pre = inp.prereview
@@ -82,7 +82,7 @@ class CaseActivities(ActivityBase):
             )
             await self._emit(s, inp.case_id, "accepted", payload, self._topics.case_events)
 
-    @activity.defn(name="publish_review_task")
+    @implements(CaseSteps.publish_review_task)
     async def publish_review_task(self, inp: DepartmentReviewInput) -> str:
         """Create the department's task and tell it on the review-tasks topic."""
         task_id = task_id_for(inp.case_id, inp.department)
@@ -114,7 +114,7 @@ class CaseActivities(ActivityBase):
             )
         return task_id
 
-    @activity.defn(name="record_decision")
+    @implements(CaseSteps.record_decision)
     async def record_decision(self, inp: DecisionRecordInput) -> None:
         """Mark the task decided and tell everyone on the case-events topic."""
         d = inp.decision
@@ -145,7 +145,7 @@ class CaseActivities(ActivityBase):
         # The fault suite kills the worker here: written and committed, not yet reported done.
         failpoint("activity.record_decision.after_write")
 
-    @activity.defn(name="record_conclusion")
+    @implements(CaseSteps.record_conclusion)
     async def record_conclusion(self, inp: ConclusionInput) -> None:
         """Merge result: granted with conditions, or refused with every reason."""
         r = inp.result
@@ -167,7 +167,7 @@ class CaseActivities(ActivityBase):
             )
             await self._emit(s, inp.case_id, "concluded", payload, self._topics.case_events)
 
-    @activity.defn(name="issue_licence")
+    @implements(CaseSteps.issue_licence)
     async def issue_licence(self, inp: IssueInput) -> str:
         """Issue the licence (the number is derived from the case, so a retry reissues nothing)."""
         number = f"XK-{inp.case_id}"

@@ -7,9 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio import activity
 
-from activities.base import ActivityBase
+from activities.base import ActivityBase, implements
 from events.contracts import (
     CaseWarningRaised,
     ClockPaused,
@@ -19,6 +18,7 @@ from events.contracts import (
     Payload,
 )
 from store.schema import tasks
+from workflows.activity_api import ClockSteps
 from workflows.models import ClockChange, ClockView, WarningRecord
 
 
@@ -73,7 +73,7 @@ class ClockActivities(ActivityBase):
             .values(due_date=view.promised_due)
         )
 
-    @activity.defn(name="record_clock_change")
+    @implements(ClockSteps.record_clock_change)
     async def record_clock_change(self, change: ClockChange) -> None:
         """A pause started or ended, an extension was granted, or the calendar changed."""
         async with self._tx() as s:
@@ -86,7 +86,7 @@ class ClockActivities(ActivityBase):
                 self._topics.case_events,
             )
 
-    @activity.defn(name="record_warning")
+    @implements(ClockSteps.record_warning)
     async def record_warning(self, rec: WarningRecord) -> None:
         """A yellow/red warning or a statutory breach fired; a breach raises supervision."""
         c = rec.clocks

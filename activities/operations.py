@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.base import ActivityBase
+from activities.base import ActivityBase, implements
 from events.contracts import CaseTerminated
 from store.schema import tasks
+from workflows.activity_api import OperationSteps
 from workflows.models import DeliveryInput, TerminationRecord
 
 DELIVERY_TIMEOUT = httpx.Timeout(10.0)
@@ -47,12 +47,12 @@ class OperationActivities(ActivityBase):
         # The settings' own mapping, read at call time: a changed endpoint applies at once.
         self._endpoints: Mapping[str, str] = endpoints if endpoints is not None else {}
 
-    @activity.defn(name="department_endpoint")
+    @implements(OperationSteps.department_endpoint)
     async def department_endpoint(self, department: str) -> str | None:
         """Where the department's system takes tasks; None: it reads the Kafka topic only."""
         return self._endpoints.get(department)
 
-    @activity.defn(name="deliver_review_task")
+    @implements(OperationSteps.deliver_review_task)
     async def deliver_review_task(self, inp: DeliveryInput) -> None:
         """POST the task to the department's system; any failure is retried by Temporal."""
         dept = inp.review.department
@@ -77,7 +77,7 @@ class OperationActivities(ActivityBase):
                 .values(last_activity_at=datetime.now(UTC))
             )
 
-    @activity.defn(name="record_termination")
+    @implements(OperationSteps.record_termination)
     async def record_termination(self, rec: TerminationRecord) -> None:
         """The case ends withdrawn/terminated; its open department tasks are cancelled."""
         req = rec.request

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from temporalio import activity
 
-from activities.base import ActivityBase, task_id_for
+from activities.base import ActivityBase, implements, task_id_for
 from events.contracts import (
     CorrectionRequested,
     DepartmentRequestedCorrections,
@@ -16,11 +15,12 @@ from events.contracts import (
     ReviewTaskReopened,
 )
 from store.schema import cases, tasks
+from workflows.activity_api import WindowSteps
 from workflows.models import CorrectionRecord, DeskRecord
 
 
 class WindowActivities(ActivityBase):
-    @activity.defn(name="record_desk_step")
+    @implements(WindowSteps.record_desk_step)
     async def record_desk_step(self, rec: DeskRecord) -> None:
         """A correction notice went out, or the applicant supplied the materials."""
         v = rec.view
@@ -52,7 +52,7 @@ class WindowActivities(ActivityBase):
         have += [{"code": c, "name": None, "ref": None} for c in codes if c not in known]
         await self._update_case(s, case_id, status="pre_review", materials=have)
 
-    @activity.defn(name="record_corrections")
+    @implements(WindowSteps.record_corrections)
     async def record_corrections(self, rec: CorrectionRecord) -> None:
         """A department asked for corrections (task parked), or they came (task open again)."""
         req = rec.request

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case_clocks import deadlines as compute_deadlines
     from domain.clocks import Pause, pauses_clock
     from workflows import steps
+    from workflows.activity_api import ClockSteps
     from workflows.models import (
         ClockChange,
         ClockView,
@@ -91,7 +92,7 @@ class ClockKeeper:
         self._seq += 1
         view = self.view()
         await steps.record(
-            "record_clock_change",
+            ClockSteps.record_clock_change,
             ClockChange(case_id=self.case_id, seq=self._seq, kind=kind, detail=detail, clocks=view),
         )
         return view
@@ -206,4 +207,4 @@ class ClockKeeper:
             fired_at=workflow.now(),
             clocks=self.view(),
         )
-        await steps.record("record_warning", record)
+        await steps.record(ClockSteps.record_warning, record)

@@ -13,12 +13,14 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain.review import Verdict
     from workflows import steps
+    from workflows.activity_api import CaseSteps, OperationSteps, WindowSteps
     from workflows.models import (
         CorrectionRecord,
         DecisionRecordInput,
         DecisionSignal,
         DeliveryInput,
         DepartmentReviewInput,
+        ReviewStateView,
         Supplement,
     )
 
@@ -56,15 +58,13 @@ class DepartmentReviewWorkflow:
             self._supplied = supplement
 
     @workflow.query
-    def state(self) -> dict[str, str | None]:
-        return {
-            "task_id": self._task_id,
-            "decision": self._decision.outcome.value if self._decision else None,
-        }
+    def state(self) -> ReviewStateView:
+        decision = self._decision.outcome if self._decision else None
+        return ReviewStateView(task_id=self._task_id, decision=decision)
 
     @workflow.run
     async def run(self, inp: DepartmentReviewInput) -> Verdict:
-        self._task_id = await steps.record("publish_review_task", inp, result_type=str)
+        self._task_id = await steps.record(CaseSteps.publish_review_task, inp)
         delivery = None
         if workflow.patched("department-delivery"):
             delivery = await self._start_delivery(inp, self._task_id)
@@ -77,7 +77,7 @@ class DepartmentReviewWorkflow:
         decision = self._decision
         assert decision is not None
         await steps.record(
-            "record_decision", DecisionRecordInput(case_id=inp.case_id, decision=decision)
+            CaseSteps.record_decision, DecisionRecordInput(case_id=inp.case_id, decision=decision)
         )
         return Verdict(
             department=inp.department,
@@ -93,14 +93,16 @@ class DepartmentReviewWorkflow:
     ) -> asyncio.Task[None] | None:
         """Push the task to the department's system when it has an endpoint, alongside the
         Kafka topic; the decision is awaited meanwhile, whichever way it comes."""
-        url = await workflow.execute_local_activity(
-            "department_endpoint", inp.department, start_to_close_timeout=timedelta(seconds=10)
+        url = await workflow.execute_local_activity_method(
+            OperationSteps.department_endpoint,
+            inp.department,
+            start_to_close_timeout=timedelta(seconds=10),
         )
         if not url:
             return None
         return asyncio.ensure_future(
-            workflow.execute_activity(
-                "deliver_review_task",
+            workflow.execute_activity_method(
+                OperationSteps.deliver_review_task,
                 DeliveryInput(task_id=task_id, url=url, review=inp),
                 **DELIVERY_OPTIONS,
             )
@@ -142,4 +144,4 @@ class DepartmentReviewWorkflow:
             clock_paused=inp.corrections_pause_clock,
             round=rounds,
         )
-        await steps.record("record_corrections", record)
+        await steps.record(WindowSteps.record_corrections, record)

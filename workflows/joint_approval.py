@@ -24,11 +24,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.review import MergeResult, PreReview, Verdict, merge, prereview
     from events.contracts import DecisionOutcome
     from workflows import steps
+    from workflows.activity_api import CaseSteps, OperationSteps
     from workflows.clock_keeper import ClockKeeper, refuse
     from workflows.department_review import DepartmentReviewWorkflow
     from workflows.models import (
         AcceptanceInput,
         CaseSetup,
+        CaseStateView,
+        CaseStatus,
         ClockView,
         ConclusionInput,
         DecisionSignal,
@@ -71,7 +74,7 @@ async def _tell(handle: ChildWorkflowHandle[Any, Verdict], signal: Any, arg: Any
 @workflow.defn
 class JointApprovalWorkflow:
     def __init__(self) -> None:
-        self._status = "received"
+        self._status = CaseStatus.received
         self._decisions: dict[str, DecisionSignal] = {}
         self._seen_events: set[str] = set()
         self._children: dict[str, ChildWorkflowHandle[Any, Verdict]] = {}
@@ -125,13 +128,13 @@ class JointApprovalWorkflow:
             await self._clock.end_pause(PauseEnd(notice_ref=ref, requested_by=by))
 
     @workflow.query
-    def state(self) -> dict[str, Any]:
+    def state(self) -> CaseStateView:
         status = self._desk.status if self._status == "pre_review" and self._desk else self._status
-        return {
-            "status": status,
-            "departments": self._departments,
-            "decided": sorted(set(self._decisions) | set(self._verdicts)),
-        }
+        return CaseStateView(
+            status=CaseStatus(status),
+            departments=self._departments,
+            decided=sorted(set(self._decisions) | set(self._verdicts)),
+        )
 
     @workflow.query
     def clocks(self) -> ClockView:
@@ -251,11 +254,11 @@ class JointApprovalWorkflow:
                 {"lianban.accepted": pre.accepted, "lianban.tolerant": pre.tolerant}
             )
         if not pre.accepted or matter is None:
-            self._status = "not_accepted"
+            self._status = CaseStatus.not_accepted
             return await self._finish(
                 JointApprovalResult(case_id=inp.case_id, status="not_accepted", reasons=pre.reasons)
             )
-        self._status = "in_review"
+        self._status = CaseStatus.in_review
         reviews = asyncio.ensure_future(self._review_in_parallel(inp, matter))
         assert self._clock is not None
         await self._clock.watch(lambda: reviews.done() or self._termination is not None)
@@ -273,9 +276,8 @@ class JointApprovalWorkflow:
         self, inp: JointApprovalInput
     ) -> tuple[Matter | None, PreReview]:
         setup = await steps.record(
-            "prepare_case",
+            CaseSteps.prepare_case,
             PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
-            result_type=CaseSetup,
         )
         matter = setup.matter
         self._materials = list(inp.material_codes)
@@ -290,7 +292,7 @@ class JointApprovalWorkflow:
             self._clock = ClockKeeper(inp.case_id, clocks)
             view = self._clock.view()
         await steps.record(
-            "record_acceptance",
+            CaseSteps.record_acceptance,
             AcceptanceInput(
                 case_id=inp.case_id,
                 matter=matter,
@@ -311,7 +313,7 @@ class JointApprovalWorkflow:
         """A clerk pre-reviews; returns the outcome, day 0 of the clock, and whether the
         acceptance was by operation of law (no correction notice within 5 working days)."""
         self._desk = WindowDesk(inp.case_id, local_date(inp.received_at), setup.calendar)
-        self._status = "pre_review"
+        self._status = CaseStatus.pre_review
         outcome = await self._desk.decide()
         self._materials += [c for c in self._desk.supplied if c not in self._materials]
         if not outcome.accepted:
@@ -379,18 +381,17 @@ class JointApprovalWorkflow:
         self, case_id: str, result: MergeResult, verdicts: list[Verdict]
     ) -> JointApprovalResult:
         await steps.record(
-            "record_conclusion", ConclusionInput(case_id=case_id, result=result, verdicts=verdicts)
+            CaseSteps.record_conclusion,
+            ConclusionInput(case_id=case_id, result=result, verdicts=verdicts),
         )
-        self._status = result.outcome.value
+        self._status = CaseStatus(result.outcome.value)
         licence = None
         if result.outcome.value == "granted":
             with _tracer().start_as_current_span(
                 "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
             ):
-                licence = await steps.record(
-                    "issue_licence", IssueInput(case_id=case_id), result_type=str
-                )
-            self._status = "issued"
+                licence = await steps.record(CaseSteps.issue_licence, IssueInput(case_id=case_id))
+            self._status = CaseStatus.issued
         return await self._finish(
             JointApprovalResult(
                 case_id=case_id,
@@ -409,9 +410,9 @@ class JointApprovalWorkflow:
         reviews.cancel()
         with suppress(asyncio.CancelledError, ChildWorkflowError):
             await reviews
-        self._status = req.status
+        self._status = CaseStatus(req.status)
         record = TerminationRecord(case_id=case_id, request=req, cancelled_departments=pending)
-        await steps.record("record_termination", record)
+        await steps.record(OperationSteps.record_termination, record)
         return await self._finish(
             JointApprovalResult(case_id=case_id, status=req.status, reasons=[req.reason])
         )

@@ -4,6 +4,7 @@ added without breaking running workflows. Pure data, safe inside the workflow sa
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +44,37 @@ class JointApprovalInput(_Model):
     # True: a window clerk pre-reviews (accept / request corrections once / not accept) and
     # Art. 32's 5-working-day rule applies; False: pre-review is automatic on receipt.
     manual_prereview: bool = False
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands, as the workflow sees it (the read model's `cases.status` and the
+    API use the same words)."""
+
+    received = "received"
+    pre_review = "pre_review"
+    correction_requested = "correction_requested"
+    in_review = "in_review"
+    not_accepted = "not_accepted"
+    granted = "granted"
+    refused = "refused"
+    issued = "issued"
+    withdrawn = "withdrawn"
+    terminated = "terminated"
+
+
+class CaseStateView(_Model):
+    """The `state` query of a case's workflow."""
+
+    status: CaseStatus
+    departments: list[str] = Field(default_factory=list)
+    decided: list[str] = Field(default_factory=list)
+
+
+class ReviewStateView(_Model):
+    """The `state` query of a department's review."""
+
+    task_id: str | None = None
+    decision: DecisionOutcome | None = None
 
 
 class JointApprovalResult(_Model):

@@ -10,8 +10,9 @@ Histories recorded before this change replay unchanged: the patch marker selects
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,6 +23,8 @@ ACTIVITY_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
 }
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
 LOCAL_STEPS = "local-steps"
 _LOCAL_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
@@ -29,10 +32,8 @@ _LOCAL_OPTIONS: dict[str, Any] = {
 }
 
 
-async def record(name: str, arg: Any, *, result_type: type | None = None) -> Any:
-    """Run one database step of the case."""
+async def record(step: Callable[[Any, ArgT], Awaitable[ResultT]], arg: ArgT) -> ResultT:
+    """Run one database step of the case: `step` is its declaration in `activity_api`."""
     if workflow.patched(LOCAL_STEPS):
-        return await workflow.execute_local_activity(
-            name, arg, result_type=result_type, **_LOCAL_OPTIONS
-        )
-    return await workflow.execute_activity(name, arg, result_type=result_type, **ACTIVITY_OPTIONS)
+        return await workflow.execute_local_activity_method(step, arg, **_LOCAL_OPTIONS)
+    return await workflow.execute_activity_method(step, arg, **ACTIVITY_OPTIONS)

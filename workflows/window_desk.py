@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case_clocks import local_date, start_of_day
     from domain.clocks import correction_notice_deadline, effective_acceptance
     from workflows import steps
+    from workflows.activity_api import WindowSteps
     from workflows.clock_keeper import refuse
     from workflows.models import DeskRecord, DeskView, PrereviewCommand, Supplement
 
@@ -125,4 +126,4 @@ class WindowDesk:
             material_codes=codes,
             actor=actor,
         )
-        await steps.record("record_desk_step", record)
+        await steps.record(WindowSteps.record_desk_step, record)

@@ -52,7 +52,7 @@ async def start(
     )
     # Commands are only taken once the case is accepted and its clock runs.
     async with asyncio.timeout(10):
-        while (await handle.query(JointApprovalWorkflow.state))["status"] != "in_review":
+        while (await handle.query(JointApprovalWorkflow.state)).status != "in_review":
             await asyncio.sleep(0.02)
     return handle
 

@@ -35,6 +35,12 @@ def workflow_type(path: Path) -> str:
     return str(started["workflowExecutionStartedEventAttributes"]["workflowType"]["name"])
 
 
+def test_every_history_folder_is_in_the_manifest() -> None:
+    manifest = (Path(__file__).parents[1] / "histories" / "MANIFEST.md").read_text("utf-8")
+    folders = {p.parent.name for p in HISTORIES}
+    assert folders and all(f"| `{f}` |" in manifest for f in folders), folders
+
+
 def test_histories_cover_both_workflows() -> None:
     types = {workflow_type(p) for p in HISTORIES}
     assert types == {"JointApprovalWorkflow", "DepartmentReviewWorkflow"}

@@ -110,7 +110,7 @@ async def review_started(deps: Deps, case_id: str, dept: str) -> None:
     review = deps.temporal.get_workflow_handle(child_id(case_id, dept))
     for _ in range(200):
         with suppress(RPCError):
-            if (await review.query(DepartmentReviewWorkflow.state))["task_id"]:
+            if (await review.query(DepartmentReviewWorkflow.state)).task_id:
                 return
         await asyncio.sleep(0.05)
     raise AssertionError(f"the {dept} review of {case_id} never started")
@@ -131,9 +131,7 @@ async def test_decisions_straight_to_reviews_and_redelivered_to_the_case(
         await handle.signal(JointApprovalWorkflow.decide, d)  # the same, via the case
     result = await handle.result()
     assert result.status == "refused"
-    assert sorted((await handle.query(JointApprovalWorkflow.state))["decided"]) == sorted(
-        CONSTRUCTION
-    )
+    assert sorted((await handle.query(JointApprovalWorkflow.state)).decided) == sorted(CONSTRUCTION)
     async with sqlite_deps.sessions() as s:
         log = await case_log(s, handle.id)
     assert [e["event_type"] for e in log].count("DepartmentDecided") == 5

@@ -49,7 +49,7 @@ async def start(
 
 async def status_is(handle: WorkflowHandle[Any, Any], status: str) -> None:
     async with asyncio.timeout(10):
-        while (await handle.query(JointApprovalWorkflow.state))["status"] != status:
+        while (await handle.query(JointApprovalWorkflow.state)).status != status:
             await asyncio.sleep(0.02)
 
 
@@ -64,7 +64,7 @@ async def test_no_notice_in_five_working_days_means_accepted_on_receipt(
 ) -> None:
     handle = await start(sqlite_deps, worker, walk)
     await walk.go_to(date(2026, 10, 12), hour=23)
-    assert (await handle.query(JointApprovalWorkflow.state))["status"] == "pre_review"
+    assert (await handle.query(JointApprovalWorkflow.state)).status == "pre_review"
     await walk.go_to(date(2026, 10, 13), hour=1)  # the 5th working day has ended
     await status_is(handle, "in_review")
     clocks = await handle.query(JointApprovalWorkflow.clocks)
@@ -88,7 +88,7 @@ async def test_correction_notice_in_time_then_acceptance_starts_the_clock(
         await handle.execute_update(JointApprovalWorkflow.window_prereview, ask)
     assert "pre-review is not open" in str(twice.value.cause)
     await walk.go_to(date(2026, 10, 20))  # long past the 5-day deadline: no deemed acceptance
-    assert (await handle.query(JointApprovalWorkflow.state))["status"] == "correction_requested"
+    assert (await handle.query(JointApprovalWorkflow.state)).status == "correction_requested"
     await handle.signal(
         JointApprovalWorkflow.supplement_materials,
         Supplement(material_codes=["fire-design"], submitted_by="申请人"),

@@ -20,7 +20,7 @@ from domain.audit_fold import CaseState, blame
 from events.contracts import DecisionOutcome
 from usecases.auditors.findings import Finding
 from workflows.joint_approval import JointApprovalWorkflow, child_id
-from workflows.models import DecisionSignal, JointApprovalResult
+from workflows.models import CaseStateView, DecisionSignal, JointApprovalResult
 
 # The workflow's status once the activity that records a step has completed, by the status
 # the read model (and the fold) gives that step.
@@ -50,7 +50,7 @@ def _final(state: CaseState) -> str:
     return state.status
 
 
-async def _look(handle: WorkflowHandle[Any, Any], timeout: timedelta) -> tuple[Any, dict]:
+async def _look(handle: WorkflowHandle[Any, Any], timeout: timedelta) -> tuple[Any, CaseStateView]:
     desc = await handle.describe(rpc_timeout=timeout)
     view = await handle.query(JointApprovalWorkflow.state, rpc_timeout=timeout)
     return desc.status, view
@@ -71,9 +71,9 @@ def _status_finding(
 
 
 def _decided_finding(
-    state: CaseState, entries: Sequence[AuditEntry], view: dict, running: bool
+    state: CaseState, entries: Sequence[AuditEntry], view: CaseStateView, running: bool
 ) -> Finding | None:
-    audit, workflow = set(state.decided), set(view.get("decided", []))
+    audit, workflow = set(state.decided), set(view.decided)
     # The workflow hears a decision before the activity records it, and a termination
     # cancels reviews whose decision arrived but was never recorded.
     lenient = running or state.status in ("withdrawn", "terminated")
@@ -171,13 +171,13 @@ async def _compare(
     handle = client.get_workflow_handle_for(JointApprovalWorkflow.run, state.case_id)
     status, view = await _look(handle, timeout)
     running = status == WorkflowExecutionStatus.RUNNING
-    if running and view.get("status") not in _expected(state):
+    if running and view.status not in _expected(state):
         # A step may be between its activity's commit and the workflow taking its result.
         await asyncio.sleep(SETTLE_SECONDS)
         status, view = await _look(handle, timeout)
         running = status == WorkflowExecutionStatus.RUNNING
     found = [
-        _status_finding(state, entries, str(view.get("status")), running),
+        _status_finding(state, entries, str(view.status), running),
         _decided_finding(state, entries, view, running),
     ]
     if status == WorkflowExecutionStatus.COMPLETED:
