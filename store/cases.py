@@ -95,3 +95,14 @@ async def get_decision(
         )
     ).first()
     return dict(row._mapping) if row else None
+
+
+async def submission_event_id(session: AsyncSession, case_id: str) -> str | None:
+    """The event id of the case's `ApplicationSubmitted` in its log (None: not logged yet)."""
+    query = (
+        sa.select(case_events.c.event_id)
+        .where(case_events.c.case_id == case_id, case_events.c.event_type == "ApplicationSubmitted")
+        .order_by(case_events.c.id)
+        .limit(1)
+    )
+    return await session.scalar(query)

@@ -29,6 +29,13 @@ class ConflictingDecision(Refused):
     http_status = 409
 
 
+class DuplicateCase(Refused):
+    """A second submission (another event id) for a case number that exists."""
+
+    code = "duplicate_case"
+    http_status = 409
+
+
 class CaseClosed(Refused):
     code = "case_closed"
     http_status = 409

@@ -177,3 +177,49 @@ async def test_duplicate_submission_starts_one_case(app: Any) -> None:
     )
     assert len(accepted) == 1
     assert app.running.consumers[0].dead_lettered == 0
+
+
+async def test_a_second_submission_for_a_case_is_refused_and_changes_nothing(app: Any) -> None:
+    from sqlalchemy import func, select
+
+    from store.schema import case_events, dead_letters
+    from usecases.auditors.verify import verify_case
+
+    async with Produce(app.settings.kafka_bootstrap) as produce:
+        cid = case_id()
+        first = envelope("ApplicationSubmitted", cid, construction_submission())
+        await produce.event(app.settings.topics.submissions, first)
+        await read_until(
+            app.settings.kafka_bootstrap,
+            app.settings.topics.review_tasks,
+            lambda d: d["case_id"] == cid and d["data"]["department"] == "cad",
+        )
+
+        async def logged() -> int:
+            async with app.deps.sessions() as s:
+                query = select(func.count()).where(case_events.c.case_id == cid)
+                return int(await s.scalar(query) or 0)
+
+        before = await logged()
+        again = envelope("ApplicationSubmitted", cid, construction_submission())  # new event id
+        dl = await expect_dead_letter(
+            app, await produce.event(app.settings.topics.submissions, again), "duplicate_case"
+        )
+        assert first["event_id"] in dl["data"]["detail"]
+        # The first submission re-sent as it was (a portal's retry) is not an error: nothing is
+        # dead-lettered for it. The record after it, on the same partition, proves it was read.
+        resent = await produce.event(app.settings.topics.submissions, first)
+        later = envelope("ApplicationSubmitted", cid, construction_submission())
+        await expect_dead_letter(
+            app, await produce.event(app.settings.topics.submissions, later), "duplicate_case"
+        )
+    async with app.deps.sessions() as s:
+        query = select(func.count()).where(
+            dead_letters.c.source_topic == resent[0],
+            dead_letters.c.partition == resent[1],
+            dead_letters.c.offset == resent[2],
+        )
+        assert await s.scalar(query) == 0
+    assert await logged() == before
+    report = await verify_case(app.deps, cid, anchors=False)
+    assert report.ok, report.failures

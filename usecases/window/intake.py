@@ -20,8 +20,9 @@ from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from infra import tracing
 from infra.bootstrap import Deps
-from store.cases import get_case, insert_submission
+from store.cases import get_case, insert_submission, submission_event_id
 from store.records import log_case_event
+from usecases.errors import DuplicateCase
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import JointApprovalInput
 
@@ -75,9 +76,20 @@ async def start_case_workflow(
 
 
 async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubmitted) -> bool:
-    """Apply one ApplicationSubmitted from the submissions topic. True if a new case started."""
+    """Apply one ApplicationSubmitted from the submissions topic. True if a new case started.
+
+    The same submission again (same event id: a redelivery, a portal's re-send) is harmless and
+    makes sure its workflow runs. Another submission for the same case number is refused
+    (`duplicate_case`), leaving the case's log and audit chain as they were.
+    """
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, envelope, sub, sub.query_code or new_query_code())
+        if not await insert_submission(s, envelope, sub, sub.query_code or new_query_code()):
+            first = await submission_event_id(s, envelope.case_id)
+            if first is not None and first != str(envelope.event_id):
+                raise DuplicateCase(
+                    f"case {envelope.case_id} exists (submitted as event {first}); a case number "
+                    "is used once: submit a new application under a new number"
+                )
         await log_case_event(s, envelope)
         case = await get_case(s, envelope.case_id)
     assert deps.temporal is not None and case is not None
