@@ -12,6 +12,7 @@ from entrypoints.devstack.stack import free_port
 from entrypoints.runner import Parts, Running, serve
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from tests.utils.eventually import eventually
 
 
 @dataclass
@@ -30,8 +31,11 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
     async with asyncio.timeout(timeout):
         for consumer in running.consumers:
             await consumer.assigned.wait()
-        while running.api_server is None or not running.api_server.started:
-            await asyncio.sleep(0.05)
+
+    async def api_started() -> bool:
+        return running.api_server is not None and running.api_server.started
+
+    await eventually(api_started, timeout=timeout, what="the API serving")
 
 
 @contextlib.asynccontextmanager

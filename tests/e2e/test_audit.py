@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 from tests.conftest import venv_bin
 from tests.stack import App
 from tests.utils.auth import bearer
+from tests.utils.eventually import eventually
 from usecases.auditors.anchors import read_anchor_file, take_anchor
 from usecases.auditors.settings import AuditSettings, anchor_topic
 
@@ -61,9 +62,11 @@ async def concluded_case(app: App) -> str:
         r = await clerk.post("/cases", json=SUBMISSION)
         assert r.status_code == 202, r.text
         case_id: str = r.json()["case_id"]
-        async with asyncio.timeout(30):
-            while len((await clerk.get(f"/cases/{case_id}")).json()["tasks"]) < len(DEPTS):
-                await asyncio.sleep(0.1)
+
+        async def case() -> Any:
+            return (await clerk.get(f"/cases/{case_id}")).json()
+
+        await eventually(case, until=lambda c: len(c["tasks"]) >= len(DEPTS), what="the tasks")
         for dept in DEPTS:
             body: dict[str, Any] = {"outcome": "approve"}
             if dept == "fire":
@@ -71,9 +74,7 @@ async def concluded_case(app: App) -> str:
             async with http(app, "reviewer", dept) as reviewer:
                 r = await reviewer.post(f"/tasks/{case_id}.{dept}/decision", json=body)
                 assert r.status_code == 202, r.text
-        async with asyncio.timeout(30):
-            while (await clerk.get(f"/cases/{case_id}")).json()["status"] != "issued":
-                await asyncio.sleep(0.1)
+        await eventually(case, until=lambda c: c["status"] == "issued", what="the licence")
     return case_id
 
 

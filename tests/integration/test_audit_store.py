@@ -99,7 +99,7 @@ async def test_anchors_taken_during_appends_match_the_log(deps: Deps, tmp_path: 
     async def anchors() -> None:
         for _ in range(4):
             await take_anchor(deps)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # not a wait: lets appends land between anchors
 
     await asyncio.gather(anchors(), *(appends(c) for c in case_ids))
     async with deps.sessions() as s:
