@@ -7,7 +7,6 @@ id. The broker keeps topics in memory, so the outbox (not Kafka) is what survive
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -34,7 +33,6 @@ class OutboxRelay:
         self.deps = deps
         self.producer = producer
         self.published = 0
-        self.wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
         """Publish one batch of unsent rows; returns how many."""
@@ -81,6 +79,4 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
                 continue
             if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=idle)
-                self.wakeup.clear()
+                await self.deps.outbox.wait(idle)  # until a writer commits rows, or `idle` s
