@@ -34,14 +34,13 @@ from bench.audit_data import case_events as case_events_of
 from domain.audit import GENESIS
 from domain.audit_fold import fold
 from infra.bootstrap import Deps, bootstrap
-from infra.settings import Settings
+from infra.settings import AuditSettings, Settings
 from store import audit as store
 from store.db import insert_ignore
 from store.records import log_case_event
 from store.schema import audit_heads, audit_log, case_events, cases, tasks
 from usecases.auditors import dossier, replay, verify
 from usecases.auditors.anchors import take_anchor
-from usecases.auditors.settings import AuditSettings
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)
@@ -182,8 +181,10 @@ async def one_case(deps: Deps, events: int) -> dict[str, float]:
 async def main(n: int, events: int, postgres: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with database(postgres, Path(tmp)) as url:
-            deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
-            deps.extras["audit"] = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
+            audit = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
+            deps = await bootstrap(
+                Settings(database_url=url), temporal=False, audit=audit, migrate=True
+            )
             try:
                 await report(deps, n, events, "PostgreSQL" if postgres else "SQLite")
             finally:

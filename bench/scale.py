@@ -47,10 +47,9 @@ from bench.scale_measure import Figure, http_probes, run, service_probes, web_in
 from entrypoints.http.app import create_app
 from entrypoints.runner import settle_heap
 from infra.bootstrap import Deps, bootstrap
-from infra.settings import Settings
+from infra.settings import AuditSettings, Settings
 from usecases.auditors import verify
 from usecases.auditors.anchors import take_anchor
-from usecases.auditors.settings import AuditSettings
 from usecases.departments.inbox import calendar_in_force
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -166,8 +165,10 @@ async def main(args: argparse.Namespace) -> None:
     plan = LoadPlan(args.cases, args.audit_every)
     with tempfile.TemporaryDirectory() as tmp:
         async with database(args.keep) as url:
-            deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
-            deps.extras["audit"] = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
+            audit = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
+            deps = await bootstrap(
+                Settings(database_url=url), temporal=False, audit=audit, migrate=True
+            )
             try:
                 stats = await populate(deps, url, plan)
                 await sanity(deps)

@@ -69,7 +69,6 @@ class OutboxRelay:
         self.producer = producer
         self.published = 0
         self.parked = 0
-        self.wakeup = asyncio.Event()
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
@@ -156,6 +155,4 @@ class OutboxRelay:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 continue
             if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=idle)
-                self.wakeup.clear()
+                await self.deps.outbox.wait(idle)  # until a writer commits rows, or `idle` s

@@ -88,7 +88,6 @@ async def _run_relay(deps: Deps, running: Running, stop: asyncio.Event) -> None:
     try:
         relay = OutboxRelay(deps, producer)
         running.relay = relay
-        deps.extras["outbox_wakeup"] = relay.wakeup
         await relay.run(stop)
     finally:
         await producer.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -17,12 +16,13 @@ from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
 from infra import redact, tracing
 from infra.calendars import CalendarProvider
-from infra.settings import Settings
+from infra.outbox_signal import OutboxSignal
+from infra.settings import AuditSettings, Settings
 from store.db import make_engine, make_sessionmaker
 from store.migrate import check_current, upgrade
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
     """What processes share; built by `bootstrap`, closed by `close`."""
 
@@ -32,7 +32,8 @@ class Deps:
     catalog: Catalog
     calendar: Callable[[], CalendarData]  # a CalendarProvider in the services
     temporal: Client | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    audit: AuditSettings | None = None  # None: from the environment when first needed
+    outbox: OutboxSignal = field(default_factory=OutboxSignal)
 
     @property
     def topics(self) -> Topics:
@@ -40,9 +41,7 @@ class Deps:
 
     def notify_outbox(self) -> None:
         """Wake an in-process relay right away instead of at its next poll."""
-        waker = self.extras.get("outbox_wakeup")
-        if waker is not None:
-            waker.set()
+        self.outbox.notify()
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -60,10 +59,27 @@ async def connect_temporal(settings: Settings) -> Client:
     )
 
 
-async def bootstrap(settings: Settings, *, temporal: bool = True, migrate: bool = False) -> Deps:
-    """Build shared dependencies. The database must be at the code's schema revision
-    (`store.migrate.SchemaNotCurrent` otherwise); `migrate` upgrades it first (the embedded
-    stack, tests and benchmarks on a new database)."""
+async def bootstrap(
+    settings: Settings,
+    *,
+    temporal: Client | bool = True,
+    calendar: Callable[[], CalendarData] | None = None,
+    audit: AuditSettings | None = None,
+    migrate: bool = False,
+) -> Deps:
+    """Build shared dependencies.
+
+    Args:
+        settings: the process's configuration.
+        temporal: a client to use (e.g. a test server's), True to connect one as `settings`
+            say, False for none (tools that only read the database).
+        calendar: the working-day calendar; by default the shipped one plus the operator's
+            files in `settings.calendar_dir`.
+        audit: the auditors' settings; by default read from the environment when needed.
+        migrate: upgrade the database to the code's schema first (the embedded stack, tests
+            and benchmarks on a new database). Otherwise it must already be at the code's
+            revision: `store.migrate.SchemaNotCurrent` says which command fixes it.
+    """
     # Every process (worker or consumers alone too) masks ID and phone numbers in its logs.
     redact.install()
     if settings.database_url.startswith("sqlite"):
@@ -79,8 +95,11 @@ async def bootstrap(settings: Settings, *, temporal: bool = True, migrate: bool 
     catalog = load_catalog(
         Path(settings.catalog_path) if settings.catalog_path else SHIPPED_CATALOG
     )
-    calendar = CalendarProvider(Path(settings.calendar_dir) if settings.calendar_dir else None)
-    deps = Deps(settings, engine, make_sessionmaker(engine), catalog, calendar)
-    if temporal:
-        deps.temporal = await connect_temporal(settings)
-    return deps
+    if calendar is None:
+        calendar = CalendarProvider(Path(settings.calendar_dir) if settings.calendar_dir else None)
+    if isinstance(temporal, bool):
+        client = await connect_temporal(settings) if temporal else None
+    else:
+        client = temporal
+    sessions = make_sessionmaker(engine)
+    return Deps(settings, engine, sessions, catalog, calendar, temporal=client, audit=audit)

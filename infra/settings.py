@@ -151,6 +151,31 @@ def _strong(key: str, name: str) -> str:
     return key
 
 
+class AuditSettings(BaseSettings):
+    """What the auditors' tools use (usecases/auditors), from LIANBAN_AUDIT_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANBAN_AUDIT_", env_file=".env", extra="ignore")
+
+    anchor_file: str = Field(
+        default="var/audit-anchors.jsonl",
+        description="anchors are appended here (one JSON per line); keep it off the database "
+        "host, e.g. on write-once storage",
+    )
+    anchor_topic: str = Field(
+        default="audit-anchors", description="topic name after the prefix: <prefix>.audit-anchors"
+    )
+    anchor_every_seconds: float = Field(default=300.0, gt=0, description="`audit anchor --every`")
+    temporal_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="per Temporal call of the cross-check"
+    )
+    page_size: int = Field(default=500, ge=1, description="cases read per batch by verify --all")
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@lru_cache
+def get_audit_settings() -> AuditSettings:
+    return AuditSettings()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.calendar import CalendarData
 from entrypoints.devstack.postgres import postgres_database
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, free_port
 from infra.bootstrap import Deps, bootstrap
-from infra.settings import Settings
+from infra.settings import AuditSettings, Settings
 from tests.stack import App, running_app
 
 # Workers evict cached workflows at shutdown inside open spans; OpenTelemetry then logs a
@@ -44,14 +47,31 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest.fixture
-async def sqlite_deps(tmp_path: Path) -> AsyncIterator[Deps]:
+@contextlib.asynccontextmanager
+async def sqlite_deps_in(
+    tmp_path: Path,
+    *,
+    temporal: Client | bool = False,
+    calendar: Callable[[], CalendarData] | None = None,
+) -> AsyncIterator[Deps]:
+    """Deps on a SQLite database in `tmp_path`, built with the collaborators given."""
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lianban.db'}")
-    deps = await bootstrap(settings, temporal=False, migrate=True)
+    deps = await bootstrap(settings, temporal=temporal, calendar=calendar, migrate=True)
     try:
         yield deps
     finally:
         await deps.close()
+
+
+@pytest.fixture
+async def sqlite_deps(tmp_path: Path) -> AsyncIterator[Deps]:
+    async with sqlite_deps_in(tmp_path) as deps:
+        yield deps
+
+
+def anchors_in(tmp_path_factory: pytest.TempPathFactory) -> AuditSettings:
+    """The app's audit anchors go to a file of the test session, not the repository's var/."""
+    return AuditSettings(anchor_file=str(tmp_path_factory.mktemp("anchors") / "anchors.jsonl"))
 
 
 @pytest.fixture(scope="session")
@@ -73,16 +93,26 @@ async def app(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory) ->
     """The whole app on SQLite against the real stack."""
     db = tmp_path_factory.mktemp("db") / "lianban.db"
     async with running_app(
-        stack.temporal_address, stack.kafka_bootstrap, f"sqlite+aiosqlite:///{db}"
+        stack.temporal_address,
+        stack.kafka_bootstrap,
+        f"sqlite+aiosqlite:///{db}",
+        audit=anchors_in(tmp_path_factory),
     ) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-async def pg_app(stack: EmbeddedStack) -> AsyncIterator[App]:
+async def pg_app(
+    stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[App]:
     """The whole app on PostgreSQL against the real stack."""
     async with (
         postgres_database() as url,
-        running_app(stack.temporal_address, stack.kafka_bootstrap, url) as running,
+        running_app(
+            stack.temporal_address,
+            stack.kafka_bootstrap,
+            url,
+            audit=anchors_in(tmp_path_factory),
+        ) as running,
     ):
         yield running

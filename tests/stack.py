@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from entrypoints.devstack.stack import free_port
 from entrypoints.runner import Parts, Running, serve
 from infra.bootstrap import Deps, bootstrap
-from infra.settings import Settings
+from infra.settings import AuditSettings, Settings
+from tests.utils.eventually import eventually
 
 
 @dataclass
@@ -30,13 +31,21 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
     async with asyncio.timeout(timeout):
         for consumer in running.consumers:
             await consumer.assigned.wait()
-        while running.api_server is None or not running.api_server.started:
-            await asyncio.sleep(0.05)
+
+    async def api_started() -> bool:
+        return running.api_server is not None and running.api_server.started
+
+    await eventually(api_started, timeout=timeout, what="the API serving")
 
 
 @contextlib.asynccontextmanager
 async def running_app(
-    temporal_address: str, kafka_bootstrap: str, database_url: str, parts: Parts | None = None
+    temporal_address: str,
+    kafka_bootstrap: str,
+    database_url: str,
+    parts: Parts | None = None,
+    *,
+    audit: AuditSettings | None = None,
 ) -> AsyncIterator[App]:
     """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
     from entrypoints.devstack.stack import ensure_topics
@@ -52,7 +61,7 @@ async def running_app(
         api_port=free_port(),
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
-    deps = await bootstrap(settings, migrate=True)
+    deps = await bootstrap(settings, audit=audit, migrate=True)
     stop = asyncio.Event()
     running = Running()
     task = asyncio.create_task(serve(deps, stop, parts or Parts(), running))

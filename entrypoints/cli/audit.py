@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from temporalio.client import Client
 
 from entrypoints.cli import audit_render as render
 from infra.bootstrap import Deps, bootstrap, connect_temporal
@@ -32,13 +33,14 @@ AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
 async def _connect(temporal: bool) -> Deps:
-    deps = await bootstrap(get_settings(), temporal=False)
+    settings = get_settings()
+    client: Client | bool = False
     if temporal:
         try:
-            deps.temporal = await asyncio.wait_for(connect_temporal(deps.settings), 10)
+            client = await asyncio.wait_for(connect_temporal(settings), 10)
         except Exception as exc:  # any failure to connect: the check reports "not checked"
             console.print(f"[yellow]Temporal unreachable ({exc}); its cross-check is skipped[/]")
-    return deps
+    return await bootstrap(settings, temporal=client)
 
 
 def _run(work: Callable[[Deps], Awaitable[T]], *, temporal: bool = False) -> T:

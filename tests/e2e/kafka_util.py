@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 CONSTRUCTION_DEPTS = ["nrp", "housing", "fire", "env", "cad"]
 CONSTRUCTION_MATERIALS = [
@@ -86,19 +86,36 @@ async def read_until(
 
 
 async def read_all(
-    bootstrap: str, topic: str, match: Callable[[dict[str, Any]], bool], settle: float = 2.0
+    bootstrap: str, topic: str, match: Callable[[dict[str, Any]], bool], timeout: float = 60.0
 ) -> list[dict[str, Any]]:
-    """Every matching record currently on the topic (reads until `settle` s of silence)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    """Every matching record on the topic as of this call: read up to its end offsets then.
+
+    Wait for a record written after the ones wanted (e.g. with `read_until`) first."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
-        while True:
-            batch = await consumer.getmany(timeout_ms=int(settle * 1000))
-            if not batch:
-                return found
-            for records in batch.values():
-                found += [d for r in records if match(d := json.loads(r.value))]
+        async with asyncio.timeout(timeout):
+            await consumer.topics()  # the metadata, for the topic's partitions
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
+            ]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            left = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+            while left:
+                batch = await consumer.getmany(*left, timeout_ms=1000)
+                for tp, records in batch.items():
+                    found += [
+                        d
+                        for r in records
+                        if r.offset < ends[tp] and match(d := json.loads(r.value))
+                    ]
+                left = {tp for tp in left if await consumer.position(tp) < ends[tp]}
+        return found
     finally:
         await consumer.stop()
 

@@ -1,19 +1,15 @@
-"""Helpers for the operator tests: tokens, polling, cases started over Kafka."""
+"""Helpers for the operator tests: tokens, probes, cases started over Kafka."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from store.cases import case_log, get_case
 from tests.e2e.kafka_util import Produce, envelope
 from tests.stack import App
-
-T = TypeVar("T")
 
 
 def new_case_id() -> str:
@@ -29,18 +25,6 @@ def token(app: App, role: str = "operator", name: str = "值班员 王芳", **kw
 def client(app: App, role: str = "operator", **kw: Any) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {token(app, role, **kw)}"}
     return httpx.AsyncClient(base_url=app.api_url, headers=headers, timeout=30.0)
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout: float = 60.0, every: float = 0.2
-) -> T:
-    """Poll until `probe` returns something truthy; fail after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            found = await probe()
-            if found:
-                return found
-            await asyncio.sleep(every)
 
 
 async def case_row(app: App, case_id: str) -> dict[str, Any] | None:
@@ -74,6 +58,19 @@ def decision_doc(case_id: str, department: str, **data: Any) -> dict[str, Any]:
 async def decide(app: App, doc: dict[str, Any]) -> None:
     async with Produce(app.settings.kafka_bootstrap) as produce:
         await produce.event(app.settings.topics.decisions, doc)
+
+
+async def dead_lettered(app: App, case_id: str) -> bool:
+    """The consumer refused a record of the case as `unknown_case` (it came before the case)."""
+    from sqlalchemy import select
+
+    from store.schema import dead_letters
+
+    async with app.deps.sessions() as s:
+        rows = (
+            await s.execute(select(dead_letters).where(dead_letters.c.case_id == case_id))
+        ).all()
+    return bool(rows) and rows[0].error == "unknown_case"
 
 
 async def open_task(app: App, case_id: str, department: str) -> bool:

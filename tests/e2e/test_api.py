@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS, CONSTRUCTION_MATERIALS
 from tests.utils.auth import bearer, reviewer_of
+from tests.utils.eventually import eventually
 
 CLERK = bearer("clerk")  # the window clerk submits and reads every case
 SUBMISSION = {
@@ -38,13 +38,15 @@ async def client(
         yield http
 
 
-async def eventually(http: httpx.AsyncClient, case_id: str, ready: Any, timeout: float = 30) -> Any:
-    async with asyncio.timeout(timeout):
-        while True:
-            case = (await http.get(f"/cases/{case_id}", headers=CLERK)).json()
-            if ready(case):
-                return case
-            await asyncio.sleep(0.1)
+async def case_when(
+    http: httpx.AsyncClient, case_id: str, ready: Callable[[Any], object], timeout: float = 30
+) -> Any:
+    """The case as the clerk reads it, once `ready(case)` holds."""
+
+    async def case() -> Any:
+        return (await http.get(f"/cases/{case_id}", headers=CLERK)).json()
+
+    return await eventually(case, until=ready, timeout=timeout, what=f"case {case_id}")
 
 
 async def submitted_case(http: httpx.AsyncClient) -> str:
@@ -52,7 +54,7 @@ async def submitted_case(http: httpx.AsyncClient) -> str:
     r = await http.post("/cases", json=SUBMISSION, headers=CLERK)
     assert r.status_code == 202, r.text
     case_id: str = r.json()["case_id"]
-    await eventually(http, case_id, lambda c: len(c["tasks"]) == 5)
+    await case_when(http, case_id, lambda c: len(c["tasks"]) == 5)
     return case_id
 
 
@@ -72,11 +74,11 @@ async def test_submit_decide_conclude(client: httpx.AsyncClient) -> None:
     # Personal data is masked on the way out.
     assert case["applicant"]["id_number"] == "110101********7777"
     assert case["applicant"]["phone"] == "138****8000"
-    case = await eventually(client, body["case_id"], lambda c: len(c["tasks"]) == 5)
+    case = await case_when(client, body["case_id"], lambda c: len(c["tasks"]) == 5)
     for task in case["tasks"]:
         r = await decide(client, task["task_id"], outcome="approve")
         assert r.status_code == 202 and r.json()["status"] == "accepted"
-    final = await eventually(client, body["case_id"], lambda c: c["status"] == "issued")
+    final = await case_when(client, body["case_id"], lambda c: c["status"] == "issued")
     assert final["outcome"] == "granted"
     assert [e["event_type"] for e in final["events"]][-2:] == ["CaseConcluded", "LicenceIssued"]
     inbox = (
@@ -103,7 +105,7 @@ async def test_duplicate_is_noop_conflict_is_409(client: httpx.AsyncClient) -> N
     for dept in CONSTRUCTION_DEPTS:
         if dept != "fire":
             assert (await decide(client, f"{case_id}.{dept}", outcome="approve")).status_code == 202
-    final = await eventually(client, case_id, lambda c: c["status"] == "concluded")
+    final = await case_when(client, case_id, lambda c: c["status"] == "concluded")
     assert final["outcome"] == "refused" and final["reasons"] == ["[fire] 消防车道不足"]
     late = await decide(client, f"{case_id}.fire", outcome="approve")
     assert late.status_code == 409 and late.json()["error"] == "case_closed"

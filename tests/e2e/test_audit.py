@@ -21,8 +21,9 @@ from aiokafka import AIOKafkaConsumer
 from tests.conftest import venv_bin
 from tests.stack import App
 from tests.utils.auth import bearer
+from tests.utils.eventually import eventually
 from usecases.auditors.anchors import read_anchor_file, take_anchor
-from usecases.auditors.settings import AuditSettings, anchor_topic
+from usecases.auditors.settings import anchor_topic, audit_settings
 
 MATERIALS = ["application-form", "business-licence", "premises-lease", "floor-plan"]
 SUBMISSION = {
@@ -40,14 +41,9 @@ DEPTS = ["samr", "fire", "env", "health"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def audited(
-    request: pytest.FixtureRequest, app: App, pg_app: App, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[App]:
-    chosen = app if request.param == "sqlite" else pg_app
-    if "audit" not in chosen.deps.extras:  # the anchor file of this app, outside the repo
-        anchors = tmp_path_factory.mktemp("anchors") / "anchors.jsonl"
-        chosen.deps.extras["audit"] = AuditSettings(anchor_file=str(anchors))
-    yield chosen
+async def audited(request: pytest.FixtureRequest, app: App, pg_app: App) -> AsyncIterator[App]:
+    # Both apps are built with an anchor file of their own, outside the repo (tests/conftest).
+    yield app if request.param == "sqlite" else pg_app
 
 
 def http(app: App, role: str, dept: str | None = None) -> httpx.AsyncClient:
@@ -61,9 +57,11 @@ async def concluded_case(app: App) -> str:
         r = await clerk.post("/cases", json=SUBMISSION)
         assert r.status_code == 202, r.text
         case_id: str = r.json()["case_id"]
-        async with asyncio.timeout(30):
-            while len((await clerk.get(f"/cases/{case_id}")).json()["tasks"]) < len(DEPTS):
-                await asyncio.sleep(0.1)
+
+        async def case() -> Any:
+            return (await clerk.get(f"/cases/{case_id}")).json()
+
+        await eventually(case, until=lambda c: len(c["tasks"]) >= len(DEPTS), what="the tasks")
         for dept in DEPTS:
             body: dict[str, Any] = {"outcome": "approve"}
             if dept == "fire":
@@ -71,9 +69,7 @@ async def concluded_case(app: App) -> str:
             async with http(app, "reviewer", dept) as reviewer:
                 r = await reviewer.post(f"/tasks/{case_id}.{dept}/decision", json=body)
                 assert r.status_code == 202, r.text
-        async with asyncio.timeout(30):
-            while (await clerk.get(f"/cases/{case_id}")).json()["status"] != "issued":
-                await asyncio.sleep(0.1)
+        await eventually(case, until=lambda c: c["status"] == "issued", what="the licence")
     return case_id
 
 
@@ -157,7 +153,7 @@ async def test_an_anchor_reaches_the_topic_and_the_file(audited: App) -> None:
     finally:
         await consumer.stop()
     assert doc["event_type"] == "AuditAnchored" and record.key == b"lianban-audit"
-    kept = read_anchor_file(Path(audited.deps.extras["audit"].anchor_file))
+    kept = read_anchor_file(Path(audit_settings(audited.deps).anchor_file))
     assert kept is not None and kept[anchor.seq] == anchor.document()
 
 
@@ -168,7 +164,7 @@ async def lianban(app: App, *args: str) -> tuple[int, str]:
         "LIANBAN_DATABASE_URL": app.settings.database_url,
         "LIANBAN_TEMPORAL_ADDRESS": app.settings.temporal_address,
         "LIANBAN_TOPIC_PREFIX": app.settings.topic_prefix,
-        "LIANBAN_AUDIT_ANCHOR_FILE": str(app.deps.extras["audit"].anchor_file),
+        "LIANBAN_AUDIT_ANCHOR_FILE": audit_settings(app.deps).anchor_file,
         "COLUMNS": "200",
     }
     proc = await asyncio.create_subprocess_exec(

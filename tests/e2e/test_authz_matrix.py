@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_api import SUBMISSION
-from tests.e2e.test_api import eventually as case_when
+from tests.e2e.test_api import SUBMISSION, case_when
 from tests.utils.auth import bearer
 
 OK, FORBIDDEN, NOT_FOUND = "ok", 403, 404

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from store.schema import cases, tasks
-from tests.e2e.test_api import SUBMISSION, eventually
+from tests.e2e.test_api import SUBMISSION, case_when
 from tests.utils.auth import bearer, token
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,7 +42,7 @@ async def _case(app: Any) -> tuple[str, str]:
         r = await http.post("/cases", json=SUBMISSION, headers=bearer("clerk"))
         assert r.status_code == 202
         case_id, code = r.json()["case_id"], r.json()["query_code"]
-        await eventually(http, case_id, lambda c: len(c["tasks"]) == 5)
+        await case_when(http, case_id, lambda c: len(c["tasks"]) == 5)
     return case_id, code
 
 
@@ -89,7 +89,7 @@ async def test_reviewer_signs_in_sees_and_decides_the_task(app: Any, browser: Br
 
     # The case moves on: the workflow records the decision, the page shows it.
     async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
-        case = await eventually(
+        case = await case_when(
             http, case_id, lambda c: any(t["status"] == "decided" for t in c["tasks"])
         )
     env = next(t for t in case["tasks"] if t["department"] == "env")

@@ -6,7 +6,6 @@ does not know: its deadlines are provisional until an operator loads the year.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from entrypoints.cli.main import app as cli
 from tests.e2e.test_api import submitted_case
 from tests.utils.auth import bearer
+from tests.utils.eventually import eventually
 from usecases.operators.calendar_admin import recalculate_running_cases, validate_file
 
 # A test fixture, NOT the official 2027 schedule (which this code base does not ship).
@@ -41,14 +41,16 @@ async def test_loading_a_year_recomputes_provisional_cases(app: Any, tmp_path: P
         file.write_text(TEST_2027)
         signalled, failed = await recalculate_running_cases(app.deps, validate_file(file))
         assert signalled >= 1 and case_id not in failed
+
         # Other tests may load other years into the same app: wait for this year's effect.
-        async with asyncio.timeout(20):
-            while True:
-                case = (await http.get(f"/cases/{case_id}")).json()
-                types = [e["event_type"] for e in case["events"]]
-                if "DeadlinesRecalculated" in types and case["provisional"] is False:
-                    break
-                await asyncio.sleep(0.1)
+        async def read() -> Any:
+            return (await http.get(f"/cases/{case_id}")).json()
+
+        def recalculated(case: Any) -> bool:
+            types = [e["event_type"] for e in case["events"]]
+            return "DeadlinesRecalculated" in types and case["provisional"] is False
+
+        case = await eventually(read, until=recalculated, timeout=20, what="the recalculation")
         after = (await http.get(f"/cases/{case_id}/clocks")).json()
     assert after["provisional"] is False and case["provisional"] is False
     # Five extra days off in the window push the statutory due date later.

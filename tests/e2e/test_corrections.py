@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS, Produce, envelope
-from tests.e2e.test_api import CLERK, decide, eventually, submitted_case
+from tests.e2e.test_api import CLERK, case_when, decide, submitted_case
 from tests.utils.auth import bearer
 
 
@@ -34,7 +34,7 @@ async def test_corrections_pause_reopen_then_decide(backend: Any) -> None:
             http, fire, outcome="request_corrections", reasons=["图纸不全"], items=["消防平面图"]
         )
         assert r.status_code == 202, r.text
-        case = await eventually(
+        case = await case_when(
             http, case_id, lambda c: task_of(c, "fire")["status"] == "corrections_requested"
         )
         assert case["paused"] is True
@@ -47,11 +47,11 @@ async def test_corrections_pause_reopen_then_decide(backend: Any) -> None:
             headers=CLERK,
         )
         assert s.status_code == 202
-        case = await eventually(http, case_id, lambda c: task_of(c, "fire")["status"] == "open")
+        case = await case_when(http, case_id, lambda c: task_of(c, "fire")["status"] == "open")
         assert case["paused"] is False
         for dept in CONSTRUCTION_DEPTS:
             assert (await decide(http, f"{case_id}.{dept}", outcome="approve")).status_code == 202
-        final = await eventually(http, case_id, lambda c: c["status"] == "issued")
+        final = await case_when(http, case_id, lambda c: c["status"] == "issued")
     types = [e["event_type"] for e in final["events"]]
     assert types.count("DepartmentRequestedCorrections") == 1
     assert types.count("ReviewTaskReopened") == 1
@@ -75,11 +75,11 @@ async def test_corrections_from_a_department_system_over_kafka(app: Any) -> None
             await produce.event(
                 app.settings.topics.decisions, envelope("DecisionMade", case_id, data)
             )
-        await eventually(
+        await case_when(
             http, case_id, lambda c: task_of(c, "env")["status"] == "corrections_requested"
         )
         # The department may still decide without waiting: the pause ends with its decision.
         r = await decide(http, f"{case_id}.env", outcome="reject", reasons=["未补正"])
         assert r.status_code == 202
-        case = await eventually(http, case_id, lambda c: task_of(c, "env")["status"] == "decided")
+        case = await case_when(http, case_id, lambda c: task_of(c, "env")["status"] == "decided")
         assert case["paused"] is False

@@ -10,8 +10,14 @@ from typing import Any
 import httpx
 
 from store.cases import case_log
-from tests.e2e.kafka_util import Produce, dead_letter_for, envelope, read_until
-from tests.e2e.test_api import eventually, submitted_case
+from tests.e2e.kafka_util import (
+    CONSTRUCTION_DEPTS,
+    Produce,
+    dead_letter_for,
+    envelope,
+    read_until,
+)
+from tests.e2e.test_api import case_when, submitted_case
 from tests.utils.auth import bearer
 
 REJECT = {"outcome": "reject", "reasons": ["疏散通道宽度不足 evacuation route too narrow"]}
@@ -62,7 +68,7 @@ async def test_kafka_first_then_web_repeat_and_conflict(app: Any) -> None:
         case_id = await submitted_case(http)
         async with Produce(app.settings.kafka_bootstrap) as produce:
             await produce.event(topics.decisions, decision(case_id, "env", CONDITIONAL))
-        await eventually(
+        await case_when(
             http,
             case_id,
             lambda c: any(t["outcome"] for t in c["tasks"] if t["department"] == "env"),
@@ -73,7 +79,21 @@ async def test_kafka_first_then_web_repeat_and_conflict(app: Any) -> None:
         assert again.status_code == 202 and again.json()["status"] == "duplicate"
         other = await http.post(url, json={"outcome": "approve"}, headers=env)
         assert other.status_code == 409 and other.json()["error"] == "conflicting_decision"
-    await asyncio.sleep(0.5)  # a stray second DepartmentDecided would have been written by now
+        # The case's workflow ends only after every review has ended and every handler it
+        # ran (the repeat's included) has finished: a stray second DepartmentDecided, from
+        # the review or from the case, would be in the log by then.
+        for dept in CONSTRUCTION_DEPTS:
+            if dept != "env":
+                reviewer = bearer("reviewer", dept, settings=app.settings)
+                r = await http.post(
+                    f"/tasks/{case_id}.{dept}/decision",
+                    json={"outcome": "approve"},
+                    headers=reviewer,
+                )
+                assert r.status_code == 202, r.text
+    assert app.deps.temporal is not None
+    async with asyncio.timeout(60):
+        await app.deps.temporal.get_workflow_handle(case_id).result()
     events = await decided_events(app, case_id, "env")
     assert len(events) == 1 and events[0]["data"]["conditions"] == CONDITIONAL["conditions"]
     assert again.json()["event_id"] == events[0]["data"]["decision_event_id"]

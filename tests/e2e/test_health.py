@@ -50,8 +50,8 @@ async def deps_without_temporal(tmp_path: Path) -> AsyncIterator[Deps]:
         temporal_address=nowhere,
         kafka_bootstrap=f"127.0.0.1:{free_port()}",
     )
-    deps = await bootstrap(settings, temporal=False, migrate=True)
-    deps.temporal = await Client.connect(nowhere, lazy=True)
+    client = await Client.connect(nowhere, lazy=True)
+    deps = await bootstrap(settings, temporal=client, migrate=True)
     try:
         yield deps
     finally:

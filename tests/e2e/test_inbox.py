@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from domain.case_clocks import local_date
 from store.schema import tasks
 from tests.e2e.kafka_util import CONSTRUCTION_MATERIALS
-from tests.e2e.test_api import SUBMISSION, eventually
+from tests.e2e.test_api import SUBMISSION, case_when
 from tests.utils.auth import bearer
 from tests.utils.inbox_rows import T0, case_and_task, insert
 
@@ -43,7 +43,7 @@ async def new_case(app: Any, headers: dict[str, str] | None = None) -> str:
         r = await http.post("/cases", json=WITH_REFS)
         assert r.status_code == 202, r.text
         case_id: str = r.json()["case_id"]
-        await eventually(http, case_id, lambda c: len(c["tasks"]) == 5)
+        await case_when(http, case_id, lambda c: len(c["tasks"]) == 5)
     return case_id
 
 
@@ -128,7 +128,7 @@ async def test_claim_reassign_comment_decide(running: Any) -> None:
         assert d.status_code == 202 and d.json()["status"] == "accepted"
         view = (await r2.get(f"/tasks/{task}")).json()
         assert view["comments"][0]["attachments"] == note["attachments"]
-        case = await eventually(r2, case_id, lambda c: _task(c, "fire")["status"] == "decided")
+        case = await case_when(r2, case_id, lambda c: _task(c, "fire")["status"] == "decided")
     assert _task(case, "fire")["reviewer"] == "fire-r2"  # the token's identity, not the body's
 
 

@@ -16,12 +16,12 @@ from tests.e2e.ops_util import (
     decide,
     decision_doc,
     events_of,
-    eventually,
     new_case_id,
     open_task,
     submit,
 )
 from tests.stack import App
+from tests.utils.eventually import eventually
 
 pytestmark = pytest.mark.e2e
 RESTAURANT = ["samr", "fire", "env", "health"]
@@ -32,7 +32,7 @@ async def started(app: App) -> str:
     cid = new_case_id()
     await submit(app, cid, "RESTAURANT-OPENING", RESTAURANT_MATERIALS)
     for dept in RESTAURANT:
-        await eventually(lambda d=dept: open_task(app, cid, d))  # type: ignore[misc]
+        await eventually(lambda d=dept: open_task(app, cid, d), timeout=60)  # type: ignore[misc]
     return cid
 
 
@@ -69,7 +69,7 @@ async def test_every_action_recorded_with_actor_and_reason(app: App) -> None:
                 async with app.deps.sessions() as s:
                     row = await inbox_store.inbox_row(s, f"{cid}.samr")
                 assert row is not None and row["assignee"] == "samr-2"
-    case = await eventually(lambda: _status(app, cid, "withdrawn"))
+    case = await eventually(lambda: _status(app, cid, "withdrawn"), timeout=60)
     assert case["reasons"] == ["申请人书面撤回申请"]
     records = [e["data"] for e in await events_of(app, cid, "OperatorActionRecorded")]
     assert [(r["action"], r["reason"], r["result"]) for r in records] == [
@@ -104,7 +104,7 @@ async def _status(app: App, case_id: str, status: str) -> dict[str, Any] | None:
 async def test_reset_keeps_the_decisions_received(app: App) -> None:
     cid = await started(app)
     await decide(app, decision_doc(cid, "samr"))
-    await eventually(lambda: events_of(app, cid, "DepartmentDecided"))
+    await eventually(lambda: events_of(app, cid, "DepartmentDecided"), timeout=60)
     async with client(app) as http:
         response = await http.post(f"/ops/cases/{cid}/reset", json={"reason": "回滚错误版本"})
     assert response.status_code == 200, response.text
@@ -112,7 +112,7 @@ async def test_reset_keeps_the_decisions_received(app: App) -> None:
     assert detail["workflow_id"] == cid and detail["new_run_id"]
     for dept in ("fire", "env", "health"):
         await decide(app, decision_doc(cid, dept))
-    case = await eventually(lambda: _status(app, cid, "issued"))
+    case = await eventually(lambda: _status(app, cid, "issued"), timeout=60)
     assert case["outcome"] == "granted"
     decided = [e["data"]["department"] for e in await events_of(app, cid, "DepartmentDecided")]
     assert sorted(decided) == sorted(RESTAURANT)

@@ -11,8 +11,9 @@ from temporalio import workflow
 from temporalio.worker import Worker
 
 from store.schema import cases
-from tests.e2e.ops_util import eventually, new_case_id
+from tests.e2e.ops_util import new_case_id
 from tests.stack import App
+from tests.utils.eventually import eventually
 from usecases.operators.stalled import find_stalled
 from usecases.operators.stalled_model import StalledFilter
 

@@ -10,16 +10,17 @@ from typer.testing import CliRunner
 
 from entrypoints.cli.main import app as cli
 from tests.e2e.ops_util import (
+    dead_lettered,
     decide,
     decision_doc,
     events_of,
-    eventually,
     new_case_id,
     open_task,
     submit,
     token,
 )
 from tests.stack import App
+from tests.utils.eventually import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +28,12 @@ pytestmark = pytest.mark.e2e
 async def _stalled_by_dead_letter(app: App) -> str:
     cid = new_case_id()
     # Sent before the case existed, and by a department that does not review this matter:
-    # re-driving it cannot help, so it stays listed.
+    # re-driving it cannot help, so it stays listed. The case is submitted only once the
+    # decision has been refused as `unknown_case`.
     await decide(app, decision_doc(cid, "env"))
-    await asyncio.sleep(1.0)
+    await eventually(lambda: dead_lettered(app, cid), timeout=60, what="the early decision refused")
     await submit(app, cid, "FIRE-DESIGN-REVIEW", ["application-form", "fire-design"])
-    await eventually(lambda: open_task(app, cid, "fire"))
+    await eventually(lambda: open_task(app, cid, "fire"), timeout=60)
     return cid
 
 

@@ -9,16 +9,17 @@ import pytest
 from tests.e2e.ops_util import (
     case_row,
     client,
+    dead_lettered,
     decide,
     decision_doc,
     events_of,
-    eventually,
     new_case_id,
     open_task,
     submit,
 )
 from tests.stack import App
 from tests.utils.department_system import DepartmentSystem
+from tests.utils.eventually import eventually
 
 pytestmark = pytest.mark.e2e
 FIRE_MATERIALS = ["application-form", "fire-design"]
@@ -47,7 +48,7 @@ async def test_department_system_down_retry_now_completes(app: App) -> None:
                 items = await stalled(app, cid, "activity_retrying")
                 return [i for i in items if i["extra"].get("attempt", 0) >= 4] or None
 
-            [item] = await eventually(retrying, timeout=90)
+            [item] = await eventually(retrying, timeout=90, every=0.2)
         finally:
             app.settings.department_endpoints.pop("fire", None)
         assert item["department"] == "fire"
@@ -65,9 +66,9 @@ async def test_department_system_down_retry_now_completes(app: App) -> None:
         # Attempt 4 failed, so the next backoff is 8 s or more: delivery now is the reset.
         await eventually(lambda: _received(fire_system, cid), timeout=6)
 
-    await eventually(lambda: _no_stall(app, cid), timeout=30)
+    await eventually(lambda: _no_stall(app, cid), timeout=30, every=0.2)
     await decide(app, decision_doc(cid, "fire"))
-    case = await eventually(lambda: concluded(app, cid))
+    case = await eventually(lambda: concluded(app, cid), timeout=60)
     assert case["outcome"] == "granted"
     [record] = await events_of(app, cid, "OperatorActionRecorded")
     assert record["data"]["action"] == "retry_now"
@@ -90,7 +91,7 @@ async def test_system_down_pause_then_unpause_when_back(app: App) -> None:
         app.settings.department_endpoints["fire"] = fire_system.url
         try:
             await submit(app, cid, "FIRE-DESIGN-REVIEW", FIRE_MATERIALS)
-            await eventually(lambda: stalled(app, cid, "activity_retrying"), timeout=60)
+            await eventually(lambda: stalled(app, cid, "activity_retrying"), timeout=60, every=0.2)
         finally:
             app.settings.department_endpoints.pop("fire", None)
         async with client(app) as http:
@@ -103,7 +104,7 @@ async def test_system_down_pause_then_unpause_when_back(app: App) -> None:
                 items = await stalled(app, cid, "activity_retrying")
                 return [i for i in items if i["extra"].get("paused")] or None
 
-            await eventually(shows_paused, timeout=20)
+            await eventually(shows_paused, timeout=20, every=0.2)
             fire_system.up = True
             resumed = await http.post(
                 f"/ops/cases/{cid}/activities/unpause", json={"reason": "维护结束"}
@@ -119,21 +120,10 @@ async def test_poison_decision_dead_lettered_then_redriven_exactly_once(app: App
     early = decision_doc(cid, "fire")  # the department's decision beat the submission
     await decide(app, early)
 
-    async def dead_lettered() -> bool:
-        from sqlalchemy import select
-
-        from store.schema import dead_letters
-
-        async with app.deps.sessions() as s:
-            rows = (
-                await s.execute(select(dead_letters).where(dead_letters.c.case_id == cid))
-            ).all()
-        return bool(rows) and rows[0].error == "unknown_case"
-
-    await eventually(dead_lettered)
+    await eventually(lambda: dead_lettered(app, cid), timeout=60)
     await submit(app, cid, "FIRE-DESIGN-REVIEW", FIRE_MATERIALS)
-    await eventually(lambda: open_task(app, cid, "fire"))
-    [item] = await eventually(lambda: stalled(app, cid, "dead_letter"))
+    await eventually(lambda: open_task(app, cid, "fire"), timeout=60)
+    [item] = await eventually(lambda: stalled(app, cid, "dead_letter"), timeout=60, every=0.2)
     assert item["department"] == "fire"
     assert item["detail"].startswith("unknown_case")
 
@@ -145,7 +135,7 @@ async def test_poison_decision_dead_lettered_then_redriven_exactly_once(app: App
         assert again.status_code == 409
         assert again.json()["error"] == "nothing_to_do"
     await decide(app, early)  # the department's system resends it too: a duplicate
-    case = await eventually(lambda: concluded(app, cid))
+    case = await eventually(lambda: concluded(app, cid), timeout=60)
     assert case["outcome"] == "granted"
     assert len(await events_of(app, cid, "DepartmentDecided")) == 1
     assert not await stalled(app, cid, "dead_letter")

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from store.schema import outbox
-from tests.e2e.ops_util import client, events_of, eventually, new_case_id, open_task, submit
+from tests.e2e.ops_util import client, events_of, new_case_id, open_task, submit
 from tests.stack import App
+from tests.utils.eventually import eventually
 
 pytestmark = pytest.mark.e2e
 FIRE = ("FIRE-DESIGN-REVIEW", ["application-form", "fire-design"])
@@ -44,7 +45,7 @@ async def test_parked_event_is_reported_holds_back_only_its_case_and_can_be_disc
 ) -> None:
     held, other = new_case_id(), new_case_id()
     await submit(app, held, *FIRE)
-    await eventually(lambda: open_task(app, held, "fire"))
+    await eventually(lambda: open_task(app, held, "fire"), timeout=60)
     # As a release without the outbox's size guard could have written it.
     big = await _enqueue(app, held, "x" * 1_500_000)
     behind = await _enqueue(app, held, '{"after": "the parked one"}')
@@ -55,15 +56,15 @@ async def test_parked_event_is_reported_holds_back_only_its_case_and_can_be_disc
             r = await http.get("/ops/stalled", params={"reason": "outbox_parked"})
             return [i for i in r.json()["data"] if i["case_id"] == held]
 
-        item = (await eventually(listed))[0]
+        item = (await eventually(listed, timeout=60, what="the parked event listed"))[0]
         assert item["target"] == str(big) and "MessageSizeTooLarge" in str(item["detail"])
         ready = await http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "degraded"
 
         # Another case flows meanwhile: its review task goes out.
         await submit(app, other, *FIRE)
-        await eventually(lambda: open_task(app, other, "fire"))
-        assert await eventually(lambda: _nothing_unsent(app, other))
+        await eventually(lambda: open_task(app, other, "fire"), timeout=60)
+        assert await eventually(lambda: _nothing_unsent(app, other), timeout=60)
         assert await _unsent(app, held) == {big, behind}
 
         r = await http.post(
@@ -73,7 +74,7 @@ async def test_parked_event_is_reported_holds_back_only_its_case_and_can_be_disc
         again = await http.post(f"/ops/cases/{held}/outbox/{big}/discard", json={"reason": "再次"})
         assert again.status_code == 409
 
-    assert await eventually(lambda: _nothing_unsent(app, held))
+    assert await eventually(lambda: _nothing_unsent(app, held), timeout=60)
     recorded = await events_of(app, held, "OperatorActionRecorded")
     discards = [e for e in recorded if e["data"]["action"] == "outbox_discard"]
     assert [(d["data"]["result"], d["data"]["target"]) for d in discards] == [

@@ -11,7 +11,7 @@ import pytest
 
 from store.cases import case_log
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS
-from tests.e2e.test_api import SUBMISSION, eventually
+from tests.e2e.test_api import SUBMISSION, case_when
 from tests.utils.auth import bearer, reviewer_of
 from usecases.applicants import progress
 
@@ -24,7 +24,7 @@ async def submit(http: httpx.AsyncClient) -> tuple[str, str]:
     r = await http.post("/cases", json=SUBMISSION, headers=bearer("clerk"))
     assert r.status_code == 202
     body = r.json()
-    await eventually(http, body["case_id"], lambda c: len(c["tasks"]) == 5)
+    await case_when(http, body["case_id"], lambda c: len(c["tasks"]) == 5)
     return body["case_id"], body["query_code"]
 
 
@@ -46,7 +46,7 @@ async def test_progress_then_rating_opens_a_follow_up(app: Any) -> None:
             assert (
                 await http.post(f"/tasks/{task}/decision", json=body, headers=reviewer_of(task))
             ).status_code == 202
-        await eventually(http, case_id, lambda c: c["status"] == "issued")
+        await case_when(http, case_id, lambda c: c["status"] == "issued")
         done = (await http.post("/public/progress", json=ask)).json()
         assert all(s["done"] for s in done["steps"]) and all(d["done"] for d in done["departments"])
         assert done["can_rate"] and done["promised_due"]

@@ -7,14 +7,14 @@ report read before this test's cases.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.utils.auth import bearer, client
+from tests.utils.eventually import eventually
 
 MATTER = "OUTDOOR-AD"  # nrp and samr decide
 COUNTED = (
@@ -38,13 +38,14 @@ def submission(channel: str = "online", materials: tuple[str, ...] = ()) -> dict
     }
 
 
-async def until(http: httpx.AsyncClient, case_id: str, ready: Any) -> dict[str, Any]:
-    async with asyncio.timeout(60):
-        while True:
-            case: dict[str, Any] = (await http.get(f"/cases/{case_id}")).json()
-            if ready(case):
-                return case
-            await asyncio.sleep(0.1)
+async def until(
+    http: httpx.AsyncClient, case_id: str, ready: Callable[[dict[str, Any]], object]
+) -> dict[str, Any]:
+    async def case() -> dict[str, Any]:
+        found: dict[str, Any] = (await http.get(f"/cases/{case_id}")).json()
+        return found
+
+    return await eventually(case, until=ready, timeout=60, what=f"case {case_id}")
 
 
 async def submit(http: httpx.AsyncClient, body: dict[str, Any]) -> str:

@@ -3,24 +3,27 @@ database by the embedded default, each step span carrying its limits."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from store.spans import case_spans
-from tests.e2e.test_api import eventually, submitted_case
+from tests.e2e.test_api import case_when, submitted_case
 from tests.utils.auth import bearer, reviewer_of
+from tests.utils.eventually import eventually
 
 
 async def spans_when(app: Any, case_id: str, names: set[str]) -> list[dict[str, Any]]:
-    async with asyncio.timeout(30):
-        while True:
-            async with app.deps.sessions() as s:
-                rows = await case_spans(s, case_id)
-            if names <= {r["name"] for r in rows}:
-                return rows
-            await asyncio.sleep(0.2)
+    async def spans() -> list[dict[str, Any]]:
+        async with app.deps.sessions() as s:
+            return await case_spans(s, case_id)
+
+    return await eventually(
+        spans,
+        until=lambda rows: names <= {r["name"] for r in rows},
+        every=0.2,
+        what=f"the spans of {case_id}",
+    )
 
 
 async def test_case_is_one_trace_with_limits_on_each_step(app: Any) -> None:
@@ -35,7 +38,7 @@ async def test_case_is_one_trace_with_limits_on_each_step(app: Any) -> None:
                 headers=reviewer_of(task["task_id"]),
             )
             assert r.status_code == 202
-        await eventually(http, case_id, lambda c: c["status"] == "issued")
+        await case_when(http, case_id, lambda c: c["status"] == "issued")
     departments = ["nrp", "housing", "fire", "env", "cad"]
     expected = {"submission", "start case", "case", "pre-review", "merge", "issuance"}
     expected |= {f"review {d}" for d in departments} | {f"decision {d}" for d in departments}

@@ -24,6 +24,7 @@ from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics
 from events.topics import Topics
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from tests.utils.eventually import eventually
 
 ROOT = Path(__file__).parents[2]
 PARTS = ("worker", "consumers", "relay", "api")
@@ -106,11 +107,13 @@ class FaultCluster:
 
     async def died(self, name: str, timeout: float = 60) -> int:
         """Wait for a part armed with a failpoint to kill itself; its exit status."""
-        part = self.parts[name]
-        async with asyncio.timeout(timeout):
-            while part.proc.poll() is None:
-                await asyncio.sleep(0.05)
-        return int(part.proc.returncode)
+        proc = self.parts[name].proc
+
+        async def exited() -> int | None:
+            return proc.poll()
+
+        await eventually(exited, until=lambda rc: rc is not None, timeout=timeout)
+        return int(proc.returncode)
 
     def assert_alive(self, but: str | None = None) -> None:
         for part in self.parts.values():
@@ -123,13 +126,12 @@ class FaultCluster:
     async def api_ready(self, timeout: float = 60) -> None:
         """Until the API process answers (it has just been started)."""
         async with httpx.AsyncClient(base_url=self.api_url, timeout=2) as http:
-            async with asyncio.timeout(timeout):
-                while True:
-                    self.assert_alive()
-                    with contextlib.suppress(httpx.HTTPError):
-                        if (await http.get("/healthz")).status_code == 200:
-                            return
-                    await asyncio.sleep(0.1)
+
+            async def answers() -> bool:
+                self.assert_alive()
+                return (await http.get("/healthz")).status_code == 200
+
+            await eventually(answers, timeout=timeout, every=0.1, retry_on=httpx.HTTPError)
 
     async def terminate_db_connections(self) -> int:
         """`pg_terminate_backend` every connection of the parts to the database."""

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 
 from store.schema import case_events, cases, tasks
 from tests.faults.cluster import FaultCluster
+from tests.utils.eventually import eventually
 
 MATTER = "OUTDOOR-AD"  # two departments reviewing in parallel: nrp and samr
 MATERIALS = ["application-form", "design-drawings"]
@@ -147,18 +148,14 @@ class Driver:
         """Keep the outside world going until `done(statuses)`; seconds it took. Fails at once
         when a part dies, except `may_die` (armed with a failpoint)."""
         started = time.monotonic()
-        status: dict[str, str] = {}
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    self.cluster.assert_alive(but=may_die)
-                    status = await self.step(case_ids)
-                    if done(status):
-                        return time.monotonic() - started
-                    await asyncio.sleep(0.2)  # the pace of a department system's poll
-        except TimeoutError:
-            open_ = {c: status.get(c, "missing") for c in case_ids if status.get(c) not in FINAL}
-            raise AssertionError(f"not done after {timeout:.0f} s; open cases: {open_}") from None
+
+        async def world() -> dict[str, str]:
+            self.cluster.assert_alive(but=may_die)
+            return await self.step(case_ids)
+
+        # Each probe is one round of the portal's and departments' work, at their pace.
+        await eventually(world, until=done, timeout=timeout, every=0.2, what="the cases' progress")
+        return time.monotonic() - started
 
     async def unsent(self) -> int:
         """Outbox rows not yet published (parked ones aside: they are reported, not pending)."""
@@ -177,8 +174,11 @@ class Driver:
             return len(status) == len(case_ids) and all(v in FINAL for v in status.values())
 
         took = await self.drive(case_ids, final, timeout=timeout)
-        async with asyncio.timeout(timeout):  # and every outgoing event published
-            while await self.unsent():
-                self.cluster.assert_alive()
-                await asyncio.sleep(0.2)
+
+        async def unsent() -> int:
+            self.cluster.assert_alive()
+            return await self.unsent()
+
+        # And every outgoing event published.
+        await eventually(unsent, until=lambda n: n == 0, timeout=timeout, what="outbox drained")
         return took

@@ -21,6 +21,7 @@ from tests.faults.cluster import FaultCluster
 from tests.faults.conftest import RESULTS
 from tests.faults.driver import MATERIALS, MATTER, Driver
 from tests.faults.invariants import Verdict, check
+from tests.utils.eventually import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
 CASES = 4
@@ -35,16 +36,21 @@ async def _settle(driver: Driver, name: str, case_ids: list[str], since: float) 
     return verdict
 
 
-async def _consumed(cluster: FaultCluster, timeout: float = 60) -> None:
+async def _consumed(cluster: FaultCluster) -> None:
     """Until the consumers have committed every record on the incoming topics."""
     async with httpx.AsyncClient(base_url=cluster.api_url, timeout=15) as http:
-        async with asyncio.timeout(timeout):
-            while True:
-                body = (await http.get("/readyz")).json()
-                lags = [c["value"] for c in body["checks"] if c["name"].startswith("consumer:")]
-                if lags and all(v == 0 for v in lags):
-                    return
-                await asyncio.sleep(0.5)
+
+        async def lags() -> list[float]:
+            body = (await http.get("/readyz")).json()
+            return [c["value"] for c in body["checks"] if c["name"].startswith("consumer:")]
+
+        await eventually(
+            lags,
+            until=lambda v: bool(v) and all(x == 0 for x in v),
+            timeout=60,
+            every=0.5,
+            what="consumers caught up",
+        )
 
 
 async def _die_by_failpoint(

@@ -20,28 +20,28 @@ from events.contracts import PersonalDataAccessed
 from events.envelope import Envelope
 from events.registry import make_envelope
 from infra.bootstrap import Deps, bootstrap
-from infra.settings import Settings
+from infra.settings import AuditSettings, Settings
 from store import audit as store
 from store.db import make_sessionmaker
 from store.records import log_case_event, publish
 from store.schema import audit_anchors, audit_heads, audit_log
 from tests.utils.factories import new_case_id, submission
 from usecases.auditors.anchors import take_anchor, verify_anchors
-from usecases.auditors.settings import AuditSettings
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "sql" / "audit_grants.sql"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def deps(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Deps]:
+    audit = AuditSettings(anchor_file=str(tmp_path / "anchors.jsonl"))
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-        d = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
+        d = await bootstrap(Settings(database_url=url), temporal=False, audit=audit, migrate=True)
         yield d
         await d.close()
         return
     async with postgres_database() as url:
-        d = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
+        d = await bootstrap(Settings(database_url=url), temporal=False, audit=audit, migrate=True)
         yield d
         await d.close()
 
@@ -87,8 +87,7 @@ async def test_concurrent_appends_to_one_case_never_fork_the_chain(deps: Deps) -
     assert verify_chain(case_id, entries, head) == []
 
 
-async def test_anchors_taken_during_appends_match_the_log(deps: Deps, tmp_path: Path) -> None:
-    deps.extras["audit"] = AuditSettings(anchor_file=str(tmp_path / "anchors.jsonl"))
+async def test_anchors_taken_during_appends_match_the_log(deps: Deps) -> None:
     case_ids = [new_case_id() for _ in range(4)]
 
     async def appends(case_id: str) -> None:
@@ -99,7 +98,7 @@ async def test_anchors_taken_during_appends_match_the_log(deps: Deps, tmp_path: 
     async def anchors() -> None:
         for _ in range(4):
             await take_anchor(deps)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # not a wait: lets appends land between anchors
 
     await asyncio.gather(anchors(), *(appends(c) for c in case_ids))
     async with deps.sessions() as s:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from store.schema import outbox
 from tests.e2e.test_api import SUBMISSION
 from tests.stack import running_app
 from tests.utils.auth import bearer
+from tests.utils.eventually import eventually
 
 
 async def test_submission_survives_a_relay_outage(stack: EmbeddedStack, tmp_path: Path) -> None:
@@ -40,12 +41,11 @@ async def test_submission_survives_a_relay_outage(stack: EmbeddedStack, tmp_path
             await producer.stop()
 
         # The submission reached the consumer through Kafka: the workflow created the tasks.
-        async with asyncio.timeout(30):
-            while True:
-                async with app.deps.sessions() as s:
-                    if len(await case_tasks(s, case_id)) == 5:
-                        break
-                await asyncio.sleep(0.1)
+        async def tasks() -> list[dict[str, Any]]:
+            async with app.deps.sessions() as s:
+                return await case_tasks(s, case_id)
+
+        await eventually(tasks, until=lambda found: len(found) == 5, what="the five tasks")
         async with app.deps.sessions() as s:
             sent = (
                 await s.execute(sa.select(outbox.c.sent_at).where(outbox.c.key == case_id))

@@ -3,9 +3,9 @@ decided through the same services the consumers and the API use, run by a real w
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -15,6 +15,7 @@ from events.envelope import Envelope
 from infra.bootstrap import Deps
 from store.cases import case_tasks, get_case, insert_submission
 from store.records import log_case_event
+from tests.utils.eventually import eventually
 from tests.utils.factories import submission
 from usecases.access_log import record_access
 from usecases.applicants import progress
@@ -55,40 +56,51 @@ async def submit(
     return env
 
 
+async def _case(deps: Deps, case_id: str) -> dict[str, Any] | None:
+    async with deps.sessions() as s:
+        return await get_case(s, case_id)
+
+
+async def _tasks(deps: Deps, case_id: str) -> dict[str, dict[str, Any]]:
+    async with deps.sessions() as s:
+        return {t["department"]: t for t in await case_tasks(s, case_id)}
+
+
 async def wait_status(deps: Deps, case_id: str, *statuses: str, timeout: float = 30) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            async with deps.sessions() as s:
-                case = await get_case(s, case_id)
-            if case is not None and case["status"] in statuses:
-                return
-            await asyncio.sleep(0.05)
+    await eventually(
+        lambda: _case(deps, case_id),
+        until=lambda case: case is not None and case["status"] in statuses,
+        timeout=timeout,
+        what=f"{case_id} {' or '.join(statuses)}",
+    )
 
 
 async def wait_tasks(
     deps: Deps, case_id: str, count: int, decided: int = 0, timeout: float = 30
 ) -> None:
     """Until the case has `count` tasks, `decided` of them decided."""
-    async with asyncio.timeout(timeout):
-        while True:
-            async with deps.sessions() as s:
-                tasks = await case_tasks(s, case_id)
-            done = sum(1 for t in tasks if t["status"] == "decided")
-            if len(tasks) >= count and done >= decided:
-                return
-            await asyncio.sleep(0.05)
+
+    def enough(tasks: dict[str, dict[str, Any]]) -> bool:
+        done = sum(1 for t in tasks.values() if t["status"] == "decided")
+        return len(tasks) >= count and done >= decided
+
+    await eventually(
+        lambda: _tasks(deps, case_id),
+        until=enough,
+        timeout=timeout,
+        what=f"{count} tasks of {case_id}, {decided} decided",
+    )
 
 
 async def wait_task_status(
     deps: Deps, case_id: str, department: str, status: str, timeout: float = 30
 ) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            async with deps.sessions() as s:
-                tasks = {t["department"]: t for t in await case_tasks(s, case_id)}
-            if department in tasks and tasks[department]["status"] == status:
-                return
-            await asyncio.sleep(0.05)
+    await eventually(
+        lambda: _tasks(deps, case_id),
+        until=lambda tasks: department in tasks and tasks[department]["status"] == status,
+        timeout=timeout,
+        what=f"{case_id}.{department} {status}",
+    )
 
 
 async def decide(
@@ -220,13 +232,12 @@ async def case_with_everything(deps: Deps, skip: Skip, corrections: bool = True)
 
 async def _desk(deps: Deps, case_id: str, cmd: PrereviewCommand) -> None:
     # The update is refused until the workflow has reached pre-review: retry until it has.
-    async with asyncio.timeout(30):
-        while True:
-            try:
-                await clock_commands.window_prereview(deps, case_id, cmd)
-                return
-            except clock_commands.CommandRefused:
-                await asyncio.sleep(0.05)
+    await eventually(
+        lambda: clock_commands.window_prereview(deps, case_id, cmd),
+        until=lambda _: True,
+        retry_on=clock_commands.CommandRefused,
+        what=f"pre-review {cmd.action} of {case_id}",
+    )
 
 
 async def prereview_case(deps: Deps, received_at: datetime | None = None) -> str:

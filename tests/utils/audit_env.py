@@ -16,9 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from entrypoints.devstack.postgres import postgres_database
 from entrypoints.worker import build_worker
 from infra.bootstrap import Deps, bootstrap
-from infra.settings import Settings
+from infra.settings import AuditSettings, Settings
 from store.schema import audit_anchors, audit_log
-from usecases.auditors.settings import AuditSettings
 
 
 @contextlib.asynccontextmanager
@@ -33,10 +32,9 @@ async def audited_deps(
         else:
             url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
         settings = Settings(database_url=url, task_queue=f"audit-{uuid.uuid4().hex[:8]}")
-        deps = await bootstrap(settings, temporal=False, migrate=True)
+        audit = AuditSettings(anchor_file=str(tmp_path / "anchors.jsonl"))
+        deps = await bootstrap(settings, temporal=time_env.client, audit=audit, migrate=True)
         stack.push_async_callback(deps.close)
-        deps.temporal = time_env.client
-        deps.extras["audit"] = AuditSettings(anchor_file=str(tmp_path / "anchors.jsonl"))
         await stack.enter_async_context(build_worker(deps))
         yield deps
 

@@ -9,8 +9,9 @@ a case received on that Tuesday sees exactly what a case received Tue 2026-09-29
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -21,6 +22,7 @@ from domain.calendar_source import load_builtin
 from domain.case_clocks import CHINA
 from entrypoints.worker import build_worker
 from infra.bootstrap import Deps
+from tests.conftest import sqlite_deps_in
 
 REAL_ACCEPTANCE = date(2026, 9, 29)  # a Tuesday, two days before National Day
 
@@ -66,12 +68,24 @@ async def walk(time_env: WorkflowEnvironment) -> Walk:
 
 
 @pytest.fixture
-async def worker(
-    time_env: WorkflowEnvironment, sqlite_deps: Deps, walk: Walk
-) -> AsyncIterator[Worker]:
-    calendar = shifted_national_day(walk.shift)
-    sqlite_deps.calendar = lambda: calendar
-    sqlite_deps.temporal = time_env.client
+def calendar(walk: Walk) -> Callable[[], CalendarData] | None:
+    """The calendar the worker's activities use: the shifted 2026 National Day schedule
+    (None: the shipped calendar)."""
+    shifted = shifted_national_day(walk.shift)
+    return lambda: shifted
+
+
+@pytest.fixture
+async def sqlite_deps(
+    tmp_path: Path, time_env: WorkflowEnvironment, calendar: Callable[[], CalendarData] | None
+) -> AsyncIterator[Deps]:
+    """Deps built with the time-skipping server's client and the test's calendar."""
+    async with sqlite_deps_in(tmp_path, temporal=time_env.client, calendar=calendar) as deps:
+        yield deps
+
+
+@pytest.fixture
+async def worker(sqlite_deps: Deps) -> AsyncIterator[Worker]:
     w = build_worker(sqlite_deps, task_queue=f"tq-{uuid.uuid4()}")
     async with w:
         yield w

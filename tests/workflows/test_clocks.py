@@ -9,7 +9,6 @@ dates are written out by hand from the real 2026 calendar, then shifted.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -20,6 +19,7 @@ from temporalio.worker import Worker
 from domain.clocks import PauseKind
 from infra.bootstrap import Deps
 from store.cases import case_log, get_case, insert_submission
+from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
 from workflows.joint_approval import JointApprovalWorkflow
@@ -51,9 +51,13 @@ async def start(
         JointApprovalWorkflow.run, inp, id=env.case_id, task_queue=worker.task_queue
     )
     # Commands are only taken once the case is accepted and its clock runs.
-    async with asyncio.timeout(10):
-        while (await handle.query(JointApprovalWorkflow.state)).status != "in_review":
-            await asyncio.sleep(0.02)
+    await eventually(
+        lambda: handle.query(JointApprovalWorkflow.state),
+        until=lambda state: state.status == "in_review",
+        timeout=10,
+        every=0.02,
+        what=f"{env.case_id} in review",
+    )
     return handle
 
 

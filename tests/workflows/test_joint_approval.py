@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import suppress
-
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from entrypoints.worker import build_worker
 from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps
 from store.cases import case_log, case_tasks, get_case, insert_submission
+from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission, workflow_input
 from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow, child_id
@@ -26,11 +20,9 @@ CONSTRUCTION = ["nrp", "housing", "fire", "env", "cad"]
 
 
 @pytest.fixture
-async def worker(time_env: WorkflowEnvironment, sqlite_deps: Deps) -> AsyncIterator[Worker]:
-    sqlite_deps.temporal = time_env.client
-    w = build_worker(sqlite_deps, task_queue=f"tq-{uuid.uuid4()}")
-    async with w:
-        yield w
+def calendar() -> None:
+    """The shipped calendar, in real (skipped) time: no walk to a shifted National Day."""
+    return None
 
 
 async def start_case(
@@ -108,12 +100,13 @@ async def review_started(deps: Deps, case_id: str, dept: str) -> None:
     """Until the department's review (child workflow) exists and has published its task."""
     assert deps.temporal is not None
     review = deps.temporal.get_workflow_handle(child_id(case_id, dept))
-    for _ in range(200):
-        with suppress(RPCError):
-            if (await review.query(DepartmentReviewWorkflow.state)).task_id:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the {dept} review of {case_id} never started")
+    await eventually(
+        lambda: review.query(DepartmentReviewWorkflow.state),
+        until=lambda state: state.task_id,
+        timeout=10,
+        retry_on=RPCError,  # not started yet
+        what=f"the {dept} review of {case_id} started",
+    )
 
 
 async def test_decisions_straight_to_reviews_and_redelivered_to_the_case(

@@ -4,7 +4,6 @@ Sat 10/10 make-up, 10/12)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
@@ -14,6 +13,7 @@ from temporalio.worker import Worker
 
 from infra.bootstrap import Deps
 from store.cases import case_log, insert_submission
+from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
 from workflows.joint_approval import JointApprovalWorkflow
@@ -48,9 +48,13 @@ async def start(
 
 
 async def status_is(handle: WorkflowHandle[Any, Any], status: str) -> None:
-    async with asyncio.timeout(10):
-        while (await handle.query(JointApprovalWorkflow.state)).status != status:
-            await asyncio.sleep(0.02)
+    await eventually(
+        lambda: handle.query(JointApprovalWorkflow.state),
+        until=lambda state: state.status == status,
+        timeout=10,
+        every=0.02,
+        what=f"{handle.id} {status}",
+    )
 
 
 async def accepted_event(deps: Deps, case_id: str) -> dict[str, Any]:
