@@ -15,6 +15,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError
 from temporalio.service import RPCError
 
+from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
@@ -53,6 +54,12 @@ class EventConsumer:
     async def _apply(self, rec: ConsumerRecord) -> None:
         source = SourceRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
         case_id = None
+        size = len(rec.value or b"")
+        if size > MAX_RECORD_BYTES:  # never decoded: a dead letter with an excerpt and a digest
+            detail = f"record of {size} bytes, over the limit of {MAX_RECORD_BYTES} bytes"
+            await dead_letter(self.deps, source, "too_large", detail, None)
+            self.dead_lettered += 1
+            return
         try:
             decoded = _with_header_trace(decode(rec.value or b""), rec)
             case_id = decoded.envelope.case_id

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from events.limits import (
+    MAX_CODE,
+    MAX_ITEMS,
+    MAX_MATERIALS,
+    MAX_NAME,
+    MAX_REF,
+    MAX_REVIEWER,
+    MAX_TEXT,
+    MAX_TITLE,
+)
 
 
 class Payload(BaseModel):
@@ -24,6 +35,10 @@ class Channel(StrEnum):
     window = "window"
 
 
+# One reason, condition or correction item, bounded.
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
 class ApplicantKind(StrEnum):
     enterprise = "enterprise"
     citizen = "citizen"
@@ -33,7 +48,7 @@ class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ApplicantKind
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     id_number: str | None = Field(
         default=None, max_length=32, description="resident ID or unified social credit code"
     )
@@ -43,9 +58,11 @@ class Applicant(BaseModel):
 class MaterialRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=64)
-    name: str | None = None
-    ref: str | None = Field(default=None, description="where the shared file lives (URI)")
+    code: str = Field(min_length=1, max_length=MAX_CODE)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
+    ref: str | None = Field(
+        default=None, max_length=MAX_REF, description="where the shared file lives (URI)"
+    )
 
 
 class ApplicationSubmitted(Payload):
@@ -53,11 +70,11 @@ class ApplicationSubmitted(Payload):
 
     EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
 
-    matter_code: str = Field(min_length=1, max_length=64)
-    title: str = Field(min_length=1, max_length=300)
+    matter_code: str = Field(min_length=1, max_length=MAX_CODE)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     applicant: Applicant
     channel: Channel = Channel.online
-    materials: list[MaterialRef] = Field(default_factory=list)
+    materials: list[MaterialRef] = Field(default_factory=list, max_length=MAX_MATERIALS)
     query_code: str | None = Field(default=None, max_length=16)
 
 
@@ -73,14 +90,16 @@ class DecisionMade(Payload):
 
     EVENT_TYPE: ClassVar[str] = "DecisionMade"
 
-    department: str = Field(min_length=1, max_length=64)
+    department: str = Field(min_length=1, max_length=MAX_CODE)
     outcome: DecisionOutcome
-    reasons: list[str] = Field(default_factory=list)
-    conditions: list[str] = Field(default_factory=list)
-    reviewer: str = Field(min_length=1, max_length=100)
-    task_id: str | None = None
-    items: list[str] = Field(
-        default_factory=list, description="request_corrections: what to correct or supply"
+    reasons: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    conditions: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    reviewer: str = Field(min_length=1, max_length=MAX_REVIEWER)
+    task_id: str | None = Field(default=None, max_length=2 * MAX_CODE + 1)
+    items: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="request_corrections: what to correct or supply",
     )
 
     @model_validator(mode="after")
@@ -186,9 +205,14 @@ class DeadLettered(Payload):
     partition: int
     offset: int
     key: str | None = None
-    raw: str = Field(description="the original value, decoded as UTF-8 with replacement")
+    raw: str = Field(
+        description="the original value, decoded as UTF-8 with replacement; for `too_large` "
+        "only its first bytes (`raw_bytes` and `raw_sha256` describe the whole)"
+    )
     error: str = Field(description="machine-readable reason code")
     detail: str = Field(description="what was wrong, for a person")
+    raw_bytes: int | None = Field(default=None, description="size of the original value")
+    raw_sha256: str | None = Field(default=None, description="SHA-256 of the original value")
 
 
 class ClockPaused(Payload):

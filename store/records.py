@@ -15,6 +15,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.envelope import Envelope
+from events.limits import MAX_OUTBOX_BYTES
 from events.registry import encode
 from store import audit
 from store.db import insert_ignore
@@ -53,8 +54,19 @@ async def log_case_event(
         await audit.append(session, envelope, actor=actor, role=role)
 
 
+class EventTooLarge(ValueError):
+    """An outgoing event over `MAX_OUTBOX_BYTES`: refused here, so it can never reach the
+    outbox and fail at the broker (the input limits keep every legitimate event far below)."""
+
+
 async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None:
     """Put the event in the outbox; the relay publishes it to `topic` keyed by case id."""
+    value = encode(envelope).decode()
+    if len(value.encode()) > MAX_OUTBOX_BYTES:
+        raise EventTooLarge(
+            f"{envelope.event_type} of case {envelope.case_id} is {len(value.encode())} bytes, "
+            f"over the outgoing limit of {MAX_OUTBOX_BYTES}"
+        )
     headers = {"event_type": envelope.event_type}
     if envelope.traceparent:
         headers["traceparent"] = envelope.traceparent
@@ -62,7 +74,7 @@ async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None
         event_id=str(envelope.event_id),
         topic=topic,
         key=envelope.case_id,
-        value=encode(envelope).decode(),
+        value=value,
         headers=headers,
         created_at=datetime.now(UTC),
     )

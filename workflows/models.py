@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,8 @@ from domain.case_clocks import ClockPolicy
 from domain.catalog import Matter
 from domain.clocks import PauseKind
 from domain.review import MergeResult, PreReview, Verdict
-from events.contracts import DecisionOutcome
+from events.contracts import DecisionOutcome, Text
+from events.limits import MAX_CODE, MAX_ITEMS, MAX_MATERIALS
 
 
 class _Model(BaseModel):
@@ -134,14 +135,14 @@ class PauseRequest(_Model):
 
 
 class PauseEnd(_Model):
-    notice_ref: str
+    notice_ref: str = Field(min_length=1, max_length=100)
     end: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
     requested_by: str = Field(min_length=1, max_length=100)
 
 
 class ExtensionRequest(_Model):
     approver: str = Field(min_length=1, max_length=100)
-    approver_role: str
+    approver_role: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -219,14 +220,20 @@ class PrereviewCommand(_Model):
 
     action: Literal["accept", "request_corrections", "not_accept"]
     clerk: str = Field(min_length=1, max_length=100)
-    items: list[str] = Field(default_factory=list, description="what to correct or supply")
-    reasons: list[str] = Field(default_factory=list, description="why not accepted")
+    items: list[Text] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="what to correct or supply"
+    )
+    reasons: list[Text] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="why not accepted"
+    )
 
 
 class Supplement(_Model):
     """The applicant supplied what the correction notice asked for."""
 
-    material_codes: list[str] = Field(min_length=1)
+    material_codes: list[Annotated[str, Field(max_length=MAX_CODE)]] = Field(
+        min_length=1, max_length=MAX_MATERIALS
+    )
     submitted_by: str = Field(min_length=1, max_length=100)
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
+from events.limits import MAX_CODE, MAX_TEXT
 from infra.tokens import Principal
 from usecases.operators import actions, bulk, outbox_ops, redrive, runtime
 from usecases.operators.action_log import ActionResult, Forbidden, Operator
@@ -37,7 +38,7 @@ class Reasoned(BaseModel):
 
 
 class RemindBody(Reasoned):
-    department: str
+    department: str = Field(min_length=1, max_length=MAX_CODE)
 
 
 class ReassignBody(Reasoned):
@@ -46,7 +47,9 @@ class ReassignBody(Reasoned):
 
 
 class ActivityBody(Reasoned):
-    activity_id: str | None = Field(default=None, description="default: every retrying one")
+    activity_id: str | None = Field(
+        default=None, max_length=200, description="default: every retrying one"
+    )
 
 
 class EndPauseBody(Reasoned):
@@ -67,16 +70,20 @@ class TerminateBody(Reasoned):
 
 class ResetBody(Reasoned):
     event_id: int | None = Field(default=None, description="default: the last good point")
-    bad_build: str | None = Field(default=None, description="build id of the bad deploy")
+    bad_build: str | None = Field(
+        default=None, max_length=200, description="build id of the bad deploy"
+    )
 
 
 class BulkBody(Reasoned):
-    action: str = Field(description=", ".join(bulk.BULK_ACTIONS))
-    matter: str | None = None
-    department: str | None = None
-    stalled_reason: str | None = Field(default=None, description=", ".join(REASONS))
+    action: str = Field(max_length=MAX_CODE, description=", ".join(bulk.BULK_ACTIONS))
+    matter: str | None = Field(default=None, max_length=MAX_CODE)
+    department: str | None = Field(default=None, max_length=MAX_CODE)
+    stalled_reason: str | None = Field(
+        default=None, max_length=MAX_CODE, description=", ".join(REASONS)
+    )
     dry_run: bool = True
-    note: str | None = None
+    note: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 class ActionPublic(BaseModel):

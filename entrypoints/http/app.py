@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from entrypoints.api import audit as audit_api
@@ -23,7 +24,9 @@ from entrypoints.api import (
     tasks,
 )
 from entrypoints.api import reports as reports_api
+from entrypoints.http.limits import BodyLimit
 from entrypoints.web import pages as web
+from events.limits import MAX_BODY_BYTES
 from infra import redact
 from infra.bootstrap import Deps
 from infra.tokens import uses_dev_secret
@@ -45,13 +48,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def refused(_: Request, exc: Refused) -> JSONResponse:
         return _problem(exc.http_status, exc.code, exc.detail)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's HTTPException, which FastAPI's extends: the body limit raises the former.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {
             401: "unauthorized",
             403: "forbidden",
             404: "not_found",
             409: "conflict",
+            413: "too_large",
             422: "invalid_request",
         }
         code = codes.get(exc.status_code, "error")
@@ -82,6 +87,7 @@ def create_app(deps: Deps) -> FastAPI:
     if uses_dev_secret(deps.settings):
         log.warning("LIANBAN_JWT_SECRET is the development default: anyone can mint tokens")
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.include_router(cases.router)
     app.include_router(tasks.router)
     app.include_router(clocks.router)

@@ -8,17 +8,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.privacy import mask_data, mask_id_number, mask_phone
-from events.contracts import Applicant, Channel, DecisionOutcome, MaterialRef
+from events.contracts import Applicant, Channel, DecisionOutcome, MaterialRef, Text
+from events.limits import MAX_CODE, MAX_ITEMS, MAX_MATERIALS, MAX_TITLE
 
 
 class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    matter_code: str = Field(min_length=1, max_length=64, examples=["IND-CONSTRUCTION"])
-    title: str = Field(min_length=1, max_length=300)
+    matter_code: str = Field(min_length=1, max_length=MAX_CODE, examples=["IND-CONSTRUCTION"])
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     applicant: Applicant
     channel: Channel = Channel.online
-    materials: list[MaterialRef] = Field(default_factory=list)
+    materials: list[MaterialRef] = Field(default_factory=list, max_length=MAX_MATERIALS)
 
 
 class CaseAccepted(BaseModel):
@@ -115,10 +116,12 @@ class DecisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: DecisionOutcome
-    reasons: list[str] = Field(default_factory=list)
-    conditions: list[str] = Field(default_factory=list)
-    items: list[str] = Field(
-        default_factory=list, description="request_corrections: what to correct or supply"
+    reasons: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    conditions: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    items: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="request_corrections: what to correct or supply",
     )
     reviewer: str | None = Field(
         default=None, max_length=100, description="ignored: the token's name (or sub) is recorded"

@@ -6,12 +6,14 @@ dead-letter topic, in one transaction — so the consumer can commit its offset 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain.privacy import mask_text
 from events.contracts import DeadLettered
 from events.envelope import CASE_ID_PATTERN
+from events.limits import EXCERPT_BYTES, MAX_CODE, MAX_RECORD_BYTES, MAX_TEXT
 from events.registry import make_envelope
 from infra.bootstrap import Deps
 from store.db import insert_ignore
@@ -43,8 +45,11 @@ async def dead_letter(
     deps: Deps, rec: SourceRecord, error: str, detail: str, case_id: str | None = None
 ) -> None:
     """Record the rejected input with its source position and reason."""
-    key = rec.key.decode("utf-8", "replace") if rec.key else None
-    raw = (rec.value or b"").decode("utf-8", "replace")
+    key = rec.key.decode("utf-8", "replace")[:MAX_CODE] if rec.key else None
+    value = rec.value or b""
+    # Never the whole of a record over the limit: its first bytes, its size and its digest.
+    kept = value if len(value) <= MAX_RECORD_BYTES else value[:EXCERPT_BYTES]
+    raw = kept.decode("utf-8", "replace")
     cid = _case_id(case_id, key)
     payload = DeadLettered(
         source_topic=rec.topic,
@@ -55,7 +60,9 @@ async def dead_letter(
         # which re-drive needs and only operators can reach.
         raw=mask_text(raw),
         error=error,
-        detail=detail,
+        detail=detail[:MAX_TEXT],
+        raw_bytes=len(value),
+        raw_sha256=hashlib.sha256(value).hexdigest(),
     )
     source = f"{rec.topic}/{rec.partition}/{rec.offset}"
     envelope = make_envelope(
@@ -74,7 +81,7 @@ async def dead_letter(
                 key=key,
                 raw=raw,
                 error=error,
-                detail=detail,
+                detail=detail[:MAX_TEXT],
                 created_at=datetime.now(UTC),
             )
         )

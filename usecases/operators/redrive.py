@@ -46,6 +46,11 @@ async def pending_dead_letters(
 
 async def _apply(deps: Deps, row: dict[str, Any]) -> str:
     """Apply one dead letter; returns how ("accepted", "duplicate", "started", …)."""
+    if row["error"] == "too_large":
+        raise RedriveRefused(
+            f"dead letter {row['id']} was over the size limit: only its first bytes were kept, "
+            "so it cannot be applied; its sender must send it again within the limit"
+        )
     handler = handler_for_topic(deps, row["source_topic"])
     if handler is None:
         raise RedriveRefused(f"events from {row['source_topic']} cannot be re-driven")
