@@ -9,14 +9,18 @@ closed in Temporal, `audit verify --all` green, nothing old left unsent in the o
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 import uuid
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 
 from infra.tokens import mint
+from store.schema import dead_letters
 from tests.faults.cluster import FaultCluster
 from tests.faults.conftest import RESULTS
 from tests.faults.driver import MATERIALS, MATTER, Driver
@@ -158,3 +162,46 @@ async def test_api_killed_between_write_and_response(cluster: FaultCluster, driv
     case_id = retry.json()["case_id"]
     driver.adopt(case_id)
     await _settle(driver, "API killed between its write and its answer", [case_id], since)
+
+
+async def _dead_letters(cluster: FaultCluster, error: str) -> int:
+    async with cluster.deps.sessions() as s:
+        query = sa.select(sa.func.count()).where(dead_letters.c.error == error)
+        return int(await s.scalar(query) or 0)
+
+
+async def test_poison_records_on_every_inbound_topic(cluster: FaultCluster, driver: Driver) -> None:
+    before = {e: await _dead_letters(cluster, e) for e in ("too_large", "malformed_json")}
+    producer = AIOKafkaProducer(
+        bootstrap_servers=cluster.settings.kafka_bootstrap, max_request_size=2_000_000
+    )
+    await producer.start()
+    try:
+        for topic in (cluster.topics.submissions, cluster.topics.decisions):
+            for value in (b"x" * 1_000_000, b"{not json", b"[1, 2]"):
+                await producer.send_and_wait(topic, value, key=b"POISON")
+    finally:
+        await producer.stop()
+    since = time.monotonic()
+    ids = await driver.submit(CASES, "AFTER-POISON")  # behind the poison on the same topics
+    await _settle(driver, "1 MB and malformed records on both inbound topics", ids, since)
+    await eventually(
+        lambda: _dead_letters(cluster, "too_large"), until=lambda n: n == before["too_large"] + 2
+    )
+    assert await _dead_letters(cluster, "malformed_json") == before["malformed_json"] + 4
+
+
+async def test_resubmission_with_a_new_event_id(cluster: FaultCluster, driver: Driver) -> None:
+    ids = await driver.submit(2, "RESUB")
+    await driver.drive(ids, lambda st: len(st) == len(ids))  # both cases exist
+    before = await _dead_letters(cluster, "duplicate_case")
+    since = time.monotonic()
+    for case_id in ids:
+        again = dict(driver.submissions[case_id].doc, event_id=str(uuid.uuid4()))
+        await driver.producer.send_and_wait(
+            cluster.topics.submissions, json.dumps(again).encode(), key=case_id.encode()
+        )
+    await _settle(driver, "the same case submitted again with a new event id", ids, since)
+    await eventually(
+        lambda: _dead_letters(cluster, "duplicate_case"), until=lambda n: n == before + len(ids)
+    )
