@@ -191,6 +191,8 @@ class Bench:
     api_url: str
     env: dict[str, str]
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: dict[int, Path] = field(default_factory=dict)
+    died: str | None = None  # which child died unasked, with its log's last lines
 
     def driver(self, matter: Matter) -> LianbanDriver:
         """A load driver for `matter` on this stack's broker and topics."""
@@ -202,7 +204,24 @@ class Bench:
         cmd = [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags]
         proc = spawn(cmd, self.env, self.tmp / f"{name}.log")
         self.procs.append(proc)
+        self.logs[proc.pid] = self.tmp / f"{name}.log"
         return proc
+
+    async def watch(self, main: asyncio.Task[object]) -> None:
+        """A child that dies fails the benchmark at once, with its log; nothing waits for it."""
+        while self.died is None:
+            for proc in self.procs:
+                if proc.poll() is not None and proc.pid in self.logs:
+                    lines = self.logs[proc.pid].read_text(errors="replace").splitlines()[-40:]
+                    self.died = f"{self.logs[proc.pid].name} exited with {proc.returncode}:\n"
+                    self.died += "\n".join(lines)
+                    main.cancel()
+                    return
+            await asyncio.sleep(0.5)
+
+
+class ChildDied(RuntimeError):
+    """A process the benchmark started exited while it ran."""
 
 
 async def _migrate(url: str) -> None:
@@ -235,8 +254,18 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             "LIANBAN_ALLOW_DEV_KEY": "true",
         }
         bench = Bench(stack, tmp, topics, f"http://127.0.0.1:{api_port}", env)
+        main = asyncio.current_task()
+        assert main is not None
+        watcher = asyncio.create_task(bench.watch(main))
         try:
             yield bench
+        except asyncio.CancelledError:
+            if bench.died is None:
+                raise
+            main.uncancel()
+            raise ChildDied(bench.died) from None
         finally:
+            watcher.cancel()
+            bench.logs.clear()  # stopping them now is not dying
             for proc in bench.procs:
                 stop(proc)
