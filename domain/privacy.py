@@ -36,7 +36,14 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: mask_phone(m.group()) or "", text)
 
 
-_SENSITIVE_KEYS = {"id_number": mask_id_number, "phone": mask_phone}
+def mask_secret(value: str | None) -> str | None:
+    """A secret shown to nobody (the applicant's query code): only its length."""
+    return "*" * len(value) if value else value
+
+
+# Keys whose values are personal data or a secret, wherever they appear in an event payload:
+# the query code is enough to rate the service as the applicant, so staff never see it.
+_SENSITIVE_KEYS = {"id_number": mask_id_number, "phone": mask_phone, "query_code": mask_secret}
 
 
 def mask_data(value: Any) -> Any:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from entrypoints.http.auth import require
@@ -49,7 +49,9 @@ async def read_follow_ups(
 
 @router.post("/{follow_up_id}/resolve", response_model=FollowUpPublic, responses=ERRORS)
 async def resolve(
-    follow_up_id: int, deps: DepsDep, user: Principal = require(Role.operator, Role.admin)
+    follow_up_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    deps: DepsDep,
+    user: Principal = require(Role.operator, Role.admin),
 ) -> FollowUpPublic:
     """Mark an item followed up."""
     async with deps.sessions() as s, s.begin():

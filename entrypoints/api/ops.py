@@ -11,21 +11,31 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
+from temporalio.service import RPCError, RPCStatusCode
 
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from events.limits import MAX_CODE, MAX_TEXT
-from infra.tokens import Principal
+from infra.tokens import Principal, Role
+from usecases.errors import UnknownCase
 from usecases.operators import actions, bulk, outbox_ops, redrive, runtime
 from usecases.operators.action_log import ActionResult, Forbidden, Operator
 from usecases.operators.stalled import REASONS, find_stalled
 from usecases.operators.stalled_model import StalledFilter
 from usecases.operators.temporal_ops import describe_case
 
-router = APIRouter(prefix="/ops", tags=["operations"])
+
+def staff_only(user: CurrentUser) -> None:
+    """The public (applicants) may not reach /ops at all: the same 403 for every case number,
+    existing or not, before its body is read, and nothing written to any case's record."""
+    if user.role is Role.applicant:
+        raise HTTPException(403, "operations are for the center's staff")
+
+
+router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[Depends(staff_only)])
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
 
 
@@ -124,7 +134,12 @@ async def case_runtime(case_id: str, deps: DepsDep, user: CurrentUser) -> dict[s
     """What Temporal is doing for the case: pending activities, failing workflow tasks."""
     _require_operator(user)
     assert deps.temporal is not None
-    rt = await describe_case(deps.temporal, case_id)
+    try:
+        rt = await describe_case(deps.temporal, case_id)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownCase(f"no case {case_id!r}") from exc
+        raise
     return asdict(rt)
 
 
