@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,10 @@ from temporalio.client import Client
 from entrypoints.devstack.stack import free_port
 from entrypoints.http.app import create_app
 from infra.bootstrap import Deps, bootstrap
+from infra.broker_probe import BrokerProbe
 from infra.settings import Settings
 from tests.stack import App
+from usecases.operators.health import check_health
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +35,7 @@ async def test_a_running_stack_is_ready_and_says_what_it_checked(app: App) -> No
     assert ready.status_code == 200 and live.status_code == 200
     checks = _checks(ready.json())
     topics = app.settings.topics
-    expected = {"database", "temporal", "broker", "outbox"}
+    expected = {"database", "temporal", "broker", "outbox", "calendar"}
     expected |= {f"consumer:{topics.submissions}", f"consumer:{topics.decisions}"}
     assert set(checks) == expected
     for name in ("database", "temporal", "broker"):
@@ -89,3 +92,17 @@ async def test_ops_health_prints_each_check(app: App) -> None:
     assert "database" in out and "temporal" in out and "broker" in out, out
     assert code in (0, 1), out  # ok, or degraded while a consumer catches up; never down
     assert "status" in out
+
+
+async def test_a_missing_official_calendar_is_reported_from_november(
+    deps_without_temporal: Deps,
+) -> None:
+    probe = BrokerProbe(deps_without_temporal.settings.kafka_bootstrap, timeout=0.5)
+    try:
+        november = await check_health(deps_without_temporal, probe, today=date(2026, 11, 28))
+        june = await check_health(deps_without_temporal, probe, today=date(2026, 6, 1))
+    finally:
+        await probe.close()
+    late = {c.name: c for c in november.checks}["calendar"]
+    assert not late.ok and "2027" in late.detail and "lianban calendar load" in late.detail
+    assert {c.name: c for c in june.checks}["calendar"].ok

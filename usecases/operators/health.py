@@ -13,11 +13,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import sqlalchemy as sa
 
+from domain.calendar_source import missing_years
+from domain.case_clocks import local_date
 from infra.bootstrap import Deps
 from infra.broker_probe import BrokerProbe
 from store import outbox as box
@@ -85,6 +87,19 @@ async def _outbox(deps: Deps) -> Check:
     return Check("outbox", age <= limit and not st.parked, detail, value=round(age, 1))
 
 
+def _calendar(deps: Deps, today: date) -> Check:
+    """The official working-day calendar of this year, and of the next from November."""
+    missing = missing_years(deps.calendar(), today)
+    if not missing:
+        return Check("calendar", True, f"official schedule known for {today.year}")
+    years = ", ".join(map(str, missing))
+    detail = (
+        f"no official schedule for {years}: deadlines reaching into it are provisional "
+        "(weekdays only); load it with `lianban calendar load FILE`"
+    )
+    return Check("calendar", False, detail)
+
+
 async def _lag(deps: Deps, broker: BrokerProbe, topic: str) -> Check:
     group = f"{deps.settings.consumer_group}.{topic}"
     lag = await broker.lag(group, topic)
@@ -96,8 +111,10 @@ async def _lag(deps: Deps, broker: BrokerProbe, topic: str) -> Check:
     return Check(name, lag.records <= limit, detail, value=float(lag.records))
 
 
-async def check_health(deps: Deps, broker: BrokerProbe) -> HealthReport:
-    """Every check at once, each bounded by a short timeout."""
+async def check_health(
+    deps: Deps, broker: BrokerProbe, *, today: date | None = None
+) -> HealthReport:
+    """Every check at once, each bounded by a short timeout (`today`: for the calendar)."""
 
     async def topics() -> str:
         return f"answers, {len(await broker.topics())} topics"
@@ -108,7 +125,7 @@ async def check_health(deps: Deps, broker: BrokerProbe) -> HealthReport:
         _timed("broker", topics, critical=False),
         _outbox(deps),
     )
-    checks = list(base)
+    checks = [*base, _calendar(deps, today or local_date(datetime.now(UTC)))]
     if checks[2].ok:
         incoming = (deps.topics.submissions, deps.topics.decisions)
         checks += await asyncio.gather(*(_lag(deps, broker, t) for t in incoming))
