@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import OpenTelemetryPlugin
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
@@ -17,6 +16,7 @@ from events.topics import Topics
 from infra import redact, tracing
 from infra.calendars import CalendarProvider
 from infra.outbox_signal import OutboxSignal
+from infra.payload_crypto import data_converter
 from infra.settings import AuditSettings, Settings
 from store.db import make_engine, make_sessionmaker
 from store.migrate import check_current, upgrade
@@ -52,7 +52,7 @@ async def connect_temporal(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings.payload_kid, settings.payload_keys),
         # Carries the case's trace context into workflows, activities and signals, and makes
         # spans started inside workflows replay-safe.
         plugins=[OpenTelemetryPlugin()],

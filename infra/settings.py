@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.topics import Topics
@@ -117,6 +117,16 @@ class Settings(BaseSettings):
         le=MAX_TOKEN_MINUTES,
         description="a token whose exp - iat is longer is refused, whoever signed it",
     )
+    payload_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='Temporal payload keys by id, base64 of 32 bytes (JSON: {"p1": "…"}); '
+        "old ids stay here while histories written with them may be read",
+    )
+    payload_kid: str | None = Field(
+        default=None,
+        description="the id in `payload_keys` that encrypts new payloads; unset: none encrypted "
+        "(`lianban serve` then refuses to start unless LIANBAN_ALLOW_DEV_KEY)",
+    )
     allow_dev_key: bool = Field(
         default=False,
         description="`lianban serve` refuses the published development key unless this is set "
@@ -136,6 +146,14 @@ class Settings(BaseSettings):
         for kid, key in keys.items():
             _strong(key, f"LIANBAN_JWT_PREVIOUS_KEYS[{kid}]")
         return keys
+
+    @model_validator(mode="after")
+    def _payload_key_known(self) -> Settings:
+        if self.payload_kid and self.payload_kid not in self.payload_keys:
+            raise ValueError(
+                f"LIANBAN_PAYLOAD_KID {self.payload_kid!r} is not in LIANBAN_PAYLOAD_KEYS"
+            )
+        return self
 
     @property
     def topics(self) -> Topics:

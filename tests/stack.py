@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -59,6 +60,9 @@ async def running_app(
         task_queue=f"cases-{tag}",
         consumer_group=f"g{tag}",
         api_port=free_port(),
+        # As in production: workflow histories hold only ciphertext.
+        payload_keys={"test": base64.b64encode(b"k" * 32).decode()},
+        payload_kid="test",
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)

@@ -81,6 +81,13 @@ def serve(
             "least 32 bytes (python -c 'import secrets; print(secrets.token_urlsafe(48))'); "
             "on a developer's machine, LIANBAN_ALLOW_DEV_KEY=true or `lianban dev`."
         )
+    if not settings.payload_kid and not settings.allow_dev_key:
+        raise fail(
+            "refusing to serve without Temporal payload encryption: workflow histories would "
+            "hold case titles and reasons in plain text. Set LIANBAN_PAYLOAD_KEYS "
+            '(JSON {"p1": "<base64 of 32 random bytes>"}) and LIANBAN_PAYLOAD_KID=p1; on a '
+            "developer's machine, LIANBAN_ALLOW_DEV_KEY=true or `lianban dev`."
+        )
     _run(Parts(worker=worker, consumers=consumers, relay=relay, api=api), embedded=False)
 
 

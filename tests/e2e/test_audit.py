@@ -165,6 +165,9 @@ async def lianban(app: App, *args: str) -> tuple[int, str]:
         "LIANBAN_TEMPORAL_ADDRESS": app.settings.temporal_address,
         "LIANBAN_TOPIC_PREFIX": app.settings.topic_prefix,
         "LIANBAN_AUDIT_ANCHOR_FILE": audit_settings(app.deps).anchor_file,
+        # The server's payload keys: the cross-check reads the workflows' histories.
+        "LIANBAN_PAYLOAD_KEYS": json.dumps(app.settings.payload_keys),
+        "LIANBAN_PAYLOAD_KID": app.settings.payload_kid or "",
         "COLUMNS": "200",
     }
     proc = await asyncio.create_subprocess_exec(

@@ -5,7 +5,9 @@ with real signals and starts again."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -76,6 +78,8 @@ class FaultCluster:
             "LIANBAN_RELAY_MAX_ATTEMPTS": "5",
             "LIANBAN_JWT_SECRET": s.jwt_secret,
             "LIANBAN_JWT_KID": s.jwt_kid,
+            "LIANBAN_PAYLOAD_KEYS": json.dumps(s.payload_keys),
+            "LIANBAN_PAYLOAD_KID": s.payload_kid or "",
         }
         env.pop("LIANBAN_FAILPOINTS", None)
         if failpoints:
@@ -180,6 +184,8 @@ async def fault_cluster(tmp: Path) -> AsyncIterator[FaultCluster]:
             api_port=free_port(),
             jwt_secret=secrets.token_urlsafe(48),  # as in production: never the published key
             jwt_kid="faults",
+            payload_keys={"faults": base64.b64encode(secrets.token_bytes(32)).decode()},
+            payload_kid="faults",
         )
         await ensure_topics(stack.kafka_bootstrap, settings.topics.all())
         # The schema is made once, before any part starts (the parts only use it).

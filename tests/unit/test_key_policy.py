@@ -74,3 +74,14 @@ def test_serve_refuses_a_short_key_without_a_traceback() -> None:
     done = _serve(LIANBAN_JWT_SECRET="tiny")
     assert done.returncode == 1
     assert "invalid configuration" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_refuses_to_run_without_payload_encryption() -> None:
+    done = _serve(LIANBAN_JWT_SECRET=KEY, LIANBAN_JWT_KID="prod")
+    assert done.returncode == 1
+    assert "refusing to serve without Temporal payload encryption" in done.stderr
+
+
+def test_a_payload_key_id_must_name_a_loaded_key() -> None:
+    with pytest.raises(ValidationError, match="LIANBAN_PAYLOAD_KID 'p2' is not in"):
+        Settings(jwt_secret=KEY, payload_keys={"p1": "a" * 44}, payload_kid="p2")
