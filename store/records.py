@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.privacy import mask_data
 from events.envelope import Envelope
 from events.limits import MAX_OUTBOX_BYTES
 from events.registry import encode
@@ -39,14 +40,16 @@ async def log_case_event(
     """Append the event to the case's event log in the read model and to its audit chain.
 
     `actor`/`role`: who acted, when the caller knows (an authenticated user); otherwise
-    derived from the event (`domain.audit.actor_and_role`).
+    derived from the event (`domain.audit.actor_and_role`). The log keeps ID and phone numbers
+    masked and no query code, like the audit record: the unmasked values live only in the
+    case's own columns, read through the audited personal-data route.
     """
     stmt = insert_ignore(_dialect(session), case_events, "event_id").values(
         event_id=str(envelope.event_id),
         case_id=envelope.case_id,
         event_type=envelope.event_type,
         occurred_at=envelope.occurred_at,
-        data=envelope.data,
+        data=mask_data(envelope.data),
     )
     result = await session.execute(stmt)
     # A redelivered event (same id) was audited when it was first logged.
@@ -61,6 +64,10 @@ class EventTooLarge(ValueError):
 
 async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None:
     """Put the event in the outbox; the relay publishes it to `topic` keyed by case id."""
+    if envelope.event_type == "ApplicationSubmitted":
+        # Only the API enqueues submissions, after storing the case with the unmasked values:
+        # the topic copy, read by its consumer only to start the workflow, needs none of them.
+        envelope = envelope.model_copy(update={"data": mask_data(envelope.data)})
     value = encode(envelope).decode()
     if len(value.encode()) > MAX_OUTBOX_BYTES:
         raise EventTooLarge(
