@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -24,6 +25,7 @@ from usecases.handlers import Handler, handler_for_topic
 from usecases.operators.deadletters import SourceRecord, dead_letter
 
 log = logging.getLogger("lianban.consumers")
+COMMIT_TIMEOUT = 10.0
 TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
 
 
@@ -109,11 +111,16 @@ class EventConsumer:
             fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
         )
         await consumer.start()
+        every = self.deps.settings.broker_check_seconds
+        next_check = time.monotonic() + every
         try:
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=500)
                 if consumer.assignment():
                     self.assigned.set()
+                if time.monotonic() >= next_check:
+                    await self._rewind_shrunk(consumer)
+                    next_check = time.monotonic() + every
                 if not batch:
                     continue
                 await asyncio.gather(*(self._partition(recs, stop) for recs in batch.values()))
@@ -127,11 +134,48 @@ class EventConsumer:
     ) -> None:
         offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items()}
         try:
-            await consumer.commit(offsets)
+            # aiokafka retries a commit for as long as the broker answers "unknown topic", which
+            # a broker that lost the topic does until it is created again: bounded here.
+            await asyncio.wait_for(consumer.commit(offsets), COMMIT_TIMEOUT)
         except CommitFailedError:
             # A rebalance took the partitions (aiokafka #929); the new owner re-reads from the
             # last commit and the handlers are idempotent, so nothing is lost or doubled.
             log.warning("commit failed after a rebalance; records will be redelivered")
+        except TimeoutError:
+            log.warning(
+                "commit of %s not done in %.0f s (has the broker lost the topic?); the records "
+                "will be redelivered if the group re-reads them",
+                self.topic,
+                COMMIT_TIMEOUT,
+            )
+
+    async def _rewind_shrunk(self, consumer: AIOKafkaConsumer) -> None:
+        """Read a partition again from its start when it now ends before our position.
+
+        It was lost and recreated (the embedded broker restarted, a topic was deleted). The
+        embedded broker then answers fetches beyond the end with nothing at all, not
+        OffsetOutOfRange, until the partition grows past the old position: what comes first
+        would be skipped without a word. Handlers are idempotent, so re-reading is safe.
+        """
+        parts = sorted(consumer.assignment())
+        if not parts:
+            return
+        try:
+            async with asyncio.timeout(5.0):
+                ends = await consumer.end_offsets(parts)
+                positions = {tp: await consumer.position(tp) for tp in parts}
+        except (KafkaError, TimeoutError) as exc:
+            log.debug("cannot compare %s positions with the broker: %r", self.topic, exc)
+            return
+        shrunk = [tp for tp in parts if positions[tp] > ends.get(tp, positions[tp])]
+        if shrunk:
+            log.warning(
+                "%s: partitions %s end before our position (the broker lost records); "
+                "reading them again from the start",
+                self.topic,
+                [(tp.partition, positions[tp], ends.get(tp)) for tp in shrunk],
+            )
+            await consumer.seek_to_beginning(*shrunk)
 
 
 def build_consumers(deps: Deps) -> list[EventConsumer]:

@@ -8,6 +8,13 @@ keys go side by side. A row the broker refuses is retried with backoff and parke
 `LIANBAN_RELAY_MAX_ATTEMPTS` (at once when it can never succeed, e.g. too large); only the later
 rows of its own key wait behind it. A broker that refuses everything is an outage, not a bad
 row: nothing is counted against the rows, and the relay backs off as a whole.
+
+A broker that loses what it acknowledged (the embedded one keeps topics in memory; a real
+cluster's topic can be deleted and recreated) is found by comparing it with what the relay
+published (`infra.broker_loss`): every `LIANBAN_BROKER_CHECK_SECONDS`, and at once when the
+producer is given an offset that went backwards. Then, with publishing paused, the relay
+recreates the topics, publishes again every row sent since the broker was last seen whole and
+the review task of every open task, each with its own event id, and resumes.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.bootstrap import Deps
+from infra.broker_loss import BrokerLedger, recovery_log
+from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
+from infra.kafka_topics import TopicsError, ensure_topics
 from store import outbox as box
 
 log = logging.getLogger("lianban.relay")
@@ -69,13 +79,24 @@ class OutboxRelay:
         self.producer = producer
         self.published = 0
         self.parked = 0
+        s = deps.settings
+        self.ledger = BrokerLedger()
+        self.recoveries = recovery_log(s.kafka_bootstrap, s.topic_prefix)
+        self._probe = BrokerProbe(s.kafka_bootstrap, timeout=10.0)
+        # Publishing and checking the broker take turns: a check sees no publish in flight,
+        # and a recovery finishes before anything is published to the recreated topics.
+        self._turn = asyncio.Lock()
+        self._suspect = asyncio.Event()
+        self._whole_since: datetime | None = None  # the start of the last check that passed
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
         delivered = await self.producer.send(
             row.topic, row.value.encode(), key=row.key.encode(), headers=headers
         )
-        await delivered
+        meta = await delivered
+        if self.ledger.published(meta.topic, meta.partition, meta.offset):
+            self._suspect.set()  # an offset went backwards: check the broker now
 
     async def _send_key(self, rows: list[box.OutboxRow], outcome: Outcome) -> None:
         # In order; the first failure holds back the rest of this key until its retry.
@@ -138,12 +159,113 @@ class OutboxRelay:
                 "outbox row %s (key %s) failed, retry at %s: %s", row.id, row.key, retry_at, error
             )
 
+    # ------------------------------------------------------------------ broker loss
+
+    async def check_broker(self) -> bool:
+        """Compare the broker with what was published; recover when it lost records (True)."""
+        async with self._turn:
+            started = datetime.now(UTC)
+            topics = self.deps.topics.all()
+            present = set(await self._probe.topics())
+            ends = await self._probe.end_offsets([t for t in topics if t in present])
+            published_to = await self._published_to(topics, present, ends)
+            reason = self.ledger.check(topics, present, ends, published_to)
+            if reason is None:
+                if not present.issuperset(topics):  # new ones, never published to: create
+                    await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
+                self._whole_since = started
+                return False
+            await self._recover(reason)
+            return True
+
+    async def _published_to(
+        self, topics: list[str], present: set[str], ends: dict[tuple[str, int], int]
+    ) -> set[str]:
+        """Of the topics seen for the first time, missing or empty, those the outbox says were
+        published to (the relay restarted with the broker); others need no database look."""
+        unseen = [
+            t
+            for t in topics
+            if not self.ledger.known(t)
+            and (t not in present or not any(e for (n, _), e in ends.items() if n == t))
+        ]
+        if not unseen:
+            return set()
+        async with self.deps.sessions() as s:
+            return {t for t in unseen if await box.has_sent(s, t)}
+
+    async def _recover(self, reason: str) -> None:
+        """Topics back, then publish again what they lost that still matters. Holds the turn."""
+        s = self.deps.settings
+        log.error("the broker lost records (%s): recreating topics and publishing again", reason)
+        counts = self.ledger.partitions()
+        created = await ensure_topics(s.kafka_bootstrap, self.deps.topics.all(), counts)
+        since = self._whole_since
+        async with self.deps.sessions() as session, session.begin():
+            # Since the last check that found the broker whole: these may have been lost, or
+            # acknowledged into a topic the broker no longer had (the embedded one does that).
+            again = await box.resend_since(session, since) if since is not None else 0
+            # Older records lost with the broker: what departments still need are the tasks.
+            tasks = await box.resend_open_review_tasks(session, self.deps.topics.review_tasks)
+        topics = self.deps.topics.all()
+        self.ledger.reset(await self._probe.end_offsets(topics))
+        self._whole_since = datetime.now(UTC)
+        self.recoveries.record(self._whole_since, reason, again + tasks)
+        log.error(
+            "broker loss recovered: topics recreated %s; %d events sent since %s and %d review "
+            "tasks of open cases published again with their event ids",
+            created or "(none missing)",
+            again,
+            since.isoformat() if since else "start-up",
+            tasks,
+        )
+        self.deps.notify_outbox()
+
+    async def watch_broker(self, stop: asyncio.Event) -> None:
+        """Check the broker every `broker_check_seconds`, or at once when an offset went back."""
+        every = self.deps.settings.broker_check_seconds
+        failing = False
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._suspect.wait(), timeout=every)
+            self._suspect.clear()
+            if stop.is_set():
+                return
+            failing = not await self._check_quietly(failing)
+
+    async def _check_quietly(self, failing: bool = False) -> bool:
+        """`check_broker`, logging instead of raising; False when it could not check."""
+        try:
+            await self.check_broker()
+        except (TimeoutError, KafkaError, DBAPIError, OSError, TopicsError) as exc:
+            # Down or restarting: the publish loop backs off; the next check will tell.
+            if not failing:
+                log.warning("cannot compare the broker with the outbox: %r", exc)
+            return False
+        except Exception:
+            log.exception("checking the broker for lost records failed")
+            return False
+        return True
+
     async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop`, checking the broker beside it (first before publishing)."""
+        await self._check_quietly()
+        watch = asyncio.create_task(self.watch_broker(stop), name="relay-broker-watch")
+        try:
+            await self._publish_loop(stop)
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+            await self._probe.close()
+
+    async def _publish_loop(self, stop: asyncio.Event) -> None:
         idle = self.deps.settings.relay_idle_seconds
         outage = 0
         while not stop.is_set():
             try:
-                sent = await self.run_once()
+                async with self._turn:
+                    sent = await self.run_once()
                 outage = 0
             except (TimeoutError, KafkaError, DBAPIError, OSError) as exc:
                 outage += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -40,6 +41,32 @@ class BrokerProbe:
             except BaseException:
                 await self._reset()
                 raise
+
+    async def end_offsets(self, topics: Collection[str]) -> dict[tuple[str, int], int]:
+        """The end offset of every partition of `topics`, by (topic, partition). Name only topics
+        that exist: asking about another one makes the embedded broker create it."""
+        async with self._lock:
+            try:
+                return await asyncio.wait_for(self._end_offsets(topics), self._timeout)
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def _end_offsets(self, topics: Collection[str]) -> dict[tuple[str, int], int]:
+        if not topics:
+            return {}
+        admin = await self._admin_client()
+        tps = [
+            TopicPartition(meta["topic"], p["partition"])
+            for meta in await admin.describe_topics(sorted(topics))
+            if not meta["error_code"]
+            for p in meta["partitions"]
+        ]
+        if not tps:
+            return {}
+        consumer = await self._offsets_consumer()
+        ends = await consumer.end_offsets(tps)
+        return {(tp.topic, tp.partition): int(offset) for tp, offset in ends.items()}
 
     async def lag(self, group: str, topic: str) -> Lag:
         """Records on `topic` past `group`'s committed offsets."""
