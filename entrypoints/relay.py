@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnknownError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,8 +56,12 @@ def make_producer(bootstrap: str) -> AIOKafkaProducer:
 
 
 def _transient(exc: BaseException) -> bool:
-    """The broker's trouble (worth retrying), not the record's."""
+    """The broker's trouble (worth retrying), not the record's. An unknown server error counts:
+    the embedded broker answers one to the first records produced to a partition it held
+    records for before it knew the topic again (a restart that lost its topics)."""
     if isinstance(exc, KafkaConnectionError | KafkaTimeoutError | asyncio.TimeoutError):
+        return True
+    if isinstance(exc, UnknownError):
         return True
     return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
 
@@ -95,7 +99,7 @@ class OutboxRelay:
             row.topic, row.value.encode(), key=row.key.encode(), headers=headers
         )
         meta = await delivered
-        if self.ledger.published(meta.topic, meta.partition, meta.offset):
+        if meta is not None and self.ledger.published(meta.topic, meta.partition, meta.offset):
             self._suspect.set()  # an offset went backwards: check the broker now
 
     async def _send_key(self, rows: list[box.OutboxRow], outcome: Outcome) -> None:
