@@ -19,6 +19,8 @@ from temporalio.service import RPCError
 from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
 from infra.bootstrap import Deps
+from infra.broker_loss import identity
+from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
 from usecases.errors import Refused
 from usecases.handlers import Handler, handler_for_topic
@@ -52,6 +54,8 @@ class EventConsumer:
         self.applied = 0
         self.dead_lettered = 0
         self.assigned = asyncio.Event()
+        # Per partition, the last record applied (offset, identity): still there?
+        self._last: dict[TopicPartition, tuple[int, str]] = {}
 
     async def _apply(self, rec: ConsumerRecord) -> None:
         source = SourceRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
@@ -111,6 +115,7 @@ class EventConsumer:
             fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
         )
         await consumer.start()
+        probe = BrokerProbe(self.deps.settings.kafka_bootstrap, timeout=10.0)
         every = self.deps.settings.broker_check_seconds
         next_check = time.monotonic() + every
         try:
@@ -119,15 +124,18 @@ class EventConsumer:
                 if consumer.assignment():
                     self.assigned.set()
                 if time.monotonic() >= next_check:
-                    await self._rewind_shrunk(consumer)
+                    await self._rewind_lost(consumer, probe)
                     next_check = time.monotonic() + every
                 if not batch:
                     continue
                 await asyncio.gather(*(self._partition(recs, stop) for recs in batch.values()))
                 failpoint(f"consumer.before_commit.{self.role}")
                 await self._commit(consumer, batch)
+                for tp, recs in batch.items():
+                    self._last[tp] = (recs[-1].offset, identity(recs[-1].value))
         finally:
             await consumer.stop()
+            await probe.close()
 
     async def _commit(
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
@@ -149,33 +157,43 @@ class EventConsumer:
                 COMMIT_TIMEOUT,
             )
 
-    async def _rewind_shrunk(self, consumer: AIOKafkaConsumer) -> None:
-        """Read a partition again from its start when it now ends before our position.
+    async def _rewind_lost(self, consumer: AIOKafkaConsumer, probe: BrokerProbe) -> None:
+        """Read a partition again from its start when the record we applied last is no longer
+        at its offset: the broker lost the partition and it was recreated.
 
-        It was lost and recreated (the embedded broker restarted, a topic was deleted). The
-        embedded broker then answers fetches beyond the end with nothing at all, not
-        OffsetOutOfRange, until the partition grows past the old position: what comes first
-        would be skipped without a word. Handlers are idempotent, so re-reading is safe.
+        A Kafka cluster answers a fetch beyond a partition's end with OffsetOutOfRange (and
+        `auto_offset_reset="earliest"` re-reads); the embedded broker answers with nothing
+        until the partition grows past our position, and a recreated partition can grow past
+        it before we look: what comes first would be skipped without a word. Handlers are
+        idempotent, so re-reading is safe.
         """
-        parts = sorted(consumer.assignment())
-        if not parts:
+        assigned = consumer.assignment()
+        for tp in [tp for tp in self._last if tp not in assigned]:
+            del self._last[tp]
+        if not self._last:
             return
         try:
-            async with asyncio.timeout(5.0):
-                ends = await consumer.end_offsets(parts)
-                positions = {tp: await consumer.position(tp) for tp in parts}
-        except (KafkaError, TimeoutError) as exc:
-            log.debug("cannot compare %s positions with the broker: %r", self.topic, exc)
-            return
-        shrunk = [tp for tp in parts if positions[tp] > ends.get(tp, positions[tp])]
-        if shrunk:
-            log.warning(
-                "%s: partitions %s end before our position (the broker lost records); "
-                "reading them again from the start",
-                self.topic,
-                [(tp.partition, positions[tp], ends.get(tp)) for tp in shrunk],
+            found = await probe.records_at(
+                {(tp.topic, tp.partition): offset for tp, (offset, _) in self._last.items()}
             )
-            await consumer.seek_to_beginning(*shrunk)
+        except (KafkaError, TimeoutError) as exc:
+            log.debug("cannot look for lost records of %s: %r", self.topic, exc)
+            return
+        lost = [
+            tp
+            for tp, (_, ident) in self._last.items()
+            if (tp.topic, tp.partition) in found and found[(tp.topic, tp.partition)] != ident
+        ]
+        if lost:
+            log.warning(
+                "%s: partitions %s no longer hold the records applied last (the broker lost "
+                "them); reading them again from the start",
+                self.topic,
+                sorted(tp.partition for tp in lost),
+            )
+            for tp in lost:
+                del self._last[tp]
+            await consumer.seek_to_beginning(*lost)
 
 
 def build_consumers(deps: Deps) -> list[EventConsumer]:

@@ -11,7 +11,8 @@ row: nothing is counted against the rows, and the relay backs off as a whole.
 
 A broker that loses what it acknowledged (the embedded one keeps topics in memory; a real
 cluster's topic can be deleted and recreated) is found by comparing it with what the relay
-published (`infra.broker_loss`): every `LIANBAN_BROKER_CHECK_SECONDS`, and at once when the
+published (`infra.broker_loss`): every `LIANBAN_BROKER_CHECK_SECONDS` (are the topics there,
+and the last record published to each partition still at its offset?), and at once when the
 producer is given an offset that went backwards. Then, with publishing paused, the relay
 recreates the topics, publishes again every row sent since the broker was last seen whole and
 the review task of every open task, each with its own event id, and resumes.
@@ -32,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.bootstrap import Deps
-from infra.broker_loss import BrokerLedger, recovery_log
+from infra.broker_loss import BrokerLedger, identity, recovery_log
 from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
 from infra.kafka_topics import TopicsError, ensure_topics
@@ -95,11 +96,14 @@ class OutboxRelay:
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
+        value = row.value.encode()
         delivered = await self.producer.send(
-            row.topic, row.value.encode(), key=row.key.encode(), headers=headers
+            row.topic, value, key=row.key.encode(), headers=headers
         )
         meta = await delivered
-        if meta is not None and self.ledger.published(meta.topic, meta.partition, meta.offset):
+        if meta is None:  # a stand-in producer (tests)
+            return
+        if self.ledger.published(meta.topic, meta.partition, meta.offset, identity(value)):
             self._suspect.set()  # an offset went backwards: check the broker now
 
     async def _send_key(self, rows: list[box.OutboxRow], outcome: Outcome) -> None:
@@ -171,9 +175,9 @@ class OutboxRelay:
             started = datetime.now(UTC)
             topics = self.deps.topics.all()
             present = set(await self._probe.topics())
-            ends = await self._probe.end_offsets([t for t in topics if t in present])
-            published_to = await self._published_to(topics, present, ends)
-            reason = self.ledger.check(topics, present, ends, published_to)
+            found = await self._probe.records_at(self.ledger.last_records())
+            empty, published_to = await self._unseen_and_published(topics, present)
+            reason = self.ledger.check(topics, present, found, empty, published_to)
             if reason is None:
                 if not present.issuperset(topics):  # new ones, never published to: create
                     await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
@@ -182,21 +186,26 @@ class OutboxRelay:
             await self._recover(reason)
             return True
 
-    async def _published_to(
-        self, topics: list[str], present: set[str], ends: dict[tuple[str, int], int]
-    ) -> set[str]:
-        """Of the topics seen for the first time, missing or empty, those the outbox says were
-        published to (the relay restarted with the broker); others need no database look."""
-        unseen = [
-            t
-            for t in topics
-            if not self.ledger.known(t)
-            and (t not in present or not any(e for (n, _), e in ends.items() if n == t))
-        ]
+    async def _unseen_and_published(
+        self, topics: list[str], present: set[str]
+    ) -> tuple[set[str], set[str]]:
+        """Of the topics not seen before: the present ones holding no record, and those of
+        them or of the missing ones the outbox says were published to (the relay restarted
+        with the broker). Topics seen before need neither look."""
+        unseen = [t for t in topics if not self.ledger.known(t)]
         if not unseen:
-            return set()
+            return set(), set()
+        ends = await self._probe.end_offsets([t for t in unseen if t in present])
+        empty = {
+            t
+            for t in unseen
+            if t in present and not any(end for (name, _), end in ends.items() if name == t)
+        }
+        maybe_lost = [t for t in unseen if t not in present or t in empty]
+        if not maybe_lost:
+            return empty, set()
         async with self.deps.sessions() as s:
-            return {t for t in unseen if await box.has_sent(s, t)}
+            return empty, {t for t in maybe_lost if await box.has_sent(s, t)}
 
     async def _recover(self, reason: str) -> None:
         """Topics back, then publish again what they lost that still matters. Holds the turn."""
@@ -211,8 +220,7 @@ class OutboxRelay:
             again = await box.resend_since(session, since) if since is not None else 0
             # Older records lost with the broker: what departments still need are the tasks.
             tasks = await box.resend_open_review_tasks(session, self.deps.topics.review_tasks)
-        topics = self.deps.topics.all()
-        self.ledger.reset(await self._probe.end_offsets(topics))
+        self.ledger.reset(self.deps.topics.all())
         self._whole_since = datetime.now(UTC)
         self.recoveries.record(self._whole_since, reason, again + tasks)
         log.error(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -110,6 +111,7 @@ class Decision:
 class State:
     seen: set[str] = field(default_factory=set)  # task event ids handled
     decisions: dict[str, Decision] = field(default_factory=dict)  # by task id
+    read_last: dict[str, list[Any]] = field(default_factory=dict)  # see PartitionWatch
 
     @classmethod
     def load(cls, path: Path | None) -> State:
@@ -117,7 +119,7 @@ class State:
             return cls()
         doc = json.loads(path.read_text(encoding="utf-8"))
         decisions = {k: Decision(**v) for k, v in doc.get("decisions", {}).items()}
-        return cls(set(doc.get("seen", [])), decisions)
+        return cls(set(doc.get("seen", [])), decisions, dict(doc.get("read_last", {})))
 
     def save(self, path: Path | None) -> None:
         if path is None:
@@ -125,6 +127,7 @@ class State:
         doc = {
             "seen": sorted(self.seen),
             "decisions": {k: asdict(v) for k, v in self.decisions.items()},
+            "read_last": self.read_last,
         }
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -143,7 +146,7 @@ def _event_id(rec: ConsumerRecord) -> str:
     doc = _parse(rec)
     if doc is not None and isinstance(doc.get("event_id"), str):
         return str(doc["event_id"])
-    return f"raw:{hash(rec.value)}"
+    return "sha256:" + hashlib.sha256(rec.value or b"").hexdigest()
 
 
 class PartitionWatch:
@@ -152,51 +155,51 @@ class PartitionWatch:
     A Kafka cluster answers a fetch beyond a partition's end with OffsetOutOfRange, which
     `auto_offset_reset="earliest"` turns into a re-read from the start. The embedded broker
     answers it with nothing until the partition grows past the position, and a recreated
-    partition can grow past it before anyone looks: so the client also checks that the record
-    it read last is still the one at that offset.
+    partition can grow past it before anyone looks. So the client checks that the record it
+    read last in each partition is still the one at that offset (by event id), and reads the
+    partition again from the start when it is not. (End offsets are no help: the embedded
+    broker reports one past the first record of the last batch.)
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, last: dict[str, list[Any]] | None = None) -> None:
         self.name = name
-        self.last: dict[TopicPartition, tuple[int, str]] = {}
+        # "topic:partition" -> [offset, event id] of the record read last (kept in the state)
+        self.last = last if last is not None else {}
         self.rewinds = 0
 
     def saw(self, tp: TopicPartition, rec: ConsumerRecord) -> None:
-        self.last[tp] = (rec.offset, _event_id(rec))
+        self.last[f"{tp.topic}:{tp.partition}"] = [rec.offset, _event_id(rec)]
 
     async def check(self, consumer: AIOKafkaConsumer, probe: AIOKafkaConsumer) -> None:
-        parts = sorted(consumer.assignment())
-        for tp in list(self.last):
-            if tp not in parts:
-                del self.last[tp]
-        if not parts:
-            return
-        ends = await consumer.end_offsets(parts)
-        lost = []
-        for tp in parts:
-            position = await consumer.position(tp)
-            last = self.last.get(tp)
-            if position > ends[tp]:
-                lost.append((tp, f"ends at {ends[tp]}, before position {position}"))
-            elif last is not None and last[0] < ends[tp]:
-                there = await _read_at(probe, tp, last[0])
-                if there is not None and there != last[1]:
-                    lost.append((tp, f"offset {last[0]} holds another record"))
-        for tp, why in lost:
-            log.warning("%s %s: %s; reading it again from the start", self.name, tp, why)
-            self.last.pop(tp, None)
+        for tp in sorted(consumer.assignment()):
+            last = self.last.get(f"{tp.topic}:{tp.partition}")
+            if last is None:
+                continue
+            there = await _read_at(probe, tp, int(last[0]))
+            if there == last[1]:
+                continue
+            what = "is gone" if there is None else "is another record"
+            log.warning(
+                "%s %s: the record read last (offset %s) %s; reading it again from the start",
+                self.name,
+                tp,
+                last[0],
+                what,
+            )
+            del self.last[f"{tp.topic}:{tp.partition}"]
             self.rewinds += 1
             await consumer.seek_to_beginning(tp)
 
 
 async def _read_at(probe: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> str | None:
-    """The event id of the record at `offset` (None: could not tell, e.g. deleted by retention)."""
+    """The event id of the record at `offset`, None when there is none."""
     probe.assign([tp])
     probe.seek(tp, offset)
-    batch = await probe.getmany(tp, timeout_ms=1000, max_records=1)
-    for rec in batch.get(tp, []):
-        if rec.offset == offset:
-            return _event_id(rec)
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        batch = await probe.getmany(tp, timeout_ms=200, max_records=1)
+        for rec in batch.get(tp, []):
+            return _event_id(rec) if rec.offset == offset else None
     return None
 
 
@@ -208,8 +211,8 @@ class DepartmentClient:
         self.state = State.load(config.state_path)
         self.ready = asyncio.Event()  # set once both consumers have partitions
         self.duplicates = 0  # task events skipped as already handled
-        self.tasks_watch = PartitionWatch("review-tasks")
-        self.events_watch = PartitionWatch("case-events")
+        self.tasks_watch = PartitionWatch("review-tasks", self.state.read_last)
+        self.events_watch = PartitionWatch("case-events", self.state.read_last)
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._next_send: dict[str, float] = {}  # by decision event id, monotonic seconds
@@ -374,6 +377,7 @@ class DepartmentClient:
                         watch.saw(tp, rec)
                 if batch:
                     await self._commit(consumer, batch)
+                    self.state.save(self.config.state_path)  # where we read last, too
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + self.config.check_seconds
                     with contextlib.suppress(KafkaError, TimeoutError):
