@@ -93,6 +93,7 @@ class OutboxRelay:
         self._turn = asyncio.Lock()
         self._suspect = asyncio.Event()
         self._whole_since: datetime | None = None  # the start of the last check that passed
+        self._partitions: dict[str, int] = {}  # each topic's partition count, as last seen whole
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
@@ -175,12 +176,17 @@ class OutboxRelay:
             started = datetime.now(UTC)
             topics = self.deps.topics.all()
             present = set(await self._probe.topics())
-            found = await self._probe.records_at(self.ledger.last_records())
+            # Only where the topic is listed: naming a missing one makes the embedded broker
+            # create it, with what it kept from records sent there meanwhile.
+            last = {k: v for k, v in self.ledger.last_records().items() if k[0] in present}
+            found = await self._probe.records_at(last)
             empty, published_to = await self._unseen_and_published(topics, present)
             reason = self.ledger.check(topics, present, found, empty, published_to)
             if reason is None:
                 if not present.issuperset(topics):  # new ones, never published to: create
                     await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
+                counted = [t for t in topics if t in present and t not in self._partitions]
+                self._partitions |= await self._probe.partition_counts(counted)
                 self._whole_since = started
                 return False
             await self._recover(reason)
@@ -211,7 +217,8 @@ class OutboxRelay:
         """Topics back, then publish again what they lost that still matters. Holds the turn."""
         s = self.deps.settings
         log.error("the broker lost records (%s): recreating topics and publishing again", reason)
-        counts = self.ledger.partitions()
+        # As many partitions as before (a case's events keep going to one partition).
+        counts = self.ledger.partitions() | self._partitions
         created = await ensure_topics(s.kafka_bootstrap, self.deps.topics.all(), counts)
         since = self._whole_since
         async with self.deps.sessions() as session, session.begin():

@@ -50,19 +50,8 @@ log = logging.getLogger("department_client")
 OUTCOMES = ("approve", "approve_with_conditions", "reject")
 # After one of these on case-events, the case takes no decision any more.
 CASE_ENDED = {"CaseConcluded", "CaseNotAccepted", "CaseTerminated"}
-# Dead-letter errors that a re-send cannot cure.
-FINAL_REFUSALS = {
-    "malformed_json",
-    "invalid_envelope",
-    "unknown_event_type",
-    "unsupported_schema_version",
-    "invalid_payload",
-    "unexpected_event_type",
-    "unknown_case",
-    "unknown_department",
-    "conflicting_decision",
-    "case_closed",
-}
+# The one dead-letter error that a re-send may cure: any other one says it never will apply.
+RETRYABLE_REFUSAL = "processing_failed"
 COMMIT_TIMEOUT = 10.0
 
 
@@ -309,7 +298,7 @@ class DepartmentClient:
             self._acknowledged(str(case_id), data)
         elif kind in CASE_ENDED:
             self._settle(lambda d: d.case_id == case_id, "case_ended", str(kind))
-        elif kind == "DeadLettered" and data.get("error") in FINAL_REFUSALS:
+        elif kind == "DeadLettered" and data.get("error") != RETRYABLE_REFUSAL:
             try:
                 refused = json.loads(data.get("raw") or "")["event_id"]
             except (ValueError, KeyError, TypeError):

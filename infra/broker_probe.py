@@ -54,6 +54,22 @@ class BrokerProbe:
                 await self._reset()
                 raise
 
+    async def partition_counts(self, topics: Collection[str]) -> dict[str, int]:
+        """How many partitions each of `topics` has (existing ones only: see `end_offsets`)."""
+        async with self._lock:
+            try:
+                return await asyncio.wait_for(self._partition_counts(topics), self._timeout)
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def _partition_counts(self, topics: Collection[str]) -> dict[str, int]:
+        if not topics:
+            return {}
+        admin = await self._admin_client()
+        described = await admin.describe_topics(sorted(topics))
+        return {m["topic"]: len(m["partitions"]) for m in described if not m["error_code"]}
+
     async def _end_offsets(self, topics: Collection[str]) -> dict[tuple[str, int], int]:
         if not topics:
             return {}
