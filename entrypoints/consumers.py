@@ -3,6 +3,12 @@
 Offsets are committed only after the event was applied or dead-lettered. Infrastructure errors
 (Temporal or the database unreachable) are retried in place, so nothing is skipped; anything
 else about one event dead-letters that event and the consumer keeps going.
+
+A broker that lost a partition (restarted empty, topic recreated) must not make a consumer skip
+what comes next: every `LIANBAN_BROKER_CHECK_SECONDS` each consumer checks that the record it
+applied last in each partition is still at its offset, and reads the partition again from its
+start when it is not; commits are bounded, since aiokafka retries one to a missing topic
+without end.
 """
 
 from __future__ import annotations
