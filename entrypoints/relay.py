@@ -276,7 +276,11 @@ class OutboxRelay:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
-            await self._probe.close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the clients the broker checks use (`run` does it when it ends)."""
+        await self._probe.close()
 
     async def _publish_loop(self, stop: asyncio.Event) -> None:
         idle = self.deps.settings.relay_idle_seconds
