@@ -187,10 +187,34 @@ class OutboxRelay:
                     await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
                 counted = [t for t in topics if t in present and t not in self._partitions]
                 self._partitions |= await self._probe.partition_counts(counted)
+                await self._watch_idle_partitions(present)
                 self._whole_since = started
                 return False
             await self._recover(reason)
             return True
+
+    async def _watch_idle_partitions(self, present: set[str]) -> None:
+        """Give each partition of the topics the relay publishes to a record to watch, before
+        it publishes there itself: the last one the partition holds."""
+        t = self.deps.topics
+        ours = [
+            topic for topic in (t.review_tasks, t.case_events, t.dead_letters) if topic in present
+        ]
+        watched = self.ledger.last_records()
+        ours = [
+            topic
+            for topic in ours
+            if any((topic, p) not in watched for p in range(self._partitions.get(topic, 1)))
+        ]
+        if not ours:
+            return
+        ends = await self._probe.end_offsets(ours)
+        # The end is one past the last record (on the embedded broker: one past the first
+        # record of the last batch); either way a record is there.
+        wanted = {key: end - 1 for key, end in ends.items() if end > 0 and key not in watched}
+        for (topic, partition), ident in (await self._probe.records_at(wanted)).items():
+            if ident is not None:
+                self.ledger.adopt(topic, partition, wanted[(topic, partition)], ident)
 
     async def _unseen_and_published(
         self, topics: list[str], present: set[str]

@@ -9,8 +9,9 @@ election) when
 - the producer is given an offset below one it was given before (the first publish after the
   loss tells, at once),
 - one of the topics it had is missing,
-- the record last published to a partition is no longer at its offset (gone, or another one
-  there: the partition was recreated and grew again), or
+- the record last published to a partition (or, before this relay published there, the last
+  one the partition held) is no longer at its offset (gone, or another one there: the
+  partition was recreated and grew again), or
 - at the first look at a topic the relay has published to (per the outbox), it holds no
   record at all (the relay restarted together with the broker).
 
@@ -54,6 +55,11 @@ class BrokerLedger:
             return True
         self._last[key] = (offset, ident)
         return False
+
+    def adopt(self, topic: str, partition: int, offset: int, ident: str) -> None:
+        """Watch a record the relay did not publish in this process (it restarted): the last
+        one a partition held when the broker was whole, so a loss shows while idle too."""
+        self._last.setdefault((topic, partition), (offset, ident))
 
     def known(self, topic: str) -> bool:
         return topic in self._seen or any(t == topic for t, _ in self._last)

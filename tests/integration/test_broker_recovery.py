@@ -127,3 +127,48 @@ async def test_open_review_tasks_are_published_again_when_the_broker_lost_them(
         assert not await relay.check_broker()
     finally:
         await relay.close()
+
+
+async def test_an_idle_relay_notices_a_topic_recreated_behind_its_back(
+    deps: Deps, producer: AIOKafkaProducer
+) -> None:
+    pairs = [case_and_task("fire", None)]
+    await insert(deps, pairs)
+    case, task = pairs[0]
+    row = await _sent_row(
+        deps,
+        deps.topics.review_tasks,
+        case["case_id"],
+        "ReviewTaskAssigned",
+        {"task_id": task["task_id"]},
+    )
+    first = OutboxRelay(deps, producer)
+    try:
+        assert await first.check_broker()  # start-up with an empty broker: published again
+        assert await first.run_once() == 1
+    finally:
+        await first.close()
+    # A relay started afresh publishes nothing, watches the record the partition holds, and
+    # the topic is lost and made again (as a client's metadata request does on the embedded
+    # broker) before its next look.
+    relay = OutboxRelay(deps, producer)
+    try:
+        assert not await relay.check_broker()
+        assert relay.ledger.last_records(), "a record to watch"
+        admin = AIOKafkaAdminClient(bootstrap_servers=deps.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([deps.topics.review_tasks])
+
+            async def gone() -> bool:
+                return deps.topics.review_tasks not in await admin.list_topics()
+
+            await eventually(gone, timeout=15, what="the topic deleted")
+        finally:
+            await admin.close()
+        await ensure_topics(deps.settings.kafka_bootstrap, [deps.topics.review_tasks])
+        assert await relay.check_broker()
+        assert "is gone" in relay.recoveries.last_reason
+        assert await _unsent(deps) == {row}
+    finally:
+        await relay.close()

@@ -68,3 +68,13 @@ def test_the_recovery_log_says_what_happened() -> None:
     log.record(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "topic x is missing", 12)
     assert log.recoveries == 1
     assert "1 broker loss(es)" in log.summary() and "12 events re-published" in log.summary()
+
+
+def test_an_adopted_record_is_watched_until_the_relay_publishes_there() -> None:
+    ledger = BrokerLedger()
+    ledger.adopt("p.case-events", 0, 41, A)
+    assert ledger.check(TOPICS, TOPICS, {("p.case-events", 0): None}) is not None
+    ledger.adopt("p.case-events", 0, 3, B)  # never replaces what is watched
+    assert ledger.last_records() == {("p.case-events", 0): 41}
+    assert not ledger.published("p.case-events", 0, 42, B)
+    assert ledger.check(TOPICS, TOPICS, {("p.case-events", 0): B}) is None
