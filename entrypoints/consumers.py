@@ -3,12 +3,19 @@
 Offsets are committed only after the event was applied or dead-lettered. Infrastructure errors
 (Temporal or the database unreachable) are retried in place, so nothing is skipped; anything
 else about one event dead-letters that event and the consumer keeps going.
+
+A broker that lost a partition (restarted empty, topic recreated) must not make a consumer skip
+what comes next: every `LIANBAN_BROKER_CHECK_SECONDS` each consumer checks that the record it
+applied last in each partition is still at its offset, and reads the partition again from its
+start when it is not; commits are bounded, since aiokafka retries one to a missing topic
+without end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -18,12 +25,15 @@ from temporalio.service import RPCError
 from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
 from infra.bootstrap import Deps
+from infra.broker_loss import identity
+from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
 from usecases.errors import Refused
 from usecases.handlers import Handler, handler_for_topic
 from usecases.operators.deadletters import SourceRecord, dead_letter
 
 log = logging.getLogger("lianban.consumers")
+COMMIT_TIMEOUT = 10.0
 TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
 
 
@@ -50,6 +60,8 @@ class EventConsumer:
         self.applied = 0
         self.dead_lettered = 0
         self.assigned = asyncio.Event()
+        # Per partition, the last record applied (offset, identity): still there?
+        self._last: dict[TopicPartition, tuple[int, str]] = {}
 
     async def _apply(self, rec: ConsumerRecord) -> None:
         source = SourceRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
@@ -109,29 +121,85 @@ class EventConsumer:
             fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
         )
         await consumer.start()
+        probe = BrokerProbe(self.deps.settings.kafka_bootstrap, timeout=10.0)
+        every = self.deps.settings.broker_check_seconds
+        next_check = time.monotonic() + every
         try:
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=500)
                 if consumer.assignment():
                     self.assigned.set()
+                if time.monotonic() >= next_check:
+                    await self._rewind_lost(consumer, probe)
+                    next_check = time.monotonic() + every
                 if not batch:
                     continue
                 await asyncio.gather(*(self._partition(recs, stop) for recs in batch.values()))
                 failpoint(f"consumer.before_commit.{self.role}")
                 await self._commit(consumer, batch)
+                for tp, recs in batch.items():
+                    self._last[tp] = (recs[-1].offset, identity(recs[-1].value))
         finally:
             await consumer.stop()
+            await probe.close()
 
     async def _commit(
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
     ) -> None:
         offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items()}
         try:
-            await consumer.commit(offsets)
+            # aiokafka retries a commit for as long as the broker answers "unknown topic", which
+            # a broker that lost the topic does until it is created again: bounded here.
+            await asyncio.wait_for(consumer.commit(offsets), COMMIT_TIMEOUT)
         except CommitFailedError:
             # A rebalance took the partitions (aiokafka #929); the new owner re-reads from the
             # last commit and the handlers are idempotent, so nothing is lost or doubled.
             log.warning("commit failed after a rebalance; records will be redelivered")
+        except TimeoutError:
+            log.warning(
+                "commit of %s not done in %.0f s (has the broker lost the topic?); the records "
+                "will be redelivered if the group re-reads them",
+                self.topic,
+                COMMIT_TIMEOUT,
+            )
+
+    async def _rewind_lost(self, consumer: AIOKafkaConsumer, probe: BrokerProbe) -> None:
+        """Read a partition again from its start when the record we applied last is no longer
+        at its offset: the broker lost the partition and it was recreated.
+
+        A Kafka cluster answers a fetch beyond a partition's end with OffsetOutOfRange (and
+        `auto_offset_reset="earliest"` re-reads); the embedded broker answers with nothing
+        until the partition grows past our position, and a recreated partition can grow past
+        it before we look: what comes first would be skipped without a word. Handlers are
+        idempotent, so re-reading is safe.
+        """
+        assigned = consumer.assignment()
+        for tp in [tp for tp in self._last if tp not in assigned]:
+            del self._last[tp]
+        if not self._last:
+            return
+        try:
+            found = await probe.records_at(
+                {(tp.topic, tp.partition): offset for tp, (offset, _) in self._last.items()}
+            )
+        except (KafkaError, TimeoutError) as exc:
+            log.debug("cannot look for lost records of %s: %r", self.topic, exc)
+            return
+        lost = [
+            tp
+            for tp, (_, ident) in self._last.items()
+            if (tp.topic, tp.partition) in found and found[(tp.topic, tp.partition)] != ident
+        ]
+        if lost:
+            log.warning(
+                "%s: partitions %s no longer hold the records applied last (the broker lost "
+                "them); reading them again from the start",
+                self.topic,
+                sorted(tp.partition for tp in lost),
+            )
+            for tp in lost:
+                del self._last[tp]
+            await consumer.seek_to_beginning(*lost)
 
 
 def build_consumers(deps: Deps) -> list[EventConsumer]:

@@ -8,6 +8,14 @@ keys go side by side. A row the broker refuses is retried with backoff and parke
 `LIANBAN_RELAY_MAX_ATTEMPTS` (at once when it can never succeed, e.g. too large); only the later
 rows of its own key wait behind it. A broker that refuses everything is an outage, not a bad
 row: nothing is counted against the rows, and the relay backs off as a whole.
+
+A broker that loses what it acknowledged (the embedded one keeps topics in memory; a real
+cluster's topic can be deleted and recreated) is found by comparing it with what the relay
+published (`infra.broker_loss`): every `LIANBAN_BROKER_CHECK_SECONDS` (are the topics there,
+and the last record published to each partition still at its offset?), and at once when the
+producer is given an offset that went backwards. Then, with publishing paused, the relay
+recreates the topics, publishes again every row sent since the broker was last seen whole and
+the review task of every open task, each with its own event id, and resumes.
 """
 
 from __future__ import annotations
@@ -20,12 +28,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnknownError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.bootstrap import Deps
+from infra.broker_loss import BrokerLedger, identity, recovery_log
+from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
+from infra.kafka_topics import TopicsError, ensure_topics
 from store import outbox as box
 
 log = logging.getLogger("lianban.relay")
@@ -46,8 +57,12 @@ def make_producer(bootstrap: str) -> AIOKafkaProducer:
 
 
 def _transient(exc: BaseException) -> bool:
-    """The broker's trouble (worth retrying), not the record's."""
+    """The broker's trouble (worth retrying), not the record's. An unknown server error counts:
+    the embedded broker answers one to the first records produced to a partition it held
+    records for before it knew the topic again (a restart that lost its topics)."""
     if isinstance(exc, KafkaConnectionError | KafkaTimeoutError | asyncio.TimeoutError):
+        return True
+    if isinstance(exc, UnknownError):
         return True
     return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
 
@@ -69,13 +84,28 @@ class OutboxRelay:
         self.producer = producer
         self.published = 0
         self.parked = 0
+        s = deps.settings
+        self.ledger = BrokerLedger()
+        self.recoveries = recovery_log(s.kafka_bootstrap, s.topic_prefix)
+        self._probe = BrokerProbe(s.kafka_bootstrap, timeout=10.0)
+        # Publishing and checking the broker take turns: a check sees no publish in flight,
+        # and a recovery finishes before anything is published to the recreated topics.
+        self._turn = asyncio.Lock()
+        self._suspect = asyncio.Event()
+        self._whole_since: datetime | None = None  # the start of the last check that passed
+        self._partitions: dict[str, int] = {}  # each topic's partition count, as last seen whole
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
+        value = row.value.encode()
         delivered = await self.producer.send(
-            row.topic, row.value.encode(), key=row.key.encode(), headers=headers
+            row.topic, value, key=row.key.encode(), headers=headers
         )
-        await delivered
+        meta = await delivered
+        if meta is None:  # a stand-in producer (tests)
+            return
+        if self.ledger.published(meta.topic, meta.partition, meta.offset, identity(value)):
+            self._suspect.set()  # an offset went backwards: check the broker now
 
     async def _send_key(self, rows: list[box.OutboxRow], outcome: Outcome) -> None:
         # In order; the first failure holds back the rest of this key until its retry.
@@ -138,12 +168,151 @@ class OutboxRelay:
                 "outbox row %s (key %s) failed, retry at %s: %s", row.id, row.key, retry_at, error
             )
 
+    # ------------------------------------------------------------------ broker loss
+
+    async def check_broker(self) -> bool:
+        """Compare the broker with what was published; recover when it lost records (True)."""
+        async with self._turn:
+            started = datetime.now(UTC)
+            topics = self.deps.topics.all()
+            present = set(await self._probe.topics())
+            # Only where the topic is listed: naming a missing one makes the embedded broker
+            # create it, with what it kept from records sent there meanwhile.
+            last = {k: v for k, v in self.ledger.last_records().items() if k[0] in present}
+            found = await self._probe.records_at(last)
+            empty, published_to = await self._unseen_and_published(topics, present)
+            reason = self.ledger.check(topics, present, found, empty, published_to)
+            if reason is None:
+                if not present.issuperset(topics):  # new ones, never published to: create
+                    await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
+                counted = [t for t in topics if t in present and t not in self._partitions]
+                self._partitions |= await self._probe.partition_counts(counted)
+                await self._watch_idle_partitions(present)
+                self._whole_since = started
+                return False
+            await self._recover(reason)
+            return True
+
+    async def _watch_idle_partitions(self, present: set[str]) -> None:
+        """Give each partition of the topics the relay publishes to a record to watch, before
+        it publishes there itself: the last one the partition holds."""
+        t = self.deps.topics
+        ours = [
+            topic for topic in (t.review_tasks, t.case_events, t.dead_letters) if topic in present
+        ]
+        watched = self.ledger.last_records()
+        ours = [
+            topic
+            for topic in ours
+            if any((topic, p) not in watched for p in range(self._partitions.get(topic, 1)))
+        ]
+        if not ours:
+            return
+        ends = await self._probe.end_offsets(ours)
+        # The end is one past the last record (on the embedded broker: one past the first
+        # record of the last batch); either way a record is there.
+        wanted = {key: end - 1 for key, end in ends.items() if end > 0 and key not in watched}
+        for (topic, partition), ident in (await self._probe.records_at(wanted)).items():
+            if ident is not None:
+                self.ledger.adopt(topic, partition, wanted[(topic, partition)], ident)
+
+    async def _unseen_and_published(
+        self, topics: list[str], present: set[str]
+    ) -> tuple[set[str], set[str]]:
+        """Of the topics not seen before: the present ones holding no record, and those of
+        them or of the missing ones the outbox says were published to (the relay restarted
+        with the broker). Topics seen before need neither look."""
+        unseen = [t for t in topics if not self.ledger.known(t)]
+        if not unseen:
+            return set(), set()
+        ends = await self._probe.end_offsets([t for t in unseen if t in present])
+        empty = {
+            t
+            for t in unseen
+            if t in present and not any(end for (name, _), end in ends.items() if name == t)
+        }
+        maybe_lost = [t for t in unseen if t not in present or t in empty]
+        if not maybe_lost:
+            return empty, set()
+        async with self.deps.sessions() as s:
+            return empty, {t for t in maybe_lost if await box.has_sent(s, t)}
+
+    async def _recover(self, reason: str) -> None:
+        """Topics back, then publish again what they lost that still matters. Holds the turn."""
+        s = self.deps.settings
+        log.error("the broker lost records (%s): recreating topics and publishing again", reason)
+        # As many partitions as before (a case's events keep going to one partition).
+        counts = self.ledger.partitions() | self._partitions
+        created = await ensure_topics(s.kafka_bootstrap, self.deps.topics.all(), counts)
+        since = self._whole_since
+        async with self.deps.sessions() as session, session.begin():
+            # Since the last check that found the broker whole: these may have been lost, or
+            # acknowledged into a topic the broker no longer had (the embedded one does that).
+            again = await box.resend_since(session, since) if since is not None else 0
+            # Older records lost with the broker: what departments still need are the tasks.
+            tasks = await box.resend_open_review_tasks(session, self.deps.topics.review_tasks)
+        self.ledger.reset(self.deps.topics.all())
+        self._whole_since = datetime.now(UTC)
+        self.recoveries.record(self._whole_since, reason, again + tasks)
+        log.error(
+            "broker loss recovered: topics recreated %s; %d events sent since %s and %d review "
+            "tasks of open cases published again with their event ids",
+            created or "(none missing)",
+            again,
+            since.isoformat() if since else "start-up",
+            tasks,
+        )
+        self.deps.notify_outbox()
+
+    async def watch_broker(self, stop: asyncio.Event) -> None:
+        """Check the broker every `broker_check_seconds`, or at once when an offset went back."""
+        every = self.deps.settings.broker_check_seconds
+        failing = False
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._suspect.wait(), timeout=every)
+            self._suspect.clear()
+            if stop.is_set():
+                return
+            failing = not await self._check_quietly(failing)
+
+    async def _check_quietly(self, failing: bool = False) -> bool:
+        """`check_broker`, logging instead of raising; False when it could not check."""
+        try:
+            await self.check_broker()
+        except (TimeoutError, KafkaError, DBAPIError, OSError, TopicsError) as exc:
+            # Down or restarting: the publish loop backs off; the next check will tell.
+            if not failing:
+                log.warning("cannot compare the broker with the outbox: %r", exc)
+            return False
+        except Exception:
+            log.exception("checking the broker for lost records failed")
+            return False
+        return True
+
     async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop`, checking the broker beside it (first before publishing)."""
+        await self._check_quietly()
+        watch = asyncio.create_task(self.watch_broker(stop), name="relay-broker-watch")
+        try:
+            await self._publish_loop(stop)
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the clients the broker checks use (`run` does it when it ends)."""
+        await self._probe.close()
+
+    async def _publish_loop(self, stop: asyncio.Event) -> None:
         idle = self.deps.settings.relay_idle_seconds
         outage = 0
         while not stop.is_set():
             try:
-                sent = await self.run_once()
+                async with self._turn:
+                    sent = await self.run_once()
                 outage = 0
             except (TimeoutError, KafkaError, DBAPIError, OSError) as exc:
                 outage += 1

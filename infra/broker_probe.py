@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from infra.broker_loss import identity
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,93 @@ class BrokerProbe:
             except BaseException:
                 await self._reset()
                 raise
+
+    async def end_offsets(self, topics: Collection[str]) -> dict[tuple[str, int], int]:
+        """The end offset of every partition of `topics`, by (topic, partition). Name only topics
+        that exist: asking about another one makes the embedded broker create it."""
+        async with self._lock:
+            try:
+                return await asyncio.wait_for(self._end_offsets(topics), self._timeout)
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def partition_counts(self, topics: Collection[str]) -> dict[str, int]:
+        """How many partitions each of `topics` has (existing ones only: see `end_offsets`)."""
+        async with self._lock:
+            try:
+                return await asyncio.wait_for(self._partition_counts(topics), self._timeout)
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def _partition_counts(self, topics: Collection[str]) -> dict[str, int]:
+        if not topics:
+            return {}
+        admin = await self._admin_client()
+        described = await admin.describe_topics(sorted(topics))
+        return {m["topic"]: len(m["partitions"]) for m in described if not m["error_code"]}
+
+    async def _end_offsets(self, topics: Collection[str]) -> dict[tuple[str, int], int]:
+        if not topics:
+            return {}
+        admin = await self._admin_client()
+        tps = [
+            TopicPartition(meta["topic"], p["partition"])
+            for meta in await admin.describe_topics(sorted(topics))
+            if not meta["error_code"]
+            for p in meta["partitions"]
+        ]
+        if not tps:
+            return {}
+        consumer = await self._offsets_consumer()
+        ends = await consumer.end_offsets(tps)
+        return {(tp.topic, tp.partition): int(offset) for tp, offset in ends.items()}
+
+    async def records_at(
+        self, offsets: Mapping[tuple[str, int], int], wait: float = 3.0
+    ) -> dict[tuple[str, int], str | None]:
+        """The identity (`infra.broker_loss.identity`) of the record at each (topic, partition)'s
+        offset; None when there is none (the partition lost it). A partition whose log now
+        starts after the offset (retention) is left out: nothing can be told."""
+        async with self._lock:
+            try:
+                return await asyncio.wait_for(self._records_at(offsets, wait), self._timeout)
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def _records_at(
+        self, offsets: Mapping[tuple[str, int], int], wait: float
+    ) -> dict[tuple[str, int], str | None]:
+        if not offsets:
+            return {}
+        consumer = await self._offsets_consumer()
+        wanted = {TopicPartition(t, p): offset for (t, p), offset in offsets.items()}
+        starts = await consumer.beginning_offsets(list(wanted))
+        consumer.assign(list(wanted))
+        pending = set()
+        for tp, offset in wanted.items():
+            if offset >= starts.get(tp, 0):
+                consumer.seek(tp, offset)
+                pending.add(tp)
+        found: dict[tuple[str, int], str | None] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        try:
+            while pending and loop.time() < deadline:
+                batch = await consumer.getmany(*pending, timeout_ms=100, max_records=len(pending))
+                for tp, records in batch.items():
+                    if records:
+                        first = records[0]
+                        here = first.offset == wanted[tp]
+                        found[(tp.topic, tp.partition)] = identity(first.value) if here else None
+                        pending.discard(tp)
+        finally:
+            consumer.assign([])
+        for tp in pending:  # nothing at that offset: the partition ends before it
+            found[(tp.topic, tp.partition)] = None
+        return found
 
     async def lag(self, group: str, topic: str) -> Lag:
         """Records on `topic` past `group`'s committed offsets."""
@@ -83,6 +173,7 @@ class BrokerProbe:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self._bootstrap,
                 enable_auto_commit=False,
+                fetch_max_wait_ms=50,  # `records_at` fetches; an empty answer need not wait
                 request_timeout_ms=int(self._timeout * 1000) + 1000,
             )
             await asyncio.wait_for(consumer.start(), self._timeout)

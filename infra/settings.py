@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         description="a row the broker keeps refusing is parked after this many attempts "
         "(backoff 1 s, 2 s, 4 s … 60 s); one that can never succeed is parked at once",
     )
+    broker_check_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="how often the relay compares the broker's topics and end offsets with "
+        "what it published, and consumers look for partitions that shrank: a broker that lost "
+        "records is found within this time (or at once, at the next publish)",
+    )
     outbox_stale_seconds: float = Field(
         default=30.0,
         gt=0,

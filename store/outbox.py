@@ -6,6 +6,8 @@ was parked, holds back the later rows of its key only; every other key flows.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,9 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.schema import outbox
+from store.schema import cases, outbox, tasks
 
 UNSENT = outbox.c.sent_at.is_(None)
+# Published, and not a parked row an operator gave up on (those count as sent, never were).
+SENT = sa.and_(outbox.c.sent_at.is_not(None), outbox.c.discarded_at.is_(None))
+# What makes a sent row go out again, with its own event id, in its key's order: a fresh start.
+SEND_AGAIN = {"sent_at": None, "attempts": 0, "next_attempt_at": None}
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -158,3 +165,90 @@ async def stats(s: AsyncSession) -> OutboxStats:
         )
     ).one()
     return OutboxStats(int(row[0]), row[1], int(row[2]))
+
+
+# --------------------------------------------------------------- publishing again (broker loss)
+
+
+async def has_sent(s: AsyncSession, topic: str) -> bool:
+    """Whether any row was ever published to `topic`."""
+    found = await s.execute(sa.select(outbox.c.id).where(outbox.c.topic == topic, SENT).limit(1))
+    return found.first() is not None
+
+
+async def resend_since(s: AsyncSession, since: datetime) -> int:
+    """Publish again every row published at or after `since` (same event ids: consumers
+    de-duplicate). For records a broker acknowledged and then lost."""
+    result = await s.execute(
+        sa.update(outbox).where(SENT, outbox.c.sent_at >= since).values(**SEND_AGAIN)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _resend_ids(s: AsyncSession, ids: Iterable[int]) -> int:
+    ids = sorted(ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        await s.execute(sa.update(outbox).where(outbox.c.id.in_(chunk), SENT).values(**SEND_AGAIN))
+    return len(ids)
+
+
+def _event(value: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+async def _sent_rows(s: AsyncSession, topic: str, keys: list[str]) -> list[tuple[int, str]]:
+    rows: list[tuple[int, str]] = []
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        query = sa.select(outbox.c.id, outbox.c.value).where(
+            outbox.c.topic == topic, outbox.c.key.in_(chunk), SENT
+        )
+        rows += [(int(r.id), str(r.value)) for r in await s.execute(query)]
+    return rows
+
+
+async def resend_open_review_tasks(s: AsyncSession, topic: str) -> int:
+    """Publish again the `ReviewTaskAssigned` of every task still open in a case in review: the
+    latest such event of each task, with its own event id, so a department that had it
+    de-duplicates and one that lost it gets it."""
+    query = (
+        sa.select(tasks.c.case_id, tasks.c.task_id)
+        .join(cases, cases.c.case_id == tasks.c.case_id)
+        .where(tasks.c.status == "open", cases.c.status == "in_review")
+    )
+    open_tasks = {(r.case_id, r.task_id) for r in await s.execute(query)}
+    if not open_tasks:
+        return 0
+    task_ids = {task_id for _, task_id in open_tasks}
+    latest: dict[str, int] = {}
+    for row_id, value in await _sent_rows(s, topic, sorted({c for c, _ in open_tasks})):
+        doc = _event(value)
+        task_id = (doc.get("data") or {}).get("task_id")
+        if (
+            doc.get("event_type") == "ReviewTaskAssigned"
+            and isinstance(task_id, str)
+            and (task_id in task_ids)
+        ):
+            latest[task_id] = max(latest.get(task_id, 0), row_id)
+    return await _resend_ids(s, latest.values())
+
+
+async def resend_event(
+    s: AsyncSession, *, topic: str, key: str, event_types: Iterable[str], data: Mapping[str, Any]
+) -> int:
+    """Publish again the sent events of `key` on `topic` of one of `event_types` whose `data`
+    has these values: the acknowledgement a sender asks for again (a department re-sending its
+    decision until it sees `DepartmentDecided`, a portal its submission until `CaseAccepted`)."""
+    wanted = set(event_types)
+    ids = []
+    for row_id, value in await _sent_rows(s, topic, [key]):
+        doc = _event(value)
+        got = doc.get("data") or {}
+        if doc.get("event_type") in wanted and all(got.get(k) == v for k, v in data.items()):
+            ids.append(row_id)
+    return await _resend_ids(s, ids)

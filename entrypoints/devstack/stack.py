@@ -28,10 +28,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from aiokafka.admin import AIOKafkaAdminClient
+from infra import kafka_topics
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,6 @@ LOG_TAIL_LINES = 40
 POLL_INTERVAL = 0.05
 # A probe of an already-listening port must answer quickly; a hang means "not our kind".
 PROBE_TIMEOUT = 3.0
-# Kafka error code TOPIC_ALREADY_EXISTS (tansu returns it in the response, it doesn't raise).
-TOPIC_ALREADY_EXISTS = 36
-TOPIC_WAIT_TIMEOUT = 30.0
 
 
 class StackError(RuntimeError):
@@ -209,62 +205,12 @@ async def _probe_ok(probe: Callable[[], Awaitable[None]]) -> bool:
 
 
 async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 4) -> None:
-    """Create the missing topics and wait until broker metadata lists all of them.
-
-    tansu auto-creates any topic a client names in a metadata request (produce,
-    subscribe, describe) with 4 partitions, so call this before clients touch the topics
-    if the partition count matters. Gives up after TOPIC_WAIT_TIMEOUT; wrap in
-    `asyncio.timeout()` for a shorter limit.
-    """
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-    from aiokafka.errors import TopicAlreadyExistsError
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-    await admin.start()
+    """Create the missing topics and wait until broker metadata lists all of them
+    (`infra.kafka_topics.ensure_topics`, which the relay also uses; StackError when it fails)."""
     try:
-        missing = sorted(set(topics) - set(await admin.list_topics()))
-        if missing:
-            new = [NewTopic(name, partitions, 1) for name in missing]
-            try:
-                response = await admin.create_topics(new)
-                _check_create_response(response)
-            except TopicAlreadyExistsError:
-                pass  # created concurrently by someone else: fine
-        try:
-            async with asyncio.timeout(TOPIC_WAIT_TIMEOUT):
-                await _wait_topics_visible(admin, topics)
-        except TimeoutError:
-            raise StackError(f"topics {topics} not all in broker metadata") from None
-        await _warn_partition_mismatch(admin, topics, partitions)
-    finally:
-        await admin.close()
-
-
-async def _warn_partition_mismatch(
-    admin: AIOKafkaAdminClient, topics: list[str], partitions: int
-) -> None:
-    # Existing topics (e.g. auto-created by an early client) are not resized.
-    for meta in await admin.describe_topics(topics):
-        count = len(meta["partitions"])
-        if count != partitions:
-            log.warning("topic %s has %d partitions, wanted %d", meta["topic"], count, partitions)
-
-
-def _check_create_response(response: object) -> None:
-    errors = getattr(response, "topic_errors", [])
-    bad = [(e[0], e[1], e[2]) for e in errors if e[1] not in (0, TOPIC_ALREADY_EXISTS)]
-    if bad:
-        raise StackError(f"creating topics failed: {bad}")
-
-
-async def _wait_topics_visible(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
-    # list_topics (all topics) rather than a per-topic metadata request: the latter may
-    # auto-create the topic with the broker's default partition count.
-    while True:
-        present = set(await admin.list_topics())
-        if present.issuperset(topics):
-            return
-        await asyncio.sleep(0.1)  # polling the broker: there is nothing local to await
+        await kafka_topics.ensure_topics(bootstrap, topics, partitions)
+    except kafka_topics.TopicsError as exc:
+        raise StackError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------- processes
@@ -483,6 +429,28 @@ class EmbeddedStack:
         if self.temporal is not None and self.temporal.running:
             raise StackError("Temporal is still running")
         await self._start_temporal(True)
+
+    async def stop_broker(self, *, kill: bool = False) -> None:
+        """Stop the broker this stack started (SIGKILL with `kill`). It keeps its topics in
+        memory: `start_broker` brings back an empty broker on the same port."""
+        if self.broker is None:
+            raise StackError("this stack did not start the broker")
+        if kill:
+            self.broker._signal_group(signal.SIGKILL)
+            await asyncio.to_thread(self.broker.proc.wait)  # type: ignore[union-attr]
+        else:
+            await self.broker.stop(self.config.stop_timeout)
+
+    async def start_broker(self) -> None:
+        """Start the broker again on the same port (with no topics: see `stop_broker`)."""
+        if self.broker is not None and self.broker.running:
+            raise StackError("the broker is still running")
+        await self._start_broker(True)
+
+    async def restart_broker(self, *, kill: bool = True) -> None:
+        """The broker loss of the tests: SIGKILL it (by default) and start an empty one."""
+        await self.stop_broker(kill=kill)
+        await self.start_broker()
 
     # ----- internals
 

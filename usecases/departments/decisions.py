@@ -23,6 +23,7 @@ from infra import tracing
 from infra.bootstrap import Deps
 from store.cases import get_case, get_decision, get_task
 from store.db import insert_ignore
+from store.outbox import resend_event
 from store.schema import decisions
 from usecases.errors import (
     CaseClosed,
@@ -160,6 +161,7 @@ async def _apply(
         async with deps.sessions() as s:
             closed_with = await get_decision(s, case_id, d.department)
         if closed_with is not None and _same(closed_with, d):
+            await _acknowledge_again(deps, case_id, d.department, closed_with["event_id"])
             return DecisionReceipt("duplicate", closed_with["event_id"], case_id, d.department)
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
@@ -188,8 +190,27 @@ async def _apply(
         signal,
         via_case=await _awaits_corrections(deps, case_id, d.department),
     )
+    if existing is not None:
+        await _acknowledge_again(deps, case_id, d.department, signal_event)
     status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
     return DecisionReceipt(status, signal_event, case_id, d.department)
+
+
+async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
+    """A department re-sends its decision until it sees `DepartmentDecided` with the decision's
+    event id on case-events (README, "Acknowledgements"). An identical repeat changes nothing,
+    but the one published may be what a broker lost: publish it again, same event id. Nothing
+    to do while the workflow has not recorded the decision yet (it publishes it then)."""
+    async with deps.sessions() as s, s.begin():
+        again = await resend_event(
+            s,
+            topic=deps.topics.case_events,
+            key=case_id,
+            event_types=("DepartmentDecided",),
+            data={"department": department, "decision_event_id": event_id},
+        )
+    if again:
+        deps.notify_outbox()
 
 
 async def _awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from domain.calendar_source import missing_years
 from domain.case_clocks import local_date
 from infra.bootstrap import Deps
+from infra.broker_loss import recovery_log
 from infra.broker_probe import BrokerProbe
 from store import outbox as box
 
@@ -117,7 +118,10 @@ async def check_health(
     """Every check at once, each bounded by a short timeout (`today`: for the calendar)."""
 
     async def topics() -> str:
-        return f"answers, {len(await broker.topics())} topics"
+        detail = f"answers, {len(await broker.topics())} topics"
+        # What this process's relay did when the broker lost records (it logs each one too).
+        lost = recovery_log(deps.settings.kafka_bootstrap, deps.settings.topic_prefix)
+        return f"{detail}; {lost.summary()}" if lost.recoveries else detail
 
     base = await asyncio.gather(
         _timed("database", lambda: _database(deps), critical=True),

@@ -21,10 +21,14 @@ from events.envelope import Envelope
 from infra import tracing
 from infra.bootstrap import Deps
 from store.cases import get_case, insert_submission, submission_event_id
+from store.outbox import resend_event
 from store.records import log_case_event
 from usecases.errors import DuplicateCase
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import JointApprovalInput
+
+# What answers a submission on case-events: a portal re-sends it (same event id) until one shows
+ACKNOWLEDGEMENTS = ("CaseAccepted", "CaseNotAccepted")
 
 
 def new_case_id(now: datetime | None = None) -> str:
@@ -82,6 +86,7 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     makes sure its workflow runs. Another submission for the same case number is refused
     (`duplicate_case`), leaving the case's log and audit chain as they were.
     """
+    acknowledged = 0
     async with deps.sessions() as s, s.begin():
         if not await insert_submission(s, envelope, sub, sub.query_code or new_query_code()):
             first = await submission_event_id(s, envelope.case_id)
@@ -90,9 +95,19 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                     f"case {envelope.case_id} exists (submitted as event {first}); a case number "
                     "is used once: submit a new application under a new number"
                 )
+            # A portal re-sends until it sees the answer, which a broker may have lost.
+            acknowledged = await resend_event(
+                s,
+                topic=deps.topics.case_events,
+                key=envelope.case_id,
+                event_types=ACKNOWLEDGEMENTS,
+                data={},
+            )
         await log_case_event(s, envelope)
         case = await get_case(s, envelope.case_id)
     assert deps.temporal is not None and case is not None
+    if acknowledged:
+        deps.notify_outbox()
     policy = ClockPolicy(
         start_offset=deps.settings.clock_start_offset,
         yellow_days_before=deps.settings.yellow_days_before,

@@ -1,0 +1,1 @@
+"""Examples that talk to Lianban from outside: they import nothing from the project."""
