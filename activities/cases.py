@@ -7,11 +7,10 @@ derived from the case and the step, so a retried activity writes nothing twice.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
-from activities.base import ActivityBase, implements, task_id_for
+from activities.base import ActivityBase, task_id_for
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
@@ -26,15 +25,15 @@ from events.contracts import (
 from infra.failpoints import failpoint
 from store.db import insert_ignore
 from store.schema import tasks
-from workflows.activity_api import CaseSteps
+from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
     AcceptanceInput,
-    CaseSetup,
     ConclusionInput,
     DecisionRecordInput,
     DepartmentReviewInput,
     IssueInput,
     PrepareInput,
+    PrepareResult,
 )
 
 
@@ -42,11 +41,11 @@ class CaseActivities(ActivityBase):
     """The case's steps; built once by the worker's bootstrap with its dependencies."""
 
     @implements(CaseSteps.prepare_case)
-    async def prepare_case(self, inp: PrepareInput) -> CaseSetup:
+    async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
         """The matter and the calendar that apply, so the workflow history records them."""
         year = inp.received_at.year
         calendar = self._calendar().restricted(range(year - 1, year + 3))
-        return CaseSetup(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
+        return PrepareResult(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
 
     @implements(CaseSteps.record_acceptance)
     async def record_acceptance(self, inp: AcceptanceInput) -> None:
@@ -176,13 +175,3 @@ class CaseActivities(ActivityBase):
             payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number
-
-    def all(self) -> list[Any]:
-        return [
-            self.prepare_case,
-            self.record_acceptance,
-            self.publish_review_task,
-            self.record_decision,
-            self.record_conclusion,
-            self.issue_licence,
-        ]

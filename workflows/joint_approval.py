@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.department_review import DepartmentReviewWorkflow
     from workflows.models import (
         AcceptanceInput,
-        CaseSetup,
         CaseStateView,
         CaseStatus,
         ClockView,
@@ -44,9 +43,10 @@ with workflow.unsafe.imports_passed_through():
         PauseEnd,
         PauseRequest,
         PrepareInput,
+        PrepareResult,
         PrereviewCommand,
         Supplement,
-        TerminationRecord,
+        TerminationInput,
         TerminationRequest,
     )
     from workflows.window_desk import WindowDesk
@@ -308,7 +308,7 @@ class JointApprovalWorkflow:
         return matter, pre
 
     async def _window_prereview(
-        self, inp: JointApprovalInput, matter: Matter, setup: CaseSetup
+        self, inp: JointApprovalInput, matter: Matter, setup: PrepareResult
     ) -> tuple[PreReview, date, bool]:
         """A clerk pre-reviews; returns the outcome, day 0 of the clock, and whether the
         acceptance was by operation of law (no correction notice within 5 working days)."""
@@ -328,7 +328,7 @@ class JointApprovalWorkflow:
 
     @staticmethod
     def _start_clocks(
-        inp: JointApprovalInput, matter: Matter, setup: CaseSetup, accepted_on: date
+        inp: JointApprovalInput, matter: Matter, setup: PrepareResult, accepted_on: date
     ) -> CaseClocks:
         return CaseClocks(
             accepted_on=accepted_on,
@@ -411,7 +411,7 @@ class JointApprovalWorkflow:
         with suppress(asyncio.CancelledError, ChildWorkflowError):
             await reviews
         self._status = CaseStatus(req.status)
-        record = TerminationRecord(case_id=case_id, request=req, cancelled_departments=pending)
+        record = TerminationInput(case_id=case_id, request=req, cancelled_departments=pending)
         await steps.record(OperationSteps.record_termination, record)
         return await self._finish(
             JointApprovalResult(case_id=case_id, status=req.status, reasons=[req.reason])

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.activity_api import WindowSteps
     from workflows.clock_keeper import refuse
-    from workflows.models import DeskRecord, DeskView, PrereviewCommand, Supplement
+    from workflows.models import DeskStepInput, DeskView, PrereviewCommand, Supplement
 
 
 @dataclass
@@ -119,7 +119,7 @@ class WindowDesk:
         await self._record("materials_supplied", sup.submitted_by, sup.material_codes)
 
     async def _record(self, kind: str, actor: str, codes: list[str]) -> None:
-        record = DeskRecord(
+        record = DeskStepInput(
             case_id=self.case_id,
             kind=kind,  # type: ignore[arg-type]
             view=self.view(),
