@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from activities.base import ActivityBase, task_id_for
+from domain.case_status import CaseStatus
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
@@ -53,7 +54,9 @@ class CaseActivities(ActivityBase):
         pre = inp.prereview
         async with self._tx() as s:
             if not pre.accepted:
-                await self._update_case(s, inp.case_id, status="not_accepted", reasons=pre.reasons)
+                await self._update_case(
+                    s, inp.case_id, status=CaseStatus.not_accepted, reasons=pre.reasons
+                )
                 payload: Payload = CaseNotAccepted(reasons=pre.reasons)
                 await self._emit(s, inp.case_id, "not-accepted", payload, self._topics.case_events)
                 return
@@ -61,7 +64,7 @@ class CaseActivities(ActivityBase):
             await self._update_case(
                 s,
                 inp.case_id,
-                status="in_review",
+                status=CaseStatus.in_review,
                 accepted_at=datetime.now(UTC),
                 missing_materials=pre.missing_optional,
                 statutory_due=inp.statutory_due,
@@ -152,7 +155,7 @@ class CaseActivities(ActivityBase):
             await self._update_case(
                 s,
                 inp.case_id,
-                status="concluded",
+                status=CaseStatus.concluded,
                 outcome=r.outcome.value,
                 reasons=r.reasons,
                 conditions=r.conditions,
@@ -171,7 +174,7 @@ class CaseActivities(ActivityBase):
         """Issue the licence (the number is derived from the case, so a retry reissues nothing)."""
         number = f"XK-{inp.case_id}"
         async with self._tx() as s:
-            await self._update_case(s, inp.case_id, status="issued", licence_number=number)
+            await self._update_case(s, inp.case_id, status=CaseStatus.issued, licence_number=number)
             payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number

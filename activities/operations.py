@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 
 from activities.base import ActivityBase
+from domain.case_status import CaseStatus
 from events.contracts import CaseTerminated
 from store.schema import tasks
 from workflows.activity_api import OperationSteps, implements
@@ -85,7 +86,7 @@ class OperationActivities(ActivityBase):
             await self._update_case(
                 s,
                 rec.case_id,
-                status=req.status,
+                status=CaseStatus(req.status),
                 reasons=[req.reason],
                 concluded_at=datetime.now(UTC),
             )

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from activities.base import ActivityBase, task_id_for
+from domain.case_status import CaseStatus
 from events.contracts import (
     CorrectionRequested,
     DepartmentRequestedCorrections,
@@ -35,7 +36,7 @@ class WindowActivities(ActivityBase):
                     in_time=v.correction_requested_on <= v.notice_deadline,
                     clerk=rec.actor,
                 )
-                await self._update_case(s, rec.case_id, status="correction_requested")
+                await self._update_case(s, rec.case_id, status=CaseStatus.correction_requested)
             else:
                 payload = MaterialsSupplied(
                     material_codes=rec.material_codes, submitted_by=rec.actor
@@ -50,7 +51,7 @@ class WindowActivities(ActivityBase):
         have = list(row.materials) if row else []
         known = {m["code"] for m in have}
         have += [{"code": c, "name": None, "ref": None} for c in codes if c not in known]
-        await self._update_case(s, case_id, status="pre_review", materials=have)
+        await self._update_case(s, case_id, status=CaseStatus.pre_review, materials=have)
 
     @implements(WindowSteps.record_corrections)
     async def record_corrections(self, rec: CorrectionsInput) -> None:

@@ -52,9 +52,11 @@ class JointApprovalInput(_Model):
     manual_prereview: bool = False
 
 
-class CaseStatus(StrEnum):
-    """Where a case stands, as the workflow sees it (the read model's `cases.status` and the
-    API use the same words)."""
+class WorkflowStatus(StrEnum):
+    """Where a case stands, as its workflow sees it: the `state` query, the window desk, the
+    result. Finer than the read model's `domain.case_status.CaseStatus` (granted or refused
+    where that says concluded, received where it says submitted); the same strings otherwise.
+    """
 
     received = "received"
     pre_review = "pre_review"
@@ -71,7 +73,7 @@ class CaseStatus(StrEnum):
 class CaseStateView(_Model):
     """The `state` query of a case's workflow."""
 
-    status: CaseStatus
+    status: WorkflowStatus
     departments: list[str] = Field(default_factory=list)
     decided: list[str] = Field(default_factory=list)
 
@@ -85,7 +87,7 @@ class ReviewStateView(_Model):
 
 class JointApprovalResult(_Model):
     case_id: str
-    status: str  # not_accepted | granted | refused | withdrawn | terminated
+    status: WorkflowStatus  # not_accepted | granted | refused | withdrawn | terminated
     reasons: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     licence_number: str | None = None
@@ -250,6 +252,8 @@ class Supplement(_Model):
 
 
 class DeskView(_Model):
+    # A WorkflowStatus (pre_review | correction_requested), typed str so that the public API's
+    # schema (POST /cases/{id}/prereview answers a DeskView) stays as it was.
     status: str
     received_on: date
     notice_deadline: date
