@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio import activity
 
 from domain.calendar import CalendarData
 from domain.catalog import Catalog
@@ -19,16 +19,9 @@ from events.registry import make_envelope
 from events.topics import Topics
 from store.records import publish, step_event_id
 from store.schema import cases
+from workflows.activity_api import declaration_of
 
 PRODUCER = "lianban-orchestrator"
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def implements(step: Callable[..., Any]) -> Callable[[F], F]:
-    """Register the decorated method as the implementation of `step`, a declaration in
-    `workflows.activity_api`: it takes the declaration's activity name, written only there."""
-    name = activity._Definition.must_from_callable(step).name
-    return activity.defn(name=name)
 
 
 def task_id_for(case_id: str, department: str) -> str:
@@ -54,6 +47,14 @@ class ActivityBase:
         self._catalog = catalog
         self._topics = topics
         self._calendar = calendar
+
+    def all(self) -> list[Callable[..., Any]]:
+        """The activities this class implements (`@implements`), bound, for the worker."""
+        return [
+            getattr(self, name)
+            for name, fn in inspect.getmembers(type(self), inspect.iscoroutinefunction)
+            if declaration_of(fn) is not None
+        ]
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:

@@ -7,11 +7,11 @@ derived from the case and the step, so a retried activity writes nothing twice.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
-from activities.base import ActivityBase, implements, task_id_for
+from activities.base import ActivityBase, task_id_for
+from domain.case_status import CaseStatus
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
@@ -26,15 +26,15 @@ from events.contracts import (
 from infra.failpoints import failpoint
 from store.db import insert_ignore
 from store.schema import tasks
-from workflows.activity_api import CaseSteps
+from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
     AcceptanceInput,
-    CaseSetup,
     ConclusionInput,
     DecisionRecordInput,
     DepartmentReviewInput,
     IssueInput,
     PrepareInput,
+    PrepareResult,
 )
 
 
@@ -42,11 +42,11 @@ class CaseActivities(ActivityBase):
     """The case's steps; built once by the worker's bootstrap with its dependencies."""
 
     @implements(CaseSteps.prepare_case)
-    async def prepare_case(self, inp: PrepareInput) -> CaseSetup:
+    async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
         """The matter and the calendar that apply, so the workflow history records them."""
         year = inp.received_at.year
         calendar = self._calendar().restricted(range(year - 1, year + 3))
-        return CaseSetup(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
+        return PrepareResult(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
 
     @implements(CaseSteps.record_acceptance)
     async def record_acceptance(self, inp: AcceptanceInput) -> None:
@@ -54,7 +54,9 @@ class CaseActivities(ActivityBase):
         pre = inp.prereview
         async with self._tx() as s:
             if not pre.accepted:
-                await self._update_case(s, inp.case_id, status="not_accepted", reasons=pre.reasons)
+                await self._update_case(
+                    s, inp.case_id, status=CaseStatus.not_accepted, reasons=pre.reasons
+                )
                 payload: Payload = CaseNotAccepted(reasons=pre.reasons)
                 await self._emit(s, inp.case_id, "not-accepted", payload, self._topics.case_events)
                 return
@@ -62,7 +64,7 @@ class CaseActivities(ActivityBase):
             await self._update_case(
                 s,
                 inp.case_id,
-                status="in_review",
+                status=CaseStatus.in_review,
                 accepted_at=datetime.now(UTC),
                 missing_materials=pre.missing_optional,
                 statutory_due=inp.statutory_due,
@@ -153,7 +155,7 @@ class CaseActivities(ActivityBase):
             await self._update_case(
                 s,
                 inp.case_id,
-                status="concluded",
+                status=CaseStatus.concluded,
                 outcome=r.outcome.value,
                 reasons=r.reasons,
                 conditions=r.conditions,
@@ -172,17 +174,7 @@ class CaseActivities(ActivityBase):
         """Issue the licence (the number is derived from the case, so a retry reissues nothing)."""
         number = f"XK-{inp.case_id}"
         async with self._tx() as s:
-            await self._update_case(s, inp.case_id, status="issued", licence_number=number)
+            await self._update_case(s, inp.case_id, status=CaseStatus.issued, licence_number=number)
             payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number
-
-    def all(self) -> list[Any]:
-        return [
-            self.prepare_case,
-            self.record_acceptance,
-            self.publish_review_task,
-            self.record_decision,
-            self.record_conclusion,
-            self.issue_licence,
-        ]

@@ -3,12 +3,10 @@ warnings. The workflow computes; these only write the read model and the outbox.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.base import ActivityBase, implements
+from activities.base import ActivityBase
 from events.contracts import (
     CaseWarningRaised,
     ClockPaused,
@@ -18,11 +16,11 @@ from events.contracts import (
     Payload,
 )
 from store.schema import tasks
-from workflows.activity_api import ClockSteps
-from workflows.models import ClockChange, ClockView, WarningRecord
+from workflows.activity_api import ClockSteps, implements
+from workflows.models import ClockChangeInput, ClockView, WarningInput
 
 
-def _change_payload(change: ClockChange) -> Payload:
+def _change_payload(change: ClockChangeInput) -> Payload:
     c, d = change.clocks, change.detail
     due = {"statutory_due": c.statutory_due, "promised_due": c.promised_due}
     if change.kind == "paused":
@@ -74,7 +72,7 @@ class ClockActivities(ActivityBase):
         )
 
     @implements(ClockSteps.record_clock_change)
-    async def record_clock_change(self, change: ClockChange) -> None:
+    async def record_clock_change(self, change: ClockChangeInput) -> None:
         """A pause started or ended, an extension was granted, or the calendar changed."""
         async with self._tx() as s:
             await self._store_clocks(s, change.case_id, change.clocks)
@@ -87,7 +85,7 @@ class ClockActivities(ActivityBase):
             )
 
     @implements(ClockSteps.record_warning)
-    async def record_warning(self, rec: WarningRecord) -> None:
+    async def record_warning(self, rec: WarningInput) -> None:
         """A yellow/red warning or a statutory breach fired; a breach raises supervision."""
         c = rec.clocks
         async with self._tx() as s:
@@ -104,6 +102,3 @@ class ClockActivities(ActivityBase):
             await self._emit(
                 s, rec.case_id, f"warning/{rec.level}", payload, self._topics.case_events
             )
-
-    def all(self) -> list[Any]:
-        return [self.record_clock_change, self.record_warning]

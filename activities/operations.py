@@ -16,11 +16,12 @@ import httpx
 import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 
-from activities.base import ActivityBase, implements
+from activities.base import ActivityBase
+from domain.case_status import CaseStatus
 from events.contracts import CaseTerminated
 from store.schema import tasks
-from workflows.activity_api import OperationSteps
-from workflows.models import DeliveryInput, TerminationRecord
+from workflows.activity_api import OperationSteps, implements
+from workflows.models import DeliveryInput, EndpointInput, TerminationInput
 
 DELIVERY_TIMEOUT = httpx.Timeout(10.0)
 
@@ -48,9 +49,9 @@ class OperationActivities(ActivityBase):
         self._endpoints: Mapping[str, str] = endpoints if endpoints is not None else {}
 
     @implements(OperationSteps.department_endpoint)
-    async def department_endpoint(self, department: str) -> str | None:
+    async def department_endpoint(self, inp: EndpointInput) -> str | None:
         """Where the department's system takes tasks; None: it reads the Kafka topic only."""
-        return self._endpoints.get(department)
+        return self._endpoints.get(inp.department)
 
     @implements(OperationSteps.deliver_review_task)
     async def deliver_review_task(self, inp: DeliveryInput) -> None:
@@ -78,14 +79,14 @@ class OperationActivities(ActivityBase):
             )
 
     @implements(OperationSteps.record_termination)
-    async def record_termination(self, rec: TerminationRecord) -> None:
+    async def record_termination(self, rec: TerminationInput) -> None:
         """The case ends withdrawn/terminated; its open department tasks are cancelled."""
         req = rec.request
         async with self._tx() as s:
             await self._update_case(
                 s,
                 rec.case_id,
-                status=req.status,
+                status=CaseStatus(req.status),
                 reasons=[req.reason],
                 concluded_at=datetime.now(UTC),
             )
@@ -101,6 +102,3 @@ class OperationActivities(ActivityBase):
                 cancelled_departments=rec.cancelled_departments,
             )
             await self._emit(s, rec.case_id, "terminated", payload, self._topics.case_events)
-
-    def all(self) -> list[Any]:
-        return [self.department_endpoint, self.deliver_review_task, self.record_termination]

@@ -6,7 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from activities.base import ActivityBase, implements, task_id_for
+from activities.base import ActivityBase, task_id_for
+from domain.case_status import CaseStatus
 from events.contracts import (
     CorrectionRequested,
     DepartmentRequestedCorrections,
@@ -15,13 +16,13 @@ from events.contracts import (
     ReviewTaskReopened,
 )
 from store.schema import cases, tasks
-from workflows.activity_api import WindowSteps
-from workflows.models import CorrectionRecord, DeskRecord
+from workflows.activity_api import WindowSteps, implements
+from workflows.models import CorrectionsInput, DeskStepInput
 
 
 class WindowActivities(ActivityBase):
     @implements(WindowSteps.record_desk_step)
-    async def record_desk_step(self, rec: DeskRecord) -> None:
+    async def record_desk_step(self, rec: DeskStepInput) -> None:
         """A correction notice went out, or the applicant supplied the materials."""
         v = rec.view
         async with self._tx() as s:
@@ -35,7 +36,7 @@ class WindowActivities(ActivityBase):
                     in_time=v.correction_requested_on <= v.notice_deadline,
                     clerk=rec.actor,
                 )
-                await self._update_case(s, rec.case_id, status="correction_requested")
+                await self._update_case(s, rec.case_id, status=CaseStatus.correction_requested)
             else:
                 payload = MaterialsSupplied(
                     material_codes=rec.material_codes, submitted_by=rec.actor
@@ -50,10 +51,10 @@ class WindowActivities(ActivityBase):
         have = list(row.materials) if row else []
         known = {m["code"] for m in have}
         have += [{"code": c, "name": None, "ref": None} for c in codes if c not in known]
-        await self._update_case(s, case_id, status="pre_review", materials=have)
+        await self._update_case(s, case_id, status=CaseStatus.pre_review, materials=have)
 
     @implements(WindowSteps.record_corrections)
-    async def record_corrections(self, rec: CorrectionRecord) -> None:
+    async def record_corrections(self, rec: CorrectionsInput) -> None:
         """A department asked for corrections (task parked), or they came (task open again)."""
         req = rec.request
         payload: Payload
@@ -78,6 +79,3 @@ class WindowActivities(ActivityBase):
                 .values(status=status)
             )
             await self._emit(s, rec.case_id, step, payload, self._topics.case_events)
-
-    def all(self) -> list[Any]:
-        return [self.record_desk_step, self.record_corrections]

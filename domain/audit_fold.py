@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.audit import AuditEntry
 from domain.audit_state import CaseState, TaskState
+from domain.case_status import CaseStatus
 
 __all__ = ["HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
 
@@ -28,7 +29,7 @@ Handler = Callable[[CaseState, AuditEntry], None]
 
 def _submitted(s: CaseState, e: AuditEntry) -> None:
     d = e.data
-    s.status, s.submitted_at = "submitted", e.occurred_at
+    s.status, s.submitted_at = CaseStatus.submitted, e.occurred_at
     s.matter_code, s.title = d.get("matter_code"), d.get("title")
     applicant = d.get("applicant") or {}
     s.applicant_kind, s.applicant_name = applicant.get("kind"), applicant.get("name")
@@ -46,12 +47,12 @@ def _supplied(s: CaseState, e: AuditEntry) -> None:
         for c in e.data.get("material_codes", [])
         if c not in known
     ]
-    s.status = "pre_review"
+    s.status = CaseStatus.pre_review
 
 
 def _accepted(s: CaseState, e: AuditEntry) -> None:
     d = e.data
-    s.status, s.accepted_at = "in_review", e.occurred_at
+    s.status, s.accepted_at = CaseStatus.in_review, e.occurred_at
     s.tolerant, s.missing_materials = bool(d.get("tolerant")), list(d.get("missing_materials", []))
     s.departments = list(d.get("departments", []))
     s.clocks.accepted_on = _day(d.get("accepted_on"))
@@ -59,7 +60,7 @@ def _accepted(s: CaseState, e: AuditEntry) -> None:
 
 
 def _not_accepted(s: CaseState, e: AuditEntry) -> None:
-    s.status, s.reasons = "not_accepted", list(e.data.get("reasons", []))
+    s.status, s.reasons = CaseStatus.not_accepted, list(e.data.get("reasons", []))
 
 
 def _task(s: CaseState, e: AuditEntry) -> None:
@@ -139,17 +140,21 @@ def _warning(s: CaseState, e: AuditEntry) -> None:
 
 def _concluded(s: CaseState, e: AuditEntry) -> None:
     d = e.data
-    s.status, s.outcome, s.concluded_at = "concluded", d.get("outcome"), e.occurred_at
+    s.status, s.outcome, s.concluded_at = CaseStatus.concluded, d.get("outcome"), e.occurred_at
     s.reasons, s.conditions = list(d.get("reasons", [])), list(d.get("conditions", []))
 
 
 def _issued(s: CaseState, e: AuditEntry) -> None:
-    s.status, s.licence_number = "issued", e.data.get("licence_number")
+    s.status, s.licence_number = CaseStatus.issued, e.data.get("licence_number")
 
 
 def _terminated(s: CaseState, e: AuditEntry) -> None:
     d = e.data
-    s.status, s.reasons, s.concluded_at = d["status"], [d.get("reason", "")], e.occurred_at
+    s.status, s.reasons, s.concluded_at = (
+        CaseStatus(d["status"]),
+        [d.get("reason", "")],
+        e.occurred_at,
+    )
     for t in s.tasks.values():
         if t.status == "open":
             t.status = "cancelled"
@@ -179,7 +184,7 @@ def _rated(s: CaseState, e: AuditEntry) -> None:
 
 
 def _correction(s: CaseState, _: AuditEntry) -> None:
-    s.status = "correction_requested"
+    s.status = CaseStatus.correction_requested
 
 
 HANDLERS: dict[str, Handler] = {

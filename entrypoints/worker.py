@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -25,22 +28,25 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
-def build_worker(deps: Deps, *, task_queue: str | None = None) -> Worker:
-    assert deps.temporal is not None, "the worker needs a Temporal client"
+def build_activities(deps: Deps) -> list[Callable[..., Any]]:
+    """Every activity the workflows call (`workflows.activity_api`), implemented and bound."""
     parts = (deps.sessions, deps.catalog, deps.topics, deps.calendar)
-    activities = [
+    return [
         *CaseActivities(*parts).all(),
         *ClockActivities(*parts).all(),
         *WindowActivities(*parts).all(),
+        *OperationActivities(*parts, endpoints=deps.settings.department_endpoints).all(),
     ]
-    ops = OperationActivities(*parts, endpoints=deps.settings.department_endpoints)
-    activities += ops.all()
+
+
+def build_worker(deps: Deps, *, task_queue: str | None = None) -> Worker:
+    assert deps.temporal is not None, "the worker needs a Temporal client"
     return Worker(
         deps.temporal,
         task_queue=task_queue or deps.settings.task_queue,
         workflows=WORKFLOWS,
         workflow_runner=WORKFLOW_RUNNER,
-        activities=activities,
+        activities=build_activities(deps),
         max_concurrent_activities=50,
         max_cached_workflows=deps.settings.workflow_cache,
         interceptors=[IncidentInterceptor(deps.sessions)],

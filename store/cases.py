@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.case_status import CaseStatus
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from store.db import insert_ignore
@@ -38,7 +39,7 @@ async def insert_submission(
         applicant_ref=applicant_ref,
         channel=sub.channel.value,
         materials=[m.model_dump(mode="json") for m in sub.materials],
-        status="submitted",
+        status=CaseStatus.submitted,
         reasons=[],
         conditions=[],
         missing_materials=[],

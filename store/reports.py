@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from domain.case_clocks import start_of_day
+from domain.case_status import CaseStatus
 from domain.report_model import BAD_RATINGS, CorrectionCounts, Counts, RatingCounts, Span
 from store.schema import case_events, cases, follow_ups, ratings, tasks
 
-ENDED = ("withdrawn", "terminated")
+ENDED = (CaseStatus.withdrawn, CaseStatus.terminated)  # without a decision
 # A task waiting for the applicant's corrections is still the department's, and still open.
 OPEN_TASK = ("open", "corrections_requested")
 CORRECTIONS = {"CorrectionRequested": False, "DepartmentRequestedCorrections": True}
@@ -145,7 +146,7 @@ async def case_counts(s: AsyncSession, q: ReportQuery) -> list[Counts]:
             cases.c.matter_code,
             sa.func.count().label("cases"),
             sa.func.count(cases.c.accepted_at).label("accepted"),
-            _count(cases.c.status == "not_accepted").label("not_accepted"),
+            _count(cases.c.status == CaseStatus.not_accepted).label("not_accepted"),
             _count(cases.c.status.in_(ENDED)).label("ended"),
             _count(decided).label("concluded"),
             _count(running).label("open"),

@@ -3,39 +3,86 @@
 Workflows call them by reference (`steps.record(CaseSteps.record_acceptance, AcceptanceInput(…))`),
 so a typo or a wrong input type is a type error, not a failure at run time, and
 go-to-definition lands here. The implementations live in `activities/` (they touch the
-database) and declare which step they implement with `activities.base.implements`; this module
-imports nothing that does I/O, so workflow code stays deterministic. A test checks that the
-worker registers an implementation with the same name and types for every declaration.
+database) and name the declaration they implement with `@implements(CaseSteps.record_acceptance)`:
+the activity name comes from here, and mypy checks that the implementation takes and returns
+the declared types. This module imports nothing that does I/O, so workflow code stays
+deterministic. A test checks that the worker registers exactly one implementation of every
+declaration.
 
 Names are the wire: stored histories refer to them, so they never change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
 from temporalio import activity
 
 from workflows.models import (
     AcceptanceInput,
-    CaseSetup,
-    ClockChange,
+    ClockChangeInput,
     ConclusionInput,
-    CorrectionRecord,
+    CorrectionsInput,
     DecisionRecordInput,
     DeliveryInput,
     DepartmentReviewInput,
-    DeskRecord,
+    DeskStepInput,
+    EndpointInput,
     IssueInput,
     PrepareInput,
-    TerminationRecord,
-    WarningRecord,
+    PrepareResult,
+    TerminationInput,
+    WarningInput,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
+SelfT = TypeVar("SelfT")
+_DECLARATION = "__lianban_implements__"
+
+
+def activity_name(step: Callable[..., Any]) -> str:
+    """The activity name a declaration (or an implementation) was registered under."""
+    # The SDK has no public accessor; `execute_activity_method` resolves names the same way.
+    name = activity._Definition.must_from_callable(step).name
+    assert name is not None, f"{step} is a dynamic activity"
+    return name
+
+
+def implements(
+    step: Callable[Concatenate[Any, P], Awaitable[R]],
+) -> Callable[
+    [Callable[Concatenate[SelfT, P], Awaitable[R]]], Callable[Concatenate[SelfT, P], Awaitable[R]]
+]:
+    """Make the decorated method the implementation of `step`, under `step`'s activity name.
+
+    mypy checks the method's parameters and result against the declaration's (`P`, `R`); the
+    method keeps the declaration's name, so a search for one finds the other.
+    """
+    name = activity_name(step)
+
+    def register(
+        fn: Callable[Concatenate[SelfT, P], Awaitable[R]],
+    ) -> Callable[Concatenate[SelfT, P], Awaitable[R]]:
+        if fn.__name__ != step.__name__:
+            raise TypeError(f"{fn.__qualname__} implements {step.__qualname__}: use its name")
+        setattr(fn, _DECLARATION, step)
+        return activity.defn(name=name)(fn)
+
+    return register
+
+
+def declaration_of(fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The declaration an implementation was made for with `implements`, if any."""
+    return getattr(fn, _DECLARATION, None)
 
 
 class CaseSteps:
     """A case's own steps: read model and outbox."""
 
     @activity.defn(name="prepare_case")
-    async def prepare_case(self, inp: PrepareInput) -> CaseSetup:
+    async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
         """The matter and the calendar that apply, so the history records them."""
         raise NotImplementedError
 
@@ -69,11 +116,13 @@ class ClockSteps:
     """The statutory clocks' changes and warnings."""
 
     @activity.defn(name="record_clock_change")
-    async def record_clock_change(self, change: ClockChange) -> None:
+    async def record_clock_change(self, change: ClockChangeInput) -> None:
+        """A pause started or ended, an extension was granted, or the calendar changed."""
         raise NotImplementedError
 
     @activity.defn(name="record_warning")
-    async def record_warning(self, rec: WarningRecord) -> None:
+    async def record_warning(self, rec: WarningInput) -> None:
+        """A yellow or red warning or a statutory breach fired."""
         raise NotImplementedError
 
 
@@ -81,11 +130,13 @@ class WindowSteps:
     """The window's pre-review and the departments' requests for corrections."""
 
     @activity.defn(name="record_desk_step")
-    async def record_desk_step(self, rec: DeskRecord) -> None:
+    async def record_desk_step(self, rec: DeskStepInput) -> None:
+        """The window asked for corrections, or the applicant supplied them."""
         raise NotImplementedError
 
     @activity.defn(name="record_corrections")
-    async def record_corrections(self, rec: CorrectionRecord) -> None:
+    async def record_corrections(self, rec: CorrectionsInput) -> None:
+        """A department asked for corrections (task parked), or they came (reopened)."""
         raise NotImplementedError
 
 
@@ -93,16 +144,18 @@ class OperationSteps:
     """Delivery to a department's own system, and termination."""
 
     @activity.defn(name="department_endpoint")
-    async def department_endpoint(self, department: str) -> str | None:
+    async def department_endpoint(self, inp: EndpointInput) -> str | None:
         """Where the department takes review tasks over HTTP, if it does."""
         raise NotImplementedError
 
     @activity.defn(name="deliver_review_task")
     async def deliver_review_task(self, inp: DeliveryInput) -> None:
+        """POST the task to the department's own system; retried while it is down."""
         raise NotImplementedError
 
     @activity.defn(name="record_termination")
-    async def record_termination(self, rec: TerminationRecord) -> None:
+    async def record_termination(self, rec: TerminationInput) -> None:
+        """The case ends withdrawn or terminated; its open tasks are cancelled."""
         raise NotImplementedError
 
 

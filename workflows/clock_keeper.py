@@ -30,12 +30,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.activity_api import ClockSteps
     from workflows.models import (
-        ClockChange,
+        ClockChangeInput,
         ClockView,
         ExtensionRequest,
         PauseEnd,
         PauseRequest,
-        WarningRecord,
+        WarningInput,
     )
 
 
@@ -93,7 +93,9 @@ class ClockKeeper:
         view = self.view()
         await steps.record(
             ClockSteps.record_clock_change,
-            ClockChange(case_id=self.case_id, seq=self._seq, kind=kind, detail=detail, clocks=view),
+            ClockChangeInput(
+                case_id=self.case_id, seq=self._seq, kind=kind, detail=detail, clocks=view
+            ),
         )
         return view
 
@@ -200,7 +202,7 @@ class ClockKeeper:
         level, due_at = upcoming
         self.clocks = replace(self.clocks, fired=(*self.clocks.fired, level))
         self.warnings.append((level, due_at))
-        record = WarningRecord(
+        record = WarningInput(
             case_id=self.case_id,
             level=level,
             due_at=due_at,

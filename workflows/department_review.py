@@ -15,11 +15,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps, WindowSteps
     from workflows.models import (
-        CorrectionRecord,
+        CorrectionsInput,
         DecisionRecordInput,
         DecisionSignal,
         DeliveryInput,
         DepartmentReviewInput,
+        EndpointInput,
         ReviewStateView,
         Supplement,
     )
@@ -95,7 +96,7 @@ class DepartmentReviewWorkflow:
         Kafka topic; the decision is awaited meanwhile, whichever way it comes."""
         url = await workflow.execute_local_activity_method(
             OperationSteps.department_endpoint,
-            inp.department,
+            EndpointInput(department=inp.department),
             start_to_close_timeout=timedelta(seconds=10),
         )
         if not url:
@@ -136,7 +137,7 @@ class DepartmentReviewWorkflow:
         request: DecisionSignal | None = None,
         codes: list[str] | None = None,
     ) -> None:
-        record = CorrectionRecord(
+        record = CorrectionsInput(
             case_id=inp.case_id,
             department=inp.department,
             request=request,

@@ -29,9 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.department_review import DepartmentReviewWorkflow
     from workflows.models import (
         AcceptanceInput,
-        CaseSetup,
         CaseStateView,
-        CaseStatus,
         ClockView,
         ConclusionInput,
         DecisionSignal,
@@ -44,10 +42,12 @@ with workflow.unsafe.imports_passed_through():
         PauseEnd,
         PauseRequest,
         PrepareInput,
+        PrepareResult,
         PrereviewCommand,
         Supplement,
-        TerminationRecord,
+        TerminationInput,
         TerminationRequest,
+        WorkflowStatus,
     )
     from workflows.window_desk import WindowDesk
 
@@ -74,7 +74,7 @@ async def _tell(handle: ChildWorkflowHandle[Any, Verdict], signal: Any, arg: Any
 @workflow.defn
 class JointApprovalWorkflow:
     def __init__(self) -> None:
-        self._status = CaseStatus.received
+        self._status = WorkflowStatus.received
         self._decisions: dict[str, DecisionSignal] = {}
         self._seen_events: set[str] = set()
         self._children: dict[str, ChildWorkflowHandle[Any, Verdict]] = {}
@@ -109,7 +109,11 @@ class JointApprovalWorkflow:
 
     async def _request_corrections(self, d: DecisionSignal) -> None:
         handle = self._children.get(d.department)
-        if handle is None or d.department in self._awaiting or self._status != "in_review":
+        if (
+            handle is None
+            or d.department in self._awaiting
+            or self._status is not WorkflowStatus.in_review
+        ):
             return
         ref = None
         if self._corrections_pause and self._clock is not None:
@@ -129,9 +133,9 @@ class JointApprovalWorkflow:
 
     @workflow.query
     def state(self) -> CaseStateView:
-        status = self._desk.status if self._status == "pre_review" and self._desk else self._status
+        pre_review = self._status is WorkflowStatus.pre_review
         return CaseStateView(
-            status=CaseStatus(status),
+            status=self._desk.status if pre_review and self._desk else self._status,
             departments=self._departments,
             decided=sorted(set(self._decisions) | set(self._verdicts)),
         )
@@ -141,7 +145,7 @@ class JointApprovalWorkflow:
         return self._clock.view() if self._clock else ClockView()
 
     def _open_clock(self) -> ClockKeeper:
-        if self._clock is None or self._status != "in_review":
+        if self._clock is None or self._status is not WorkflowStatus.in_review:
             raise refuse(f"the case is {self._status}: its decision clock is not running")
         return self._clock
 
@@ -179,7 +183,7 @@ class JointApprovalWorkflow:
 
     @terminate.validator
     def _validate_terminate(self, req: TerminationRequest) -> None:
-        if self._status != "in_review" or self._termination is not None:
+        if self._status is not WorkflowStatus.in_review or self._termination is not None:
             raise refuse(f"the case is {self._status}: only a case in review can be {req.status}")
 
     @workflow.update
@@ -194,7 +198,7 @@ class JointApprovalWorkflow:
 
     @window_prereview.validator
     def _validate_window_prereview(self, cmd: PrereviewCommand) -> None:
-        if self._desk is None or self._status != "pre_review":
+        if self._desk is None or self._status is not WorkflowStatus.pre_review:
             raise refuse(f"the case is {self._status}: it is not waiting for pre-review")
         self._desk.check(cmd)
 
@@ -219,7 +223,7 @@ class JointApprovalWorkflow:
     @workflow.signal
     async def calendar_updated(self, calendar: CalendarData) -> None:
         """An operator loaded a year's official calendar: recompute (provisional dates too)."""
-        if self._clock is not None and self._status == "in_review":
+        if self._clock is not None and self._status is WorkflowStatus.in_review:
             await self._clock.recalculate(calendar, "official calendar loaded")
 
     async def _forward(self, department: str) -> None:
@@ -254,11 +258,13 @@ class JointApprovalWorkflow:
                 {"lianban.accepted": pre.accepted, "lianban.tolerant": pre.tolerant}
             )
         if not pre.accepted or matter is None:
-            self._status = CaseStatus.not_accepted
+            self._status = WorkflowStatus.not_accepted
             return await self._finish(
-                JointApprovalResult(case_id=inp.case_id, status="not_accepted", reasons=pre.reasons)
+                JointApprovalResult(
+                    case_id=inp.case_id, status=WorkflowStatus.not_accepted, reasons=pre.reasons
+                )
             )
-        self._status = CaseStatus.in_review
+        self._status = WorkflowStatus.in_review
         reviews = asyncio.ensure_future(self._review_in_parallel(inp, matter))
         assert self._clock is not None
         await self._clock.watch(lambda: reviews.done() or self._termination is not None)
@@ -308,12 +314,12 @@ class JointApprovalWorkflow:
         return matter, pre
 
     async def _window_prereview(
-        self, inp: JointApprovalInput, matter: Matter, setup: CaseSetup
+        self, inp: JointApprovalInput, matter: Matter, setup: PrepareResult
     ) -> tuple[PreReview, date, bool]:
         """A clerk pre-reviews; returns the outcome, day 0 of the clock, and whether the
         acceptance was by operation of law (no correction notice within 5 working days)."""
         self._desk = WindowDesk(inp.case_id, local_date(inp.received_at), setup.calendar)
-        self._status = CaseStatus.pre_review
+        self._status = WorkflowStatus.pre_review
         outcome = await self._desk.decide()
         self._materials += [c for c in self._desk.supplied if c not in self._materials]
         if not outcome.accepted:
@@ -328,7 +334,7 @@ class JointApprovalWorkflow:
 
     @staticmethod
     def _start_clocks(
-        inp: JointApprovalInput, matter: Matter, setup: CaseSetup, accepted_on: date
+        inp: JointApprovalInput, matter: Matter, setup: PrepareResult, accepted_on: date
     ) -> CaseClocks:
         return CaseClocks(
             accepted_on=accepted_on,
@@ -384,18 +390,18 @@ class JointApprovalWorkflow:
             CaseSteps.record_conclusion,
             ConclusionInput(case_id=case_id, result=result, verdicts=verdicts),
         )
-        self._status = CaseStatus(result.outcome.value)
+        self._status = WorkflowStatus(result.outcome.value)
         licence = None
         if result.outcome.value == "granted":
             with _tracer().start_as_current_span(
                 "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
             ):
                 licence = await steps.record(CaseSteps.issue_licence, IssueInput(case_id=case_id))
-            self._status = CaseStatus.issued
+            self._status = WorkflowStatus.issued
         return await self._finish(
             JointApprovalResult(
                 case_id=case_id,
-                status=result.outcome.value,
+                status=WorkflowStatus(result.outcome.value),
                 reasons=result.reasons,
                 conditions=result.conditions,
                 licence_number=licence,
@@ -410,11 +416,13 @@ class JointApprovalWorkflow:
         reviews.cancel()
         with suppress(asyncio.CancelledError, ChildWorkflowError):
             await reviews
-        self._status = CaseStatus(req.status)
-        record = TerminationRecord(case_id=case_id, request=req, cancelled_departments=pending)
+        self._status = WorkflowStatus(req.status)
+        record = TerminationInput(case_id=case_id, request=req, cancelled_departments=pending)
         await steps.record(OperationSteps.record_termination, record)
         return await self._finish(
-            JointApprovalResult(case_id=case_id, status=req.status, reasons=[req.reason])
+            JointApprovalResult(
+                case_id=case_id, status=WorkflowStatus(req.status), reasons=[req.reason]
+            )
         )
 
     async def _finish(self, result: JointApprovalResult) -> JointApprovalResult:

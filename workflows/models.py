@@ -1,5 +1,10 @@
 """Inputs and results of workflows, signals and activities: single models, so fields can be
-added without breaking running workflows. Pure data, safe inside the workflow sandbox."""
+added without breaking running workflows. Pure data, safe inside the workflow sandbox.
+
+Activities take one `...Input` and return a `...Result` or None, except where a result was a
+bare string before (`publish_review_task`, `issue_licence`, `department_endpoint`): stored
+histories hold those results and must decode. Renaming a class is free: pydantic JSON carries
+no class names."""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ class PrepareInput(_Model):
     received_at: datetime
 
 
-class CaseSetup(_Model):
+class PrepareResult(_Model):
     """What applied to the case when it arrived: the catalog entry (None: no such matter) and
     the working-day calendar around its dates. Recorded in history, so replay sees the same."""
 
@@ -47,9 +52,11 @@ class JointApprovalInput(_Model):
     manual_prereview: bool = False
 
 
-class CaseStatus(StrEnum):
-    """Where a case stands, as the workflow sees it (the read model's `cases.status` and the
-    API use the same words)."""
+class WorkflowStatus(StrEnum):
+    """Where a case stands, as its workflow sees it: the `state` query, the window desk, the
+    result. Finer than the read model's `domain.case_status.CaseStatus` (granted or refused
+    where that says concluded, received where it says submitted); the same strings otherwise.
+    """
 
     received = "received"
     pre_review = "pre_review"
@@ -66,7 +73,7 @@ class CaseStatus(StrEnum):
 class CaseStateView(_Model):
     """The `state` query of a case's workflow."""
 
-    status: CaseStatus
+    status: WorkflowStatus
     departments: list[str] = Field(default_factory=list)
     decided: list[str] = Field(default_factory=list)
 
@@ -80,7 +87,7 @@ class ReviewStateView(_Model):
 
 class JointApprovalResult(_Model):
     case_id: str
-    status: str  # not_accepted | granted | refused | withdrawn | terminated
+    status: WorkflowStatus  # not_accepted | granted | refused | withdrawn | terminated
     reasons: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     licence_number: str | None = None
@@ -161,7 +168,7 @@ class ClockView(_Model):
     )
 
 
-class ClockChange(_Model):
+class ClockChangeInput(_Model):
     case_id: str
     seq: int
     kind: str  # paused | resumed | extended | recalculated
@@ -169,7 +176,7 @@ class ClockChange(_Model):
     clocks: ClockView
 
 
-class WarningRecord(_Model):
+class WarningInput(_Model):
     case_id: str
     level: str
     due_at: datetime  # the instant the limit says (00:00 Asia/Shanghai of the day)
@@ -192,6 +199,13 @@ class IssueInput(_Model):
     case_id: str
 
 
+class EndpointInput(_Model):
+    """Which department's HTTP endpoint to look up. A local activity's input is not recorded
+    in history (its marker holds the result), so this replaced a bare string safely."""
+
+    department: str
+
+
 class DeliveryInput(_Model):
     """Push a review task to the department's own system (when it has an endpoint)."""
 
@@ -209,7 +223,7 @@ class TerminationRequest(_Model):
     actor: str = Field(min_length=1, max_length=100)
 
 
-class TerminationRecord(_Model):
+class TerminationInput(_Model):
     case_id: str
     request: TerminationRequest
     cancelled_departments: list[str] = Field(default_factory=list)
@@ -238,6 +252,8 @@ class Supplement(_Model):
 
 
 class DeskView(_Model):
+    # A WorkflowStatus (pre_review | correction_requested), typed str so that the public API's
+    # schema (POST /cases/{id}/prereview answers a DeskView) stays as it was.
     status: str
     received_on: date
     notice_deadline: date
@@ -245,7 +261,7 @@ class DeskView(_Model):
     items: list[str] = Field(default_factory=list)
 
 
-class DeskRecord(_Model):
+class DeskStepInput(_Model):
     case_id: str
     kind: Literal["correction_requested", "materials_supplied"]
     view: DeskView
@@ -253,7 +269,7 @@ class DeskRecord(_Model):
     actor: str
 
 
-class CorrectionRecord(_Model):
+class CorrectionsInput(_Model):
     case_id: str
     department: str
     request: DecisionSignal | None = None  # None: reopened after the supplement

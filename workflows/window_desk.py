@@ -19,7 +19,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.activity_api import WindowSteps
     from workflows.clock_keeper import refuse
-    from workflows.models import DeskRecord, DeskView, PrereviewCommand, Supplement
+    from workflows.models import (
+        DeskStepInput,
+        DeskView,
+        PrereviewCommand,
+        Supplement,
+        WorkflowStatus,
+    )
 
 
 @dataclass
@@ -36,7 +42,7 @@ class WindowDesk:
         self.received_on = received_on
         self._cal = working_calendar(calendar)
         self.notice_deadline = correction_notice_deadline(self._cal, received_on)
-        self.status = "pre_review"
+        self.status = WorkflowStatus.pre_review
         self.correction_requested_on: date | None = None
         self.items: list[str] = []
         self.supplied: list[str] = []
@@ -53,7 +59,7 @@ class WindowDesk:
         )
 
     def check(self, cmd: PrereviewCommand) -> None:
-        if self.status != "pre_review":
+        if self.status is not WorkflowStatus.pre_review:
             raise refuse(f"pre-review is not open (status {self.status})")
         if cmd.action == "request_corrections":
             if self.correction_requested_on is not None:
@@ -74,7 +80,7 @@ class WindowDesk:
         return self._command is None
 
     def supply(self, sup: Supplement) -> None:
-        if self.status == "correction_requested":
+        if self.status is WorkflowStatus.correction_requested:
             self._supplement = sup
 
     async def decide(self) -> DeskOutcome:
@@ -109,17 +115,17 @@ class WindowDesk:
     async def _corrections(self, cmd: PrereviewCommand) -> None:
         self.correction_requested_on = local_date(workflow.now())
         self.items = cmd.items
-        self.status = "correction_requested"
+        self.status = WorkflowStatus.correction_requested
         await self._record("correction_requested", cmd.clerk, [])
         await workflow.wait_condition(lambda: self._supplement is not None)
         sup = self._supplement
         assert sup is not None
         self.supplied = sup.material_codes
-        self.status = "pre_review"
+        self.status = WorkflowStatus.pre_review
         await self._record("materials_supplied", sup.submitted_by, sup.material_codes)
 
     async def _record(self, kind: str, actor: str, codes: list[str]) -> None:
-        record = DeskRecord(
+        record = DeskStepInput(
             case_id=self.case_id,
             kind=kind,  # type: ignore[arg-type]
             view=self.view(),

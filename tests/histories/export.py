@@ -9,7 +9,7 @@ case's history and its department reviews' (`<scenario>.json`, `<scenario>.revie
 the format of `temporal workflow show --output json`) into a folder named after the workflow
 code (a digest of workflows/*.py). Histories of older code stay: they stand for cases still
 running on it. Re-run it after a deliberate, patched change to the workflows; with unchanged
-code it rewrites the same folder.
+code it rewrites the same folder. It prints the folder's row for MANIFEST.md.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.bootstrap import Deps
 from tests.conftest import venv_bin
+from tests.histories.manifest import recorded_patches
 from tests.utils import audit_cases
 from tests.utils.audit_env import audited_deps
 from workflows.joint_approval import child_id
@@ -98,6 +99,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     written = asyncio.run(export(out))
     print(f"wrote {len(written)} histories to {out}")
+    patches = ", ".join(f"`{p}`" for p in sorted(recorded_patches(written))) or "none"
+    print("its MANIFEST.md row (fill in the commit and what changed):")
+    print(f"| `{out.name}` | <commit> | <commit> | {patches} | <what changed> |")
 
 
 if __name__ == "__main__":

@@ -1,74 +1,91 @@
 """Every activity a workflow may call is declared once (`workflows.activity_api`) and the worker
-registers an implementation under the same name with the same input and result types."""
+(`entrypoints.worker.build_activities`, what `build_worker` registers) has exactly one
+implementation of it, under the same name, with the same input and result types."""
 
 from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from temporalio import activity
+import pytest
 
-from activities.cases import CaseActivities
-from activities.clocks import ClockActivities
-from activities.operations import OperationActivities
-from activities.window import WindowActivities
 from domain.catalog import SHIPPED_CATALOG, load_catalog
+from entrypoints.worker import build_activities
 from events.topics import Topics
-from workflows.activity_api import INTERFACES
+from infra.bootstrap import Deps
+from workflows.activity_api import (
+    INTERFACES,
+    CaseSteps,
+    activity_name,
+    declaration_of,
+    implements,
+)
+
+# The names stored histories use: renaming one breaks every running case.
+STORED_NAMES = {
+    "prepare_case",
+    "record_acceptance",
+    "publish_review_task",
+    "record_decision",
+    "record_conclusion",
+    "issue_licence",
+    "record_clock_change",
+    "record_warning",
+    "record_desk_step",
+    "record_corrections",
+    "department_endpoint",
+    "deliver_review_task",
+    "record_termination",
+}
 
 
-def _name(fn: Any) -> str:
-    name = activity._Definition.must_from_callable(fn).name
-    assert name is not None
-    return name
+def _registered() -> list[Any]:
+    deps = SimpleNamespace(
+        sessions=None,
+        catalog=load_catalog(SHIPPED_CATALOG),
+        topics=Topics(),
+        calendar=lambda: None,
+        settings=SimpleNamespace(department_endpoints={}),
+    )
+    return build_activities(cast(Deps, deps))
 
 
-def _registered() -> dict[str, Any]:
-    """What `entrypoints.worker.build_worker` registers, by activity name."""
-    parts: tuple[Any, ...] = (None, load_catalog(SHIPPED_CATALOG), Topics(), lambda: None)
-    found: list[Any] = [
-        *CaseActivities(*parts).all(),
-        *ClockActivities(*parts).all(),
-        *WindowActivities(*parts).all(),
-        *OperationActivities(*parts, endpoints={}).all(),
+def _declared() -> list[Any]:
+    return [
+        fn
+        for interface in INTERFACES
+        for _, fn in inspect.getmembers(interface, inspect.iscoroutinefunction)
     ]
-    return {_name(fn): fn for fn in found}
-
-
-def _declared() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for interface in INTERFACES:
-        for _, fn in inspect.getmembers(interface, inspect.iscoroutinefunction):
-            out[_name(fn)] = fn
-    return out
 
 
 def _types(fn: Any) -> dict[str, Any]:
-    hints = typing.get_type_hints(fn)
-    return {k: v for k, v in hints.items() if k != "self"}
-
-
-def test_every_declared_activity_has_an_implementation_with_its_types() -> None:
-    declared, registered = _declared(), _registered()
-    assert set(declared) == set(registered)
-    for name, stub in declared.items():
-        assert list(_types(registered[name]).values()) == list(_types(stub).values()), name
+    return {k: v for k, v in typing.get_type_hints(fn).items() if k != "self"}
 
 
 def test_names_are_the_ones_stored_histories_use() -> None:
-    assert set(_declared()) == {
-        "prepare_case",
-        "record_acceptance",
-        "publish_review_task",
-        "record_decision",
-        "record_conclusion",
-        "issue_licence",
-        "record_clock_change",
-        "record_warning",
-        "record_desk_step",
-        "record_corrections",
-        "department_endpoint",
-        "deliver_review_task",
-        "record_termination",
-    }
+    assert {activity_name(fn) for fn in _declared()} == STORED_NAMES
+
+
+def test_the_worker_registers_one_implementation_of_each_declaration() -> None:
+    registered = _registered()
+    by_declaration = {declaration_of(fn.__func__): fn for fn in registered}
+    assert len(by_declaration) == len(registered)
+    assert set(by_declaration) == set(_declared())
+    assert {activity_name(fn) for fn in registered} == STORED_NAMES
+
+
+@pytest.mark.parametrize("step", _declared(), ids=activity_name)
+def test_an_implementation_has_its_declarations_name_and_types(step: Any) -> None:
+    (impl,) = [fn for fn in _registered() if declaration_of(fn.__func__) is step]
+    assert activity_name(impl) == activity_name(step)
+    assert impl.__name__ == step.__name__
+    assert _types(impl) == _types(step)
+
+
+def test_an_implementation_must_keep_the_declarations_method_name() -> None:
+    with pytest.raises(TypeError, match="use its name"):
+
+        @implements(CaseSteps.record_decision)
+        async def record_it(self: Any, inp: Any) -> None: ...

@@ -8,6 +8,7 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
+from domain.case_status import ENDED, CaseStatus
 from domain.privacy import mask_text
 from events.contracts import ServiceRated
 from events.registry import make_envelope
@@ -25,7 +26,6 @@ RATING_LEVELS = (
     "very_dissatisfied",  # 非常不满意
 )
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
-ENDED = frozenset({"concluded", "issued", "not_accepted", "withdrawn", "terminated"})
 # A 6-digit query code is guessable in bulk: a case takes this many wrong codes per window.
 MAX_FAILURES, FAILURE_WINDOW_S = 10, 15 * 60
 _failures: defaultdict[str, deque[float]] = defaultdict(deque)
@@ -77,7 +77,7 @@ async def find_case(deps: Deps, case_id: str, query_code: str) -> dict[str, Any]
 
 def _steps(case: dict[str, Any], done: int, total: int) -> list[dict[str, Any]]:
     status = case["status"]
-    if status == "not_accepted":
+    if status == CaseStatus.not_accepted:
         return [
             {"key": "submitted", "label": "已提交 Submitted", "done": True},
             {"key": "not_accepted", "label": "不予受理 Not accepted", "done": True},

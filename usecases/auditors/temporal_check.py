@@ -17,35 +17,39 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, blame
+from domain.case_status import CaseStatus
 from events.contracts import DecisionOutcome
 from usecases.auditors.findings import Finding
 from workflows.joint_approval import JointApprovalWorkflow, child_id
-from workflows.models import CaseStateView, DecisionSignal, JointApprovalResult
+from workflows.models import CaseStateView, DecisionSignal, JointApprovalResult, WorkflowStatus
 
 # The workflow's status once the activity that records a step has completed, by the status
-# the read model (and the fold) gives that step.
-_EXPECTED = {
-    "submitted": {"received", "pre_review"},
-    "correction_requested": {"correction_requested", "pre_review"},
-    "pre_review": {"pre_review", "correction_requested"},
-    "not_accepted": {"not_accepted"},
-    "in_review": {"in_review"},
-    "issued": {"issued"},
-    "withdrawn": {"withdrawn"},
-    "terminated": {"terminated"},
+# the read model (and the fold) gives that step. Statuses are StrEnums: repr() them as str.
+_EXPECTED: dict[str, set[str]] = {
+    CaseStatus.submitted: {WorkflowStatus.received, WorkflowStatus.pre_review},
+    CaseStatus.correction_requested: {
+        WorkflowStatus.correction_requested,
+        WorkflowStatus.pre_review,
+    },
+    CaseStatus.pre_review: {WorkflowStatus.pre_review, WorkflowStatus.correction_requested},
+    CaseStatus.not_accepted: {WorkflowStatus.not_accepted},
+    CaseStatus.in_review: {WorkflowStatus.in_review},
+    CaseStatus.issued: {WorkflowStatus.issued},
+    CaseStatus.withdrawn: {WorkflowStatus.withdrawn},
+    CaseStatus.terminated: {WorkflowStatus.terminated},
 }
 SETTLE_SECONDS = 1.0
 
 
 def _expected(state: CaseState) -> set[str]:
-    if state.status == "concluded":
+    if state.status == CaseStatus.concluded:
         return {state.outcome or "?"}
     return _EXPECTED.get(state.status, {state.status})
 
 
 def _final(state: CaseState) -> str:
     """What the finished workflow's result says, for a case the fold sees as ended."""
-    if state.status in ("concluded", "issued"):
+    if state.status in (CaseStatus.concluded, CaseStatus.issued):
         return state.outcome or "?"
     return state.status
 
@@ -64,7 +68,7 @@ def _status_finding(
     culprit = blame(state.case_id, entries, lambda s: s.status)
     phase = "running" if running else "finished"
     detail = (
-        f"audit status {state.status!r} (outcome {state.outcome!r}) but the {phase} workflow "
+        f"audit status {str(state.status)!r} (outcome {state.outcome!r}) but the {phase} workflow "
         f"says {wf_status!r}"
     )
     return Finding.at("temporal", culprit or (entries[-1] if entries else None), detail, "status")
@@ -76,7 +80,7 @@ def _decided_finding(
     audit, workflow = set(state.decided), set(view.decided)
     # The workflow hears a decision before the activity records it, and a termination
     # cancels reviews whose decision arrived but was never recorded.
-    lenient = running or state.status in ("withdrawn", "terminated")
+    lenient = running or state.status in (CaseStatus.withdrawn, CaseStatus.terminated)
     if audit == workflow or (lenient and audit <= workflow):
         return None
     detail = f"decided departments: audit {sorted(audit)}, workflow {sorted(workflow)}"
@@ -94,8 +98,8 @@ async def _result_finding(
     if result.status == _final(state) and result.licence_number == state.licence_number:
         return None
     detail = (
-        f"workflow result {result.status!r} licence {result.licence_number!r}; audit "
-        f"{_final(state)!r} licence {state.licence_number!r}"
+        f"workflow result {str(result.status)!r} licence {result.licence_number!r}; audit "
+        f"{str(_final(state))!r} licence {state.licence_number!r}"
     )
     culprit = blame(state.case_id, entries, _final)
     return Finding.at("temporal", culprit, detail, "result")

@@ -18,6 +18,7 @@ from sqlalchemy.engine import CursorResult
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.case_status import CaseStatus
 from events.contracts import DecisionMade, DecisionOutcome
 from infra import tracing
 from infra.bootstrap import Deps
@@ -35,7 +36,7 @@ from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow, child_id
 from workflows.models import DecisionSignal
 
-OPEN_STATUSES = {"submitted", "in_review"}
+OPEN_STATUSES = {CaseStatus.submitted, CaseStatus.in_review}
 
 
 @dataclass(frozen=True)

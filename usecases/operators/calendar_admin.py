@@ -11,6 +11,7 @@ from temporalio.service import RPCError
 
 from domain.calendar import CalendarData
 from domain.calendar_source import parse_calendar_file
+from domain.case_status import CaseStatus
 from infra.bootstrap import Deps
 from store.schema import cases
 from workflows.joint_approval import JointApprovalWorkflow
@@ -34,7 +35,9 @@ def install_file(path: Path, directory: Path) -> Path:
 async def recalculate_running_cases(deps: Deps, data: CalendarData) -> tuple[int, list[str]]:
     """Signal every case whose clock runs; returns (signalled, failed case ids)."""
     async with deps.sessions() as s:
-        rows = await s.execute(sa.select(cases.c.case_id).where(cases.c.status == "in_review"))
+        rows = await s.execute(
+            sa.select(cases.c.case_id).where(cases.c.status == CaseStatus.in_review)
+        )
         case_ids = [r.case_id for r in rows]
     assert deps.temporal is not None
     failed: list[str] = []

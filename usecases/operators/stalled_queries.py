@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.case_status import CaseStatus
 from store.schema import (
     activity_incidents,
     case_events,
@@ -24,7 +25,7 @@ from store.schema import (
     tasks,
 )
 
-OPEN_CASE = ("submitted", "in_review")
+OPEN_CASE = (CaseStatus.submitted, CaseStatus.in_review)
 WARNING_LEVELS = ("yellow", "red", "breach")
 
 
@@ -70,7 +71,7 @@ async def idle_tasks(s: AsyncSession, scope: Scope, cutoff: datetime) -> list[di
         .where(
             tasks.c.status == "open",
             tasks.c.last_activity_at < cutoff,
-            cases.c.status == "in_review",
+            cases.c.status == CaseStatus.in_review,
         )
     )
     for extra in (
@@ -147,7 +148,7 @@ async def pause_events(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
         .join(cases, cases.c.case_id == case_events.c.case_id)
         .where(
             case_events.c.event_type == "ClockPaused",
-            cases.c.status == "in_review",
+            cases.c.status == CaseStatus.in_review,
             ~sa.exists(ended),
         )
     )
@@ -164,7 +165,7 @@ async def unfollowed_warnings(s: AsyncSession, scope: Scope) -> list[dict[str, A
     query = sa.select(
         cases.c.case_id, cases.c.matter_code, cases.c.warning_level, cases.c.clock
     ).where(
-        cases.c.status == "in_review",
+        cases.c.status == CaseStatus.in_review,
         cases.c.warning_level.in_(WARNING_LEVELS),
         ~sa.exists(followed),
     )
