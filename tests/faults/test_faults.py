@@ -205,3 +205,13 @@ async def test_resubmission_with_a_new_event_id(cluster: FaultCluster, driver: D
     await eventually(
         lambda: _dead_letters(cluster, "duplicate_case"), until=lambda n: n == before + len(ids)
     )
+
+
+async def test_broker_killed_and_restarted_empty(cluster: FaultCluster, driver: Driver) -> None:
+    """Last: the broker comes back with no topics, no records and no group offsets."""
+    ids = await driver.submit(CASES, "BROKER")
+    await driver.drive(ids, lambda st: len(st) == len(ids))  # the cases exist
+    since = time.monotonic()
+    await cluster.stack.restart_broker(kill=True)
+    more = await driver.submit(2, "BROKER-AFTER")  # the portal keeps submitting
+    await _settle(driver, "embedded broker killed and restarted empty", ids + more, since)
