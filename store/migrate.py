@@ -61,7 +61,10 @@ def _release_of(conn: Connection) -> str | None:
     if "audit_digest_checks" not in tables:
         return "0001"
     outbox = {c["name"] for c in inspector.get_columns("outbox")}
-    return "0003" if "parked_at" in outbox else "0002"
+    if "parked_at" not in outbox:
+        return "0002"
+    letters = {c["name"] for c in inspector.get_columns("dead_letters")}
+    return "0004" if "raw_sha256" in letters else "0003"
 
 
 def _upgrade(conn: Connection) -> None:

@@ -184,8 +184,13 @@ dead_letters = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("redriven_at", UTCDateTime),
+    # SHA-256 of the record's bytes: a broker that lost its records hands out the same offsets
+    # again, so the position alone does not identify a record.
+    sa.Column("raw_sha256", sa.String(64)),
     # A redelivered poison message must not be dead-lettered twice.
-    sa.UniqueConstraint("source_topic", "partition", "offset", name="uq_dead_letter_source"),
+    sa.UniqueConstraint(
+        "source_topic", "partition", "offset", "raw_sha256", name="uq_dead_letter_record"
+    ),
     sa.Index("ix_dead_letters_case", "case_id"),
     sa.Index("ix_dead_letters_pending", "redriven_at", "case_id"),
 )

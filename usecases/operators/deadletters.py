@@ -50,6 +50,7 @@ async def dead_letter(
     # Never the whole of a record over the limit: its first bytes, its size and its digest.
     kept = value if len(value) <= MAX_RECORD_BYTES else value[:EXCERPT_BYTES]
     raw = kept.decode("utf-8", "replace")
+    digest = hashlib.sha256(value).hexdigest()
     cid = _case_id(case_id, key)
     payload = DeadLettered(
         source_topic=rec.topic,
@@ -62,15 +63,21 @@ async def dead_letter(
         error=error,
         detail=detail[:MAX_TEXT],
         raw_bytes=len(value),
-        raw_sha256=hashlib.sha256(value).hexdigest(),
+        raw_sha256=digest,
     )
-    source = f"{rec.topic}/{rec.partition}/{rec.offset}"
+    # Position and content: after a broker loss the same offset may hold another record.
+    source = f"{rec.topic}/{rec.partition}/{rec.offset}/{digest}"
     envelope = make_envelope(
         payload, case_id=cid, producer="lianban-consumer", event_id=step_event_id(cid, source)
     )
     async with deps.sessions() as s, s.begin():
         stmt = insert_ignore(
-            s.get_bind().dialect.name, dead_letters, "source_topic", "partition", "offset"
+            s.get_bind().dialect.name,
+            dead_letters,
+            "source_topic",
+            "partition",
+            "offset",
+            "raw_sha256",
         )
         await s.execute(
             stmt.values(
@@ -80,6 +87,7 @@ async def dead_letter(
                 offset=rec.offset,
                 key=key,
                 raw=raw,
+                raw_sha256=digest,
                 error=error,
                 detail=detail[:MAX_TEXT],
                 created_at=datetime.now(UTC),
