@@ -7,6 +7,7 @@ that goes into the dead-letter record.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,9 +123,41 @@ def _validation_text(exc: ValidationError) -> str:
     )
 
 
+# Text is for people: no control characters but tab and line breaks, no lone surrogates.
+# PostgreSQL stores neither NUL in text nor \u0000 in jsonb: such a record would fail at the
+# database on every retry and hold up its partition, so it is refused here.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _unsafe_text(node: Any, where: str = "") -> str | None:
+    """Where the first string with a character not allowed is, if any."""
+    if isinstance(node, str):
+        found = _UNSAFE.search(node)
+        return f"{where or 'value'}: character U+{ord(found.group()):04X}" if found else None
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        bad = _unsafe_text(key, where) if isinstance(key, str) else None
+        bad = bad or _unsafe_text(value, f"{where}.{key}" if where else str(key))
+        if bad:
+            return bad
+    return None
+
+
 def decode(raw: bytes) -> Decoded:
     """Parse, check the envelope, upcast and validate the payload."""
     doc = _parse_json(raw)
+    bad = _unsafe_text(doc)
+    if bad is not None:
+        raise EventRejected(
+            "invalid_payload",
+            f"{bad} is not allowed (no control characters but tab and line breaks)",
+        )
     try:
         envelope = Envelope.model_validate(doc)
     except ValidationError as exc:

@@ -109,3 +109,34 @@ async def test_an_overlong_reason_is_422(app: App, clerk: httpx.AsyncClient) -> 
     r = await decide(clerk, task, outcome="reject", reasons=["x" * (limits.MAX_TEXT + 1)])
     assert r.status_code == 422
     assert [d["field"] for d in r.json()["detail"]] == ["body.reasons.0"]
+
+
+async def test_a_nul_character_is_refused_and_does_not_hold_up_postgresql(pg_app: App) -> None:
+    """PostgreSQL stores no NUL in text or jsonb: retried, such a record would hold its
+    partition up for good. It is dead-lettered; the record behind it is applied."""
+    from tests.e2e.kafka_util import Produce
+
+    topic = pg_app.settings.topics.decisions
+    async with Produce(pg_app.settings.kafka_bootstrap) as produce:
+        bad = envelope(
+            "DecisionMade",
+            "NUL-CASE",
+            {"department": "fire", "outcome": "reject", "reasons": ["a\u0000b"], "reviewer": "r"},
+        )
+        nul = await produce.event(topic, bad)
+        after = await produce.event(
+            topic,
+            envelope(
+                "DecisionMade",
+                "NUL-CASE",
+                {"department": "fire", "outcome": "approve", "reviewer": "r"},
+            ),
+        )
+    dl = await read_until(
+        pg_app.settings.kafka_bootstrap, pg_app.settings.topics.dead_letters, dead_letter_for(nul)
+    )
+    assert dl["data"]["error"] == "invalid_payload" and "U+0000" in dl["data"]["detail"]
+    behind = await read_until(
+        pg_app.settings.kafka_bootstrap, pg_app.settings.topics.dead_letters, dead_letter_for(after)
+    )
+    assert behind["data"]["error"] == "unknown_case"  # read, applied, refused on its merits
