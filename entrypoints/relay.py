@@ -171,27 +171,30 @@ class OutboxRelay:
     # ------------------------------------------------------------------ broker loss
 
     async def check_broker(self) -> bool:
-        """Compare the broker with what was published; recover when it lost records (True)."""
+        """Compare the broker with what was published; recover when it lost records (True).
+
+        The broker is read without holding up publishing (its answers can take seconds);
+        only the verdict on what was read, and a recovery, take the publisher's turn."""
+        started = datetime.now(UTC)
+        topics = self.deps.topics.all()
+        present = set(await self._probe.topics())
+        # Only where the topic is listed: naming a missing one makes the embedded broker
+        # create it, with what it kept from records sent there meanwhile.
+        snapshot = {k: v for k, v in self.ledger.snapshot().items() if k[0] in present}
+        found = await self._probe.records_at({k: offset for k, (offset, _) in snapshot.items()})
+        empty, published_to = await self._unseen_and_published(topics, present)
         async with self._turn:
-            started = datetime.now(UTC)
-            topics = self.deps.topics.all()
-            present = set(await self._probe.topics())
-            # Only where the topic is listed: naming a missing one makes the embedded broker
-            # create it, with what it kept from records sent there meanwhile.
-            last = {k: v for k, v in self.ledger.last_records().items() if k[0] in present}
-            found = await self._probe.records_at(last)
-            empty, published_to = await self._unseen_and_published(topics, present)
-            reason = self.ledger.check(topics, present, found, empty, published_to)
-            if reason is None:
-                if not present.issuperset(topics):  # new ones, never published to: create
-                    await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
-                counted = [t for t in topics if t in present and t not in self._partitions]
-                self._partitions |= await self._probe.partition_counts(counted)
-                await self._watch_idle_partitions(present)
-                self._whole_since = started
-                return False
-            await self._recover(reason)
-            return True
+            reason = self.ledger.check(topics, present, found, empty, published_to, snapshot)
+            if reason is not None:
+                await self._recover(reason)
+                return True
+        if not present.issuperset(topics):  # new ones, never published to: create
+            await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
+        counted = [t for t in topics if t in present and t not in self._partitions]
+        self._partitions |= await self._probe.partition_counts(counted)
+        await self._watch_idle_partitions(present)
+        self._whole_since = started
+        return False
 
     async def _watch_idle_partitions(self, present: set[str]) -> None:
         """Give each partition of the topics the relay publishes to a record to watch, before

@@ -82,6 +82,7 @@ class BrokerLedger:
         found: Mapping[Partition, str | None],
         empty: Collection[str] = (),
         published_to: Collection[str] = (),
+        last: Mapping[Partition, tuple[int, str]] | None = None,
     ) -> str | None:
         """Why records were lost, or None.
 
@@ -98,7 +99,8 @@ class BrokerLedger:
                     reasons.append(f"topic {topic} is missing")
             elif topic in empty and not self.known(topic) and topic in published_to:
                 reasons.append(f"topic {topic} holds no record, though events were sent to it")
-        for key, (offset, ident) in sorted(self._last.items()):
+        # `last`: the records as they were when `found` was read (publishing may go on meanwhile).
+        for key, (offset, ident) in sorted((self._last if last is None else last).items()):
             if key[0] in present and key in found and found[key] != ident:
                 what = "is gone" if found[key] is None else "is another record"
                 reasons.append(f"{key[0]}[{key[1]}]: the record published at {offset} {what}")
@@ -106,6 +108,10 @@ class BrokerLedger:
             return "; ".join(reasons)
         self._seen.update(t for t in expected if t in present)
         return None
+
+    def snapshot(self) -> dict[Partition, tuple[int, str]]:
+        """The last record per partition (offset, identity), as of now."""
+        return dict(self._last)
 
     def reset(self, topics: Collection[str]) -> None:
         """A new incarnation, with `topics` on the broker again: start afresh."""
