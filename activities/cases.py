@@ -6,9 +6,11 @@ derived from the case and the step, so a retried activity writes nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.base import ActivityBase, task_id_for
 from domain.case_status import CaseStatus
@@ -17,6 +19,7 @@ from events.contracts import (
     CaseAccepted,
     CaseConcluded,
     CaseNotAccepted,
+    DecisionSignature,
     DepartmentDecided,
     LicenceIssued,
     MaterialRef,
@@ -24,6 +27,7 @@ from events.contracts import (
     ReviewTaskAssigned,
 )
 from infra.failpoints import failpoint
+from store.cases import get_decision
 from store.db import insert_ignore
 from store.schema import tasks
 from workflows.activity_api import CaseSteps, implements
@@ -140,6 +144,7 @@ class CaseActivities(ActivityBase):
                 conditions=d.conditions,
                 reviewer=d.reviewer,
                 decision_event_id=d.event_id,
+                signature=await _signature_of(s, inp.case_id, d.department, d.event_id),
             )
             await self._emit(
                 s, inp.case_id, f"decided/{d.department}", payload, self._topics.case_events
@@ -178,3 +183,14 @@ class CaseActivities(ActivityBase):
             payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number
+
+
+async def _signature_of(
+    s: AsyncSession, case_id: str, department: str, event_id: str
+) -> DecisionSignature | None:
+    """The signature the decision came with, into the audit chain with the decision."""
+    row = await get_decision(s, case_id, department)
+    if row is None or row["event_id"] != event_id or not row["signature"]:
+        return None
+    digest = hashlib.sha256(row["signed_record"].encode()).hexdigest()
+    return DecisionSignature(key_id=row["key_id"], signature=row["signature"], record_sha256=digest)

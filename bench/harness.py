@@ -4,6 +4,7 @@ and a load driver that speaks only the README's JSON contract over Kafka."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -20,11 +21,15 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from domain.catalog import Matter
+from domain.catalog import Matter, load_catalog
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from events.topics import Topics
-from store.db import make_engine
+from examples.department_client import Signer
+from store.db import make_engine, make_sessionmaker
+from store.department_keys import add_key
 from store.migrate import upgrade
 
 
@@ -134,10 +139,12 @@ class LianbanDriver:
                 "outcome": "approve",
                 "reviewer": "bench",
             }
+            value = event("DecisionMade", doc["case_id"], decision)
             await producer.send(
                 self.topics.decisions,
-                event("DecisionMade", doc["case_id"], decision),
+                value,
                 key=doc["case_id"].encode(),
+                headers=signed(value, decision["department"]),
             )
 
     async def _await_issued(self, consumer: AIOKafkaConsumer, cases: set[str]) -> None:
@@ -224,10 +231,28 @@ class ChildDied(RuntimeError):
     """A process the benchmark started exited while it ran."""
 
 
+# The departments' signing keys for this run (decisions on Kafka must be signed).
+SIGNERS = {
+    dept: Signer(f"bench-{dept}", Ed25519PrivateKey.generate())
+    for dept in load_catalog().departments
+}
+
+
+def signed(value: bytes, department: str) -> list[tuple[str, bytes]]:
+    """A decision's signature headers, as the department's system sends them."""
+    return SIGNERS[department].headers(value)
+
+
 async def _migrate(url: str) -> None:
     engine = make_engine(url)
     try:
         await upgrade(engine)
+        async with make_sessionmaker(engine)() as s, s.begin():
+            for dept, signer in SIGNERS.items():
+                public = signer.private_key.public_key().public_bytes(
+                    Encoding.Raw, PublicFormat.Raw
+                )
+                await add_key(s, signer.key_id, dept, base64.b64encode(public).decode(), "bench")
     finally:
         await engine.dispose()
 

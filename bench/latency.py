@@ -20,7 +20,7 @@ import time
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import bench_stack, event, wait_http
+from bench.harness import bench_stack, event, signed, wait_http
 from domain.catalog import load_catalog
 from infra.settings import Settings
 from infra.tokens import mint
@@ -31,7 +31,8 @@ async def _one(
 ) -> float:
     body = {"department": dept, "outcome": "approve", "reviewer": "bench"}
     t0 = time.perf_counter()
-    await producer.send_and_wait(topic, event("DecisionMade", case_id, body), key=case_id.encode())
+    value = event("DecisionMade", case_id, body)
+    await producer.send_and_wait(topic, value, key=case_id.encode(), headers=signed(value, dept))
     while True:
         case = (await http.get(f"/cases/{case_id}")).json()
         task = next(t for t in case["tasks"] if t["department"] == dept)

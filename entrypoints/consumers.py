@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -37,14 +38,21 @@ COMMIT_TIMEOUT = 10.0
 TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
 
 
-def _with_header_trace(ev: Decoded, rec: ConsumerRecord) -> Decoded:
-    """A producer may carry trace context only in the Kafka header (any Kafka client can)."""
+def _headers(rec: ConsumerRecord) -> tuple[tuple[str, bytes], ...]:
+    return tuple((key, value or b"") for key, value in rec.headers or ())
+
+
+def _as_received(ev: Decoded, rec: ConsumerRecord) -> Decoded:
+    """The event with the record it came in (bytes and headers: a signature is checked over
+    them). A producer may carry trace context only in the Kafka header (any client can)."""
+    ev = replace(ev, record=rec.value, headers=_headers(rec))
     if ev.envelope.traceparent:
         return ev
-    for key, value in rec.headers or ():
+    for key, value in ev.headers:
         if key == "traceparent" and value:
-            envelope = ev.envelope.model_copy(update={"traceparent": value.decode()})
-            return Decoded(envelope=envelope, payload=ev.payload)
+            return replace(
+                ev, envelope=ev.envelope.model_copy(update={"traceparent": value.decode()})
+            )
     return ev
 
 
@@ -64,7 +72,9 @@ class EventConsumer:
         self._last: dict[TopicPartition, tuple[int, str]] = {}
 
     async def _apply(self, rec: ConsumerRecord) -> None:
-        source = SourceRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
+        source = SourceRecord(
+            rec.topic, rec.partition, rec.offset, rec.key, rec.value, _headers(rec)
+        )
         case_id = None
         size = len(rec.value or b"")
         if size > MAX_RECORD_BYTES:  # never decoded: a dead letter with an excerpt and a digest
@@ -73,7 +83,7 @@ class EventConsumer:
             self.dead_lettered += 1
             return
         try:
-            decoded = _with_header_trace(decode(rec.value or b""), rec)
+            decoded = _as_received(decode(rec.value or b""), rec)
             case_id = decoded.envelope.case_id
             await self.handler(self.deps, decoded)
             self.applied += 1

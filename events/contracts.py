@@ -158,6 +158,17 @@ class CaseNotAccepted(Payload):
     reasons: list[str]
 
 
+class DecisionSignature(BaseModel):
+    """The department's signature a decision from Kafka came with (README "Signing decisions"):
+    the record's SHA-256 here, its bytes kept with the decision, so the chain proves both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: str = Field(max_length=MAX_CODE)
+    signature: str = Field(max_length=100, description="Ed25519, standard base64")
+    record_sha256: str = Field(max_length=64, description="of the exact record signed")
+
+
 class DepartmentDecided(Payload):
     """The orchestrator applied a department's decision. Topic: case-events."""
 
@@ -169,6 +180,7 @@ class DepartmentDecided(Payload):
     conditions: list[str] = Field(default_factory=list)
     reviewer: str
     decision_event_id: str
+    signature: DecisionSignature | None = None  # decided on the web/API (by token): none
 
 
 class CaseOutcome(StrEnum):

@@ -92,6 +92,10 @@ class EventRejected(Exception):
 class Decoded:
     envelope: Envelope
     payload: Payload
+    # Where it came from: the record's exact bytes and its Kafka headers (a department's
+    # signature is checked over those bytes). Empty for an event made inside Lianban.
+    record: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def _upcast(event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:

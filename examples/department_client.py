@@ -1,7 +1,8 @@
 """A department's own system on Lianban's Kafka topics: the reference client.
 
-It imports nothing from Lianban, only aiokafka and the standard library, and is written from the
-README alone ("Topics and JSON contracts", "Acknowledgements and a broker that loses records"):
+It imports nothing from Lianban, only aiokafka, cryptography and the standard library, and is
+written from the README alone ("Topics and JSON contracts", "Signing decisions",
+"Acknowledgements and a broker that loses records"):
 
 - it reads `<prefix>.review-tasks` in a consumer group (`auto_offset_reset="earliest"`, offsets
   committed after a task is handled), keeps its departments' `ReviewTaskAssigned` and skips a
@@ -22,12 +23,18 @@ Run it next to a running Lianban (`make run`)::
 
 Its state (task events seen, decisions and whether each was acknowledged) lives in memory, and
 in `--state` when given, so a restarted client re-sends a decision with the same event id.
+
+Each decision is signed ("Signing decisions"): `--key fire=KEY_ID:PATH` names the department's
+key id and the file holding its Ed25519 private key (PEM, as `lianban keys new` writes it); the
+client signs the exact bytes it sends and puts the key id and the base64 signature in the
+record's headers `lianban-key-id` and `lianban-signature`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -44,6 +51,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 log = logging.getLogger("department_client")
 
@@ -53,6 +62,34 @@ CASE_ENDED = {"CaseConcluded", "CaseNotAccepted", "CaseTerminated"}
 # The one dead-letter error that a re-send may cure: any other one says it never will apply.
 RETRYABLE_REFUSAL = "processing_failed"
 COMMIT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A department's key: signs the exact bytes of each record it sends."""
+
+    key_id: str
+    private_key: Ed25519PrivateKey
+
+    def headers(self, value: bytes) -> list[tuple[str, bytes]]:
+        signature = base64.b64encode(self.private_key.sign(value))
+        return [("lianban-key-id", self.key_id.encode()), ("lianban-signature", signature)]
+
+    @classmethod
+    def from_pem(cls, key_id: str, pem: bytes) -> Signer:
+        key = load_pem_private_key(pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the key is not an Ed25519 private key")
+        return cls(key_id, key)
+
+
+def parse_key(arg: str) -> tuple[str, Signer]:
+    """`fire=KEY_ID:PATH` -> ("fire", the signer)."""
+    department, _, rest = arg.partition("=")
+    key_id, _, path = rest.partition(":")
+    if not (department and key_id and path):
+        raise ValueError(f"--key {arg!r}: expected DEPARTMENT=KEY_ID:PATH")
+    return department, Signer.from_pem(key_id, Path(path).read_bytes())
 
 
 @dataclass
@@ -69,6 +106,7 @@ class Config:
     group: str | None = None  # default: <prefix>.dept.<departments joined by ->
     state_path: Path | None = None
     fetch_wait_ms: int = 50  # the embedded broker holds a fetch for the whole wait
+    signers: dict[str, Signer] = field(default_factory=dict)  # by department
 
     def topic(self, name: str) -> str:
         return f"{self.prefix}.{name}"
@@ -261,10 +299,15 @@ class DepartmentClient:
         for d in [d for d in self.state.decisions.values() if d.pending]:
             if self._next_send.get(d.event_id, 0.0) > now:
                 continue
+            value = d.record.encode()
+            signer = self.config.signers.get(d.department)
             try:
                 async with asyncio.timeout(max(every, 5.0)):
                     await self._producer.send_and_wait(
-                        self.config.topic("decisions"), d.record.encode(), key=d.case_id.encode()
+                        self.config.topic("decisions"),
+                        value,
+                        key=d.case_id.encode(),
+                        headers=signer.headers(value) if signer else None,
                     )
             except (KafkaError, TimeoutError) as exc:
                 log.warning("decision %s not sent (%r); trying again", d.event_id, exc)
@@ -444,6 +487,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--check", type=float, default=2.0, help="seconds between partition checks")
     p.add_argument("--group", default=None, help="consumer group (default from departments)")
     p.add_argument("--state", type=Path, default=None, help="JSON file keeping the state")
+    p.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="DEPARTMENT=KEY_ID:PEM_PATH; repeat per department",
+    )
     a = p.parse_args(argv)
     return Config(
         bootstrap=a.bootstrap,
@@ -457,6 +506,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         check_seconds=a.check,
         group=a.group,
         state_path=a.state,
+        signers=dict(parse_key(k) for k in a.key),
     )
 
 

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
         },
         description="expected working days of a special procedure when its notice gives none",
     )
+    require_signed_decisions: bool = Field(
+        default=True,
+        description="a decision on the decisions topic must carry a department's signature "
+        '(README "Signing decisions"); false only while department systems move to signing: '
+        "an unsigned decision is then applied and recorded as unsigned (a signed one is "
+        "always checked)",
+    )
     # Bearer tokens (infra/tokens.py): HS256, the key chosen by the token's `kid`.
     jwt_secret: str = Field(
         default=DEV_JWT_SECRET, description="key of `jwt_kid`; the default is for development only"

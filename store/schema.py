@@ -127,6 +127,11 @@ decisions = sa.Table(
     sa.Column("reviewer", sa.String(100), nullable=False),
     sa.Column("source", sa.String(16), nullable=False),  # api | kafka
     sa.Column("received_at", UTCDateTime, nullable=False),
+    # A decision from Kafka keeps what proves who sent it: the key, the signature and the exact
+    # bytes signed, so anyone holding the public key can check it again (non-repudiation).
+    sa.Column("key_id", sa.String(64)),
+    sa.Column("signature", sa.String(100)),
+    sa.Column("signed_record", sa.Text),
 )
 
 case_events = sa.Table(
@@ -170,6 +175,21 @@ sa.Index(
     postgresql_where=outbox.c.sent_at.is_(None),
 )
 
+# The public keys department systems sign their decisions with (README "Signing decisions").
+# Several per department while a key is rotated; a revoked key signs nothing from then on.
+department_keys = sa.Table(
+    "department_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("department", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),  # raw Ed25519, base64
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("revoked_reason", sa.Text),
+    sa.Index("ix_department_keys_department", "department"),
+)
+
 dead_letters = sa.Table(
     "dead_letters",
     metadata,
@@ -187,6 +207,9 @@ dead_letters = sa.Table(
     # SHA-256 of the record's bytes: a broker that lost its records hands out the same offsets
     # again, so the position alone does not identify a record.
     sa.Column("raw_sha256", sa.String(64)),
+    # The record's Kafka headers ([name, base64 value] pairs): a signed decision is re-driven
+    # with its signature, which is checked again.
+    sa.Column("headers", JSON),
     # A redelivered poison message must not be dead-lettered twice.
     sa.UniqueConstraint(
         "source_topic", "partition", "offset", "raw_sha256", name="uq_dead_letter_record"

@@ -14,6 +14,7 @@ from entrypoints.runner import Parts, Running, serve
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import AuditSettings, Settings
 from tests.utils.eventually import eventually
+from tests.utils.signing import key_id_of, public_key_b64
 
 
 @dataclass
@@ -37,6 +38,16 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
         return running.api_server is not None and running.api_server.started
 
     await eventually(api_started, timeout=timeout, what="the API serving")
+
+
+async def register_test_keys(deps: Deps) -> None:
+    """Every department's test key (tests.utils.signing), as `lianban keys add` would."""
+    from usecases.operators.department_keys import keys, register
+
+    have = {k["key_id"] for k in await keys(deps)}
+    for dept in deps.catalog.departments:
+        if key_id_of(dept) not in have:
+            await register(deps, dept, key_id_of(dept), public_key_b64(dept), "tests")
 
 
 @contextlib.asynccontextmanager
@@ -66,6 +77,7 @@ async def running_app(
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)
+    await register_test_keys(deps)
     stop = asyncio.Event()
     running = Running()
     task = asyncio.create_task(serve(deps, stop, parts or Parts(), running))

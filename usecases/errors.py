@@ -44,3 +44,13 @@ class CaseClosed(Refused):
 class UnexpectedEvent(Refused):
     code = "unexpected_event_type"
     http_status = 400
+
+
+class SignatureRefused(Refused):
+    """A decision from Kafka whose signature does not prove its department sent it."""
+
+    http_status = 403
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code

@@ -13,6 +13,7 @@ from events.contracts import ApplicationSubmitted, DecisionMade, Payload
 from events.registry import Decoded
 from infra.bootstrap import Deps
 from usecases.departments.decisions import apply_decision
+from usecases.departments.signatures import check_signature
 from usecases.errors import UnexpectedEvent
 from usecases.window.intake import handle_submission
 
@@ -26,8 +27,9 @@ async def submitted(deps: Deps, ev: Decoded) -> object:
 
 
 async def decided(deps: Deps, ev: Decoded) -> object:
-    """A department's decision from its own system."""
+    """A department's decision from its own system, signed with the department's key."""
     assert isinstance(ev.payload, DecisionMade)
+    signed = await check_signature(deps, ev, ev.payload.department)
     return await apply_decision(
         deps,
         ev.envelope.case_id,
@@ -36,6 +38,7 @@ async def decided(deps: Deps, ev: Decoded) -> object:
         source="kafka",
         decided_at=ev.envelope.occurred_at,
         traceparent=ev.envelope.traceparent,
+        signed=signed,
     )
 
 

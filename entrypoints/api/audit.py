@@ -15,6 +15,7 @@ from entrypoints.http.schemas import Problem
 from infra.tokens import Principal, Role
 from usecases.auditors import dossier, replay, verify
 from usecases.auditors.anchors import verify_anchors
+from usecases.operators import department_keys as signing_keys
 
 AUDIT_ROLES = (Role.auditor, Role.admin)
 api = APIRouter(prefix="/audit", tags=["audit"])
@@ -105,3 +106,28 @@ async def dossier_page(
 
 
 router = api
+
+
+@api.get("/department-keys", responses=ERRORS)
+async def department_keys(
+    deps: DepsDep,
+    department: str | None = Query(default=None, max_length=64),
+    _: Principal = require(*AUDIT_ROLES, Role.operator),
+) -> dict[str, Any]:
+    """The departments' public signing keys, revoked ones too: with them anyone can check a
+    decision's signature kept in the case (README "Signing decisions")."""
+    rows = await signing_keys.keys(deps, department)
+    return {
+        "data": [
+            {
+                "key_id": r["key_id"],
+                "department": r["department"],
+                "public_key": r["public_key"],
+                "created_at": r["created_at"].isoformat(),
+                "created_by": r["created_by"],
+                "revoked_at": r["revoked_at"].isoformat() if r["revoked_at"] else None,
+                "revoked_reason": r["revoked_reason"],
+            }
+            for r in rows
+        ]
+    }

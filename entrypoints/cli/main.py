@@ -19,6 +19,7 @@ from entrypoints.cli.audit import audit_app
 from entrypoints.cli.calendar import calendar_app
 from entrypoints.cli.client import Api, ApiError, fail
 from entrypoints.cli.db import db_app
+from entrypoints.cli.keys import keys_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -33,6 +34,7 @@ app = typer.Typer(
 console = Console()
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(ops_app, name="ops")

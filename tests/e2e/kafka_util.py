@@ -11,6 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from tests.utils.signing import decision_headers
+
 CONSTRUCTION_DEPTS = ["nrp", "housing", "fire", "env", "cad"]
 CONSTRUCTION_MATERIALS = [
     "application-form",
@@ -60,12 +62,24 @@ class Produce:
     async def __aexit__(self, *exc: object) -> None:
         await self._producer.stop()
 
-    async def raw(self, topic: str, value: bytes, key: str | None) -> tuple[str, int, int]:
-        meta = await self._producer.send_and_wait(topic, value, key=key.encode() if key else None)
+    async def raw(
+        self,
+        topic: str,
+        value: bytes,
+        key: str | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> tuple[str, int, int]:
+        meta = await self._producer.send_and_wait(
+            topic, value, key=key.encode() if key else None, headers=headers
+        )
         return meta.topic, meta.partition, meta.offset
 
-    async def event(self, topic: str, doc: dict[str, Any]) -> tuple[str, int, int]:
-        return await self.raw(topic, json.dumps(doc).encode(), doc.get("case_id"))
+    async def event(
+        self, topic: str, doc: dict[str, Any], *, sign: bool = True
+    ) -> tuple[str, int, int]:
+        """Send `doc`; a decision signed by its department's test key, as its system would."""
+        value = json.dumps(doc).encode()
+        return await self.raw(topic, value, doc.get("case_id"), decision_headers(value, sign))
 
 
 async def read_until(

@@ -31,6 +31,7 @@ from store.schema import case_events, cases, dead_letters, decisions, outbox
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS, construction_submission, envelope, read_all
 from tests.stack import App, running_app
 from tests.utils.eventually import eventually
+from tests.utils.signing import decision_headers, signer
 
 pytestmark = pytest.mark.e2e
 
@@ -147,6 +148,7 @@ def _client(app: App, departments: tuple[str, ...]) -> DepartmentClient:
             reviewer="参考客户端",
             resend_seconds=1.0,
             check_seconds=0.5,
+            signers={d: signer(d) for d in departments},
         )
     )
 
@@ -275,8 +277,12 @@ async def test_every_case_concludes_once_across_a_broker_restart(
         producer = AIOKafkaProducer(bootstrap_servers=app.settings.kafka_bootstrap, acks="all")
         await producer.start()
         try:
+            value = again.record.encode()
             await producer.send_and_wait(
-                app.settings.topics.decisions, again.record.encode(), key=again.case_id.encode()
+                app.settings.topics.decisions,
+                value,
+                key=again.case_id.encode(),
+                headers=decision_headers(value),
             )
         finally:
             await producer.stop()

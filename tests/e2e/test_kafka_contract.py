@@ -14,6 +14,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from tests.utils.signing import signed_headers
+
 CONSTRUCTION_DEPTS = ["nrp", "housing", "fire", "env", "cad"]
 MATERIALS = [
     "application-form",
@@ -93,10 +95,12 @@ async def test_case_through_kafka_only(app: Any) -> None:
             }
             if dept == "env":
                 decision |= {"outcome": "approve_with_conditions", "conditions": ["噪声控制"]}
+            value = envelope("DecisionMade", case_id, decision, f"{dept}-system")
             await producer.send_and_wait(
                 topics.decisions,
-                envelope("DecisionMade", case_id, decision, f"{dept}-system"),
+                value,
                 key=case_id.encode(),
+                headers=signed_headers(value, dept),  # README "Signing decisions"
             )
     finally:
         await producer.stop()

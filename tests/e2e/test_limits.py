@@ -18,6 +18,7 @@ from tests.e2e.kafka_util import dead_letter_for, envelope, read_until
 from tests.e2e.test_api import SUBMISSION, case_when, decide
 from tests.stack import App
 from tests.utils.auth import bearer
+from tests.utils.signing import decision_headers
 
 pytestmark = pytest.mark.e2e
 MEGABYTE = 1_000_000  # under the broker's own 1 MiB, over Lianban's 256 KiB
@@ -36,7 +37,9 @@ async def _produce_raw(app: App, topic: str, value: bytes, key: str) -> tuple[st
     )
     await producer.start()
     try:
-        meta = await producer.send_and_wait(topic, value, key=key.encode())
+        meta = await producer.send_and_wait(
+            topic, value, key=key.encode(), headers=decision_headers(value)
+        )
     finally:
         await producer.stop()
     return meta.topic, meta.partition, meta.offset

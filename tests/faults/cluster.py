@@ -26,6 +26,7 @@ from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics
 from events.topics import Topics
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from tests.stack import register_test_keys
 from tests.utils.eventually import eventually
 
 ROOT = Path(__file__).parents[2]
@@ -190,6 +191,7 @@ async def fault_cluster(tmp: Path) -> AsyncIterator[FaultCluster]:
         await ensure_topics(stack.kafka_bootstrap, settings.topics.all())
         # The schema is made once, before any part starts (the parts only use it).
         deps = await bootstrap(settings, migrate=True)
+        await register_test_keys(deps)  # the department systems' keys, before any part starts
         cluster = FaultCluster(stack, url, tmp, settings, deps)
         try:
             for name in PARTS:

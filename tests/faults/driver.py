@@ -20,6 +20,7 @@ from aiokafka.errors import KafkaError
 from store.schema import case_events, cases, tasks
 from tests.faults.cluster import FaultCluster
 from tests.utils.eventually import eventually
+from tests.utils.signing import decision_headers
 
 MATTER = "OUTDOOR-AD"  # two departments reviewing in parallel: nrp and samr
 MATERIALS = ["application-form", "design-drawings"]
@@ -63,7 +64,9 @@ class Driver:
         copies = 2 if self.duplicate else 1
         with contextlib.suppress(KafkaError, OSError, asyncio.TimeoutError):
             for _ in range(copies):
-                await self.producer.send_and_wait(topic, body, key=sent.doc["case_id"].encode())
+                await self.producer.send_and_wait(
+                    topic, body, key=sent.doc["case_id"].encode(), headers=decision_headers(body)
+                )
             sent.times += 1
         sent.at = time.monotonic()
 

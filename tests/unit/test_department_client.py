@@ -19,7 +19,7 @@ PROJECT = {"domain", "events", "workflows", "activities", "store", "infra", "use
 PROJECT |= {"entrypoints", "tests", "bench", "examples"}
 
 
-def test_it_imports_nothing_but_aiokafka_and_the_standard_library() -> None:
+def test_it_imports_nothing_but_aiokafka_cryptography_and_the_standard_library() -> None:
     imported = set()
     for node in ast.walk(ast.parse(SOURCE.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -27,7 +27,7 @@ def test_it_imports_nothing_but_aiokafka_and_the_standard_library() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & PROJECT
-    assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"aiokafka"}
+    assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"aiokafka", "cryptography"}
 
 
 def _record(doc: dict[str, Any], offset: int = 0) -> ConsumerRecord[bytes, bytes]:

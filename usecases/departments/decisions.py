@@ -26,6 +26,7 @@ from store.cases import get_case, get_decision, get_task
 from store.db import insert_ignore
 from store.outbox import resend_event
 from store.schema import decisions
+from usecases.departments.signatures import Signed
 from usecases.errors import (
     CaseClosed,
     ConflictingDecision,
@@ -70,7 +71,7 @@ async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, An
 
 
 async def _record(
-    deps: Deps, case_id: str, event_id: str, d: DecisionMade, source: str
+    deps: Deps, case_id: str, event_id: str, d: DecisionMade, source: str, signed: Signed | None
 ) -> dict[str, Any] | None:
     """Insert the decision; return the existing row instead when one was already there."""
     async with deps.sessions() as s, s.begin():
@@ -86,6 +87,9 @@ async def _record(
                 reviewer=d.reviewer,
                 source=source,
                 received_at=datetime.now(UTC),
+                key_id=signed.key_id if signed else None,
+                signature=signed.signature if signed else None,
+                signed_record=signed.record if signed else None,
             )
         )
         if cast("CursorResult[Any]", result).rowcount:
@@ -131,8 +135,10 @@ async def apply_decision(
     source: Literal["api", "kafka"],
     decided_at: datetime | None = None,
     traceparent: str | None = None,
+    signed: Signed | None = None,
 ) -> DecisionReceipt:
-    """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't."""
+    """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't.
+    `signed`: the department's signature a decision from Kafka came with, kept with it."""
     case = await _check_case(deps, case_id, d)
     with tracing.span_in_case(
         f"decision {d.department}",
@@ -146,7 +152,7 @@ async def apply_decision(
             "lianban.source": source,
         },
     ):
-        return await _apply(deps, case, d, str(event_id), source, decided_at)
+        return await _apply(deps, case, d, str(event_id), source, decided_at, signed)
 
 
 async def _apply(
@@ -156,6 +162,7 @@ async def _apply(
     event_id: str,
     source: Literal["api", "kafka"],
     decided_at: datetime | None,
+    signed: Signed | None,
 ) -> DecisionReceipt:
     case_id = case["case_id"]
     if case["status"] not in OPEN_STATUSES:
@@ -167,7 +174,7 @@ async def _apply(
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    existing = await _record(deps, case_id, str(event_id), d, source)
+    existing = await _record(deps, case_id, str(event_id), d, source, signed)
     if existing is not None and not _same(existing, d):
         raise ConflictingDecision(
             f"{d.department} already decided case {case_id} as {existing['outcome']} "

@@ -6,6 +6,7 @@ dead-letter topic, in one transaction — so the consumer can commit its offset 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,20 @@ from store.records import enqueue, step_event_id
 from store.schema import dead_letters
 
 UNKNOWN_CASE_KEY = "unknown"
+MAX_HEADERS = 20  # a record's headers kept with its dead letter (each value at most 1 KiB)
+
+
+def encode_headers(headers: tuple[tuple[str, bytes], ...]) -> list[list[str]] | None:
+    """Kafka headers as JSON ([name, base64 value] pairs); re-drive needs the signature."""
+    kept = [
+        [name[:MAX_CODE], base64.b64encode(value[:EXCERPT_BYTES]).decode()]
+        for name, value in headers[:MAX_HEADERS]
+    ]
+    return kept or None
+
+
+def decode_headers(stored: list[list[str]] | None) -> tuple[tuple[str, bytes], ...]:
+    return tuple((name, base64.b64decode(value)) for name, value in stored or ())
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,7 @@ class SourceRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def _case_id(case_id: str | None, key: str | None) -> str:
@@ -88,6 +104,7 @@ async def dead_letter(
                 key=key,
                 raw=raw,
                 raw_sha256=digest,
+                headers=encode_headers(rec.headers),
                 error=error,
                 detail=detail[:MAX_TEXT],
                 created_at=datetime.now(UTC),

@@ -9,6 +9,7 @@ applied; one refused again stays listed, and the attempt is on the case's record
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from store.schema import dead_letters
 from usecases.errors import Refused
 from usecases.handlers import handler_for_topic
 from usecases.operators.action_log import ActionResult, Operator, perform
+from usecases.operators.deadletters import decode_headers
 from usecases.operators.runtime import NothingToDo
 
 
@@ -55,7 +57,10 @@ async def _apply(deps: Deps, row: dict[str, Any]) -> str:
     if handler is None:
         raise RedriveRefused(f"events from {row['source_topic']} cannot be re-driven")
     try:
-        result = await handler(deps, decode(row["raw"].encode()))
+        record = row["raw"].encode()
+        # With the record's bytes and headers: a decision's signature is checked again.
+        ev = replace(decode(record), record=record, headers=decode_headers(row["headers"]))
+        result = await handler(deps, ev)
     except EventRejected as exc:
         raise RedriveRefused(f"dead letter {row['id']} still {exc.code}: {exc.detail}") from exc
     except Refused as exc:

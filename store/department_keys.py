@@ -1,0 +1,58 @@
+"""The registry of department public keys: add, revoke, look up. Keys are never deleted: a
+decision signed years ago must still be checkable against the key that signed it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.schema import department_keys
+
+
+class KeyExists(ValueError):
+    """A key id is registered already (key ids are never reused)."""
+
+
+async def add_key(
+    session: AsyncSession, key_id: str, department: str, public_key_b64: str, created_by: str
+) -> None:
+    if await get_key(session, key_id) is not None:
+        raise KeyExists(f"key id {key_id!r} is registered already; key ids are never reused")
+    await session.execute(
+        department_keys.insert().values(
+            key_id=key_id,
+            department=department,
+            public_key=public_key_b64,
+            created_at=datetime.now(UTC),
+            created_by=created_by,
+        )
+    )
+
+
+async def revoke_key(session: AsyncSession, key_id: str, reason: str) -> bool:
+    """Revoke a key from now on; False when there is no such key not yet revoked."""
+    result = await session.execute(
+        sa.update(department_keys)
+        .where(department_keys.c.key_id == key_id, department_keys.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def get_key(session: AsyncSession, key_id: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(sa.select(department_keys).where(department_keys.c.key_id == key_id))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_keys(session: AsyncSession, department: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(department_keys).order_by(
+        department_keys.c.department, department_keys.c.created_at
+    )
+    if department is not None:
+        query = query.where(department_keys.c.department == department)
+    return [dict(r._mapping) for r in await session.execute(query)]
