@@ -94,6 +94,9 @@ class OutboxRelay:
         self._suspect = asyncio.Event()
         self._whole_since: datetime | None = None  # the start of the last check that passed
         self._partitions: dict[str, int] = {}  # each topic's partition count, as last seen whole
+        # Several relays may run side by side on PostgreSQL (they lock the cases they publish);
+        # on SQLite one relay runs (one machine, one writer).
+        self._side_by_side = not s.database_url.startswith("sqlite")
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
@@ -118,30 +121,58 @@ class OutboxRelay:
             outcome.sent.append(row.id)
 
     async def run_once(self) -> int:
-        """Publish one batch of rows that may go now; returns how many were published."""
+        """Publish one batch of rows that may go now; returns how many were published. Raises
+        when the broker refused every row (an outage: `run` backs off, no row is blamed)."""
+        outcome = await (self._run_claimed() if self._side_by_side else self._run_alone())
+        if outcome is None:
+            return 0
+        if self._outage(outcome):
+            raise outcome.failed[0][1]
+        return len(outcome.sent)
+
+    async def _run_alone(self) -> Outcome | None:
+        """One relay: read the batch, publish it, then mark it in a transaction of its own."""
         now = datetime.now(UTC)
         async with self.deps.sessions() as s:
             rows = await box.next_batch(s, self.deps.settings.relay_batch, now)
         if not rows:
-            return 0
+            return None
+        outcome = await self._publish(rows)
+        async with self.deps.sessions() as s, s.begin():
+            await self._record(s, outcome)
+        return outcome
+
+    async def _run_claimed(self) -> Outcome | None:
+        """PostgreSQL: the rows' keys locked for this transaction, published, marked, then
+        committed: another relay takes other keys meanwhile. Killed mid-way, the transaction
+        rolls back and the rows go again (at least once; consumers de-duplicate)."""
+        now = datetime.now(UTC)
+        async with self.deps.sessions() as s, s.begin():
+            rows = await box.claim_batch(s, self.deps.settings.relay_batch, now)
+            if not rows:
+                return None
+            outcome = await self._publish(rows)
+            await self._record(s, outcome)
+        return outcome
+
+    async def _publish(self, rows: list[box.OutboxRow]) -> Outcome:
         by_key: dict[str, list[box.OutboxRow]] = defaultdict(list)
         for row in rows:
             by_key[row.key].append(row)
         outcome = Outcome([], [])
         await asyncio.gather(*(self._send_key(key_rows, outcome) for key_rows in by_key.values()))
         failpoint("relay.after_publish")
-        outage = not outcome.sent and all(_transient(e) for _, e in outcome.failed)
-        await self._record(outcome, outage=outage)
-        if outage:
-            raise outcome.failed[0][1]  # `run` backs off; no row is blamed
-        return len(outcome.sent)
+        return outcome
 
-    async def _record(self, outcome: Outcome, *, outage: bool) -> None:
+    @staticmethod
+    def _outage(outcome: Outcome) -> bool:
+        return not outcome.sent and all(_transient(e) for _, e in outcome.failed)
+
+    async def _record(self, s: AsyncSession, outcome: Outcome) -> None:
+        """Mark what was sent and count what failed (nothing is counted in an outage)."""
         now = datetime.now(UTC)
-        async with self.deps.sessions() as s, s.begin():
-            await box.mark_sent(s, outcome.sent, now)
-            if outage:
-                return
+        await box.mark_sent(s, outcome.sent, now)
+        if not self._outage(outcome):
             for row, exc in outcome.failed:
                 await self._failed(s, row, exc, now)
         self.published += len(outcome.sent)

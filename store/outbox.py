@@ -43,9 +43,11 @@ def _held_back(now: datetime) -> Any:
     )
 
 
-async def next_batch(s: AsyncSession, limit: int, now: datetime) -> list[OutboxRow]:
+async def next_batch(
+    s: AsyncSession, limit: int, now: datetime, keys: list[str] | None = None
+) -> list[OutboxRow]:
     """The oldest rows that may be published now, in id order, none behind a held-back row of
-    its own key."""
+    its own key (of `keys` only, when given)."""
     blocked = dict(
         (
             await s.execute(
@@ -69,11 +71,37 @@ async def next_batch(s: AsyncSession, limit: int, now: datetime) -> list[OutboxR
         .order_by(outbox.c.id)
         .limit(limit)
     )
+    if keys is not None:
+        query = query.where(outbox.c.key.in_(keys))
     if blocked:
         # A key's rows before its held-back one may still go; none after it.
         first_held = sa.case(blocked, value=outbox.c.key)
         query = query.where(sa.or_(outbox.c.key.not_in(list(blocked)), outbox.c.id < first_held))
     return [OutboxRow(**r._mapping) for r in await s.execute(query)]
+
+
+# The class of the relays' advisory locks (two-key form: this, then the key's hash): "LB".
+KEY_LOCK_CLASS = 0x4C42
+
+
+async def claim_batch(s: AsyncSession, limit: int, now: datetime) -> list[OutboxRow]:
+    """On PostgreSQL, for relays running side by side: the next rows of the keys (cases) this
+    transaction could lock, every other key left to the relay that holds it.
+
+    A key is locked with a transaction-level advisory lock, taken without waiting, so two
+    relays never publish rows of one case at the same time and a case's order holds; a row
+    lock would not do (a row of the case written after the lock was taken is unlocked). The
+    rows are read again once the keys are locked: another relay may have just sent some."""
+    candidates = {row.key for row in await next_batch(s, limit, now)}
+    if not candidates:
+        return []
+    locked = sa.text(
+        "SELECT k FROM unnest(CAST(:keys AS text[])) AS k "
+        "WHERE pg_try_advisory_xact_lock(:lock_class, hashtext(k))"
+    )
+    params = {"keys": sorted(candidates), "lock_class": KEY_LOCK_CLASS}
+    mine = list((await s.execute(locked, params)).scalars())
+    return await next_batch(s, limit, now, keys=mine) if mine else []
 
 
 async def mark_sent(s: AsyncSession, ids: list[int], now: datetime) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from store.schema import case_events, cases, decisions, outbox
 from tests.faults.driver import Driver
+from tests.utils.eventually import eventually
 from usecases.auditors.verify import verify_all
 
 STALE = timedelta(seconds=10)
@@ -68,15 +71,24 @@ async def _decision_ids(driver: Driver, case_ids: list[str]) -> dict[tuple[str, 
     return {(r.case_id, r.department): r.event_id for r in rows}
 
 
-async def _workflows_closed(driver: Driver, case_ids: list[str]) -> list[str]:
+async def _workflows_closed(driver: Driver, case_ids: list[str], wait: float = 60) -> list[str]:
+    """Every case's workflow completed. Waited for: the read model shows a case final when its
+    last activity committed, a moment before the workflow's own last task runs (longer on a
+    loaded machine)."""
     client = driver.cluster.deps.temporal
     assert client is not None
-    bad = []
-    for case_id in case_ids:
-        desc = await client.get_workflow_handle(case_id).describe()
-        if desc.status != WorkflowExecutionStatus.COMPLETED:
-            bad.append(f"{case_id}: workflow {desc.status.name if desc.status else '?'}")
-    return bad
+
+    async def still_open() -> list[str]:
+        bad = []
+        for case_id in case_ids:
+            desc = await client.get_workflow_handle(case_id).describe()
+            if desc.status != WorkflowExecutionStatus.COMPLETED:
+                bad.append(f"{case_id}: workflow {desc.status.name if desc.status else '?'}")
+        return bad
+
+    with contextlib.suppress(AssertionError):  # what is still open is reported below
+        await eventually(still_open, until=lambda bad: not bad, timeout=wait, every=0.5)
+    return await still_open()
 
 
 async def _stale_outbox(driver: Driver) -> list[str]:

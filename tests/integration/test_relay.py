@@ -5,6 +5,7 @@ releases the case; a broker outage blames no row."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
+from entrypoints.devstack.postgres import postgres_database
 from entrypoints.devstack.stack import EmbeddedStack
 from entrypoints.relay import OutboxRelay, make_producer
 from infra.bootstrap import Deps, bootstrap
@@ -26,19 +28,24 @@ from store.schema import outbox
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def deps(tmp_path: Path, stack: EmbeddedStack) -> AsyncIterator[Deps]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'lianban.db'}",
-        kafka_bootstrap=stack.kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:8]}",
-        relay_max_attempts=3,
-    )
-    built = await bootstrap(settings, temporal=False, migrate=True)
-    try:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def deps(
+    request: pytest.FixtureRequest, tmp_path: Path, stack: EmbeddedStack
+) -> AsyncIterator[Deps]:
+    """The relay on SQLite (one relay) and on PostgreSQL (relays lock the cases they send)."""
+    async with contextlib.AsyncExitStack() as scope:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'lianban.db'}"
+        if request.param == "postgresql":
+            url = await scope.enter_async_context(postgres_database())
+        settings = Settings(
+            database_url=url,
+            kafka_bootstrap=stack.kafka_bootstrap,
+            topic_prefix=f"t{uuid.uuid4().hex[:8]}",
+            relay_max_attempts=3,
+        )
+        built = await bootstrap(settings, temporal=False, migrate=True)
+        scope.push_async_callback(built.close)
         yield built
-    finally:
-        await built.close()
 
 
 @pytest.fixture
@@ -164,3 +171,75 @@ async def test_a_row_that_keeps_failing_backs_off_then_parks(deps: Deps) -> None
         assert await relay.run_once() == 1
         assert (await _state(deps, row)).attempts == attempt
     assert (await _state(deps, row)).parked_at is not None
+
+
+async def _records(deps: Deps, topic: str, count: int) -> list[tuple[str, str]]:
+    """(key, value) of the topic's first `count` records, in each partition's order."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=deps.settings.kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[tuple[str, str]] = []
+    try:
+        async with asyncio.timeout(60):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for recs in batch.values():
+                    found += [(r.key.decode(), r.value.decode()) for r in recs if r.key]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_two_relays_side_by_side_send_each_row_once_in_its_case_order(
+    deps: Deps, stack: EmbeddedStack
+) -> None:
+    if deps.settings.database_url.startswith("sqlite"):
+        pytest.skip("on SQLite one relay runs (one machine, one writer)")
+    keys = [f"CASE-{i:02d}" for i in range(20)]
+    for n in range(10):
+        for key in keys:
+            await _enqueue(deps, key, f'{{"n": {n}}}')
+    producers = [make_producer(stack.kafka_bootstrap) for _ in range(2)]
+    for p in producers:
+        await p.start()
+    relays = [OutboxRelay(deps, p) for p in producers]
+    # Small batches, so the two take turns on the same cases many times.
+    deps.settings.relay_batch = 7
+
+    async def drain(relay: OutboxRelay) -> None:
+        while True:
+            async with deps.sessions() as s:
+                left = (await box.stats(s)).unsent
+            if not left:
+                return
+            await relay.run_once()
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(drain(r) for r in relays)), 120)
+    finally:
+        for p in producers:
+            await p.stop()
+    assert all(r.published for r in relays), "both relays took part"
+    assert sum(r.published for r in relays) == 200  # no row published twice
+    records = await _records(deps, deps.topics.case_events, 200)
+    for key in keys:
+        ns = [v for k, v in records if k == key]
+        assert ns == [f'{{"n": {n}}}' for n in range(10)], key
+
+
+async def test_a_case_locked_by_one_relay_is_left_to_it(deps: Deps) -> None:
+    if deps.settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL advisory locks")
+    await _enqueue(deps, "CASE-X", '{"n": 1}')
+    await _enqueue(deps, "CASE-Y", '{"n": 1}')
+    now = datetime.now(UTC)
+    async with deps.sessions() as first, first.begin():
+        mine = await box.claim_batch(first, 10, now)
+        assert {r.key for r in mine} == {"CASE-X", "CASE-Y"}
+        async with deps.sessions() as second, second.begin():
+            assert await box.claim_batch(second, 10, now) == []  # both held by the first
+    async with deps.sessions() as third, third.begin():
+        assert len(await box.claim_batch(third, 10, now)) == 2  # released at commit
