@@ -66,7 +66,7 @@ class FaultCluster:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.api_port}"
 
-    def env(self, failpoints: str | None) -> dict[str, str]:
+    def env(self, failpoints: str | None, api_port: int | None = None) -> dict[str, str]:
         s = self.settings
         env = dict(os.environ) | {
             "LIANBAN_DATABASE_URL": s.database_url,
@@ -75,7 +75,7 @@ class FaultCluster:
             "LIANBAN_TOPIC_PREFIX": s.topic_prefix,
             "LIANBAN_TASK_QUEUE": s.task_queue,
             "LIANBAN_CONSUMER_GROUP": s.consumer_group,
-            "LIANBAN_API_PORT": str(s.api_port),
+            "LIANBAN_API_PORT": str(api_port or s.api_port),
             "LIANBAN_RELAY_MAX_ATTEMPTS": "5",
             "LIANBAN_JWT_SECRET": s.jwt_secret,
             "LIANBAN_JWT_KID": s.jwt_kid,
@@ -87,16 +87,18 @@ class FaultCluster:
             env["LIANBAN_FAILPOINTS"] = failpoints
         return env
 
-    def start(self, name: str, failpoints: str | None = None) -> Part:
-        """Start one part as `lianban serve` with only that part on."""
-        flags = [f"--no-{p}" for p in PARTS if p != name]
+    def start(self, name: str, failpoints: str | None = None, api_port: int | None = None) -> Part:
+        """Start one part as `lianban serve` with only that part on. `name` is the part, or
+        `part#n` for another instance of it (an API instance on its own `api_port`)."""
+        kind = name.split("#", 1)[0]
+        flags = [f"--no-{p}" for p in PARTS if p != kind]
         self.starts += 1
-        log = self.tmp / f"{name}.{self.starts}.log"
+        log = self.tmp / f"{name.replace('#', '.')}.{self.starts}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags],
                 cwd=ROOT,
-                env=self.env(failpoints),
+                env=self.env(failpoints, api_port),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -105,7 +107,7 @@ class FaultCluster:
         return self.parts[name]
 
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
-        part = self.parts[name]
+        part = self.parts.pop(name)  # killed on purpose: no longer expected alive
         with contextlib.suppress(ProcessLookupError):
             part.proc.send_signal(sig)
         part.proc.wait(timeout=30)
@@ -128,9 +130,9 @@ class FaultCluster:
                     f"{part.log}:\n{part.tail()}"
                 )
 
-    async def api_ready(self, timeout: float = 60) -> None:
+    async def api_ready(self, timeout: float = 60, url: str | None = None) -> None:
         """Until the API process answers (it has just been started)."""
-        async with httpx.AsyncClient(base_url=self.api_url, timeout=2) as http:
+        async with httpx.AsyncClient(base_url=url or self.api_url, timeout=2) as http:
 
             async def answers() -> bool:
                 self.assert_alive()
