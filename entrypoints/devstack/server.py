@@ -56,10 +56,15 @@ async def run_forever(
     stop = asyncio.Event()
     install(stop)
     async with _maybe_stack(settings, embedded) as ui_url:
-        await ensure_topics(settings.kafka_bootstrap, settings.topics.all())
         uses_temporal = parts.worker or parts.consumers or parts.api
-        # The embedded database is the dev stack's own: it upgrades it. `serve` only checks.
+        # The embedded database is the dev stack's own: it upgrades it. `serve` only checks,
+        # first: a database behind the code is refused before anything waits for the broker.
         deps = await bootstrap(settings, temporal=uses_temporal, migrate=embedded)
+        try:
+            await ensure_topics(settings.kafka_bootstrap, settings.topics.all())
+        except BaseException:
+            await deps.close()
+            raise
         running = Running()
         try:
             task = asyncio.create_task(serve(deps, stop, parts, running))

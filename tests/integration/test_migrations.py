@@ -213,3 +213,24 @@ def test_make_lint_check_passes_on_the_tree() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "agree" in done.stdout
+
+
+def test_serve_refuses_a_database_behind_before_it_waits_for_anything(tmp_path: Path) -> None:
+    """No schema at all, and no broker or Temporal to reach: the schema is named at once."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LIANBAN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+        "LIANBAN_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        "LIANBAN_TEMPORAL_ADDRESS": "127.0.0.1:1",
+        "LIANBAN_ALLOW_DEV_KEY": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli.main", "serve", "--no-worker", "--no-api"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "refusing to start" in done.stdout + done.stderr
+    assert "lianban db upgrade" in done.stdout + done.stderr
