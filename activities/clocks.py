@@ -3,10 +3,15 @@ warnings. The workflow computes; these only write the read model and the outbox.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.base import ActivityBase
+from activities.base import PRODUCER, ActivityBase
+from domain.calendar import working_calendar
+from domain.case_clocks import local_date
+from domain.supervision import SupervisionPolicy
 from events.contracts import (
     CaseWarningRaised,
     ClockPaused,
@@ -14,8 +19,10 @@ from events.contracts import (
     DeadlinesRecalculated,
     ExtensionGranted,
     Payload,
+    SupervisionRaised,
 )
 from store.schema import tasks
+from store.supervision import departments_on, open_item
 from workflows.activity_api import ClockSteps, implements
 from workflows.models import ClockChangeInput, ClockView, WarningInput
 
@@ -53,6 +60,10 @@ def _change_payload(change: ClockChangeInput) -> Payload:
 
 
 class ClockActivities(ActivityBase):
+    def __init__(self, *parts: Any, supervision: SupervisionPolicy | None = None) -> None:
+        super().__init__(*parts)
+        self._supervision = supervision or SupervisionPolicy()
+
     async def _store_clocks(self, s: AsyncSession, case_id: str, view: ClockView) -> None:
         await self._update_case(
             s,
@@ -97,8 +108,45 @@ class ClockActivities(ActivityBase):
                 promised_due=c.promised_due,
                 statutory_due=c.statutory_due,
                 provisional=c.provisional,
-                supervision=rec.level == "breach",
+                supervision=self._supervision.opens_item(rec.level),
             )
             await self._emit(
                 s, rec.case_id, f"warning/{rec.level}", payload, self._topics.case_events
+            )
+            if self._supervision.opens_item(rec.level):
+                await self._open_supervision(s, rec)
+
+    async def _open_supervision(self, s: AsyncSession, rec: WarningInput) -> None:
+        """One item per department still holding the case (one for the center when none
+        does), due in working days; keyed by the warning, so a retry opens nothing again."""
+        opened_on = local_date(rec.fired_at)
+        due = self._supervision.due(working_calendar(self._calendar()), opened_on)
+        owners: list[str | None] = [*await departments_on(s, rec.case_id)] or [None]
+        for dept in owners:
+            key = f"{rec.level}/{dept or 'center'}"
+            note = f"{rec.level} of the case's time limit (due {rec.due_at.date().isoformat()})"
+            item_id = await open_item(
+                s,
+                case_id=rec.case_id,
+                raised_by=PRODUCER,
+                note=note,
+                level=rec.level,
+                owner_department=dept,
+                due_date=due,
+                source_key=key,
+            )
+            if item_id is None:
+                continue  # opened by an earlier attempt of this activity
+            payload = SupervisionRaised(
+                supervision_id=item_id,
+                actor=PRODUCER,
+                reason=note,
+                note=note,
+                warning_level=rec.level,
+                owner_department=dept,
+                due_date=due,
+                source=rec.level,
+            )
+            await self._emit(
+                s, rec.case_id, f"supervision/{key}", payload, self._topics.case_events
             )

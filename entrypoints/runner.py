@@ -59,6 +59,22 @@ async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
     await close_probe(config.app)
 
 
+async def _run_supervision_sweep(deps: Deps, stop: asyncio.Event) -> None:
+    """Escalate overdue supervision items every `supervision_sweep_seconds`. Every API process
+    runs it: each escalation is a conditional update, so only one of them records it."""
+    from usecases.leaders.supervision import sweep_overdue
+
+    every = deps.settings.supervision_sweep_seconds
+    while not stop.is_set():
+        try:
+            if escalated := await sweep_overdue(deps):
+                log.warning("%d overdue supervision item(s) escalated", escalated)
+        except Exception:  # the database away for a moment: the next round tries again
+            log.exception("escalating overdue supervision items failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
 async def _run_span_writer(deps: Deps, stop: asyncio.Event) -> None:
     """Store finished spans in the database (the embedded default needs no collector)."""
     sink = tracing.register_sink()
@@ -121,6 +137,7 @@ async def serve(
         tasks += [asyncio.create_task(c.run(stop), name=c.topic) for c in running.consumers]
     if parts.api:
         tasks.append(asyncio.create_task(_run_api(deps, running, stop), name="api"))
+        tasks.append(asyncio.create_task(_run_supervision_sweep(deps, stop), name="supervision"))
     running.started.set()
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -12,7 +12,9 @@ from activities.cases import CaseActivities
 from activities.clocks import ClockActivities
 from activities.operations import OperationActivities
 from activities.window import WindowActivities
+from domain.supervision import SupervisionPolicy
 from infra.bootstrap import Deps
+from infra.settings import Settings
 from usecases.operators.incidents import IncidentInterceptor
 from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow
@@ -28,12 +30,18 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+def supervision_policy(settings: Settings) -> SupervisionPolicy:
+    return SupervisionPolicy(
+        on_red=settings.supervision_on_red, due_days=settings.supervision_due_days
+    )
+
+
 def build_activities(deps: Deps) -> list[Callable[..., Any]]:
     """Every activity the workflows call (`workflows.activity_api`), implemented and bound."""
     parts = (deps.sessions, deps.catalog, deps.topics, deps.calendar)
     return [
         *CaseActivities(*parts).all(),
-        *ClockActivities(*parts).all(),
+        *ClockActivities(*parts, supervision=supervision_policy(deps.settings)).all(),
         *WindowActivities(*parts).all(),
         *OperationActivities(*parts, endpoints=deps.settings.department_endpoints).all(),
     ]

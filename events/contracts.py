@@ -327,6 +327,25 @@ class SupervisionRaised(Payload):
     reason: str
     note: str
     warning_level: str = "none"
+    owner_department: str | None = None  # who must act (a breach: each department still on it)
+    due_date: date | None = None  # by when, in working days from opening
+    source: str = "operator"  # operator | breach | red
+
+
+class SupervisionUpdated(Payload):
+    """A supervisor acted on a supervision item, or it escalated being overdue.
+    Topic: case-events."""
+
+    EVENT_TYPE: ClassVar[str] = "SupervisionUpdated"
+
+    supervision_id: int
+    action: str  # assigned | commented | closed | escalated
+    actor: str
+    text: str = Field(default="", max_length=MAX_TEXT)
+    owner_department: str | None = None
+    assignee: str | None = None
+    due_date: date | None = None
+    escalation_level: int = 0
 
 
 class CaseTerminated(Payload):

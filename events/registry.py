@@ -41,6 +41,7 @@ from events.contracts import (
     ReviewTaskReopened,
     ServiceRated,
     SupervisionRaised,
+    SupervisionUpdated,
 )
 from events.envelope import Envelope
 
@@ -64,6 +65,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         OperatorActionRecorded,
         DepartmentReminded,
         SupervisionRaised,
+        SupervisionUpdated,
         CaseTerminated,
         PersonalDataAccessed,
         ServiceRated,

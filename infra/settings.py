@@ -108,6 +108,18 @@ class Settings(BaseSettings):
         },
         description="expected working days of a special procedure when its notice gives none",
     )
+    supervision_on_red: bool = Field(
+        default=False,
+        description="a red warning opens supervision items too (a statutory breach always does)",
+    )
+    supervision_due_days: int = Field(
+        default=3, ge=1, le=30, description="working days a supervision item is due in"
+    )
+    supervision_sweep_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="how often an API process looks for overdue supervision items to escalate",
+    )
     require_signed_decisions: bool = Field(
         default=True,
         description="a decision on the decisions topic must carry a department's signature "

@@ -269,7 +269,19 @@ supervision_items = sa.Table(
     sa.Column("level", sa.String(16), nullable=False, default="none"),
     sa.Column("status", sa.String(16), nullable=False, default="open"),  # open | closed
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Who must act and by when (domain/supervision.py); an item a warning opened is keyed by
+    # it (`<level>/<department>`), so a retried activity opens nothing twice.
+    sa.Column("owner_department", sa.String(64)),
+    sa.Column("assignee", sa.String(100)),
+    sa.Column("due_date", sa.Date),
+    sa.Column("source_key", sa.String(100)),
+    sa.Column("escalation_level", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("closed_by", sa.String(100)),
+    sa.Column("resolution", sa.Text),
     sa.Index("ix_supervision_case", "case_id", "status"),
+    sa.Index("ix_supervision_open", "status", "owner_department", "due_date"),
+    sa.UniqueConstraint("case_id", "source_key", name="uq_supervision_source"),
 )
 
 # Activities that failed at least once and have not succeeded since, written by the worker

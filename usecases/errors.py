@@ -54,3 +54,20 @@ class SignatureRefused(Refused):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
         self.code = code
+
+
+class UnknownSupervisionItem(Refused):
+    code = "unknown_item"
+    http_status = 404
+
+
+class SupervisionItemClosed(Refused):
+    code = "item_closed"
+    http_status = 409
+
+
+class ChangedMeanwhile(Refused):
+    """Someone else changed the record between reading and writing it: read it again."""
+
+    code = "changed_meanwhile"
+    http_status = 409

@@ -237,3 +237,33 @@ def bulk_action(
     for f in result["failed"]:
         console.print(f"[red]failed[/]: {f['case_id']} {f['target'] or ''}: {f['error']}")
     console.print(f"{len(result['planned'])} planned, {len(result['done'])} done")
+
+
+@ops_app.command()
+def supervision(
+    status: Annotated[str, typer.Option(help="open | closed | all")] = "open",
+    department: Annotated[str | None, typer.Option(help="owner department")] = None,
+    overdue: bool = typer.Option(False, help="only open items past their due date"),
+    api: ApiUrl = None,
+) -> None:
+    """Supervision items (督办), soonest due first."""
+    params = {"status": status, "department": department, "overdue": str(overdue).lower()}
+    try:
+        result = _api(api).get("/supervision", params)
+    except ApiError as exc:
+        raise fail(str(exc)) from exc
+    table = Table("id", "case", "owner", "level", "due", "escalated", "status", "note")
+    for i in result["data"]:
+        due = (i["due_date"] or "") + (" OVERDUE" if i["overdue"] else "")
+        table.add_row(
+            str(i["id"]),
+            i["case_id"],
+            i["owner_department"] or "center",
+            i["level"],
+            due,
+            str(i["escalation_level"]),
+            i["status"],
+            i["note"],
+        )
+    console.print(table)
+    console.print(f"{result['count']} item(s)")

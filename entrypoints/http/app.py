@@ -24,6 +24,7 @@ from entrypoints.api import (
     tasks,
 )
 from entrypoints.api import reports as reports_api
+from entrypoints.api import supervision as supervision_api
 from entrypoints.http.limits import BodyLimit
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
@@ -98,6 +99,7 @@ def create_app(deps: Deps) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(audit_api.router)
     app.include_router(reports_api.router)
+    app.include_router(supervision_api.router)
     app.include_router(health.router)
     web.install(app)
     return app

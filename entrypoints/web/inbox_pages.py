@@ -19,6 +19,7 @@ from infra.tokens import DEPARTMENT_ROLES, Principal, Role
 from usecases import access
 from usecases.departments import inbox
 from usecases.errors import Refused
+from usecases.leaders import supervision
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 INBOX_ROLES = (*DEPARTMENT_ROLES, *access.READ_EVERY_INBOX)
@@ -83,6 +84,7 @@ async def inbox_page(
     items = await inbox.inbox(deps, department, view, PAGE_ROWS)
     counts = await inbox.view_counts(deps, department)
     context = {"user": user, "department": department, "view": view, "items": items}
+    context["supervision"] = await supervision.items(deps, department=department)
     return templates.TemplateResponse(request, "inbox.html", {**context, "counts": counts})
 
 

@@ -109,6 +109,23 @@ PROBES: list[Probe] = [
         expect({"operator", "admin"}),
         route="/follow-ups/{follow_up_id}/resolve",
     ),
+    Probe("GET", "/supervision", expect(READ_ALL)),
+    Probe(
+        "GET",
+        "/departments/fire/supervision",
+        INBOX_READERS,
+        route="/departments/{code}/supervision",
+    ),
+    *(
+        Probe(
+            "POST",
+            f"/supervision/1/{action}",
+            expect({"auditor", "admin"}),
+            json={},
+            route=f"/supervision/{{item_id}}/{action}",
+        )
+        for action in ("assign", "comments", "close")
+    ),
     # Pages: the same rules, rendered as pages.
     Probe("GET", "/inbox?dept=fire", INBOX_READERS),
     Probe(

@@ -15,6 +15,7 @@ from domain.catalog import SHIPPED_CATALOG, load_catalog
 from entrypoints.worker import build_activities
 from events.topics import Topics
 from infra.bootstrap import Deps
+from infra.settings import Settings
 from workflows.activity_api import (
     INTERFACES,
     CaseSteps,
@@ -47,7 +48,7 @@ def _registered() -> list[Any]:
         catalog=load_catalog(SHIPPED_CATALOG),
         topics=Topics(),
         calendar=lambda: None,
-        settings=SimpleNamespace(department_endpoints={}),
+        settings=Settings(),
     )
     return build_activities(cast(Deps, deps))
 
