@@ -120,6 +120,20 @@ class Settings(BaseSettings):
         gt=0,
         description="how often an API process looks for overdue supervision items to escalate",
     )
+    token_sign_in: bool = Field(
+        default=False,
+        description="the sign-in page also takes a pasted bearer token (development: `lianban "
+        "dev` turns it on); staff otherwise sign in with a user name and password",
+    )
+    session_minutes: int = Field(
+        default=480, gt=0, le=7 * 24 * 60, description="how long a staff sign-in lasts"
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="wrong passwords in a row before an account locks"
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="how long a locked account stays locked"
+    )
     require_signed_decisions: bool = Field(
         default=True,
         description="a decision on the decisions topic must carry a department's signature "

@@ -175,6 +175,34 @@ sa.Index(
     postgresql_where=outbox.c.sent_at.is_(None),
 )
 
+# Staff sign-in (usecases/signin.py): accounts with an argon2 password hash, and the sessions a
+# sign-in opens (only the session id's SHA-256 is stored; revoking one ends it at once).
+staff_users = sa.Table(
+    "staff_users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("dept", sa.String(64)),
+    sa.Column("display_name", sa.String(100)),
+    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("disabled_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("id_sha256", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("source", sa.String(16), nullable=False),  # password | sso
+    sa.Index("ix_staff_sessions_user", "username"),
+)
+
 # The public keys department systems sign their decisions with (README "Signing decisions").
 # Several per department while a key is rotated; a revoked key signs nothing from then on.
 department_keys = sa.Table(

@@ -74,6 +74,7 @@ async def running_app(
         # As in production: workflow histories hold only ciphertext.
         payload_keys={"test": base64.b64encode(b"k" * 32).decode()},
         payload_kid="test",
+        token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)

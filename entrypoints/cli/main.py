@@ -23,6 +23,7 @@ from entrypoints.cli.keys import keys_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
+from entrypoints.cli.users import users_app
 from infra.settings import get_settings
 from infra.tokens import uses_dev_secret
 
@@ -37,6 +38,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+app.add_typer(users_app, name="users")
 app.add_typer(ops_app, name="ops")
 app.add_typer(report_app, name="report")
 
@@ -98,16 +100,18 @@ def dev() -> None:
     """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
     from entrypoints.runner import Parts
 
-    _run(Parts(), embedded=True)
+    # Development: the sign-in page also takes a pasted token (`lianban token …`).
+    _run(Parts(), embedded=True, settings=get_settings().model_copy(update={"token_sign_in": True}))
 
 
-def _run(parts: Any, *, embedded: bool) -> None:
+def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     from entrypoints.devstack.server import run_forever
     from store.migrate import SchemaNotCurrent
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = settings or get_settings()
     try:
-        asyncio.run(run_forever(get_settings(), parts, embedded=embedded, install=_install_signals))
+        asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
     except SchemaNotCurrent as exc:
         raise fail(f"refusing to start: {exc}") from None
 

@@ -38,7 +38,7 @@ def _banner(settings: Settings, ui_url: str | None) -> str:
         f"  Kafka          {settings.kafka_bootstrap}   topics {settings.topic_prefix}.*",
         f"  Database       {settings.database_url}",
         f"  Pages          {api}/login  (then /inbox, /ops, /auditor); {api}/progress",
-        "  Log in with    .venv/bin/lianban token --role reviewer --dept fire",
+        "  Sign in with   .venv/bin/lianban token --role reviewer --dept fire (pasted), or an account from lianban users add",
         "  Try            .venv/bin/lianban demo",
         "  Stop           Ctrl-C",
         "",

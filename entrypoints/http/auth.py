@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from infra.tokens import InvalidToken, Principal, Role, verify
 
 COOKIE = "lianban_token"
+SESSION_COOKIE = "lianban_session"  # a staff sign-in (usecases/signin.py): a random session id
 _bearer = HTTPBearer(auto_error=False, description="a token from `lianban token --role …`")
 
 
@@ -31,10 +32,26 @@ def token_from(request: Request, creds: HTTPAuthorizationCredentials | None) -> 
     return request.cookies.get(COOKIE)
 
 
+async def session_principal(request: Request) -> Principal | None:
+    """The staff member signed in by the session cookie, if it is still valid."""
+    from usecases.signin import principal_for
+
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id or len(session_id) > 100:
+        return None
+    return await principal_for(request.app.state.deps, session_id)
+
+
 async def current_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    if creds is None and request.cookies.get(SESSION_COOKIE):
+        signed_in = await session_principal(request)
+        if signed_in is None:
+            raise Unauthorized("the sign-in session has expired or was ended: sign in again")
+        request.state.principal = signed_in
+        return signed_in
     token = token_from(request, creds)
     if not token:
         raise Unauthorized(

@@ -1,4 +1,5 @@
-"""Page sign-in: a token pasted once becomes an HttpOnly, SameSite=Strict cookie.
+"""Page sign-in: staff sign in with a user name and password (usecases/signin.py), which opens
+a session held in an HttpOnly, SameSite=Strict cookie; in development a pasted token does too.
 
 Pages answer a missing or bad token with the login page (not a bare 401), a role the page is
 not for with 403, and another department's task with 404, like the API.
@@ -12,9 +13,11 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from entrypoints.http.auth import COOKIE
+from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
 from entrypoints.web.templating import templates
 from infra.tokens import DEPARTMENT_ROLES, InvalidToken, Principal, Role, verify
+from usecases import signin
+from usecases.signin import MAX_PASSWORD
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,6 +46,11 @@ def _token(request: Request) -> str | None:
 
 async def page_user(request: Request) -> Principal:
     """The signed-in caller, or a trip to the login page."""
+    if request.cookies.get(SESSION_COOKIE) and not request.headers.get("authorization"):
+        signed_in = await session_principal(request)
+        if signed_in is not None:
+            return signed_in
+        raise LoginRequired(request.url.path)
     token = _token(request)
     if token:
         try:
@@ -78,40 +86,79 @@ def home_for(user: Principal) -> str:
     return "/inbox" if user.role in DEPARTMENT_ROLES else "/inbox/departments"
 
 
+def _login_form(
+    request: Request, next_path: str | None, error: str | None, status: int = 200
+) -> Response:
+    context = {
+        "next": _safe_next(next_path),
+        "error": error,
+        "token_sign_in": request.app.state.deps.settings.token_sign_in,
+    }
+    return templates.TemplateResponse(request, "login.html", context, status_code=status)
+
+
 @router.get("/login")
 async def login_page(request: Request, next: str | None = None) -> Response:
-    return templates.TemplateResponse(
-        request, "login.html", {"next": _safe_next(next), "error": None}
+    return _login_form(request, next, None)
+
+
+def _signed_in(request: Request, user: Principal, next_path: str | None) -> RedirectResponse:
+    return RedirectResponse(_safe_next(next_path) or home_for(user), status_code=303)
+
+
+def _cookie(request: Request, response: Response, name: str, value: str, minutes: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=minutes * 60,
     )
 
 
 @router.post("/login", dependencies=[Depends(same_origin)])
 async def login(
     request: Request,
-    token: Annotated[str, Form(max_length=8192)],
+    username: Annotated[str | None, Form(max_length=64)] = None,
+    password: Annotated[str | None, Form(max_length=MAX_PASSWORD)] = None,
+    token: Annotated[str | None, Form(max_length=8192)] = None,
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
+    settings = request.app.state.deps.settings
+    if username and password:
+        try:
+            session_id, user = await signin.sign_in(request.app.state.deps, username, password)
+        except signin.SignInRefused as exc:
+            return _login_form(request, next, exc.detail, status=401)
+        response = _signed_in(request, user, next)
+        _cookie(request, response, SESSION_COOKIE, session_id, settings.session_minutes)
+        response.delete_cookie(COOKIE)
+        return response
+    if not token:
+        return _login_form(
+            request, next, "请输入用户名和密码 Enter your user name and password", 422
+        )
+    if not settings.token_sign_in:
+        message = "令牌登录仅用于开发环境 Signing in with a token is for development only"
+        return _login_form(request, next, message, status=403)
     try:
-        user = verify(request.app.state.deps.settings, token.strip())
+        user = verify(settings, token.strip())
     except InvalidToken as exc:
-        context = {"next": _safe_next(next), "error": str(exc)}
-        return templates.TemplateResponse(request, "login.html", context, status_code=401)
-    response = RedirectResponse(_safe_next(next) or home_for(user), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token.strip(),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=request.app.state.deps.settings.jwt_ttl_minutes * 60,
-    )
+        return _login_form(request, next, str(exc), status=401)
+    response = _signed_in(request, user, next)
+    _cookie(request, response, COOKIE, token.strip(), settings.jwt_ttl_minutes)
     return response
 
 
 @router.post("/logout", dependencies=[Depends(same_origin)])
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id and len(session_id) <= 100:
+        await signin.sign_out(request.app.state.deps, session_id)  # ended for good, not forgotten
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
+    response.delete_cookie(SESSION_COOKIE)
     return response
 
 

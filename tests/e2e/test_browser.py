@@ -1,10 +1,11 @@
 """In a real headless Chromium (Debian `chromium`, driven by Playwright): a reviewer signs in
-with a token, sees the task in the inbox, decides it, and the case moves on. The run leaves a
-screenshot of the inbox at tests/artifacts/inbox.png."""
+with a user name and password, sees the task in the inbox, decides it, and the case moves on.
+The run leaves a screenshot of the inbox at tests/artifacts/inbox.png."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +18,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from store.schema import cases, tasks
 from tests.e2e.test_api import SUBMISSION, case_when
-from tests.utils.auth import bearer, token
+from tests.utils.auth import bearer
+from usecases import signin
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -46,11 +48,12 @@ async def _case(app: Any) -> tuple[str, str]:
     return case_id, code
 
 
-async def _sign_in(page: Page, app: Any, jwt: str) -> None:
+async def _sign_in(page: Page, app: Any, username: str, password: str) -> None:
     await page.goto(f"{app.api_url}/inbox")
     await expect(page).to_have_url(f"{app.api_url}/login?next=/inbox")
-    await page.get_by_label("访问令牌 Access token").fill(jwt)
-    await page.get_by_role("button", name="登录 Sign in").click()
+    await page.get_by_label("用户名 User name").fill(username)
+    await page.get_by_label("密码 Password").fill(password)
+    await page.get_by_role("button", name="登录 Sign in", exact=True).click()
     await expect(page).to_have_url(f"{app.api_url}/inbox")
 
 
@@ -72,7 +75,9 @@ async def test_reviewer_signs_in_sees_and_decides_the_task(app: Any, browser: Br
     await _seed_colours(app)
     case_id, _ = await _case(app)
     page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    await _sign_in(page, app, token("reviewer", "env", sub="env-r1", name="李工"))
+    password = f"pw-{uuid.uuid4().hex}"
+    await signin.add_user(app.deps, f"env-r1-{password[-6:]}", password, "reviewer", "env", "李工")
+    await _sign_in(page, app, f"env-r1-{password[-6:]}", password)
     row = page.locator(f'tr[data-task="{case_id}.env"]')
     await expect(row).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -81,7 +86,7 @@ async def test_reviewer_signs_in_sees_and_decides_the_task(app: Any, browser: Br
     await row.get_by_role("link", name=case_id).click()
     await expect(page.get_by_role("heading", name="共享材料", exact=False)).to_be_visible()
     await page.get_by_role("button", name="认领 Claim").click()
-    await expect(page.locator("#assignee")).to_have_text("env-r1")
+    await expect(page.locator("#assignee")).to_have_text(f"env-r1-{password[-6:]}")
     await page.get_by_label("附条件同意", exact=False).check()
     await page.get_by_label("条件（每行一条）", exact=False).fill("施工期间夜间禁止高噪声作业")
     await page.get_by_role("button", name="提交决定 Submit decision").click()

@@ -1,0 +1,80 @@
+"""Staff accounts and sign-in sessions in SQL (the rules are in usecases/signin.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.schema import staff_sessions, staff_users
+
+
+async def get_user(s: AsyncSession, username: str) -> dict[str, Any] | None:
+    row = (
+        await s.execute(sa.select(staff_users).where(staff_users.c.username == username))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def add_user(s: AsyncSession, **values: Any) -> None:
+    await s.execute(staff_users.insert().values(**values))
+
+
+async def update_user(s: AsyncSession, username: str, **values: Any) -> bool:
+    result = await s.execute(
+        sa.update(staff_users).where(staff_users.c.username == username).values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def count_failure(s: AsyncSession, username: str) -> int:
+    """One more failed attempt, counted in the database (every API process shares it)."""
+    result = await s.execute(
+        sa.update(staff_users)
+        .where(staff_users.c.username == username)
+        .values(failed_attempts=staff_users.c.failed_attempts + 1)
+        .returning(staff_users.c.failed_attempts)
+    )
+    return int(result.scalar() or 0)
+
+
+async def list_users(s: AsyncSession) -> list[dict[str, Any]]:
+    rows = await s.execute(sa.select(staff_users).order_by(staff_users.c.username))
+    return [dict(r._mapping) for r in rows]
+
+
+async def add_session(s: AsyncSession, **values: Any) -> None:
+    await s.execute(staff_sessions.insert().values(**values))
+
+
+async def session_with_user(s: AsyncSession, id_sha256: str) -> dict[str, Any] | None:
+    """The session and its account's role, department, name and state."""
+    query = (
+        sa.select(
+            staff_sessions.c.expires_at,
+            staff_sessions.c.revoked_at,
+            staff_users.c.username,
+            staff_users.c.role,
+            staff_users.c.dept,
+            staff_users.c.display_name,
+            staff_users.c.disabled_at,
+        )
+        .join(staff_users, staff_users.c.username == staff_sessions.c.username)
+        .where(staff_sessions.c.id_sha256 == id_sha256)
+    )
+    row = (await s.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def revoke_sessions(
+    s: AsyncSession, now: datetime, *, username: str | None = None, id_sha256: str | None = None
+) -> int:
+    query = sa.update(staff_sessions).where(staff_sessions.c.revoked_at.is_(None))
+    if username is not None:
+        query = query.where(staff_sessions.c.username == username)
+    if id_sha256 is not None:
+        query = query.where(staff_sessions.c.id_sha256 == id_sha256)
+    result = await s.execute(query.values(revoked_at=now))
+    return int(getattr(result, "rowcount", 0))
