@@ -134,6 +134,19 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="how long a locked account stays locked"
     )
+    # Staff single sign-on by the OpenID Connect authorization-code flow (with PKCE).
+    sso_issuer: str | None = Field(default=None, description="the IdP's issuer (`iss`)")
+    sso_client_id: str | None = None
+    sso_client_secret: str | None = None
+    sso_authorize_url: str | None = None
+    sso_token_url: str | None = None
+    sso_jwks_url: str | None = None
+    sso_redirect_url: str | None = Field(
+        default=None, description="this app's /login/sso/callback as the IdP knows it"
+    )
+    sso_role_claim: str = "lianban_role"
+    sso_dept_claim: str = "lianban_dept"
+    sso_name_claim: str = "name"
     require_signed_decisions: bool = Field(
         default=True,
         description="a decision on the decisions topic must carry a department's signature "

@@ -41,7 +41,7 @@ class AccountRefused(Refused):
     http_status = 400
 
 
-def _digest(session_id: str) -> str:
+def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
@@ -156,7 +156,7 @@ async def sign_in(deps: Deps, username: str, password: str) -> tuple[str, Princi
         await staff.update_user(s, username, **values)
         await staff.add_session(
             s,
-            id_sha256=_digest(session_id),
+            id_sha256=digest(session_id),
             username=username,
             created_at=now,
             expires_at=expires,
@@ -181,7 +181,7 @@ def _principal(user: dict[str, Any]) -> Principal:
 async def principal_for(deps: Deps, session_id: str) -> Principal | None:
     """Who a session is, while it is neither expired, revoked nor its account disabled."""
     async with deps.sessions() as s:
-        found = await staff.session_with_user(s, _digest(session_id))
+        found = await staff.session_with_user(s, digest(session_id))
     now = datetime.now(UTC)
     if (
         found is None
@@ -195,4 +195,4 @@ async def principal_for(deps: Deps, session_id: str) -> Principal | None:
 
 async def sign_out(deps: Deps, session_id: str) -> None:
     async with deps.sessions() as s, s.begin():
-        await staff.revoke_sessions(s, datetime.now(UTC), id_sha256=_digest(session_id))
+        await staff.revoke_sessions(s, datetime.now(UTC), id_sha256=digest(session_id))

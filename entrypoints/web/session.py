@@ -7,16 +7,19 @@ not for with 403, and another department's task with 404, like the API.
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import asdict
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
 from entrypoints.web.templating import templates
 from infra.tokens import DEPARTMENT_ROLES, InvalidToken, Principal, Role, verify
-from usecases import signin
+from usecases import signin, sso
 from usecases.signin import MAX_PASSWORD
 
 router = APIRouter(include_in_schema=False)
@@ -93,6 +96,7 @@ def _login_form(
         "next": _safe_next(next_path),
         "error": error,
         "token_sign_in": request.app.state.deps.settings.token_sign_in,
+        "sso": sso.configured(request.app.state.deps.settings),
     }
     return templates.TemplateResponse(request, "login.html", context, status_code=status)
 
@@ -148,6 +152,55 @@ async def login(
         return _login_form(request, next, str(exc), status=401)
     response = _signed_in(request, user, next)
     _cookie(request, response, COOKIE, token.strip(), settings.jwt_ttl_minutes)
+    return response
+
+
+SSO_COOKIE = "lianban_sso"  # the attempt between leaving for the IdP and coming back
+
+
+@router.get("/login/sso")
+async def sso_start(request: Request, next: str | None = None) -> Response:
+    """Leave for the center's identity provider (OpenID Connect, code flow with PKCE)."""
+    try:
+        url, attempt = sso.start(request.app.state.deps.settings)
+    except sso.SsoNotConfigured as exc:
+        return _login_form(request, next, exc.detail, status=404)
+    response = RedirectResponse(url, status_code=303)
+    kept = {**asdict(attempt), "next": _safe_next(next)}
+    # SameSite=Lax: the IdP's redirect back is a top-level GET from its own site.
+    response.set_cookie(
+        SSO_COOKIE,
+        base64.urlsafe_b64encode(json.dumps(kept).encode()).decode(),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=600,
+        path="/login/sso",
+    )
+    return response
+
+
+@router.get("/login/sso/callback")
+async def sso_callback(
+    request: Request,
+    code: Annotated[str, Query(max_length=2000)] = "",
+    state: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Back from the identity provider: a session like a password sign-in's."""
+    try:
+        kept = json.loads(base64.urlsafe_b64decode(request.cookies.get(SSO_COOKIE, "")))
+        attempt = sso.Attempt(kept["state"], kept["nonce"], kept["verifier"])
+    except (ValueError, KeyError, TypeError):
+        message = "单点登录已过期，请重试 The sign-on expired or was not started here: try again"
+        return _login_form(request, None, message, status=400)
+    try:
+        session_id, user = await sso.finish(request.app.state.deps, code, state, attempt)
+    except signin.SignInRefused as exc:
+        return _login_form(request, kept.get("next"), exc.detail, status=401)
+    response = _signed_in(request, user, kept.get("next"))
+    minutes = request.app.state.deps.settings.session_minutes
+    _cookie(request, response, SESSION_COOKIE, session_id, minutes)
+    response.delete_cookie(SSO_COOKIE, path="/login/sso")
     return response
 
 

@@ -145,7 +145,8 @@ PROBES: list[Probe] = [
 # Reachable without a token: the public progress page and API, sign-in, liveness, docs.
 PUBLIC = {
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/"), ("GET", "/login"), ("POST", "/login"),
-    ("POST", "/logout"), ("GET", "/progress"), ("POST", "/progress"),
+    ("POST", "/logout"), ("GET", "/login/sso"), ("GET", "/login/sso/callback"),
+    ("GET", "/progress"), ("POST", "/progress"),
     ("POST", "/progress/rating"), ("POST", "/public/progress"), ("POST", "/public/rating"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
