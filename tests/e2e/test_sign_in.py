@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from entrypoints.cli.main import app as cli
+from infra.settings import get_settings
 from store.schema import staff_sessions
 from tests.stack import App
 from tests.utils.auth import token
@@ -23,9 +24,14 @@ pytestmark = pytest.mark.e2e
 
 
 def users(app: App, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    """`lianban users …` on the app's database (settings read afresh, as a new process would)."""
     env = {"LIANBAN_DATABASE_URL": app.settings.database_url}
-    result = CliRunner().invoke(cli, ["users", *args], env=env, input=stdin)
-    return result.exit_code, result.output
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["users", *args], env=env, input=stdin)
+    finally:
+        get_settings.cache_clear()
+    return result.exit_code, result.output + (repr(result.exception) if result.exit_code else "")
 
 
 async def new_user(app: App, role: str = "reviewer", dept: str | None = "fire") -> tuple[str, str]:
