@@ -38,6 +38,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m store.migrate check
+	$(BIN)/python -m entrypoints.cli.deploy_check
 
 typecheck: install
 	$(BIN)/mypy .
