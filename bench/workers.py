@@ -4,7 +4,7 @@ the consumers, the relay and the API, on PostgreSQL, over Kafka.
 
     .venv/bin/python -m bench.workers [--cases 200] [--workers 1 2 4] [--matter OUTDOOR-AD]
 
-Prints cases/s for each count. One stack for all counts; the worker processes are started and
+Prints cases/s for each count, and the database's size per case at the end. One stack for all counts; the worker processes are started and
 stopped between runs, the other process stays. On a 2-core machine more processes than cores
 share the same CPU: the figure says what a second or fourth process buys there, not on a
 bigger host.
@@ -20,6 +20,21 @@ import platform
 from bench.harness import bench_stack, stop, wait_http
 from domain.catalog import load_catalog
 from entrypoints.devstack.postgres import postgres_database
+
+
+async def _database_size(url: str) -> tuple[int, int]:
+    """The PostgreSQL database's size on disk and its number of cases (every table, index and
+    TOAST: case log, audit chain, outbox, read model)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute("VACUUM ANALYZE")
+        size = await conn.fetchval("SELECT pg_database_size(current_database())")
+        count = await conn.fetchval("SELECT count(*) FROM cases")
+    finally:
+        await conn.close()
+    return int(size), int(count)
 
 
 async def main(cases: int, counts: list[int], matter_code: str) -> None:
@@ -42,10 +57,12 @@ async def main(cases: int, counts: list[int], matter_code: str) -> None:
             for proc in workers:
                 bench.logs.pop(proc.pid, None)  # stopped on purpose, not dead
                 stop(proc)
+        size, count = await _database_size(url)
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"cases: {cases} x {matter_code} ({len(matter.departments)} departments), PostgreSQL")
-    for count, rate in rates.items():
-        print(f"| {count} | {rate:.1f} |")
+    for workers_n, rate in rates.items():
+        print(f"| {workers_n} | {rate:.1f} |")
+    print(f"database: {size / 1e6:.1f} MB for {count} cases, {size / count / 1e3:.1f} kB per case")
 
 
 if __name__ == "__main__":
