@@ -5,9 +5,9 @@ the consumers, the relay and the API, on PostgreSQL, over Kafka.
     .venv/bin/python -m bench.workers [--cases 200] [--workers 1 2 4] [--matter OUTDOOR-AD]
 
 Prints cases/s for each count, and the database's size per case at the end. One stack for all
-counts; the worker processes are started and stopped between runs, the other process stays. On a 2-core machine more processes than cores
-share the same CPU: the figure says what a second or fourth process buys there, not on a
-bigger host.
+counts; the worker processes are started and stopped between runs, the other process stays. On
+a 2-core machine more processes than cores share the same CPU: the figure says what a second
+or fourth process buys there, not on a bigger host.
 """
 
 from __future__ import annotations
