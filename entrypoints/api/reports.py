@@ -30,7 +30,7 @@ from infra.tokens import DEPARTMENT_ROLES, Principal, Role
 from usecases.leaders import reports
 
 router = APIRouter(tags=["reports"])
-READERS = (Role.operator, Role.auditor, Role.admin, Role.reviewer, Role.dept_head)
+READERS = (Role.operator, Role.auditor, Role.admin, Role.leader, Role.reviewer, Role.dept_head)
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 422)}
 CHART: dict[int | str, dict[str, Any]] = {
     200: {"content": {m: {} for m in MEDIA.values()}, "description": "the chart"}
