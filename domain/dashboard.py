@@ -228,3 +228,17 @@ def display(value: Value, unit: Unit) -> str:
     if unit in ("days", "number") and isinstance(value, float):
         return f"{value:.1f}" if unit == "days" else f"{value:.2f}"
     return str(value)
+
+
+def shown(table: Table) -> list[list[str]]:
+    """Every cell as the page shows it; the overview's value column takes each figure's unit."""
+    units = overview_units()
+    return [
+        [
+            display(
+                v, units[str(row[0])] if table.name == "overview" and c.key == "value" else c.unit
+            )
+            for c, v in zip(table.columns, row, strict=True)
+        ]
+        for row in table.rows
+    ]

@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from domain.dashboard import Table, chart_data, display, overview_units, to_csv
+from domain.dashboard import Table, chart_data, shown, to_csv
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
 from infra.charts.bars import bar_chart
-from infra.tokens import Role
+from infra.tokens import Principal, Role
 from usecases.leaders.dashboard import Dashboard, dashboard
 
 router = APIRouter(include_in_schema=False)
@@ -53,10 +53,15 @@ def _scope(
 
 
 async def _dashboard(
-    deps: Deps, user: Any, **params: str | None
+    deps: Deps,
+    user: Principal,
+    start: str | None,
+    end: str | None,
+    matter: str | None,
+    department: str | None,
 ) -> tuple[Dashboard, dict[str, Any]]:
     require_page_role(user, *DASHBOARD_ROLES)
-    scope = _scope(deps, params["start"], params["end"], params["matter"], params["department"])
+    scope = _scope(deps, start, end, matter, department)
     return await dashboard(deps, **scope), scope
 
 
@@ -66,21 +71,6 @@ def _chart(table: Table) -> str:
         c.unit == "rate" for c in table.columns if c.key in table.chart.series
     )
     return bar_chart(table.chart.title, labels, series, rate=rate)
-
-
-def _cells(table: Table) -> list[list[str]]:
-    """Every value as shown; the overview's value column takes each figure's own unit."""
-    units = overview_units()
-    rows = []
-    for row in table.rows:
-        cells = []
-        for col, value in zip(table.columns, row, strict=True):
-            unit = (
-                units[str(row[0])] if table.name == "overview" and col.key == "value" else col.unit
-            )
-            cells.append(display(value, unit))
-        rows.append(cells)
-    return rows
 
 
 @router.get("/dashboard")
@@ -102,7 +92,7 @@ async def dashboard_page(
         {
             "table": t,
             "chart": _chart(t),
-            "cells": _cells(t),
+            "cells": shown(t),
             "csv": f"/dashboard.csv?{urlencode({**query, 'table': t.name})}",
         }
         for t in dash.tables

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from playwright.async_api import Browser, Page, expect
 
 from domain.case_clocks import CHINA
-from domain.dashboard import Table, display, overview_units
+from domain.dashboard import shown
 from domain.public_stats import last_month
 from store.schema import cases, tasks
 from tests.e2e.test_browser import ARTIFACTS, browser
@@ -108,19 +108,6 @@ async def _sign_in_leader(page: Page, app: Any) -> None:
     await expect(page).to_have_url(f"{app.api_url}/dashboard")
 
 
-def _shown(table: Table) -> list[list[str]]:
-    units = overview_units()
-    return [
-        [
-            display(
-                v, units[str(row[0])] if table.name == "overview" and c.key == "value" else c.unit
-            )
-            for c, v in zip(table.columns, row, strict=True)
-        ]
-        for row in table.rows
-    ]
-
-
 async def test_leader_reads_the_dashboard(app: Any, browser: Browser, seeded: None) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     await _sign_in_leader(page, app)
@@ -140,7 +127,7 @@ async def test_leader_reads_the_dashboard(app: Any, browser: Browser, seeded: No
         cells = await section.locator("tbody tr").evaluate_all(
             "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
         )
-        assert cells == _shown(table), table.name
+        assert cells == shown(table), table.name
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
