@@ -13,7 +13,8 @@ from `infra.tokens.mint`):
 - a department inbox page, first page, default sort (200 runs; target p99 <= 20 ms);
 - the operator's stalled list, read-model part (20 runs; target p99 <= 200 ms);
 - the SLA report, all matters and departments (5 runs; target max <= 2 s);
-- audit verify of the 200-event case (50 runs; target p99 <= 50 ms).
+- audit verify of the 200-event case (50 runs; target p99 <= 50 ms);
+- the leadership dashboard, service and page (5 runs each; target max <= 1 s).
 
 Audit chains: sealing an entry with the audit module costs ~0.2 ms on a small machine, so
 only the cases of every `--audit-every`-th pair get one (`--audit-every 1`: all of them, about
@@ -43,7 +44,14 @@ import httpx
 from bench.audit import project, write_case
 from bench.scale_data import World
 from bench.scale_load import LoadPlan, LoadStats, load
-from bench.scale_measure import Figure, http_probes, run, service_probes, web_inbox_probe
+from bench.scale_measure import (
+    Figure,
+    dashboard_probes,
+    http_probes,
+    run,
+    service_probes,
+    web_inbox_probe,
+)
 from entrypoints.http.app import create_app
 from entrypoints.runner import settle_heap
 from infra.bootstrap import Deps, bootstrap
@@ -117,6 +125,7 @@ async def measure(deps: Deps) -> tuple[list[Figure], str]:
     async with httpx.AsyncClient(transport=transport, base_url="http://scale") as http:
         figures += [await run(p) for p in http_probes(http, deps, LONG_CASE)]
         figures.append(await run(web_inbox_probe(http, deps)))
+        figures += [await run(p) for p in dashboard_probes(http, deps)]
     after = os.getloadavg()
     return figures, f"load average {before[0]:.1f} before, {after[0]:.1f} after measuring"
 

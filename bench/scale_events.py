@@ -72,6 +72,9 @@ def decided(task: dict[str, Any], decision_event_id: str) -> dict[str, Any]:
         "conditions": task["conditions"],
         "reviewer": task["reviewer"],
         "decision_event_id": decision_event_id,
+        # Synthetic decisions came over the API, not Kafka: no department signature (as the
+        # model writes it since signed decisions).
+        "signature": None,
     }
 
 

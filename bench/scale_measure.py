@@ -14,6 +14,7 @@ from infra.tokens import Role, mint
 from usecases.auditors import verify
 from usecases.auditors.anchors import verify_anchors
 from usecases.departments import inbox
+from usecases.leaders.dashboard import dashboard
 from usecases.leaders.reports import sla_report
 from usecases.operators.stalled import find_stalled
 from usecases.operators.stalled_model import StalledFilter
@@ -134,6 +135,22 @@ def http_probes(http: httpx.AsyncClient, deps: Deps, case_id: str) -> list[Probe
         get(f"/audit/cases/{case_id}/verify?temporal=false", auditor),
         "HTTP",
     )
+
+
+def dashboard_probes(http: httpx.AsyncClient, deps: Deps) -> list[Probe]:
+    """The leadership dashboard (issue 16: <= 1 s at 100,000 cases), all matters and
+    departments, no period: the report's reads and the warnings read side by side; then the
+    page itself (HTML, four inline SVG charts and their tables) as a leader."""
+    token = mint(deps.settings, Role.leader)
+
+    async def page() -> None:
+        r = await http.get("/dashboard", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.text.count("<svg") == 4, (r.status_code, r.text[:300])
+
+    return [
+        Probe("dashboard, all (service)", 5, 1000, "max", lambda: dashboard(deps), warmup=1),
+        Probe("dashboard page /dashboard (HTML)", 5, 1000, "max", page, warmup=1),
+    ]
 
 
 def web_inbox_probe(http: httpx.AsyncClient, deps: Deps) -> Probe:

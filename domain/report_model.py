@@ -10,7 +10,8 @@ from typing import NamedTuple
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})  # 不满意, 非常不满意
 TOTAL = "ALL"
 NOT_MEASURED: tuple[str, ...] = (
-    "in-person visits per case: no visit is recorded (only the submission channel)",
+    "in-person visits per case: only a submission at the window is recorded as a visit "
+    "(in_person_per_case, a lower bound); supplements and collection record no channel",
 )
 
 
@@ -131,6 +132,12 @@ class SlaRow:
     @property
     def online_rate(self) -> float | None:
         return _ratio(self.online, self.cases)
+
+    @property
+    def in_person_per_case(self) -> float | None:
+        """Recorded in-person visits per case: submissions at the window / cases. A lower
+        bound: supplements and collecting the licence record no channel."""
+        return _ratio(self.cases - self.online, self.cases)
 
     @property
     def immediate_share(self) -> float | None:

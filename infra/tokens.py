@@ -30,6 +30,7 @@ class Role(StrEnum):
     operator = "operator"
     auditor = "auditor"
     admin = "admin"
+    leader = "leader"  # the center's leadership: the dashboard and the reports, read only
 
 
 # Roles that act for one department: their token must name it.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -51,6 +51,9 @@ class ReportQuery:
     matter: str | None = None
     department: str | None = None
     ranks: RankTable | None = None
+    # Which day the period selects cases by: submitted (the report) or concluded (handled in
+    # the period: the public statistics).
+    by: Literal["submitted", "concluded"] = "submitted"
 
 
 def local_day(dialect: str, column: Any) -> ColumnElement[date]:
@@ -99,10 +102,11 @@ def _counts(row: Any, key: str, q: ReportQuery) -> Counts:
 
 def _case_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
     where = []
+    day = cases.c.concluded_at if q.by == "concluded" else cases.c.submitted_at
     if q.start is not None:
-        where.append(cases.c.submitted_at >= start_of_day(q.start))
+        where.append(day >= start_of_day(q.start))
     if q.end is not None:
-        where.append(cases.c.submitted_at < start_of_day(q.end + timedelta(days=1)))
+        where.append(day < start_of_day(q.end + timedelta(days=1)))
     if q.matter is not None:
         where.append(cases.c.matter_code == q.matter)
     return where

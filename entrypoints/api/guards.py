@@ -15,7 +15,8 @@ from infra.tokens import Principal, Role
 from store.cases import get_case
 from usecases import access
 
-ALL_ROLES = tuple(Role)
+# Every role that may read a case it is entitled to; leaders read figures, never one case.
+ALL_ROLES = tuple(r for r in Role if r is not Role.leader)
 DEPARTMENT = (Role.reviewer, Role.dept_head)
 
 

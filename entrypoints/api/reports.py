@@ -1,7 +1,8 @@
 """/reports/sla and /cases/{id}/timeline: the efficiency report and one case's steps against
 their limits, as JSON or as a chart (PNG/SVG) for a slide.
 
-Readers: operators, auditors (supervision) and admins see every row; a department's reviewers
+Readers: operators, auditors (supervision), admins and the center's leaders see every row
+(leaders read no case's timeline); a department's reviewers
 and head see their own department's row only, and the timelines of cases it reviews.
 """
 
@@ -30,7 +31,8 @@ from infra.tokens import DEPARTMENT_ROLES, Principal, Role
 from usecases.leaders import reports
 
 router = APIRouter(tags=["reports"])
-READERS = (Role.operator, Role.auditor, Role.admin, Role.reviewer, Role.dept_head)
+CASE_READERS = (Role.operator, Role.auditor, Role.admin, Role.reviewer, Role.dept_head)
+READERS = (*CASE_READERS, Role.leader)  # leaders read the center's figures, not one case
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 422)}
 CHART: dict[int | str, dict[str, Any]] = {
     200: {"content": {m: {} for m in MEDIA.values()}, "description": "the chart"}
@@ -106,7 +108,7 @@ async def _timeline(deps: Deps, seen: CaseAccess) -> Timeline:
     response_model=TimelinePublic,
     responses={**ERRORS, 404: {"model": Problem}},
 )
-async def timeline(deps: DepsDep, seen: CaseAccess = case_for(*READERS)) -> TimelinePublic:
+async def timeline(deps: DepsDep, seen: CaseAccess = case_for(*CASE_READERS)) -> TimelinePublic:
     """The case's steps (acceptance, each review, pauses, decision, issuance) against limits."""
     return TimelinePublic.model_validate(await _timeline(deps, seen))
 
@@ -117,7 +119,7 @@ async def timeline(deps: DepsDep, seen: CaseAccess = case_for(*READERS)) -> Time
     responses={**ERRORS, 404: {"model": Problem}, **CHART},
 )
 async def timeline_picture(
-    fmt: Format, deps: DepsDep, seen: CaseAccess = case_for(*READERS)
+    fmt: Format, deps: DepsDep, seen: CaseAccess = case_for(*CASE_READERS)
 ) -> Response:
     """The case's timeline as a Gantt chart: each step a bar, its limit a tick."""
     t = await _timeline(deps, seen)

@@ -7,7 +7,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from entrypoints.web import audit_pages, inbox_pages, ops_pages, progress_pages, session
+from entrypoints.web import (
+    audit_pages,
+    dashboard_pages,
+    inbox_pages,
+    ops_pages,
+    progress_pages,
+    session,
+    stats_pages,
+)
 from entrypoints.web.session import LoginRequired, PageError, login_redirect
 from entrypoints.web.templating import templates
 
@@ -32,6 +40,8 @@ def install(app: FastAPI) -> None:
     app.include_router(inbox_pages.router)
     app.include_router(progress_pages.router)
     app.include_router(ops_pages.router)
+    app.include_router(dashboard_pages.router)
+    app.include_router(stats_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def to_login(_: Request, exc: LoginRequired) -> Response:

@@ -34,6 +34,7 @@ CALLERS: dict[str, tuple[str, str | None, str]] = {
     "operator": ("operator", None, "op-1"),
     "auditor": ("auditor", None, "audit-1"),
     "admin": ("admin", None, "admin-1"),
+    "leader": ("leader", None, "leader-1"),
 }
 SAME_CASE = {"reviewer-same-case", "dept_head-same-case"}
 OTHER = {"reviewer-other", "dept_head-other"}
@@ -54,7 +55,8 @@ HEAD_ONLY = expect({"dept_head"}, {"dept_head-same-case", "dept_head-other"})
 HEADS_OF_CASE = expect({"dept_head", "dept_head-same-case"}, {"dept_head-other"})
 STAFF_OF_CASE = expect({"reviewer", "dept_head", *SAME_CASE, *READ_ALL}, OTHER)
 # Department staff get their own department's row of the report (entrypoints/api/reports.py).
-REPORT_READERS = expect({"reviewer", "dept_head", *SAME_CASE, *OTHER, *READ_ALL})
+REPORT_READERS = expect({"reviewer", "dept_head", *SAME_CASE, *OTHER, *READ_ALL, "leader"})
+DASHBOARD_READERS = expect({"leader", "auditor", "admin"})
 PAUSERS = expect({"reviewer", "dept_head", *SAME_CASE, "operator"}, OTHER)
 
 
@@ -141,6 +143,8 @@ PROBES: list[Probe] = [
     Probe("POST", "/inbox/tasks/{task}/decide", TASK_WORKERS, form={"outcome": "reject"}),
     Probe("GET", "/auditor", expect({"auditor", "admin"})),
     Probe("GET", "/auditor/cases/{case}", expect({"auditor", "admin"})),
+    Probe("GET", "/dashboard", DASHBOARD_READERS),
+    Probe("GET", "/dashboard.csv?table=warnings", DASHBOARD_READERS),
 ]
 # Reachable without a token: the public progress page and API, sign-in, liveness, docs.
 PUBLIC = {
@@ -149,7 +153,7 @@ PUBLIC = {
     ("GET", "/progress"), ("POST", "/progress"),
     ("POST", "/progress/rating"), ("POST", "/public/progress"), ("POST", "/public/rating"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
+    ("GET", "/redoc"), ("GET", "/public/stats"),
 }  # fmt: skip
 # Routes whose owners test their role rules with their own suites (operators:
 # tests/e2e/test_ops_*, audit: the audit log's tests); here they only have to refuse a caller
@@ -205,7 +209,7 @@ async def test_route_by_every_role(app: Any, subject: Subject, probe: Probe) -> 
 async def test_route_without_a_token(app: Any, subject: Subject, probe: Probe) -> None:
     async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
         r = await _call(http, probe, subject)
-    if _url(probe, subject).startswith(("/inbox", "/auditor")):  # pages: to sign-in
+    if _url(probe, subject).startswith(("/inbox", "/auditor", "/dashboard")):  # pages: sign-in
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     else:
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,7 @@ async def sla_report(
     matter: str | None = None,
     department: str | None = None,
     today: date | None = None,
+    by: Literal["submitted", "concluded"] = "submitted",
 ) -> SlaReport:
     """The efficiency report for cases submitted on days [start, end].
 
@@ -101,11 +102,13 @@ async def sla_report(
         matter: Only this matter.
         department: Only this department's row (department staff reading their own figures).
         today: "Now" for open cases (default: today in Asia/Shanghai).
+        by: Select cases by the day they were submitted (the report) or concluded (what was
+            handled in the period: the public statistics).
     """
     today = today or today_local()
     calendar = deps.calendar()
     ranks = rank_table(calendar, today) if deps.engine.dialect.name == "postgresql" else None
-    q = store.ReportQuery(today, start, end, matter, department, ranks)
+    q = store.ReportQuery(today, start, end, matter, department, ranks, by)
     data = await read_sla(deps, q)
     return build_sla_report(
         deps.catalog,

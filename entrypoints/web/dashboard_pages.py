@@ -1,0 +1,134 @@
+"""The leadership dashboard (/dashboard): the center's figures for a period, a matter or a
+department, each table under its chart (inline SVG), and each table as CSV.
+
+For the center's leaders and its auditors (admins read like auditors). Figures come from the
+efficiency report service (usecases/leaders), the same one /reports/sla answers with.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from domain.dashboard import Table, chart_data, shown, to_csv
+from entrypoints.http.deps import DepsDep
+from entrypoints.web.session import PageError, PageUser, require_page_role
+from entrypoints.web.templating import templates
+from infra.bootstrap import Deps
+from infra.charts.bars import bar_chart
+from infra.tokens import Principal, Role
+from usecases.leaders.dashboard import Dashboard, dashboard
+
+router = APIRouter(include_in_schema=False)
+DASHBOARD_ROLES = (Role.leader, Role.auditor, Role.admin)
+Param = Annotated[str | None, Query(max_length=64)]
+From = Annotated[str | None, Query(alias="from", max_length=10)]
+To = Annotated[str | None, Query(alias="to", max_length=10)]
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PageError(422, f"{name}: 日期格式应为 YYYY-MM-DD, not {value!r}") from None
+
+
+def _scope(
+    deps: Deps, start: str | None, end: str | None, matter: str | None, department: str | None
+) -> dict[str, Any]:
+    first, last = _day(start, "from"), _day(end, "to")
+    if first and last and first > last:
+        raise PageError(422, f"开始日期晚于结束日期 from {first} is after to {last}")
+    if matter and deps.catalog.matter(matter) is None:
+        raise PageError(422, f"未知事项 unknown matter {matter!r}")
+    if department and department not in deps.catalog.departments:
+        raise PageError(422, f"未知部门 unknown department {department!r}")
+    return {"start": first, "end": last, "matter": matter or None, "department": department or None}
+
+
+async def _dashboard(
+    deps: Deps,
+    user: Principal,
+    start: str | None,
+    end: str | None,
+    matter: str | None,
+    department: str | None,
+) -> tuple[Dashboard, dict[str, Any]]:
+    require_page_role(user, *DASHBOARD_ROLES)
+    scope = _scope(deps, start, end, matter, department)
+    return await dashboard(deps, **scope), scope
+
+
+def _chart(table: Table) -> str:
+    labels, series = chart_data(table)
+    rate = table.name == "overview" or all(
+        c.unit == "rate" for c in table.columns if c.key in table.chart.series
+    )
+    return bar_chart(table.chart.title, labels, series, rate=rate)
+
+
+@router.get("/dashboard")
+async def dashboard_page(
+    request: Request,
+    deps: DepsDep,
+    user: PageUser,
+    start: From = None,
+    end: To = None,
+    matter: Param = None,
+    department: Param = None,
+) -> Response:
+    dash, scope = await _dashboard(
+        deps, user, start=start, end=end, matter=matter, department=department
+    )
+    query = {k: v for k, v in {"from": start, "to": end, "matter": matter,
+                               "department": department}.items() if v}  # fmt: skip
+    sections = [
+        {
+            "table": t,
+            "chart": _chart(t),
+            "cells": shown(t),
+            "csv": f"/dashboard.csv?{urlencode({**query, 'table': t.name})}",
+        }
+        for t in dash.tables
+    ]
+    context = {
+        "user": user,
+        "report": dash.report,
+        "sections": sections,
+        "scope": scope,
+        "query": query,
+        "matters": deps.catalog.matters,
+        "departments": deps.catalog.departments,
+    }
+    return templates.TemplateResponse(request, "dashboard.html", context)
+
+
+@router.get("/dashboard.csv")
+async def dashboard_csv(
+    deps: DepsDep,
+    user: PageUser,
+    table: Annotated[str, Query(max_length=32)] = "overview",
+    start: From = None,
+    end: To = None,
+    matter: Param = None,
+    department: Param = None,
+) -> Response:
+    """One of the dashboard's tables as CSV, for the same period and scope."""
+    dash, _ = await _dashboard(
+        deps, user, start=start, end=end, matter=matter, department=department
+    )
+    found = dash.table(table)
+    if found is None:
+        raise PageError(404, f"没有此表 no table {table!r}")
+    name = f"dashboard-{found.name}-{dash.report.as_of.isoformat()}.csv"
+    return Response(
+        to_csv(found).encode("utf-8-sig"),  # the BOM lets spreadsheets read Chinese as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
