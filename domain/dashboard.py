@@ -122,6 +122,32 @@ WARNING_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class SupervisionRow:
+    key: str  # the owner department ("center": none; "ALL": the total)
+    open: int = 0
+    overdue: int = 0
+    escalated: int = 0
+
+
+SUPERVISION_COLUMNS = (
+    Column("key", "责任部门 Owner", "text"),
+    Column("open", "未办结 Open", "count"),
+    Column("overdue", "已逾期 Overdue", "count"),
+    Column("escalated", "已升级 Escalated", "count"),
+)
+
+
+def supervision_table(rows: list[SupervisionRow]) -> Table:
+    """Open supervision items (督办) now, by owner department."""
+    total = SupervisionRow(
+        "ALL", *(sum(getattr(r, k) for r in rows) for k in ("open", "overdue", "escalated"))
+    )
+    values = tuple(_values(r, SUPERVISION_COLUMNS) for r in [*rows, total])
+    chart = Chart("督办事项 Open supervision items", "key", ("open", "overdue"))
+    return Table("supervision", "督办 Supervision now", SUPERVISION_COLUMNS, values, chart)
+
+
 def _values(row: object, columns: Iterable[Column]) -> tuple[Value, ...]:
     return tuple(getattr(row, c.key) for c in columns)
 
@@ -176,14 +202,21 @@ def warning_table(rows: list[WarningRow]) -> Table:
     return Table("warnings", "当前预警 Warnings now", WARNING_COLUMNS, values, chart)
 
 
-def dashboard_tables(report: SlaReport, warnings: list[WarningRow]) -> list[Table]:
-    """Overview, by matter, by department, warnings now. Scoped to one department the report
-    has that department's row only: the overview is that row and there is no matter table."""
+def dashboard_tables(
+    report: SlaReport,
+    warnings: list[WarningRow],
+    supervision: list[SupervisionRow] | None = None,
+) -> list[Table]:
+    """Overview, by matter, by department, warnings now, supervision now. Scoped to one
+    department the report has that department's row only: the overview is that row and there
+    is no matter table."""
     head = report.total if report.department is None else next(iter(report.departments), None)
     tables = [overview_table(head)]
     if report.department is None:
         tables.append(matter_table(report))
     tables += [department_table(report), warning_table(warnings)]
+    if supervision is not None:
+        tables.append(supervision_table(supervision))
     return tables
 
 

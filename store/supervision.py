@@ -4,6 +4,7 @@ never both apply a change."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -87,3 +88,32 @@ async def change(s: AsyncSession, item: dict[str, Any], **values: Any) -> bool:
         .values(**values)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class SupervisionCount:
+    owner: str | None
+    open: int
+    overdue: int
+    escalated: int
+
+
+async def supervision_counts(
+    s: AsyncSession, today: date, department: str | None = None
+) -> list[SupervisionCount]:
+    """Open items per owner department: how many, how many overdue, how many escalated."""
+    t = supervision_items
+    overdue = sa.case((t.c.due_date < today, 1), else_=0)
+    escalated = sa.case((t.c.escalation_level > 0, 1), else_=0)
+    query = (
+        sa.select(
+            t.c.owner_department, sa.func.count(), sa.func.sum(overdue), sa.func.sum(escalated)
+        )
+        .where(t.c.status == "open")
+        .group_by(t.c.owner_department)
+        .order_by(t.c.owner_department)
+    )
+    if department is not None:
+        query = query.where(t.c.owner_department == department)
+    rows = await s.execute(query)
+    return [SupervisionCount(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]

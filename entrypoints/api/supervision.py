@@ -16,7 +16,7 @@ from events.limits import MAX_CODE, MAX_REVIEWER, MAX_TEXT
 from infra.tokens import Principal, Role
 from usecases.leaders import supervision
 
-SUPERVISORS = (Role.auditor, Role.admin)
+SUPERVISORS = (Role.auditor, Role.leader, Role.admin)
 READERS = (*SUPERVISORS, Role.operator)
 router = APIRouter(tags=["supervision"])
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
@@ -69,7 +69,7 @@ async def list_items(
 async def department_items(
     code: str,
     deps: DepsDep,
-    _: Principal = inbox_for(*DEPARTMENT, *READERS),
+    _: Principal = inbox_for(*DEPARTMENT, Role.operator, Role.auditor, Role.admin),
 ) -> ItemList:
     """The open supervision items a department owns (shown on its inbox)."""
     found = await supervision.items(deps, department=code)

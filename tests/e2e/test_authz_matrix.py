@@ -111,7 +111,7 @@ PROBES: list[Probe] = [
         expect({"operator", "admin"}),
         route="/follow-ups/{follow_up_id}/resolve",
     ),
-    Probe("GET", "/supervision", expect(READ_ALL)),
+    Probe("GET", "/supervision", expect({*READ_ALL, "leader"})),
     Probe(
         "GET",
         "/departments/fire/supervision",
@@ -122,7 +122,7 @@ PROBES: list[Probe] = [
         Probe(
             "POST",
             f"/supervision/1/{action}",
-            expect({"auditor", "admin"}),
+            expect({"auditor", "admin", "leader"}),
             json={},
             route=f"/supervision/{{item_id}}/{action}",
         )

@@ -21,6 +21,7 @@ from tests.stack import App
 from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
 from usecases.auditors.verify import verify_case
+from usecases.leaders.dashboard import dashboard
 from usecases.leaders.supervision import sweep_overdue
 from workflows.models import ClockView, WarningInput
 
@@ -62,9 +63,10 @@ def http(app: App, role: str, dept: str | None = None) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=app.api_url, headers=headers, timeout=30)
 
 
-async def items_of(app: App, cid: str, **params: Any) -> list[dict[str, Any]]:
+async def items_of(app: App, cid: str | None, **params: Any) -> list[dict[str, Any]]:
     async with http(app, "auditor") as c:
-        r = await c.get("/supervision", params={"case_id": cid, **params})
+        query = {**params, **({"case_id": cid} if cid else {})}
+        r = await c.get("/supervision", params=query)
     assert r.status_code == 200, r.text
     return list(r.json()["data"])
 
@@ -84,6 +86,12 @@ async def test_a_breach_opens_an_item_per_department_still_on_the_case(app: App)
     assert page.status_code == 200 and f'data-supervision="{mine["id"]}"' in page.text
     async with http(app, "reviewer", "env") as env:
         assert (await env.get("/departments/fire/supervision")).status_code == 404
+    # On the leadership dashboard: open items by owner department, as the list counts them.
+    table = (await dashboard(app.deps)).table("supervision")
+    assert table is not None
+    opened = dict(zip(table.column("key"), table.column("open"), strict=True))
+    listed = await items_of(app, None, department="fire")
+    assert opened["fire"] == len(listed) >= 1
 
 
 async def test_supervisors_assign_comment_and_close_on_the_case_record(app: App) -> None:

@@ -7,11 +7,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from domain.dashboard import Table, dashboard_tables, warning_rows
+from domain.dashboard import SupervisionRow, Table, dashboard_tables, warning_rows
 from domain.public_stats import PublicStats, last_month, public_stats
 from domain.report_model import SlaReport
 from infra.bootstrap import Deps
 from store import dashboard as store
+from store.supervision import supervision_counts
 from usecases.leaders.reports import sla_report, today_local
 
 
@@ -42,13 +43,21 @@ async def dashboard(
 ) -> Dashboard:
     """The figures for cases submitted on days [start, end], of one matter or department, and
     the running cases' warnings now (read side by side)."""
-    report, warnings = await asyncio.gather(
+    report, warnings, items = await asyncio.gather(
         sla_report(deps, start=start, end=end, matter=matter, department=department, today=today),
         _warnings(deps, matter, department),
+        _supervision(deps, department, today or today_local()),
     )
     names = {m.code: m.name for m in deps.catalog.matters}
     rows = warning_rows(((w.matter_code, w.level, w.n) for w in warnings), names)
-    return Dashboard(report, tuple(dashboard_tables(report, rows)))
+    return Dashboard(report, tuple(dashboard_tables(report, rows, items)))
+
+
+async def _supervision(deps: Deps, department: str | None, today: date) -> list[SupervisionRow]:
+    """Open supervision items now, per owner department (of the one department chosen)."""
+    async with deps.sessions() as s:
+        counts = await supervision_counts(s, today, department)
+    return [SupervisionRow(c.owner or "center", c.open, c.overdue, c.escalated) for c in counts]
 
 
 async def service_stats(deps: Deps, today: date | None = None) -> PublicStats:
