@@ -5,13 +5,16 @@ one child workflow per department) that cases started before it finish in."""
 from __future__ import annotations
 
 import pytest
-from temporalio.client import WorkflowHandle
+import sqlalchemy as sa
+from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps
 from store.cases import case_log, case_tasks, get_case, insert_submission
+from store.schema import cases
+from tests.utils import audit_cases
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission, workflow_input
 from workflows.case import CaseWorkflow
@@ -231,3 +234,36 @@ async def test_one_history_per_case(sqlite_deps: Deps, worker: Worker) -> None:
     assert sqlite_deps.temporal is not None
     with pytest.raises(RPCError):  # no review workflow exists beside the case
         await sqlite_deps.temporal.get_workflow_handle(child_id(handle.id, "fire")).describe()
+
+
+def _decide_signals(history: WorkflowHistory) -> int:
+    return sum(
+        1
+        for e in history.events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+        and e.workflow_execution_signaled_event_attributes.signal_name == "decide"
+    )
+
+
+async def test_the_decision_service_signals_each_shape_where_its_reviews_are(
+    sqlite_deps: Deps, worker: Worker, shape: Shape
+) -> None:
+    """`CaseWorkflow`: one hop, to the case. A case of the first shape (its row from before
+    `cases.workflow_type`, NULL): straight to each department's child review, not via the case."""
+    handle = await start_case(sqlite_deps, worker, shape=shape)
+    first_shape = shape is JointApprovalWorkflow
+    if first_shape:
+        async with sqlite_deps.sessions() as s, s.begin():
+            await s.execute(
+                sa.update(cases).where(cases.c.case_id == handle.id).values(workflow_type=None)
+            )
+    await audit_cases.wait_tasks(sqlite_deps, handle.id, len(CONSTRUCTION))
+    for dept in CONSTRUCTION:
+        await audit_cases.decide(sqlite_deps, handle.id, dept, DecisionOutcome.approve)
+    assert (await handle.result()).status == "granted"
+    assert _decide_signals(await handle.fetch_history()) == (0 if first_shape else 5)
+    if first_shape:
+        assert sqlite_deps.temporal is not None
+        for dept in CONSTRUCTION:
+            review = sqlite_deps.temporal.get_workflow_handle(child_id(handle.id, dept))
+            assert _decide_signals(await review.fetch_history()) == 1
