@@ -29,6 +29,8 @@ from workflows.models import (
     DepartmentReviewInput,
     DeskStepInput,
     EndpointInput,
+    EndpointsInput,
+    EndpointsResult,
     IssueInput,
     PrepareInput,
     PrepareResult,
@@ -146,6 +148,11 @@ class OperationSteps:
     @activity.defn(name="department_endpoint")
     async def department_endpoint(self, inp: EndpointInput) -> str | None:
         """Where the department takes review tasks over HTTP, if it does."""
+        raise NotImplementedError
+
+    @activity.defn(name="department_endpoints")
+    async def department_endpoints(self, inp: EndpointsInput) -> EndpointsResult:
+        """`department_endpoint` for every department of a case in one step (`CaseWorkflow`)."""
         raise NotImplementedError
 
     @activity.defn(name="deliver_review_task")

@@ -11,14 +11,19 @@ the case by its id works with either shape.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.catalog import Matter
     from domain.review import Verdict
+    from workflows.activity_api import OperationSteps
     from workflows.joint_approval import JointApprovalWorkflow
     from workflows.models import (
         DecisionSignal,
         DepartmentReviewInput,
+        EndpointsInput,
         JointApprovalInput,
         JointApprovalResult,
         ReviewStateView,
@@ -34,6 +39,7 @@ class CaseWorkflow(JointApprovalWorkflow):
     def __init__(self) -> None:
         super().__init__()
         self._reviews: dict[str, Review] = {}
+        self._endpoints: dict[str, str] = {}
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
@@ -60,8 +66,18 @@ class CaseWorkflow(JointApprovalWorkflow):
         if review is not None and decision is not None:
             review.decide(decision)
 
+    async def _review_in_parallel(self, inp: JointApprovalInput, matter: Matter) -> list[Verdict]:
+        self._departments = [d.code for d in matter.departments]
+        found = await workflow.execute_local_activity_method(
+            OperationSteps.department_endpoints,
+            EndpointsInput(departments=self._departments),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        self._endpoints = found.urls
+        return await super()._review_in_parallel(inp, matter)
+
     async def _run_review(self, inp: DepartmentReviewInput) -> Verdict:
-        review = Review(inp)
+        review = Review(inp, self._endpoints.get(inp.department))
         self._reviews[inp.department] = review
         await self._forward(inp.department)
         return await review.run()

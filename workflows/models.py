@@ -206,6 +206,18 @@ class EndpointInput(_Model):
     department: str
 
 
+class EndpointsInput(_Model):
+    """The departments of a case whose HTTP endpoints to look up, all at once."""
+
+    departments: list[str] = Field(default_factory=list)
+
+
+class EndpointsResult(_Model):
+    """Department -> URL of its system, for those that take review tasks over HTTP."""
+
+    urls: dict[str, str] = Field(default_factory=dict)
+
+
 class DeliveryInput(_Model):
     """Push a review task to the department's own system (when it has an endpoint)."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -26,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         DecisionSignal,
         DeliveryInput,
         DepartmentReviewInput,
-        EndpointInput,
         ReviewStateView,
         Supplement,
     )
@@ -44,8 +42,11 @@ def department_of_activity(activity_id: str) -> str | None:
 
 
 class Review:
-    def __init__(self, inp: DepartmentReviewInput) -> None:
+    def __init__(self, inp: DepartmentReviewInput, url: str | None) -> None:
+        """`url`: the department's own system, if it takes tasks over HTTP (looked up by the
+        case for all its departments at once: one local activity, not one per review)."""
         self.inp = inp
+        self.url = url
         self.task_id: str | None = None
         self.decision: DecisionSignal | None = None
         self._corrections: DecisionSignal | None = None
@@ -72,7 +73,7 @@ class Review:
     async def run(self) -> Verdict:
         inp = self.inp
         self.task_id = await steps.record(CaseSteps.publish_review_task, inp)
-        delivery = await self._start_delivery(self.task_id)
+        delivery = self._start_delivery(self.task_id)
         try:
             await self._await_decision()
         finally:
@@ -96,20 +97,15 @@ class Review:
             opinion_only=inp.opinion_only,
         )
 
-    async def _start_delivery(self, task_id: str) -> asyncio.Task[None] | None:
+    def _start_delivery(self, task_id: str) -> asyncio.Task[None] | None:
         """Push the task to the department's system when it has an endpoint, alongside the
         Kafka topic; the decision is awaited meanwhile, whichever way it comes."""
-        url = await workflow.execute_local_activity_method(
-            OperationSteps.department_endpoint,
-            EndpointInput(department=self.inp.department),
-            start_to_close_timeout=timedelta(seconds=10),
-        )
-        if not url:
+        if not self.url:
             return None
         return asyncio.ensure_future(
             workflow.execute_activity_method(
                 OperationSteps.deliver_review_task,
-                DeliveryInput(task_id=task_id, url=url, review=self.inp),
+                DeliveryInput(task_id=task_id, url=self.url, review=self.inp),
                 activity_id=delivery_activity_id(self.inp.department),
                 **DELIVERY_OPTIONS,
             )

@@ -36,7 +36,8 @@ STORED_NAMES = {
     "record_warning",
     "record_desk_step",
     "record_corrections",
-    "department_endpoint",
+    "department_endpoint",  # the first shape, per review
+    "department_endpoints",  # CaseWorkflow, once per case
     "deliver_review_task",
     "record_termination",
 }
