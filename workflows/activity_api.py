@@ -34,6 +34,8 @@ from workflows.models import (
     IssueInput,
     PrepareInput,
     PrepareResult,
+    ReviewTasksInput,
+    ReviewTasksResult,
     TerminationInput,
     WarningInput,
 )
@@ -96,6 +98,11 @@ class CaseSteps:
     @activity.defn(name="publish_review_task")
     async def publish_review_task(self, inp: DepartmentReviewInput) -> str:
         """The department's task, told on the review-tasks topic; returns its id."""
+        raise NotImplementedError
+
+    @activity.defn(name="publish_review_tasks")
+    async def publish_review_tasks(self, inp: ReviewTasksInput) -> ReviewTasksResult:
+        """`publish_review_task` for every department of a case, in one transaction."""
         raise NotImplementedError
 
     @activity.defn(name="record_decision")

@@ -18,7 +18,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.catalog import Matter
     from domain.review import Verdict
-    from workflows.activity_api import OperationSteps
+    from workflows import steps
+    from workflows.activity_api import CaseSteps, OperationSteps
     from workflows.joint_approval import JointApprovalWorkflow
     from workflows.models import (
         DecisionSignal,
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         JointApprovalInput,
         JointApprovalResult,
         ReviewStateView,
+        ReviewTasksInput,
         Supplement,
     )
     from workflows.review import Review
@@ -40,6 +42,7 @@ class CaseWorkflow(JointApprovalWorkflow):
         super().__init__()
         self._reviews: dict[str, Review] = {}
         self._endpoints: dict[str, str] = {}
+        self._task_ids: dict[str, str] = {}
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
@@ -74,10 +77,17 @@ class CaseWorkflow(JointApprovalWorkflow):
             start_to_close_timeout=timedelta(seconds=10),
         )
         self._endpoints = found.urls
+        # Every department's task in one transaction, before the reviews start waiting.
+        reviews = [self._review_input(inp, matter, d) for d in matter.departments]
+        published = await steps.record(
+            CaseSteps.publish_review_tasks, ReviewTasksInput(reviews=reviews)
+        )
+        self._task_ids = published.task_ids
         return await super()._review_in_parallel(inp, matter)
 
     async def _run_review(self, inp: DepartmentReviewInput) -> Verdict:
-        review = Review(inp, self._endpoints.get(inp.department))
+        dept = inp.department
+        review = Review(inp, self._task_ids[dept], self._endpoints.get(dept))
         self._reviews[inp.department] = review
         await self._forward(inp.department)
         return await review.run()

@@ -366,20 +366,7 @@ class JointApprovalWorkflow:
         """One department's review as a span measured against the case's limits."""
         attributes = {CASE: inp.case_id, "lianban.department": dept.code}
         with _tracer().start_as_current_span(f"review {dept.code}", attributes=attributes) as span:
-            verdict = await self._run_review(
-                DepartmentReviewInput(
-                    case_id=inp.case_id,
-                    matter_code=matter.code,
-                    title=inp.title,
-                    department=dept.code,
-                    department_name=dept.name,
-                    checks=dept.checks,
-                    opinion_only=dept.opinion_only,
-                    material_codes=self._materials,
-                    corrections_pause_clock=matter.corrections_pause_clock,
-                    due_date=self._clock.view().promised_due if self._clock else None,
-                )
-            )
+            verdict = await self._run_review(self._review_input(inp, matter, dept))
             self._verdicts[dept.code] = verdict
             # A decision sent straight to the review may end a wait for corrections.
             await self._corrections_done(dept.code, verdict.reviewer)
@@ -387,6 +374,22 @@ class JointApprovalWorkflow:
             if self._clock is not None:
                 span.set_attributes(self._clock.span_attributes())
             return verdict
+
+    def _review_input(
+        self, inp: JointApprovalInput, matter: Matter, dept: ReviewingDepartment
+    ) -> DepartmentReviewInput:
+        return DepartmentReviewInput(
+            case_id=inp.case_id,
+            matter_code=matter.code,
+            title=inp.title,
+            department=dept.code,
+            department_name=dept.name,
+            checks=dept.checks,
+            opinion_only=dept.opinion_only,
+            material_codes=self._materials,
+            corrections_pause_clock=matter.corrections_pause_clock,
+            due_date=self._clock.view().promised_due if self._clock else None,
+        )
 
     async def _run_review(self, review: DepartmentReviewInput) -> Verdict:
         """This shape: the review is a child workflow, its decision forwarded once started."""

@@ -119,6 +119,16 @@ class DepartmentReviewInput(_Model):
     corrections_pause_clock: bool = True
 
 
+class ReviewTasksInput(_Model):
+    """Every department's review task of a case, published in one step (`CaseWorkflow`)."""
+
+    reviews: list[DepartmentReviewInput] = Field(default_factory=list)
+
+
+class ReviewTasksResult(_Model):
+    task_ids: dict[str, str] = Field(default_factory=dict, description="department -> task id")
+
+
 class AcceptanceInput(_Model):
     case_id: str
     matter: Matter | None

@@ -1,6 +1,7 @@
 """One department's review inside the case workflow: its task, its decision, its corrections.
 
-The case runs one `Review` per department as a coroutine (`workflows.case.CaseWorkflow`), in
+The case publishes every department's task in one step, then runs one `Review` per department
+as a coroutine (`workflows.case.CaseWorkflow`), in
 the case's own history: what `DepartmentReviewWorkflow` did as a child workflow, without a
 second history, the start and completion events and the forwarded signals. The case hands it
 decisions and supplements directly (plain method calls); the clock stays the case's.
@@ -42,12 +43,12 @@ def department_of_activity(activity_id: str) -> str | None:
 
 
 class Review:
-    def __init__(self, inp: DepartmentReviewInput, url: str | None) -> None:
-        """`url`: the department's own system, if it takes tasks over HTTP (looked up by the
-        case for all its departments at once: one local activity, not one per review)."""
+    def __init__(self, inp: DepartmentReviewInput, task_id: str, url: str | None) -> None:
+        """The case has published the task (all its departments' in one step) and looked up
+        `url`, the department's own system if it takes tasks over HTTP."""
         self.inp = inp
         self.url = url
-        self.task_id: str | None = None
+        self.task_id = task_id
         self.decision: DecisionSignal | None = None
         self._corrections: DecisionSignal | None = None
         self._supplied: Supplement | None = None
@@ -72,7 +73,6 @@ class Review:
 
     async def run(self) -> Verdict:
         inp = self.inp
-        self.task_id = await steps.record(CaseSteps.publish_review_task, inp)
         delivery = self._start_delivery(self.task_id)
         try:
             await self._await_decision()

@@ -28,7 +28,8 @@ from workflows.activity_api import (
 STORED_NAMES = {
     "prepare_case",
     "record_acceptance",
-    "publish_review_task",
+    "publish_review_task",  # the first shape, per review
+    "publish_review_tasks",  # CaseWorkflow, every task of the case at once
     "record_decision",
     "record_conclusion",
     "issue_licence",
