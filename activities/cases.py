@@ -39,6 +39,8 @@ from workflows.models import (
     IssueInput,
     PrepareInput,
     PrepareResult,
+    ReviewTasksInput,
+    ReviewTasksResult,
 )
 
 
@@ -91,33 +93,44 @@ class CaseActivities(ActivityBase):
     @implements(CaseSteps.publish_review_task)
     async def publish_review_task(self, inp: DepartmentReviewInput) -> str:
         """Create the department's task and tell it on the review-tasks topic."""
-        task_id = task_id_for(inp.case_id, inp.department)
         async with self._tx() as s:
-            stmt = insert_ignore(s.get_bind().dialect.name, tasks, "task_id").values(
-                task_id=task_id,
-                case_id=inp.case_id,
-                department=inp.department,
-                status="open",
-                checks=inp.checks,
-                opinion_only=inp.opinion_only,
-                reasons=[],
-                conditions=[],
-                assigned_at=datetime.now(UTC),
-                due_date=inp.due_date,
-            )
-            await s.execute(stmt)
-            payload = ReviewTaskAssigned(
-                task_id=task_id,
-                department=inp.department,
-                matter_code=inp.matter_code,
-                title=inp.title,
-                checks=inp.checks,
-                materials=[MaterialRef(code=c) for c in inp.material_codes],
-                due_date=inp.due_date,
-            )
-            await self._emit(
-                s, inp.case_id, f"task/{inp.department}", payload, self._topics.review_tasks
-            )
+            return await self._publish_task(s, inp)
+
+    @implements(CaseSteps.publish_review_tasks)
+    async def publish_review_tasks(self, inp: ReviewTasksInput) -> ReviewTasksResult:
+        """Every task of the case in one transaction: all or none, so a retry redoes them all
+        (each is idempotent: insert-ignore, event id from the step)."""
+        async with self._tx() as s:
+            ids = {r.department: await self._publish_task(s, r) for r in inp.reviews}
+        return ReviewTasksResult(task_ids=ids)
+
+    async def _publish_task(self, s: AsyncSession, inp: DepartmentReviewInput) -> str:
+        task_id = task_id_for(inp.case_id, inp.department)
+        stmt = insert_ignore(s.get_bind().dialect.name, tasks, "task_id").values(
+            task_id=task_id,
+            case_id=inp.case_id,
+            department=inp.department,
+            status="open",
+            checks=inp.checks,
+            opinion_only=inp.opinion_only,
+            reasons=[],
+            conditions=[],
+            assigned_at=datetime.now(UTC),
+            due_date=inp.due_date,
+        )
+        await s.execute(stmt)
+        payload = ReviewTaskAssigned(
+            task_id=task_id,
+            department=inp.department,
+            matter_code=inp.matter_code,
+            title=inp.title,
+            checks=inp.checks,
+            materials=[MaterialRef(code=c) for c in inp.material_codes],
+            due_date=inp.due_date,
+        )
+        await self._emit(
+            s, inp.case_id, f"task/{inp.department}", payload, self._topics.review_tasks
+        )
         return task_id
 
     @implements(CaseSteps.record_decision)

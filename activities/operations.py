@@ -21,7 +21,13 @@ from domain.case_status import CaseStatus
 from events.contracts import CaseTerminated
 from store.schema import tasks
 from workflows.activity_api import OperationSteps, implements
-from workflows.models import DeliveryInput, EndpointInput, TerminationInput
+from workflows.models import (
+    DeliveryInput,
+    EndpointInput,
+    EndpointsInput,
+    EndpointsResult,
+    TerminationInput,
+)
 
 DELIVERY_TIMEOUT = httpx.Timeout(10.0)
 
@@ -52,6 +58,12 @@ class OperationActivities(ActivityBase):
     async def department_endpoint(self, inp: EndpointInput) -> str | None:
         """Where the department's system takes tasks; None: it reads the Kafka topic only."""
         return self._endpoints.get(inp.department)
+
+    @implements(OperationSteps.department_endpoints)
+    async def department_endpoints(self, inp: EndpointsInput) -> EndpointsResult:
+        """Each department's system that takes tasks over HTTP; the others read Kafka only."""
+        urls = {d: self._endpoints[d] for d in inp.departments if d in self._endpoints}
+        return EndpointsResult(urls=urls)
 
     @implements(OperationSteps.deliver_review_task)
     async def deliver_review_task(self, inp: DeliveryInput) -> None:

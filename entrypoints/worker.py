@@ -16,10 +16,12 @@ from domain.supervision import SupervisionPolicy
 from infra.bootstrap import Deps
 from infra.settings import Settings
 from usecases.operators.incidents import IncidentInterceptor
+from workflows.case import CaseWorkflow
 from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow
 
-WORKFLOWS = [JointApprovalWorkflow, DepartmentReviewWorkflow]
+# New cases run CaseWorkflow; the first shape stays registered for cases still running in it.
+WORKFLOWS = [CaseWorkflow, JointApprovalWorkflow, DepartmentReviewWorkflow]
 
 # The sandbox still refuses non-deterministic calls (clocks, randomness, I/O) inside workflow
 # code, but every module is imported once per process instead of once per workflow run: the

@@ -15,6 +15,15 @@ from events.envelope import Envelope
 from store.db import insert_ignore
 from store.schema import case_events, cases, decisions, tasks
 
+# Every case created now runs this workflow type (workflows.case); NULL in `cases.workflow_type`
+# means the first shape, JointApprovalWorkflow with its child reviews.
+CASE_WORKFLOW = "CaseWorkflow"
+OLD_CASE_WORKFLOW = "JointApprovalWorkflow"
+
+
+def workflow_type_of(case: dict[str, Any]) -> str:
+    return case.get("workflow_type") or OLD_CASE_WORKFLOW
+
 
 async def insert_submission(
     session: AsyncSession,
@@ -45,6 +54,7 @@ async def insert_submission(
         missing_materials=[],
         submitted_at=envelope.occurred_at,
         traceparent=envelope.traceparent,
+        workflow_type=CASE_WORKFLOW,
         updated_at=datetime.now(UTC),
     )
     result = await session.execute(stmt)

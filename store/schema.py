@@ -71,6 +71,10 @@ cases = sa.Table(
     sa.Column("clock", JSON),
     # W3C trace context of the submission: decisions join the case's one trace.
     sa.Column("traceparent", sa.String(64)),
+    # The shape of the case's workflow, so callers address its reviews without asking Temporal:
+    # NULL for cases started before the column (JointApprovalWorkflow, one child workflow per
+    # department), "CaseWorkflow" for the reviews inside the case (store.cases.CASE_WORKFLOW).
+    sa.Column("workflow_type", sa.String(64)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cases_status_matter", "status", "matter_code"),
     sa.Index("ix_cases_warning", "status", "warning_level"),

@@ -29,9 +29,13 @@ from workflows.models import (
     DepartmentReviewInput,
     DeskStepInput,
     EndpointInput,
+    EndpointsInput,
+    EndpointsResult,
     IssueInput,
     PrepareInput,
     PrepareResult,
+    ReviewTasksInput,
+    ReviewTasksResult,
     TerminationInput,
     WarningInput,
 )
@@ -96,6 +100,11 @@ class CaseSteps:
         """The department's task, told on the review-tasks topic; returns its id."""
         raise NotImplementedError
 
+    @activity.defn(name="publish_review_tasks")
+    async def publish_review_tasks(self, inp: ReviewTasksInput) -> ReviewTasksResult:
+        """`publish_review_task` for every department of a case, in one transaction."""
+        raise NotImplementedError
+
     @activity.defn(name="record_decision")
     async def record_decision(self, inp: DecisionRecordInput) -> None:
         """A department's decision on its task, told on case-events."""
@@ -146,6 +155,11 @@ class OperationSteps:
     @activity.defn(name="department_endpoint")
     async def department_endpoint(self, inp: EndpointInput) -> str | None:
         """Where the department takes review tasks over HTTP, if it does."""
+        raise NotImplementedError
+
+    @activity.defn(name="department_endpoints")
+    async def department_endpoints(self, inp: EndpointsInput) -> EndpointsResult:
+        """`department_endpoint` for every department of a case in one step (`CaseWorkflow`)."""
         raise NotImplementedError
 
     @activity.defn(name="deliver_review_task")

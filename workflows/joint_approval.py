@@ -73,6 +73,9 @@ async def _tell(handle: ChildWorkflowHandle[Any, Verdict], signal: Any, arg: Any
 
 @workflow.defn
 class JointApprovalWorkflow:
+    """The case in its first shape: one child workflow per department review. Cases started
+    before `workflows.case.CaseWorkflow` existed finish in this shape; new cases start that."""
+
     def __init__(self) -> None:
         self._status = WorkflowStatus.received
         self._decisions: dict[str, DecisionSignal] = {}
@@ -108,9 +111,8 @@ class JointApprovalWorkflow:
         await self._forward(decision.department)
 
     async def _request_corrections(self, d: DecisionSignal) -> None:
-        handle = self._children.get(d.department)
         if (
-            handle is None
+            not self._has_review(d.department)
             or d.department in self._awaiting
             or self._status is not WorkflowStatus.in_review
         ):
@@ -121,7 +123,17 @@ class JointApprovalWorkflow:
             pause = PauseRequest(kind=PauseKind.CORRECTION, notice_ref=ref, requested_by=d.reviewer)
             await self._clock.start_pause(pause)
         self._awaiting[d.department] = ref
-        await _tell(handle, DepartmentReviewWorkflow.corrections, d)
+        await self._tell_corrections(d)
+
+    def _has_review(self, department: str) -> bool:
+        """The department's review has started (it can take a request for corrections)."""
+        return department in self._children
+
+    async def _tell_corrections(self, d: DecisionSignal) -> None:
+        await _tell(self._children[d.department], DepartmentReviewWorkflow.corrections, d)
+
+    async def _tell_supplied(self, department: str, sup: Supplement) -> None:
+        await _tell(self._children[department], DepartmentReviewWorkflow.corrections_supplied, sup)
 
     async def _corrections_done(self, department: str, by: str) -> None:
         """End the department's correction pause (supplied, or it decided anyway)."""
@@ -212,9 +224,7 @@ class JointApprovalWorkflow:
         self._materials += [c for c in sup.material_codes if c not in self._materials]
         for department in list(self._awaiting):
             await self._corrections_done(department, sup.submitted_by)
-            await _tell(
-                self._children[department], DepartmentReviewWorkflow.corrections_supplied, sup
-            )
+            await self._tell_supplied(department, sup)
 
     @workflow.query
     def desk(self) -> DeskView | None:
@@ -356,25 +366,7 @@ class JointApprovalWorkflow:
         """One department's review as a span measured against the case's limits."""
         attributes = {CASE: inp.case_id, "lianban.department": dept.code}
         with _tracer().start_as_current_span(f"review {dept.code}", attributes=attributes) as span:
-            handle = await workflow.start_child_workflow(
-                DepartmentReviewWorkflow.run,
-                DepartmentReviewInput(
-                    case_id=inp.case_id,
-                    matter_code=matter.code,
-                    title=inp.title,
-                    department=dept.code,
-                    department_name=dept.name,
-                    checks=dept.checks,
-                    opinion_only=dept.opinion_only,
-                    material_codes=self._materials,
-                    corrections_pause_clock=matter.corrections_pause_clock,
-                    due_date=self._clock.view().promised_due if self._clock else None,
-                ),
-                id=child_id(inp.case_id, dept.code),
-            )
-            self._children[dept.code] = handle
-            await self._forward(dept.code)
-            verdict = await handle
+            verdict = await self._run_review(self._review_input(inp, matter, dept))
             self._verdicts[dept.code] = verdict
             # A decision sent straight to the review may end a wait for corrections.
             await self._corrections_done(dept.code, verdict.reviewer)
@@ -382,6 +374,31 @@ class JointApprovalWorkflow:
             if self._clock is not None:
                 span.set_attributes(self._clock.span_attributes())
             return verdict
+
+    def _review_input(
+        self, inp: JointApprovalInput, matter: Matter, dept: ReviewingDepartment
+    ) -> DepartmentReviewInput:
+        return DepartmentReviewInput(
+            case_id=inp.case_id,
+            matter_code=matter.code,
+            title=inp.title,
+            department=dept.code,
+            department_name=dept.name,
+            checks=dept.checks,
+            opinion_only=dept.opinion_only,
+            material_codes=self._materials,
+            corrections_pause_clock=matter.corrections_pause_clock,
+            due_date=self._clock.view().promised_due if self._clock else None,
+        )
+
+    async def _run_review(self, review: DepartmentReviewInput) -> Verdict:
+        """This shape: the review is a child workflow, its decision forwarded once started."""
+        handle = await workflow.start_child_workflow(
+            DepartmentReviewWorkflow.run, review, id=child_id(review.case_id, review.department)
+        )
+        self._children[review.department] = handle
+        await self._forward(review.department)
+        return await handle
 
     async def _conclude(
         self, case_id: str, result: MergeResult, verdicts: list[Verdict]

@@ -119,6 +119,16 @@ class DepartmentReviewInput(_Model):
     corrections_pause_clock: bool = True
 
 
+class ReviewTasksInput(_Model):
+    """Every department's review task of a case, published in one step (`CaseWorkflow`)."""
+
+    reviews: list[DepartmentReviewInput] = Field(default_factory=list)
+
+
+class ReviewTasksResult(_Model):
+    task_ids: dict[str, str] = Field(default_factory=dict, description="department -> task id")
+
+
 class AcceptanceInput(_Model):
     case_id: str
     matter: Matter | None
@@ -204,6 +214,18 @@ class EndpointInput(_Model):
     in history (its marker holds the result), so this replaced a bare string safely."""
 
     department: str
+
+
+class EndpointsInput(_Model):
+    """The departments of a case whose HTTP endpoints to look up, all at once."""
+
+    departments: list[str] = Field(default_factory=list)
+
+
+class EndpointsResult(_Model):
+    """Department -> URL of its system, for those that take review tasks over HTTP."""
+
+    urls: dict[str, str] = Field(default_factory=dict)
 
 
 class DeliveryInput(_Model):

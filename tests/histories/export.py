@@ -5,8 +5,9 @@
 Runs real cases — granted, refused, not accepted, withdrawn, pre-reviewed at the window, and
 one with a pause, an extension, a department's request for corrections and every warning —
 with the current workflow code on a fresh time-skipping server and SQLite, and writes each
-case's history and its department reviews' (`<scenario>.json`, `<scenario>.review-<dept>.json`,
-the format of `temporal workflow show --output json`) into a folder named after the workflow
+case's history (`<scenario>.json`, the format of `temporal workflow show --output json`) and,
+for cases of the first shape, its department reviews' (`<scenario>.review-<dept>.json`;
+`CaseWorkflow` runs them inside the case, so there are none) into a folder named after the workflow
 code (a digest of workflows/*.py). Histories of older code stay: they stand for cases still
 running on it. Re-run it after a deliberate, patched change to the workflows; with unchanged
 code it rewrites the same folder. It prints the folder's row for MANIFEST.md.

@@ -28,7 +28,8 @@ from workflows.activity_api import (
 STORED_NAMES = {
     "prepare_case",
     "record_acceptance",
-    "publish_review_task",
+    "publish_review_task",  # the first shape, per review
+    "publish_review_tasks",  # CaseWorkflow, every task of the case at once
     "record_decision",
     "record_conclusion",
     "issue_licence",
@@ -36,7 +37,8 @@ STORED_NAMES = {
     "record_warning",
     "record_desk_step",
     "record_corrections",
-    "department_endpoint",
+    "department_endpoint",  # the first shape, per review
+    "department_endpoints",  # CaseWorkflow, once per case
     "deliver_review_task",
     "record_termination",
 }

@@ -22,6 +22,7 @@ from store.cases import case_log, get_case, insert_submission
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
+from workflows.case import CaseWorkflow
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import (
     ExtensionRequest,
@@ -34,7 +35,7 @@ from workflows.models import (
 
 async def start(
     deps: Deps, worker: Worker, walk: Walk
-) -> WorkflowHandle[JointApprovalWorkflow, JointApprovalResult]:
+) -> WorkflowHandle[CaseWorkflow, JointApprovalResult]:
     # FIRE-DESIGN-REVIEW: single organ, statutory 15 and promised 10 working days.
     env, sub = submission(deps.catalog, "FIRE-DESIGN-REVIEW")
     async with deps.sessions() as s, s.begin():
@@ -48,7 +49,7 @@ async def start(
         received_at=walk.accepted_at,
     )
     handle = await deps.temporal.start_workflow(
-        JointApprovalWorkflow.run, inp, id=env.case_id, task_queue=worker.task_queue
+        CaseWorkflow.run, inp, id=env.case_id, task_queue=worker.task_queue
     )
     # Commands are only taken once the case is accepted and its clock runs.
     await eventually(

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from domain.catalog import Matter
 from domain.review import PreReview
+from workflows.case import CaseWorkflow
 from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import JointApprovalInput, JointApprovalResult
@@ -65,10 +66,39 @@ class PatchedChange(JointApprovalWorkflow):
         return await super()._prereview_and_accept(inp)
 
 
-def replayer(case_workflow: type) -> Replayer:
+@workflow.defn(name="CaseWorkflow", sandboxed=False)
+class UnguardedCaseChange(CaseWorkflow):
+    """The same unguarded change, to the one-workflow shape."""
+
+    @workflow.run
+    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        return await super().run(inp)
+
+    async def _prereview_and_accept(
+        self, inp: JointApprovalInput
+    ) -> tuple[Matter | None, PreReview]:
+        await _notify(inp.case_id)
+        return await super()._prereview_and_accept(inp)
+
+
+@workflow.defn(name="CaseWorkflow", sandboxed=False)
+class PatchedCaseChange(CaseWorkflow):
+    @workflow.run
+    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        return await super().run(inp)
+
+    async def _prereview_and_accept(
+        self, inp: JointApprovalInput
+    ) -> tuple[Matter | None, PreReview]:
+        if workflow.patched("notify-applicant-on-receipt"):
+            await _notify(inp.case_id)
+        return await super()._prereview_and_accept(inp)
+
+
+def replayer(*case_workflows: type) -> Replayer:
     # Unsandboxed: the workflow classes live in this test module.
     return Replayer(
-        workflows=[case_workflow, DepartmentReviewWorkflow],
+        workflows=[*case_workflows, DepartmentReviewWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
@@ -89,10 +119,10 @@ def test_there_are_case_histories() -> None:
 @pytest.mark.parametrize("path", CASES, ids=name)
 async def test_an_unguarded_change_is_caught(path: Path) -> None:
     with pytest.raises(workflow.NondeterminismError):
-        await replayer(UnguardedChange).replay_workflow(history(path))
+        await replayer(UnguardedChange, UnguardedCaseChange).replay_workflow(history(path))
 
 
 @pytest.mark.parametrize("path", CASES, ids=name)
 async def test_the_same_change_behind_a_patch_replays(path: Path) -> None:
-    result = await replayer(PatchedChange).replay_workflow(history(path))
+    result = await replayer(PatchedChange, PatchedCaseChange).replay_workflow(history(path))
     assert result.replay_failure is None

@@ -16,6 +16,7 @@ from store.cases import case_log, insert_submission
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
+from workflows.case import CaseWorkflow
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import (
     JointApprovalInput,
@@ -27,7 +28,7 @@ from workflows.models import (
 
 async def start(
     deps: Deps, worker: Worker, walk: Walk, drop: tuple[str, ...] = ()
-) -> WorkflowHandle[JointApprovalWorkflow, JointApprovalResult]:
+) -> WorkflowHandle[CaseWorkflow, JointApprovalResult]:
     env, sub = submission(deps.catalog, "FIRE-DESIGN-REVIEW", drop=drop)
     async with deps.sessions() as s, s.begin():
         await insert_submission(s, env, sub, query_code="000000")
@@ -41,7 +42,7 @@ async def start(
         manual_prereview=True,
     )
     handle = await deps.temporal.start_workflow(
-        JointApprovalWorkflow.run, inp, id=env.case_id, task_queue=worker.task_queue
+        CaseWorkflow.run, inp, id=env.case_id, task_queue=worker.task_queue
     )
     await status_is(handle, "pre_review")
     return handle

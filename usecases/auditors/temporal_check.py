@@ -20,6 +20,7 @@ from domain.audit_fold import CaseState, blame
 from domain.case_status import CaseStatus
 from events.contracts import DecisionOutcome
 from usecases.auditors.findings import Finding
+from workflows.case import CASE_WORKFLOW
 from workflows.joint_approval import JointApprovalWorkflow, child_id
 from workflows.models import CaseStateView, DecisionSignal, JointApprovalResult, WorkflowStatus
 
@@ -54,10 +55,12 @@ def _final(state: CaseState) -> str:
     return state.status
 
 
-async def _look(handle: WorkflowHandle[Any, Any], timeout: timedelta) -> tuple[Any, CaseStateView]:
+async def _look(
+    handle: WorkflowHandle[Any, Any], timeout: timedelta
+) -> tuple[Any, CaseStateView, str | None]:
     desc = await handle.describe(rpc_timeout=timeout)
     view = await handle.query(JointApprovalWorkflow.state, rpc_timeout=timeout)
-    return desc.status, view
+    return desc.status, view, desc.workflow_type
 
 
 def _status_finding(
@@ -124,13 +127,18 @@ async def _decide_signals(
 
 
 async def _signalled(
-    client: Client, handle: WorkflowHandle[Any, Any], departments: Sequence[str], timeout: timedelta
+    client: Client,
+    handle: WorkflowHandle[Any, Any],
+    departments: Sequence[str],
+    timeout: timedelta,
+    children: bool,
 ) -> dict[str, DecisionSignal]:
-    """Each department's decision as the workflows took it: the first `decide` signal its
-    review (child workflow) received, whether straight from the decision service or
-    forwarded by the case; else the first the case received (a review never started)."""
+    """Each department's decision as the workflows took it: the first `decide` signal the
+    case received. In the first shape (`children`), the first its review (child workflow)
+    received takes precedence, whether straight from the decision service or forwarded by
+    the case; the case's then counts only where a review never started."""
     found: dict[str, DecisionSignal] = {}
-    for dept in departments:
+    for dept in departments if children else ():
         review = client.get_workflow_handle(child_id(handle.id, dept))
         try:
             signals = await _decide_signals(client, review, timeout)
@@ -173,12 +181,12 @@ async def _compare(
     client: Client, state: CaseState, entries: Sequence[AuditEntry], timeout: timedelta
 ) -> list[Finding]:
     handle = client.get_workflow_handle_for(JointApprovalWorkflow.run, state.case_id)
-    status, view = await _look(handle, timeout)
+    status, view, workflow_type = await _look(handle, timeout)
     running = status == WorkflowExecutionStatus.RUNNING
     if running and view.status not in _expected(state):
         # A step may be between its activity's commit and the workflow taking its result.
         await asyncio.sleep(SETTLE_SECONDS)
-        status, view = await _look(handle, timeout)
+        status, view, workflow_type = await _look(handle, timeout)
         running = status == WorkflowExecutionStatus.RUNNING
     found = [
         _status_finding(state, entries, str(view.status), running),
@@ -186,7 +194,8 @@ async def _compare(
     ]
     if status == WorkflowExecutionStatus.COMPLETED:
         found.append(await _result_finding(handle, state, entries, timeout))
-    signalled = await _signalled(client, handle, sorted(state.tasks), timeout)
+    children = workflow_type != CASE_WORKFLOW  # the first shape: reviews are child workflows
+    signalled = await _signalled(client, handle, sorted(state.tasks), timeout, children)
     return [f for f in found if f is not None] + _decision_findings(state, entries, signalled)
 
 

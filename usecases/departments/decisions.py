@@ -22,7 +22,14 @@ from domain.case_status import CaseStatus
 from events.contracts import DecisionMade, DecisionOutcome
 from infra import tracing
 from infra.bootstrap import Deps
-from store.cases import get_case, get_decision, get_task
+from store.cases import (
+    CASE_WORKFLOW,
+    OLD_CASE_WORKFLOW,
+    get_case,
+    get_decision,
+    get_task,
+    workflow_type_of,
+)
 from store.db import insert_ignore
 from store.outbox import resend_event
 from store.schema import decisions
@@ -98,15 +105,28 @@ async def _record(
 
 
 async def _signal(
-    client: Client, case_id: str, signal: DecisionSignal, *, via_case: bool = False
+    client: Client,
+    case_id: str,
+    signal: DecisionSignal,
+    *,
+    workflow_type: str = CASE_WORKFLOW,
+    via_case: bool = False,
 ) -> None:
-    """A final decision goes straight to the department's review (its child workflow): one
-    hop, where the way through the case costs it two more workflow tasks and three history
-    events. Before that review has started (a decision can overtake its task) or after it
-    has ended (a redelivery), the case itself takes the decision: it buffers or ignores it.
-    Requests for corrections, and a decision that ends a wait for them (`via_case`), go to
-    the case, whose clock pauses and resumes at that moment."""
-    if signal.outcome is not DecisionOutcome.request_corrections and not via_case:
+    """Every decision goes to the case workflow (`CaseWorkflow`): its reviews run inside it,
+    so that is one hop.
+
+    A case in the first shape (`JointApprovalWorkflow`, started before `CaseWorkflow`)
+    still gets a final decision straight at the department's review (its child workflow):
+    one hop, where the way through the case costs it two more workflow tasks and three
+    history events. Before that review has started (a decision can overtake its task) or
+    after it has ended (a redelivery), the case itself takes the decision: it buffers or
+    ignores it. Requests for corrections, and a decision that ends a wait for them
+    (`via_case`), go to the case, whose clock pauses and resumes at that moment."""
+    if (
+        workflow_type == OLD_CASE_WORKFLOW
+        and signal.outcome is not DecisionOutcome.request_corrections
+        and not via_case
+    ):
         review = client.get_workflow_handle(child_id(case_id, signal.department))
         if await _try_signal(review.signal(DepartmentReviewWorkflow.decide, signal)):
             return
@@ -192,11 +212,15 @@ async def _apply(
         decided_at=decided_at or datetime.now(UTC),
     )
     assert deps.temporal is not None
+    shape = workflow_type_of(case)
     await _signal(
         deps.temporal,
         case_id,
         signal,
-        via_case=await _awaits_corrections(deps, case_id, d.department),
+        workflow_type=shape,
+        # Only the first shape sends decisions past the case; skip the lookup otherwise.
+        via_case=shape == OLD_CASE_WORKFLOW
+        and await _awaits_corrections(deps, case_id, d.department),
     )
     if existing is not None:
         await _acknowledge_again(deps, case_id, d.department, signal_event)

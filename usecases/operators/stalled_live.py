@@ -17,6 +17,7 @@ from usecases.operators.temporal_ops import (
     describe_case,
     running_ids,
 )
+from workflows.review import department_of_activity
 
 # Temporal flags a workflow after consecutive workflow-task failures or timeouts (and clears
 # it once a task succeeds): non-determinism after a bad deploy shows up here.
@@ -24,9 +25,11 @@ REPORTED_PROBLEMS = "TemporalReportedProblems IS NOT NULL AND ExecutionStatus = 
 DESCRIBE_CONCURRENCY = 8
 
 
-def department_of(workflow_id: str) -> str | None:
+def department_of(workflow_id: str, activity_id: str = "") -> str | None:
+    """Whose review an activity belongs to: the child workflow's id (`CASE/review/DEPT`) in
+    the first shape, the activity's id (`deliver/DEPT`) when the review runs inside the case."""
     _, sep, dept = workflow_id.partition("/review/")
-    return dept if sep else None
+    return dept if sep else department_of_activity(activity_id)
 
 
 async def _describe_many(client: Client, case_ids: list[str]) -> dict[str, CaseRuntime]:
@@ -49,7 +52,7 @@ def _from_row(r: dict[str, Any]) -> StalledItem:
         r["matter_code"],
         "activity_retrying",
         f"{r['activity_type']} failing (attempt {r['attempt']}): {r['error']}",
-        department=department_of(r["workflow_id"]),
+        department=department_of(r["workflow_id"], r["activity_id"]),
         target=r["activity_id"],
         since=r["updated_at"],
         extra={"workflow_id": r["workflow_id"], "attempt": r["attempt"], "live": False},
@@ -69,7 +72,7 @@ def _from_pending(r: dict[str, Any], a: PendingActivity) -> StalledItem:
         r["matter_code"],
         "activity_retrying",
         f"{a.activity_type} retrying: attempt {a.attempt}, {state}; last error: {a.last_error}",
-        department=department_of(a.workflow_id),
+        department=department_of(a.workflow_id, a.activity_id),
         target=a.activity_id,
         since=r["updated_at"],
         extra={

@@ -24,6 +24,7 @@ from store.schema import (
     operator_actions,
     tasks,
 )
+from workflows.review import delivery_activity_id
 
 OPEN_CASE = (CaseStatus.submitted, CaseStatus.in_review)
 WARNING_LEVELS = ("yellow", "red", "breach")
@@ -93,7 +94,13 @@ async def incidents(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
         .where(cases.c.status.in_(OPEN_CASE))
     )
     if scope.department:
-        query = query.where(activity_incidents.c.workflow_id.like(f"%/review/{scope.department}"))
+        # The first shape's child review, or a delivery inside the case (workflows.review).
+        query = query.where(
+            sa.or_(
+                activity_incidents.c.workflow_id.like(f"%/review/{scope.department}"),
+                activity_incidents.c.activity_id == delivery_activity_id(scope.department),
+            )
+        )
     query = _matter(query, scope).order_by(activity_incidents.c.updated_at).limit(scope.limit)
     return _rows(await s.execute(query))
 

@@ -1,8 +1,11 @@
 """What Temporal knows about a case, and the operator controls it offers, in Lianban's words.
 
-A case is its `JointApprovalWorkflow` (id = case id) plus one `DepartmentReviewWorkflow` per
-department (`CASE/review/DEPT`). Activity controls (Pause/Unpause/ResetActivity, Server ≥ 1.28)
-are not SDK client methods: they go through the raw `client.workflow_service`.
+A case is its `CaseWorkflow` (id = case id), whose department reviews run inside it (a
+delivery to a department's own system is the activity `deliver/DEPT`). A case started in the
+first shape is its `JointApprovalWorkflow` plus one `DepartmentReviewWorkflow` per department
+(`CASE/review/DEPT`); `describe_case` follows those children. Activity controls
+(Pause/Unpause/ResetActivity, Server ≥ 1.28) are not SDK client methods: they go through the
+raw `client.workflow_service`.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from store.cases import get_case, insert_submission, submission_event_id
 from store.outbox import resend_event
 from store.records import log_case_event
 from usecases.errors import DuplicateCase
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.models import JointApprovalInput
 
 # What answers a submission on case-events: a portal re-sends it (same event id) until one shows
@@ -67,7 +67,7 @@ async def start_case_workflow(
     )
     try:
         await client.start_workflow(
-            JointApprovalWorkflow.run,
+            CaseWorkflow.run,
             inp,
             id=envelope.case_id,
             task_queue=task_queue,

@@ -1,0 +1,93 @@
+"""The case in one workflow: every department review runs inside it (`workflows.review`).
+
+New cases start `CaseWorkflow`; cases started before it existed run `JointApprovalWorkflow`
+(one child workflow per department) to the end, and both stay registered. A new workflow type
+rather than a patch: the two shapes differ from the first review on (children or none), each
+history names its type, and callers that address reviews (decisions, runtime views, the audit
+cross-check) tell the shapes apart by the case's `workflow_type` (store.schema.cases) or by
+describing the workflow. Signals, queries and updates keep their names, so whatever addresses
+the case by its id works with either shape.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.catalog import Matter
+    from domain.review import Verdict
+    from workflows import steps
+    from workflows.activity_api import CaseSteps, OperationSteps
+    from workflows.joint_approval import JointApprovalWorkflow
+    from workflows.models import (
+        DecisionSignal,
+        DepartmentReviewInput,
+        EndpointsInput,
+        JointApprovalInput,
+        JointApprovalResult,
+        ReviewStateView,
+        ReviewTasksInput,
+        Supplement,
+    )
+    from workflows.review import Review
+
+CASE_WORKFLOW = "CaseWorkflow"
+
+
+@workflow.defn(name=CASE_WORKFLOW)
+class CaseWorkflow(JointApprovalWorkflow):
+    def __init__(self) -> None:
+        super().__init__()
+        self._reviews: dict[str, Review] = {}
+        self._endpoints: dict[str, str] = {}
+        self._task_ids: dict[str, str] = {}
+
+    @workflow.run
+    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        return await super().run(inp)
+
+    @workflow.query
+    def reviews(self) -> dict[str, ReviewStateView]:
+        """Each started department review: its task and the decision it took."""
+        return {dept: r.view() for dept, r in self._reviews.items()}
+
+    def _has_review(self, department: str) -> bool:
+        return department in self._reviews
+
+    async def _tell_corrections(self, d: DecisionSignal) -> None:
+        self._reviews[d.department].corrections(d)
+
+    async def _tell_supplied(self, department: str, sup: Supplement) -> None:
+        self._reviews[department].corrections_supplied(sup)
+
+    async def _forward(self, department: str) -> None:
+        # A decision may arrive before the review started; it is handed over once it has.
+        review = self._reviews.get(department)
+        decision = self._decisions.get(department)
+        if review is not None and decision is not None:
+            review.decide(decision)
+
+    async def _review_in_parallel(self, inp: JointApprovalInput, matter: Matter) -> list[Verdict]:
+        self._departments = [d.code for d in matter.departments]
+        found = await workflow.execute_local_activity_method(
+            OperationSteps.department_endpoints,
+            EndpointsInput(departments=self._departments),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        self._endpoints = found.urls
+        # Every department's task in one transaction, before the reviews start waiting.
+        reviews = [self._review_input(inp, matter, d) for d in matter.departments]
+        published = await steps.record(
+            CaseSteps.publish_review_tasks, ReviewTasksInput(reviews=reviews)
+        )
+        self._task_ids = published.task_ids
+        return await super()._review_in_parallel(inp, matter)
+
+    async def _run_review(self, inp: DepartmentReviewInput) -> Verdict:
+        dept = inp.department
+        review = Review(inp, self._task_ids[dept], self._endpoints.get(dept))
+        self._reviews[inp.department] = review
+        await self._forward(inp.department)
+        return await review.run()
