@@ -25,7 +25,7 @@ from entrypoints.api import (
 )
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
-from entrypoints.http import openapi
+from entrypoints.http import openapi, plain_text
 from entrypoints.http.limits import BodyLimit
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
@@ -97,17 +97,22 @@ def create_app(deps: Deps) -> FastAPI:
     _install_error_handlers(app)
     openapi.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.include_router(cases.router)
-    app.include_router(tasks.router)
-    app.include_router(clocks.router)
-    app.include_router(ops.router)
-    app.include_router(review.router)
-    app.include_router(personal.router)
-    app.include_router(public.router)
-    app.include_router(feedback.router)
-    app.include_router(audit_api.router)
-    app.include_router(reports_api.router)
-    app.include_router(supervision_api.router)
-    app.include_router(health.router)
+    routers = (
+        cases.router,
+        tasks.router,
+        clocks.router,
+        ops.router,
+        review.router,
+        personal.router,
+        public.router,
+        feedback.router,
+        audit_api.router,
+        reports_api.router,
+        supervision_api.router,
+        health.router,
+    )
+    plain_text.install(routers)
+    for router in routers:
+        app.include_router(router)
     web.install(app)
     return app

@@ -94,10 +94,6 @@ async def test_the_spec_holds_for_every_role(app: App, label: str, tmp_path: Pat
     assert "Schema Error" not in out, out[-20000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: an HTTP body with NUL is a 500 on PostgreSQL (issue 13), not fixed yet",
-)
 async def test_text_with_a_nul_is_refused_naming_the_field_on_postgresql(pg_app: App) -> None:
     # PostgreSQL stores no NUL in text or jsonb: the write failed with a 500 before.
     headers = {"Authorization": f"Bearer {token('clerk', settings=pg_app.settings)}"}
@@ -108,6 +104,18 @@ async def test_text_with_a_nul_is_refused_naming_the_field_on_postgresql(pg_app:
         assert [p["field"] for p in r.json()["detail"]] == ["body.title"]
         ok = await http.post("/cases", json=SUBMISSION | {"title": "标题\ttab is fine"})
         assert ok.status_code == 202, ok.text
+        applicant = {"kind": "citizen", "name": "张\x00伟"}
+        nested = SUBMISSION | {"applicant": applicant}
+        r = await http.post("/cases", json=nested)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "body.applicant.name"
+    # The role is still checked before anything in the body is looked at.
+    public = {"Authorization": f"Bearer {token('applicant', settings=pg_app.settings)}"}
+    async with httpx.AsyncClient(base_url=pg_app.api_url, headers=public, timeout=30) as http:
+        r = await http.post(
+            f"/ops/cases/{ok.json()['case_id']}/terminate",
+            json={"status": "withdrawn", "reason": "\x00"},
+        )
+        assert r.status_code == 403, r.text
 
 
 async def test_an_overlong_traceparent_is_not_stored_as_sent(pg_app: App) -> None:
