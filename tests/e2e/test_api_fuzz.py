@@ -2,7 +2,7 @@
 
 Every answer must be a documented status code with a body of the declared schema (the 4xx
 bodies included: `{"error", "detail"}`, 422s listing fields), never a server error. Bounded
-examples and a fixed seed keep the run deterministic and short enough for CI on two cores.
+examples and schemathesis's deterministic generation (the same cases every run) keep it and short enough for CI on two cores.
 """
 
 from __future__ import annotations
@@ -29,20 +29,22 @@ CHECKS = ",".join(
         "response_schema_conformance",
     ]
 )
-SEED = 20261128
-# Per operation and phase; ~53 operations × 8 callers: the whole module in about 2 minutes.
+# Per operation and phase; ~50 operations × 6 callers: the whole module in about 2 minutes.
 MAX_EXAMPLES = int(os.environ.get("LIANBAN_FUZZ_EXAMPLES", "3"))
+# One caller of each kind the routes tell apart (the authorization matrix covers every role ×
+# object; here the point is the shape of every answer): nobody, the public, the window, a
+# department, the center's operators and its auditors.
 ROLES: dict[str, tuple[str, str | None]] = {
     # label: (role, department)
     "anonymous": ("", None),
     "applicant": ("applicant", None),
     "clerk": ("clerk", None),
     "reviewer": ("reviewer", "fire"),
-    "dept_head": ("dept_head", "fire"),
     "operator": ("operator", None),
     "auditor": ("auditor", None),
-    "admin": ("admin", None),
 }
+# The health routes answer the state of the stack (503 while Temporal is slow), not the input.
+NOT_FUZZED = "^/(healthz|readyz)$"
 
 
 def _st() -> str:
@@ -64,8 +66,6 @@ async def fuzz(app: App, label: str, tmp: Path, *extra: str) -> tuple[int, str]:
         CHECKS,
         "--max-examples",
         str(MAX_EXAMPLES),
-        "--seed",
-        str(SEED),
         "--generation-deterministic",
         "--no-shrink",
         "--phases",
@@ -75,6 +75,8 @@ async def fuzz(app: App, label: str, tmp: Path, *extra: str) -> tuple[int, str]:
         "--request-timeout",
         "30",
         "--no-color",
+        "--exclude-path-regex",
+        NOT_FUZZED,
         *headers,
         *extra,
         stdout=asyncio.subprocess.PIPE,
