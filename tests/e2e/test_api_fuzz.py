@@ -2,7 +2,8 @@
 
 Every answer must be a documented status code with a body of the declared schema (the 4xx
 bodies included: `{"error", "detail"}`, 422s listing fields), never a server error. Bounded
-examples and schemathesis's deterministic generation (the same cases every run) keep it and short enough for CI on two cores.
+examples and schemathesis's deterministic generation (the same cases every run) keep it
+repeatable and short enough for CI on two cores.
 """
 
 from __future__ import annotations
