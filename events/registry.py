@@ -133,6 +133,7 @@ def _validation_text(exc: ValidationError) -> str:
 # PostgreSQL stores neither NUL in text nor \u0000 in jsonb: such a record would fail at the
 # database on every retry and hold up its partition, so it is refused here.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+UNSAFE_TEXT = _UNSAFE  # the HTTP API refuses the same (entrypoints.http.plain_text)
 
 
 def _unsafe_text(node: Any, where: str = "") -> str | None:

@@ -25,6 +25,7 @@ from entrypoints.api import (
 )
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
+from entrypoints.http import openapi, plain_text
 from entrypoints.http.limits import BodyLimit
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
@@ -47,7 +48,9 @@ def _problem(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
-        return _problem(exc.http_status, exc.code, exc.detail)
+        # Over HTTP an input that is understood but wrong is a 422, as every route declares.
+        status = 422 if exc.http_status == 400 else exc.http_status
+        return _problem(status, exc.code, exc.detail)
 
     # Starlette's HTTPException, which FastAPI's extends: the body limit raises the former.
     @app.exception_handler(StarletteHTTPException)
@@ -60,6 +63,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             413: "too_large",
             422: "invalid_request",
         }
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (not JSON, not UTF-8): a bad field like any other.
+            detail = [{"field": "body", "message": str(exc.detail)}]
+            return _problem(422, "invalid_request", detail, headers=exc.headers)
         code = codes.get(exc.status_code, "error")
         return _problem(exc.status_code, code, exc.detail, headers=exc.headers)
 
@@ -88,18 +95,24 @@ def create_app(deps: Deps) -> FastAPI:
     if uses_dev_secret(deps.settings):
         log.warning("LIANBAN_JWT_SECRET is the development default: anyone can mint tokens")
     _install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.include_router(cases.router)
-    app.include_router(tasks.router)
-    app.include_router(clocks.router)
-    app.include_router(ops.router)
-    app.include_router(review.router)
-    app.include_router(personal.router)
-    app.include_router(public.router)
-    app.include_router(feedback.router)
-    app.include_router(audit_api.router)
-    app.include_router(reports_api.router)
-    app.include_router(supervision_api.router)
-    app.include_router(health.router)
+    routers = (
+        cases.router,
+        tasks.router,
+        clocks.router,
+        ops.router,
+        review.router,
+        personal.router,
+        public.router,
+        feedback.router,
+        audit_api.router,
+        reports_api.router,
+        supervision_api.router,
+        health.router,
+    )
+    plain_text.install(routers)
+    for router in routers:
+        app.include_router(router)
     web.install(app)
     return app

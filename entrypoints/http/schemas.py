@@ -140,3 +140,17 @@ class Problem(BaseModel):
 
     error: str
     detail: Any
+
+
+class FieldProblem(BaseModel):
+    """One bad field of a request: `field` is its place (`body.title`, `query.limit`, …)."""
+
+    field: str
+    message: str
+
+
+class InvalidRequest(BaseModel):
+    """A `422` body: each bad field (FastAPI's validation), or one sentence saying what is wrong."""
+
+    error: str = Field(examples=["invalid_request"])
+    detail: list[FieldProblem] | str
