@@ -91,7 +91,7 @@ async def test_every_action_recorded_with_actor_and_reason(app: App) -> None:
     assert reminded["data"]["department"] == "fire"
     assert app.deps.temporal is not None
     # The reviews ran inside the case (one workflow): it ended, the fire review undecided.
-    case_wf = app.deps.temporal.get_workflow_handle_for(CaseWorkflow.run, cid)
+    case_wf = app.deps.temporal.get_workflow_handle(cid)
     assert (await case_wf.describe()).status == WorkflowExecutionStatus.COMPLETED
     reviews = await case_wf.query(CaseWorkflow.reviews)
     assert reviews["fire"].task_id and reviews["fire"].decision is None
