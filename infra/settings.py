@@ -224,6 +224,18 @@ class Settings(BaseSettings):
         description="`lianban serve` refuses the published development key unless this is set "
         "(a developer's machine only; `lianban dev` always allows it)",
     )
+    # The Temporal codec server (POST /codec/decode and /codec/encode, README "Codec server").
+    codec_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins of the Temporal Web UI allowed to call /codec from a browser (JSON: "
+        '["https://temporal-ui.example"]); empty: no cross-origin calls',
+    )
+    codec_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="largest /codec request body (413 over it); a payload may be up to 2 MB",
+    )
     # Inbox: an open task this many working days from its due date (or nearer) is "due soon".
     inbox_due_soon_days: int = Field(default=2, ge=0, le=20)
 

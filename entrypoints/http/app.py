@@ -23,6 +23,7 @@ from entrypoints.api import (
     review,
     tasks,
 )
+from entrypoints.api import codec as codec_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http.limits import BodyLimit
@@ -88,7 +89,14 @@ def create_app(deps: Deps) -> FastAPI:
     if uses_dev_secret(deps.settings):
         log.warning("LIANBAN_JWT_SECRET is the development default: anyone can mint tokens")
     _install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimit,
+        limit=MAX_BODY_BYTES,
+        by_prefix={codec_api.PREFIX + "/": deps.settings.codec_max_body_bytes},
+    )
+    # Added last, so it runs first: a preflight or a refusal from the body limit still carries
+    # the CORS headers the Web UI needs to read it.
+    app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
     app.include_router(cases.router)
     app.include_router(tasks.router)
     app.include_router(clocks.router)
@@ -101,5 +109,6 @@ def create_app(deps: Deps) -> FastAPI:
     app.include_router(reports_api.router)
     app.include_router(supervision_api.router)
     app.include_router(health.router)
+    app.include_router(codec_api.router)
     web.install(app)
     return app
