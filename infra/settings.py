@@ -185,6 +185,22 @@ class Settings(BaseSettings):
     sso_role_claim: str = "lianban_role"
     sso_dept_claim: str = "lianban_dept"
     sso_name_claim: str = "name"
+    # Bearer tokens from the identity provider (infra/oidc.py), besides Lianban's own.
+    oidc_issuer: str | None = Field(default=None, description="required `iss` of IdP tokens")
+    oidc_audience: str | None = Field(default=None, description="required `aud` of IdP tokens")
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="the IdP's JWKS; set (with issuer and audience) to accept "
+        "its RS256/ES256 bearer tokens",
+    )
+    oidc_role_claim: str = "lianban_role"
+    oidc_dept_claim: str = "lianban_dept"
+    oidc_name_claim: str = "name"
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='IdP role values -> Lianban roles (JSON: {"center-ops": "operator"}); '
+        "a value not in the map is taken as a Lianban role name",
+    )
     require_signed_decisions: bool = Field(
         default=True,
         description="a decision on the decisions topic must carry a department's signature "
@@ -255,6 +271,14 @@ class Settings(BaseSettings):
     def _transport_consistent(self) -> Settings:
         for problem in _transport_problems(self):
             raise ValueError(problem)
+        oidc = {
+            "LIANBAN_OIDC_ISSUER": self.oidc_issuer,
+            "LIANBAN_OIDC_AUDIENCE": self.oidc_audience,
+            "LIANBAN_OIDC_JWKS_URL": self.oidc_jwks_url,
+        }
+        if any(oidc.values()) and not all(oidc.values()):
+            missing = ", ".join(k for k, v in oidc.items() if not v)
+            raise ValueError(f"{missing} required with the other LIANBAN_OIDC_* settings")
         return self
 
     @model_validator(mode="after")
