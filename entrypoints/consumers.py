@@ -25,6 +25,7 @@ from temporalio.service import RPCError
 
 from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
+from infra import kafka_client
 from infra.bootstrap import Deps
 from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
@@ -122,16 +123,16 @@ class EventConsumer:
             await self._apply_with_retry(rec, stop)
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
+        consumer = kafka_client.consumer(
+            self.deps.settings,
             self.topic,
-            bootstrap_servers=self.deps.settings.kafka_bootstrap,
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
         )
         await consumer.start()
-        probe = BrokerProbe(self.deps.settings.kafka_bootstrap, timeout=10.0)
+        probe = BrokerProbe(self.deps.settings, timeout=10.0)
         every = self.deps.settings.broker_check_seconds
         next_check = time.monotonic() + every
         try:

@@ -32,10 +32,12 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError,
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra import kafka_client
 from infra.bootstrap import Deps
 from infra.broker_loss import BrokerLedger, identity, recovery_log
 from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
+from infra.kafka_client import KafkaTarget
 from infra.kafka_topics import TopicsError, ensure_topics
 from store import outbox as box
 
@@ -45,10 +47,10 @@ log = logging.getLogger("lianban.relay")
 MAX_RECORD_BYTES = 1_000_000
 
 
-def make_producer(bootstrap: str) -> AIOKafkaProducer:
+def make_producer(target: KafkaTarget) -> AIOKafkaProducer:
     # acks=all without idempotence: the embedded broker rejects InitProducerId (stack.md).
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+    return kafka_client.producer(
+        target,
         acks="all",
         linger_ms=5,
         enable_idempotence=False,
@@ -87,7 +89,7 @@ class OutboxRelay:
         s = deps.settings
         self.ledger = BrokerLedger()
         self.recoveries = recovery_log(s.kafka_bootstrap, s.topic_prefix)
-        self._probe = BrokerProbe(s.kafka_bootstrap, timeout=10.0)
+        self._probe = BrokerProbe(s, timeout=10.0)
         # Publishing and checking the broker take turns: a check sees no publish in flight,
         # and a recovery finishes before anything is published to the recreated topics.
         self._turn = asyncio.Lock()
@@ -220,7 +222,7 @@ class OutboxRelay:
                 await self._recover(reason)
                 return True
         if not present.issuperset(topics):  # new ones, never published to: create
-            await ensure_topics(self.deps.settings.kafka_bootstrap, topics)
+            await ensure_topics(self.deps.settings, topics)
         counted = [t for t in topics if t in present and t not in self._partitions]
         self._partitions |= await self._probe.partition_counts(counted)
         await self._watch_idle_partitions(present)
@@ -277,7 +279,7 @@ class OutboxRelay:
         log.error("the broker lost records (%s): recreating topics and publishing again", reason)
         # As many partitions as before (a case's events keep going to one partition).
         counts = self.ledger.partitions() | self._partitions
-        created = await ensure_topics(s.kafka_bootstrap, self.deps.topics.all(), counts)
+        created = await ensure_topics(s, self.deps.topics.all(), counts)
         since = self._whole_since
         async with self.deps.sessions() as session, session.begin():
             # Since the last check that found the broker whole: these may have been lost, or

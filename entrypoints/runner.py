@@ -99,7 +99,7 @@ async def _run_worker(deps: Deps, stop: asyncio.Event) -> None:
 
 
 async def _run_relay(deps: Deps, running: Running, stop: asyncio.Event) -> None:
-    producer = make_producer(deps.settings.kafka_bootstrap)
+    producer = make_producer(deps.settings)
     await producer.start()
     try:
         relay = OutboxRelay(deps, producer)

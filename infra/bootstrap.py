@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import OpenTelemetryPlugin
+from temporalio.service import TLSConfig
 
 from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
@@ -47,11 +49,33 @@ class Deps:
         await self.engine.dispose()
 
 
+def temporal_connect_options(settings: Settings) -> dict[str, Any]:
+    """Client.connect keyword arguments for the namespace and transport security: TLS, mutual
+    TLS and an API key. Everything in the project that connects to Temporal uses these."""
+    s = settings
+    opts: dict[str, Any] = {"namespace": s.temporal_namespace}
+    files = (s.temporal_tls_ca_file, s.temporal_tls_cert_file, s.temporal_tls_key_file)
+    if s.temporal_tls or any(files) or s.temporal_tls_server_name or s.temporal_api_key:
+        opts["tls"] = TLSConfig(
+            server_root_ca_cert=_read(s.temporal_tls_ca_file),
+            client_cert=_read(s.temporal_tls_cert_file),
+            client_private_key=_read(s.temporal_tls_key_file),
+            domain=s.temporal_tls_server_name,
+        )
+    if s.temporal_api_key is not None:
+        opts["api_key"] = s.temporal_api_key.get_secret_value()
+    return opts
+
+
+def _read(path: str | None) -> bytes | None:
+    return Path(path).read_bytes() if path else None
+
+
 async def connect_temporal(settings: Settings) -> Client:
     tracing.configure(settings)
     return await Client.connect(
         settings.temporal_address,
-        namespace=settings.temporal_namespace,
+        **temporal_connect_options(settings),
         data_converter=data_converter(settings.payload_kid, settings.payload_keys),
         # Carries the case's trace context into workflows, activities and signals, and makes
         # spans started inside workflows replay-safe.

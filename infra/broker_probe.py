@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from infra import kafka_client
 from infra.broker_loss import identity
+from infra.kafka_client import KafkaTarget
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,8 @@ class Lag:
 
 
 class BrokerProbe:
-    def __init__(self, bootstrap: str, *, timeout: float = 2.0) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, target: KafkaTarget, *, timeout: float = 2.0) -> None:
+        self._target = target
         self._timeout = timeout
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -161,17 +163,15 @@ class BrokerProbe:
 
     async def _admin_client(self) -> AIOKafkaAdminClient:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
-            )
+            admin = kafka_client.admin(self._target, request_timeout_ms=int(self._timeout * 1000))
             await asyncio.wait_for(admin.start(), self._timeout)
             self._admin = admin
         return self._admin
 
     async def _offsets_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap,
+            consumer = kafka_client.consumer(
+                self._target,
                 enable_auto_commit=False,
                 fetch_max_wait_ms=50,  # `records_at` fetches; an empty answer need not wait
                 request_timeout_ms=int(self._timeout * 1000) + 1000,

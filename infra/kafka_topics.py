@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient
 
+    from infra.kafka_client import KafkaTarget
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PARTITIONS = 4
@@ -31,7 +33,9 @@ class TopicsError(RuntimeError):
 
 
 async def ensure_topics(
-    bootstrap: str, topics: list[str], partitions: int | Mapping[str, int] = DEFAULT_PARTITIONS
+    target: KafkaTarget,
+    topics: list[str],
+    partitions: int | Mapping[str, int] = DEFAULT_PARTITIONS,
 ) -> list[str]:
     """Create the missing topics and wait until broker metadata lists all of them; returns the
     ones it created.
@@ -40,11 +44,13 @@ async def ensure_topics(
     ones not named). Existing topics are not resized. Gives up after TOPIC_WAIT_TIMEOUT; wrap in
     `asyncio.timeout()` for a shorter limit.
     """
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
+    from infra import kafka_client
+
     counts = {t: _count(partitions, t) for t in topics}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    admin = kafka_client.admin(target, request_timeout_ms=5000)
     await admin.start()
     try:
         missing = sorted(set(topics) - set(await admin.list_topics()))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.topics import Topics
@@ -26,6 +28,42 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "lianban-cases"
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Transport security to Kafka (infra/kafka_client.py builds every client from these).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="SSL and SASL_SSL encrypt; SASL_* authenticate"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="required with SASL_PLAINTEXT / SASL_SSL"
+    )
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(
+        default=None,
+        description="PEM CA bundle the broker's certificate is checked against; "
+        "unset: the system's CAs",
+    )
+    kafka_ssl_certfile: str | None = Field(
+        default=None, description="PEM client certificate (mutual TLS); needs the key file"
+    )
+    kafka_ssl_keyfile: str | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    # Transport security to Temporal (infra/bootstrap.py `temporal_connect_options`).
+    temporal_tls: bool = Field(
+        default=False, description="connect with TLS (implied by any of the TLS files or api key)"
+    )
+    temporal_tls_ca_file: str | None = Field(
+        default=None, description="PEM CA of the server's certificate; unset: the system's CAs"
+    )
+    temporal_tls_cert_file: str | None = Field(
+        default=None, description="PEM client certificate (mutual TLS); needs the key file"
+    )
+    temporal_tls_key_file: str | None = None
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="name checked in the server's certificate, if not the host's"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="sent as a bearer key (e.g. Temporal Cloud); implies TLS"
+    )
     topic_prefix: str = Field(default="lianban", description="topics are <prefix>.submissions …")
     consumer_group: str = "lianban-orchestrator"
     catalog_path: str | None = Field(default=None, description="matters catalog; shipped default")
@@ -147,6 +185,22 @@ class Settings(BaseSettings):
     sso_role_claim: str = "lianban_role"
     sso_dept_claim: str = "lianban_dept"
     sso_name_claim: str = "name"
+    # Bearer tokens from the identity provider (infra/oidc.py), besides Lianban's own.
+    oidc_issuer: str | None = Field(default=None, description="required `iss` of IdP tokens")
+    oidc_audience: str | None = Field(default=None, description="required `aud` of IdP tokens")
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="the IdP's JWKS; set (with issuer and audience) to accept "
+        "its RS256/ES256 bearer tokens",
+    )
+    oidc_role_claim: str = "lianban_role"
+    oidc_dept_claim: str = "lianban_dept"
+    oidc_name_claim: str = "name"
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='IdP role values -> Lianban roles (JSON: {"center-ops": "operator"}); '
+        "a value not in the map is taken as a Lianban role name",
+    )
     require_signed_decisions: bool = Field(
         default=True,
         description="a decision on the decisions topic must carry a department's signature "
@@ -186,6 +240,18 @@ class Settings(BaseSettings):
         description="`lianban serve` refuses the published development key unless this is set "
         "(a developer's machine only; `lianban dev` always allows it)",
     )
+    # The Temporal codec server (POST /codec/decode and /codec/encode, README "Codec server").
+    codec_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins of the Temporal Web UI allowed to call /codec from a browser (JSON: "
+        '["https://temporal-ui.example"]); empty: no cross-origin calls',
+    )
+    codec_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="largest /codec request body (413 over it); a payload may be up to 2 MB",
+    )
     # Inbox: an open task this many working days from its due date (or nearer) is "due soon".
     inbox_due_soon_days: int = Field(default=2, ge=0, le=20)
 
@@ -202,6 +268,20 @@ class Settings(BaseSettings):
         return keys
 
     @model_validator(mode="after")
+    def _transport_consistent(self) -> Settings:
+        for problem in _transport_problems(self):
+            raise ValueError(problem)
+        oidc = {
+            "LIANBAN_OIDC_ISSUER": self.oidc_issuer,
+            "LIANBAN_OIDC_AUDIENCE": self.oidc_audience,
+            "LIANBAN_OIDC_JWKS_URL": self.oidc_jwks_url,
+        }
+        if any(oidc.values()) and not all(oidc.values()):
+            missing = ", ".join(k for k, v in oidc.items() if not v)
+            raise ValueError(f"{missing} required with the other LIANBAN_OIDC_* settings")
+        return self
+
+    @model_validator(mode="after")
     def _payload_key_known(self) -> Settings:
         if self.payload_kid and self.payload_kid not in self.payload_keys:
             raise ValueError(
@@ -212,6 +292,83 @@ class Settings(BaseSettings):
     @property
     def topics(self) -> Topics:
         return Topics.with_prefix(self.topic_prefix)
+
+
+def _transport_problems(s: Settings) -> list[str]:
+    """Settings that would silently connect with less security than asked for, or not at all."""
+    out: list[str] = []
+    sasl = s.kafka_security_protocol.startswith("SASL_")
+    tls = s.kafka_security_protocol in ("SSL", "SASL_SSL")
+    if sasl:
+        for name, value in (
+            ("LIANBAN_KAFKA_SASL_MECHANISM", s.kafka_sasl_mechanism),
+            ("LIANBAN_KAFKA_SASL_USERNAME", s.kafka_sasl_username),
+            ("LIANBAN_KAFKA_SASL_PASSWORD", s.kafka_sasl_password),
+        ):
+            if not value:
+                out.append(
+                    f"{name} is required with LIANBAN_KAFKA_SECURITY_PROTOCOL="
+                    f"{s.kafka_security_protocol}"
+                )
+    else:
+        for name, value in (
+            ("LIANBAN_KAFKA_SASL_MECHANISM", s.kafka_sasl_mechanism),
+            ("LIANBAN_KAFKA_SASL_USERNAME", s.kafka_sasl_username),
+            ("LIANBAN_KAFKA_SASL_PASSWORD", s.kafka_sasl_password),
+        ):
+            if value:
+                out.append(
+                    f"{name} is set but LIANBAN_KAFKA_SECURITY_PROTOCOL="
+                    f"{s.kafka_security_protocol} sends no credentials (use SASL_SSL)"
+                )
+    files = (
+        ("LIANBAN_KAFKA_SSL_CAFILE", s.kafka_ssl_cafile),
+        ("LIANBAN_KAFKA_SSL_CERTFILE", s.kafka_ssl_certfile),
+        ("LIANBAN_KAFKA_SSL_KEYFILE", s.kafka_ssl_keyfile),
+    )
+    if not tls:
+        out += [
+            f"{name} is set but LIANBAN_KAFKA_SECURITY_PROTOCOL={s.kafka_security_protocol} "
+            "does not use TLS (use SSL or SASL_SSL)"
+            for name, value in files
+            if value
+        ]
+    out += _pair(
+        "LIANBAN_KAFKA_SSL_CERTFILE",
+        s.kafka_ssl_certfile,
+        "LIANBAN_KAFKA_SSL_KEYFILE",
+        s.kafka_ssl_keyfile,
+    )
+    out += _pair(
+        "LIANBAN_TEMPORAL_TLS_CERT_FILE",
+        s.temporal_tls_cert_file,
+        "LIANBAN_TEMPORAL_TLS_KEY_FILE",
+        s.temporal_tls_key_file,
+    )
+    out += _readable(
+        ("LIANBAN_KAFKA_SSL_CAFILE", s.kafka_ssl_cafile),
+        ("LIANBAN_KAFKA_SSL_CERTFILE", s.kafka_ssl_certfile),
+        ("LIANBAN_KAFKA_SSL_KEYFILE", s.kafka_ssl_keyfile),
+        ("LIANBAN_TEMPORAL_TLS_CA_FILE", s.temporal_tls_ca_file),
+        ("LIANBAN_TEMPORAL_TLS_CERT_FILE", s.temporal_tls_cert_file),
+        ("LIANBAN_TEMPORAL_TLS_KEY_FILE", s.temporal_tls_key_file),
+    )
+    return out
+
+
+def _pair(a: str, a_value: str | None, b: str, b_value: str | None) -> list[str]:
+    if bool(a_value) != bool(b_value):
+        missing, given = (b, a) if a_value else (a, b)
+        return [f"{missing} is required with {given} (a client certificate needs its key)"]
+    return []
+
+
+def _readable(*files: tuple[str, str | None]) -> list[str]:
+    return [
+        f"{name}: cannot read {path!r}"
+        for name, path in files
+        if path and not os.access(path, os.R_OK)
+    ]
 
 
 def _strong(key: str, name: str) -> str:

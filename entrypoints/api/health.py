@@ -37,7 +37,7 @@ def broker_probe(request: Request) -> BrokerProbe:
     """The app's one broker probe, made on first use (`close_probe` closes it)."""
     state = request.app.state
     if getattr(state, "broker_probe", None) is None:
-        state.broker_probe = BrokerProbe(state.deps.settings.kafka_bootstrap)
+        state.broker_probe = BrokerProbe(state.deps.settings)
     probe: BrokerProbe = state.broker_probe
     return probe
 

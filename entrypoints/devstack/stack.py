@@ -186,9 +186,9 @@ async def probe_temporal(address: str, namespace: str = "default") -> None:
 
 async def probe_kafka(bootstrap: str) -> None:
     """Raise unless a Kafka-API broker at `bootstrap` answers a metadata request."""
-    from aiokafka.admin import AIOKafkaAdminClient
+    from infra import kafka_client
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    admin = kafka_client.admin(bootstrap, request_timeout_ms=2000)
     try:
         await admin.start()
         await admin.describe_cluster()

@@ -23,6 +23,7 @@ from entrypoints.api import (
     review,
     tasks,
 )
+from entrypoints.api import codec as codec_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http import openapi, plain_text
@@ -96,7 +97,14 @@ def create_app(deps: Deps) -> FastAPI:
         log.warning("LIANBAN_JWT_SECRET is the development default: anyone can mint tokens")
     _install_error_handlers(app)
     openapi.install(app)
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimit,
+        limit=MAX_BODY_BYTES,
+        by_prefix={codec_api.PREFIX + "/": deps.settings.codec_max_body_bytes},
+    )
+    # Added last, so it runs first: a preflight or a refusal from the body limit still carries
+    # the CORS headers the Web UI needs to read it.
+    app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
     routers = (
         cases.router,
         tasks.router,
@@ -109,6 +117,7 @@ def create_app(deps: Deps) -> FastAPI:
         audit_api.router,
         reports_api.router,
         supervision_api.router,
+        codec_api.router,
         health.router,
     )
     plain_text.install(routers)

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from infra.tokens import InvalidToken, Principal, Role, verify
+from infra.oidc import verify_bearer
+from infra.tokens import InvalidToken, Principal, Role
 
 COOKIE = "lianban_token"
 SESSION_COOKIE = "lianban_session"  # a staff sign-in (usecases/signin.py): a random session id
@@ -59,7 +60,7 @@ async def current_principal(
             "(development: `lianban token --role reviewer --dept fire`)"
         )
     try:
-        principal = verify(request.app.state.deps.settings, token)
+        principal = await verify_bearer(request.app.state.deps.settings, token)
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from exc
     request.state.principal = principal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,17 +18,28 @@ class BodyLimit:
     Content-Length over it is refused at once; a body sent without one (chunked) is counted as
     it arrives and refused when it passes the limit, so it is never read whole."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, by_prefix: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        # Paths under a prefix here have their own limit (the codec's payload batches).
+        self.by_prefix = dict(by_prefix or {})
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.by_prefix.items():
+            if path.startswith(prefix):
+                return limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         seen = 0
 
@@ -36,15 +48,15 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     # Raised inside the route's body parsing: the API's handler answers 413.
-                    raise HTTPException(413, too_large_detail(self.limit))
+                    raise HTTPException(413, too_large_detail(limit))
             return message
 
         await self.app(scope, counted, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": "too_large", "detail": too_large_detail(self.limit)}).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps({"error": "too_large", "detail": too_large_detail(limit)}).encode()
         headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -145,6 +145,9 @@ PROBES: list[Probe] = [
     Probe("GET", "/auditor/cases/{case}", expect({"auditor", "admin"})),
     Probe("GET", "/dashboard", DASHBOARD_READERS),
     Probe("GET", "/dashboard.csv?table=warnings", DASHBOARD_READERS),
+    # The Temporal codec server shows payloads in the clear (entrypoints/api/codec.py).
+    Probe("POST", "/codec/decode", expect({"operator", "auditor"}), json={}),
+    Probe("POST", "/codec/encode", expect({"operator", "auditor"}), json={}),
 ]
 # Reachable without a token: the public progress page and API, sign-in, liveness, docs.
 PUBLIC = {

@@ -1,0 +1,158 @@
+"""/codec: Temporal's codec-server protocol, so the Temporal Web UI and CLI can show the
+payloads Lianban encrypts (infra/payload_crypto.py) to operators and auditors.
+
+POST /codec/decode and /codec/encode take and return Payloads as protobuf JSON:
+{"payloads": [{"metadata": {"encoding": "<base64>", …}, "data": "<base64>"}]}. Cross-origin
+calls from the Web UI are allowed only from LIANBAN_CODEC_CORS_ORIGINS (`CodecCors`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from fastapi import APIRouter, HTTPException, Request, Response
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.api.common.v1 import Payloads
+
+from entrypoints.http.auth import require
+from entrypoints.http.schemas import Problem
+from infra.payload_crypto import EncryptionCodec, UnknownPayloadKey, parse_keys
+from infra.settings import Settings
+from infra.tokens import Principal, Role
+
+PREFIX = "/codec"
+# Decoding shows case titles, reasons and personal data in the clear: the people who look at
+# workflow histories, nobody acting for a department or an applicant.
+CODEC_ROLES = (Role.operator, Role.auditor)
+router = APIRouter(prefix=PREFIX, tags=["codec"])
+ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (400, 401, 403, 413, 422)}
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["payloads"],
+                    "properties": {
+                        "payloads": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "metadata": {
+                                        "type": "object",
+                                        "additionalProperties": {
+                                            "type": "string",
+                                            "format": "byte",
+                                        },
+                                    },
+                                    "data": {"type": "string", "format": "byte"},
+                                },
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _codec(settings: Settings) -> EncryptionCodec | None:
+    """The payload codec with every configured key; None when there are none."""
+    keys = parse_keys(settings.payload_keys)
+    if not keys:
+        return None
+    # With no current key nothing is encrypted; any loaded key serves for decoding.
+    return EncryptionCodec(settings.payload_kid or next(iter(keys)), keys)
+
+
+async def _payloads(request: Request) -> Payloads:
+    body = await request.body()
+    try:
+        parsed = json_format.Parse(body, Payloads())
+    except (json_format.ParseError, DecodeError, UnicodeDecodeError, ValueError) as exc:
+        raise HTTPException(400, f"not Payloads in protobuf JSON: {exc}") from exc
+    if not isinstance(parsed, Payloads):  # pragma: no cover - Parse returns its argument
+        raise HTTPException(400, "not Payloads")
+    return parsed
+
+
+def _answer(payloads: list[Any]) -> Response:
+    text = json_format.MessageToJson(Payloads(payloads=payloads), indent=None)
+    return Response(text, media_type="application/json")
+
+
+@router.post("/decode", responses=ERRORS, openapi_extra=BODY)
+async def decode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
+    """Decrypt payloads; ones not encrypted come back unchanged."""
+    payloads = await _payloads(request)
+    codec = _codec(request.app.state.deps.settings)
+    if codec is None:
+        return _answer(list(payloads.payloads))
+    try:
+        return _answer(await codec.decode(payloads.payloads))
+    except UnknownPayloadKey as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except (InvalidTag, DecodeError, ValueError) as exc:
+        raise HTTPException(422, "a payload does not decrypt with its key (altered?)") from exc
+
+
+@router.post("/encode", responses=ERRORS, openapi_extra=BODY)
+async def encode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
+    """Encrypt payloads with the current key, as a worker would (unchanged if none is set)."""
+    payloads = await _payloads(request)
+    settings: Settings = request.app.state.deps.settings
+    codec = _codec(settings)
+    if codec is None or not settings.payload_kid:
+        return _answer(list(payloads.payloads))
+    return _answer(await codec.encode(payloads.payloads))
+
+
+class CodecCors:
+    """ASGI middleware: CORS for /codec only, and only for the configured Web UI origins; the
+    rest of the API stays same-origin. The UI sends the Authorization and X-Namespace headers
+    and may include credentials."""
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        self.app = app
+        self.origins = frozenset(o.rstrip("/") for o in origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        origin = dict(scope["headers"]).get(b"origin", b"").decode("latin-1")
+        allowed = origin in self.origins
+        if scope["method"] == "OPTIONS" and allowed:
+            headers = [*self._headers(origin), (b"access-control-max-age", b"600")]
+            headers += [
+                (b"access-control-allow-methods", b"POST, OPTIONS"),
+                (b"access-control-allow-headers", b"authorization, content-type, x-namespace"),
+                (b"content-length", b"0"),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if not allowed:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self._headers(origin)]
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
+
+    @staticmethod
+    def _headers(origin: str) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"),
+            (b"vary", b"Origin"),
+        ]
