@@ -28,7 +28,7 @@ PREFIX = "/codec"
 # workflow histories, nobody acting for a department or an applicant.
 CODEC_ROLES = (Role.operator, Role.auditor)
 router = APIRouter(prefix=PREFIX, tags=["codec"])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (400, 401, 403, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 413, 422)}
 BODY = {
     "requestBody": {
         "required": True,
@@ -76,9 +76,9 @@ async def _payloads(request: Request) -> Payloads:
     try:
         parsed = json_format.Parse(body, Payloads())
     except (json_format.ParseError, DecodeError, UnicodeDecodeError, ValueError) as exc:
-        raise HTTPException(400, f"not Payloads in protobuf JSON: {exc}") from exc
+        raise HTTPException(422, f"not Payloads in protobuf JSON: {exc}") from exc
     if not isinstance(parsed, Payloads):  # pragma: no cover - Parse returns its argument
-        raise HTTPException(400, "not Payloads")
+        raise HTTPException(422, "not Payloads")
     return parsed
 
 
