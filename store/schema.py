@@ -448,6 +448,18 @@ audit_digest_checks = sa.Table(
 )
 
 
+# Wrong query codes counted per (case, source) in the database, so every API process shares
+# the count and a restart keeps it. source "*" is the case-wide count across all sources.
+query_code_attempts = sa.Table(
+    "query_code_attempts",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+
+
 def _append_only(table: sa.Table) -> None:
     """Triggers that refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL): the second line behind
     the grants, and the first on SQLite."""

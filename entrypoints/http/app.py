@@ -47,7 +47,7 @@ def _problem(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
-        return _problem(exc.http_status, exc.code, exc.detail)
+        return _problem(exc.http_status, exc.code, exc.detail, headers=exc.headers)
 
     # Starlette's HTTPException, which FastAPI's extends: the body limit raises the former.
     @app.exception_handler(StarletteHTTPException)
