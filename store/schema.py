@@ -434,6 +434,19 @@ audit_anchors = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# Each case's head as an anchor saw it, for the cases whose chain grew since the anchor before
+# (all of them the first time): a one-case verify compares the case's chain with the latest
+# record of its head, so hashes recomputed after an anchor are found without reading the log.
+audit_anchor_heads = sa.Table(
+    "audit_anchor_heads",
+    metadata,
+    sa.Column("anchor_seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_audit_anchor_heads_case", "case_id", "anchor_seq"),
+)
+
 # Each recomputation of an anchor's digest from the whole log (O(cases): run by `verify --all`
 # and before each new anchor is taken), so that a one-case verify can report the latest one
 # instead of repeating it.
@@ -487,3 +500,4 @@ def _append_only(table: sa.Table) -> None:
 _append_only(audit_log)
 _append_only(audit_anchors)
 _append_only(audit_digest_checks)
+_append_only(audit_anchor_heads)
