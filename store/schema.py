@@ -473,6 +473,17 @@ query_code_attempts = sa.Table(
 )
 
 
+# Who runs the scheduled jobs (audit anchors): one row per job, held by one process until
+# expires_at; taken over only once it has expired (store/leases.py).
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+
 def _append_only(table: sa.Table) -> None:
     """Triggers that refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL): the second line behind
     the grants, and the first on SQLite."""

@@ -1,5 +1,6 @@
 """Wrong query codes counted in the database per (case, source), shared by every API process
-and kept across restarts (was a per-process dict); each case's head as an anchor saw it.
+and kept across restarts (was a per-process dict); each case's head as an anchor saw it;
+the lease that lets one process run the scheduled jobs.
 
 Revision ID: 0006
 Revises: 0010
@@ -49,12 +50,19 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
     )
     op.create_index("ix_audit_anchor_heads_case", "audit_anchor_heads", ["case_id", "anchor_seq"])
+    op.create_table(
+        "job_leases",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("expires_at", store.schema.UTCDateTime(), nullable=False),
+    )
     dialect = op.get_bind().dialect.name
     for ddl in SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS:
         op.execute(ddl)
 
 
 def downgrade() -> None:
+    op.drop_table("job_leases")
     op.drop_index("ix_audit_anchor_heads_case", "audit_anchor_heads")
     op.drop_table("audit_anchor_heads")
     op.drop_table("query_code_attempts")
