@@ -484,6 +484,23 @@ job_leases = sa.Table(
 )
 
 
+# Refused attempts by callers the case or route is not for: kept here, never on a case's audit
+# chain (a case's record holds what was done to it, not what outsiders tried).
+security_events = sa.Table(
+    "security_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("route", sa.String(300), nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("source", sa.String(64)),
+    sa.Column("case_id", sa.String(64)),
+    sa.Index("ix_security_events_at", "at"),
+)
+
+
 def _append_only(table: sa.Table) -> None:
     """Triggers that refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL): the second line behind
     the grants, and the first on SQLite."""

@@ -1,6 +1,6 @@
 """Wrong query codes counted in the database per (case, source), shared by every API process
 and kept across restarts (was a per-process dict); each case's head as an anchor saw it;
-the lease that lets one process run the scheduled jobs.
+the lease that lets one process run the scheduled jobs; the security log of refusals.
 
 Revision ID: 0006
 Revises: 0010
@@ -56,12 +56,26 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(200), nullable=False),
         sa.Column("expires_at", store.schema.UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "security_events",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", store.schema.UTCDateTime(), nullable=False),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("route", sa.String(300), nullable=False),
+        sa.Column("reason", sa.String(300), nullable=False),
+        sa.Column("source", sa.String(64)),
+        sa.Column("case_id", sa.String(64)),
+    )
+    op.create_index("ix_security_events_at", "security_events", ["at"])
     dialect = op.get_bind().dialect.name
     for ddl in SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS:
         op.execute(ddl)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_security_events_at", "security_events")
+    op.drop_table("security_events")
     op.drop_table("job_leases")
     op.drop_index("ix_audit_anchor_heads_case", "audit_anchor_heads")
     op.drop_table("audit_anchor_heads")
