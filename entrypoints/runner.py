@@ -75,6 +75,16 @@ async def _run_supervision_sweep(deps: Deps, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def _run_anchors(deps: Deps, stop: asyncio.Event) -> None:
+    """Audit anchors every `anchor_every_minutes`, by whichever API process holds the lease."""
+    from datetime import timedelta
+
+    from usecases.auditors.schedule import anchor_on_schedule
+
+    every = timedelta(minutes=deps.settings.anchor_every_minutes)
+    await anchor_on_schedule(deps, stop, every)
+
+
 async def _run_span_writer(deps: Deps, stop: asyncio.Event) -> None:
     """Store finished spans in the database (the embedded default needs no collector)."""
     sink = tracing.register_sink()
@@ -138,6 +148,8 @@ async def serve(
     if parts.api:
         tasks.append(asyncio.create_task(_run_api(deps, running, stop), name="api"))
         tasks.append(asyncio.create_task(_run_supervision_sweep(deps, stop), name="supervision"))
+        if deps.settings.anchor_every_minutes > 0:
+            tasks.append(asyncio.create_task(_run_anchors(deps, stop), name="anchors"))
     running.started.set()
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

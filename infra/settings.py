@@ -153,6 +153,12 @@ class Settings(BaseSettings):
     supervision_due_days: int = Field(
         default=3, ge=1, le=30, description="working days a supervision item is due in"
     )
+    anchor_every_minutes: float = Field(
+        default=0.0,
+        ge=0,
+        description="take an audit anchor this often from `lianban serve` (0 = off); one "
+        "process at a time does, holding the `audit-anchor` lease in job_leases",
+    )
     supervision_sweep_seconds: float = Field(
         default=300.0,
         gt=0,

@@ -31,6 +31,7 @@ from domain.privacy import mask_data  # pure masking; shared with the log redact
 from events.envelope import Envelope
 from store.db import insert_ignore
 from store.schema import (
+    audit_anchor_heads,
     audit_anchors,
     audit_digest_checks,
     audit_heads,
@@ -231,6 +232,39 @@ async def last_anchor(session: AsyncSession) -> Anchor | None:
 
 async def insert_anchor(session: AsyncSession, anchor: Anchor) -> None:
     await session.execute(sa.insert(audit_anchors).values(**asdict(anchor)))
+
+
+async def grown_since(session: AsyncSession, after_id: int, up_to_id: int) -> set[str]:
+    """The cases with an entry whose id is in (after_id, up_to_id]."""
+    query = sa.select(audit_log.c.case_id).distinct()
+    query = query.where(audit_log.c.id > after_id, audit_log.c.id <= up_to_id)
+    return set((await session.scalars(query)).all())
+
+
+async def any_anchor_heads(session: AsyncSession) -> bool:
+    return await session.scalar(sa.select(audit_anchor_heads.c.anchor_seq).limit(1)) is not None
+
+
+async def insert_anchor_heads(
+    session: AsyncSession, anchor_seq: int, heads: Sequence[tuple[str, int, str]]
+) -> None:
+    if heads:
+        rows = [{"anchor_seq": anchor_seq, "case_id": c, "seq": q, "hash": h} for c, q, h in heads]
+        await session.execute(sa.insert(audit_anchor_heads), rows)
+
+
+async def anchored_head(session: AsyncSession, case_id: str) -> tuple[int, int, str] | None:
+    """(anchor seq, entry seq, hash): the case's head in the latest anchor that recorded it."""
+    t = audit_anchor_heads
+    row = (
+        await session.execute(
+            sa.select(t.c.anchor_seq, t.c.seq, t.c.hash)
+            .where(t.c.case_id == case_id)
+            .order_by(t.c.anchor_seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row.anchor_seq, row.seq, row.hash) if row else None
 
 
 # --- The read model, for the cross-check ------------------------------------------------------

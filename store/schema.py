@@ -438,6 +438,19 @@ audit_anchors = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# Each case's head as an anchor saw it, for the cases whose chain grew since the anchor before
+# (all of them the first time): a one-case verify compares the case's chain with the latest
+# record of its head, so hashes recomputed after an anchor are found without reading the log.
+audit_anchor_heads = sa.Table(
+    "audit_anchor_heads",
+    metadata,
+    sa.Column("anchor_seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_audit_anchor_heads_case", "case_id", "anchor_seq"),
+)
+
 # Each recomputation of an anchor's digest from the whole log (O(cases): run by `verify --all`
 # and before each new anchor is taken), so that a one-case verify can report the latest one
 # instead of repeating it.
@@ -449,6 +462,46 @@ audit_digest_checks = sa.Table(
     sa.Column("anchor_seq", sa.Integer, nullable=False),
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
+)
+
+
+# Wrong query codes counted per (case, source) in the database, so every API process shares
+# the count and a restart keeps it. source "*" is the case-wide count across all sources.
+query_code_attempts = sa.Table(
+    "query_code_attempts",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+
+
+# Who runs the scheduled jobs (audit anchors): one row per job, held by one process until
+# expires_at; taken over only once it has expired (store/leases.py).
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+
+# Refused attempts by callers the case or route is not for: kept here, never on a case's audit
+# chain (a case's record holds what was done to it, not what outsiders tried).
+security_events = sa.Table(
+    "security_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("route", sa.String(300), nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("source", sa.String(64)),
+    sa.Column("case_id", sa.String(64)),
+    sa.Index("ix_security_events_at", "at"),
 )
 
 
@@ -479,3 +532,4 @@ def _append_only(table: sa.Table) -> None:
 _append_only(audit_log)
 _append_only(audit_anchors)
 _append_only(audit_digest_checks)
+_append_only(audit_anchor_heads)

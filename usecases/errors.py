@@ -8,6 +8,7 @@ class Refused(Exception):
 
     code = "refused"
     http_status = 400
+    headers: dict[str, str] | None = None  # extra response headers (e.g. Retry-After)
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

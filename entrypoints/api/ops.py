@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,16 +22,25 @@ from events.limits import MAX_CODE, MAX_TEXT
 from infra.tokens import Principal, Role
 from usecases.errors import UnknownCase
 from usecases.operators import actions, bulk, outbox_ops, redrive, runtime
-from usecases.operators.action_log import ActionResult, Forbidden, Operator
+from usecases.operators.action_log import (
+    ActionResult,
+    Forbidden,
+    Operator,
+    list_refusals,
+    refuse,
+)
 from usecases.operators.stalled import REASONS, find_stalled
 from usecases.operators.stalled_model import StalledFilter
 from usecases.operators.temporal_ops import describe_case
 
 
-def staff_only(user: CurrentUser) -> None:
+async def staff_only(request: Request, user: CurrentUser, deps: DepsDep) -> None:
     """The public (applicants) may not reach /ops at all: the same 403 for every case number,
-    existing or not, before its body is read, and nothing written to any case's record."""
+    existing or not, before its body is read; the attempt goes to the security log, nothing to
+    any case's record."""
     if user.role is Role.applicant:
+        source = request.client.host if request.client else None
+        await refuse(deps, operator(user), request.url.path, "an applicant on /ops", source=source)
         raise HTTPException(403, "operations are for the center's staff")
 
 
@@ -127,6 +136,16 @@ async def stalled(
 def _require_operator(user: Principal) -> None:
     if user.role.value not in ("operator", "admin"):
         raise Forbidden(f"{user.display} ({user.role.value}) may not see operations")
+
+
+@router.get("/security-events", responses=ERRORS)
+async def security_events(
+    deps: DepsDep, user: CurrentUser, limit: int = Query(default=100, ge=1, le=1000)
+) -> dict[str, Any]:
+    """Refused attempts by callers a case or route is not for, latest first."""
+    _require_operator(user)
+    rows = await list_refusals(deps, limit)
+    return {"count": len(rows), "data": [{**r, "at": r["at"].isoformat()} for r in rows]}
 
 
 @router.get("/cases/{case_id}/runtime", responses=ERRORS)

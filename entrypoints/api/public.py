@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entrypoints.http.deps import DepsDep
@@ -22,6 +22,12 @@ ERRORS: dict[int | str, dict[str, object]] = {
 RatingLevel = Literal[
     "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
 ]
+
+
+def source(request: Request) -> str:
+    """The address query-code attempts are counted against: the peer of this connection
+    (behind a proxy, run uvicorn with --forwarded-allow-ips so it is the client's)."""
+    return request.client.host if request.client else "unknown"
 
 
 class ProgressQuery(BaseModel):
@@ -69,17 +75,19 @@ class RatingPublic(BaseModel):
 
 
 @router.post("/progress", response_model=ProgressPublic, responses=ERRORS)
-async def read_progress(body: ProgressQuery, deps: DepsDep) -> ProgressPublic:
+async def read_progress(body: ProgressQuery, request: Request, deps: DepsDep) -> ProgressPublic:
     """A case's progress: steps, departments done, due dates (case number + query code)."""
     return ProgressPublic.model_validate(
-        await progress.progress(deps, body.case_id, body.query_code)
+        await progress.progress(deps, body.case_id, body.query_code, source(request))
     )
 
 
 @router.post(
     "/rating", status_code=status.HTTP_201_CREATED, response_model=RatingPublic, responses=ERRORS
 )
-async def rate_service(body: RatingCreate, deps: DepsDep) -> RatingPublic:
+async def rate_service(body: RatingCreate, request: Request, deps: DepsDep) -> RatingPublic:
     """Rate the service once the case is concluded (five levels, with a comment)."""
-    follow_up = await progress.rate(deps, body.case_id, body.query_code, body.level, body.comment)
+    follow_up = await progress.rate(
+        deps, body.case_id, body.query_code, body.level, body.comment, source(request)
+    )
     return RatingPublic(case_id=body.case_id, level=body.level, follow_up=follow_up is not None)

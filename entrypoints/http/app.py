@@ -51,7 +51,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def refused(_: Request, exc: Refused) -> JSONResponse:
         # Over HTTP an input that is understood but wrong is a 422, as every route declares.
         status = 422 if exc.http_status == 400 else exc.http_status
-        return _problem(status, exc.code, exc.detail)
+        return _problem(status, exc.code, exc.detail, headers=exc.headers)
 
     # Starlette's HTTPException, which FastAPI's extends: the body limit raises the former.
     @app.exception_handler(StarletteHTTPException)

@@ -19,6 +19,11 @@ CaseNumber = Annotated[str, Form(min_length=1, max_length=64)]
 QueryCode = Annotated[str, Form(min_length=1, max_length=16)]
 
 
+def _source(request: Request) -> str:
+    """Query-code attempts are counted per address (see usecases/applicants/progress.py)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _page(request: Request, status: int = 200, **context: Any) -> Response:
     defaults = {"progress": None, "error": None, "thanks": None, "case_id": "", "query_code": ""}
     return templates.TemplateResponse(
@@ -37,7 +42,7 @@ async def progress_page(
 ) -> Response:
     """POST, so the query code stays out of URLs and access logs."""
     try:
-        found = await progress.progress(deps, case_id.strip(), query_code.strip())
+        found = await progress.progress(deps, case_id.strip(), query_code.strip(), _source(request))
     except Refused as exc:
         return _page(request, exc.http_status, error=exc.detail, case_id=case_id)
     return _page(request, progress=found, case_id=case_id.strip(), query_code=query_code.strip())
@@ -58,12 +63,12 @@ async def rating(
         error, status = "请选择评价等级 Choose a rating", 422
     else:
         try:
-            await progress.rate(deps, case_id, query_code, level, comment.strip())
+            await progress.rate(deps, case_id, query_code, level, comment.strip(), _source(request))
             thanks = "感谢您的评价 Thank you for your rating"
         except Refused as exc:
             error, status = exc.detail, exc.http_status
     try:
-        found = await progress.progress(deps, case_id, query_code)
+        found = await progress.progress(deps, case_id, query_code, _source(request))
     except Refused as exc:
         return _page(request, exc.http_status, error=exc.detail, case_id=case_id)
     context = {"progress": found, "case_id": case_id, "query_code": query_code}

@@ -48,6 +48,35 @@ async def test_an_applicant_cannot_probe_or_write_through_ops(app: App) -> None:
     assert await _log_size(app, case_id) == before
 
 
+async def test_refusals_go_to_the_security_log_not_the_case_record(app: App) -> None:
+    case_id, _ = await _submitted(app)
+    before = await _log_size(app, case_id)
+    reviewer = bearer("reviewer", "fire", settings=app.settings, sub="fire-probe")
+    applicant = bearer("applicant", settings=app.settings, sub="probe-9")
+    body = {"department": "fire", "reason": "催一下"}
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=30) as http:
+        # Staff without the operator role: the same 403 for a case that exists and one that
+        # does not (it was a 404 for the latter), and nothing on the case's record.
+        answers = []
+        for target in (case_id, "LB-20260101-NOSUCH"):
+            r = await http.post(f"/ops/cases/{target}/remind", json=body, headers=reviewer)
+            answers.append((r.status_code, r.json()))
+        await http.post(f"/ops/cases/{case_id}/remind", json=body, headers=applicant)
+        ops = bearer("operator", settings=app.settings)
+        log = (await http.get("/ops/security-events", headers=ops)).json()["data"]
+        not_for_them = await http.get("/ops/security-events", headers=reviewer)
+    assert answers[0] == answers[1] and answers[0][0] == 403
+    assert await _log_size(app, case_id) == before
+    mine = {(e["role"], e["subject"], e["case_id"], e["route"]) for e in log[:3]}
+    assert mine == {
+        ("applicant", "probe-9", None, f"/ops/cases/{case_id}/remind"),
+        ("reviewer", "fire-probe", case_id, "ops:remind"),
+        ("reviewer", "fire-probe", "LB-20260101-NOSUCH", "ops:remind"),
+    }
+    assert log[0]["source"] == "127.0.0.1" and log[0]["at"]
+    assert not_for_them.status_code == 403
+
+
 async def test_unknown_ids_are_client_errors(app: App) -> None:
     headers = bearer("operator", settings=app.settings)
     async with httpx.AsyncClient(base_url=app.api_url, headers=headers, timeout=30) as http:

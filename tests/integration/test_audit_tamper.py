@@ -132,17 +132,21 @@ async def test_a_whole_rewrite_is_caught_by_the_anchor_and_the_file(deps: Deps) 
     await as_attacker(deps, *await rewrite_case(deps, case_id))
     report = await verify_case(deps, case_id, temporal=False)
     assert failed(report.findings, "chain") == [] and failed(report.findings, "head") == []
-    # A one-case verify does not reread the whole log, and nothing has recomputed the digest.
-    [pending] = [f for f in report.findings if f.check == "anchor"]
-    assert (pending.outcome, pending.kind) == ("not_checked", "digest")
-    # Recomputing it (asked for here; verify --all and the anchor job do it) finds the rewrite,
+    # A one-case verify does not reread the whole log (nothing has recomputed the digest), but
+    # compares the chain with the head the anchor recorded for this case: the rewrite shows.
+    [pending] = [f for f in report.findings if f.outcome == "not_checked"]
+    assert (pending.check, pending.kind) == ("anchor", "digest")
+    [anchored] = failed(report.findings, "anchor")
+    assert (anchored.kind, anchored.case_id) == ("anchored_head_mismatch", case_id)
+    assert "anchor 1 recorded" in anchored.detail and "altered" in anchored.detail
+    # Recomputing the digest (asked for here; verify --all and the anchor job do it) finds it,
     report = await verify_case(deps, case_id, temporal=False, digest=True)
-    [anchor] = failed(report.findings, "anchor")
-    assert anchor.kind == "digest"
+    kinds = {f.kind for f in failed(report.findings, "anchor")}
+    assert kinds == {"digest", "anchored_head_mismatch"}
     # every one-case verify reports it from then on, and no new anchor blesses the rewrite.
     report = await verify_case(deps, case_id, temporal=False)
-    [anchor] = failed(report.findings, "anchor")
-    assert anchor.kind == "digest" and "anchor 1" in anchor.detail
+    [anchor] = [f for f in failed(report.findings, "anchor") if f.kind == "digest"]
+    assert "anchor 1" in anchor.detail
     with pytest.raises(LogRewritten):
         await take_anchor(deps)
     # Rewriting the anchors table too leaves the anchor file (kept off the database host).
@@ -157,8 +161,24 @@ async def test_a_whole_rewrite_is_caught_by_the_anchor_and_the_file(deps: Deps) 
         .values(heads_digest=forged.heads_digest, hash=forged.hash),
     )
     report = await verify_case(deps, case_id, temporal=False, digest=True)
-    [anchor] = failed(report.findings, "anchor")
-    assert anchor.detail == f"anchor 1 differs from {audit_settings(deps).anchor_file}"
+    details = [f.detail for f in failed(report.findings, "anchor")]
+    assert f"anchor 1 differs from {audit_settings(deps).anchor_file}" in details
+
+
+async def test_an_anchor_records_only_the_heads_that_grew(deps: Deps) -> None:
+    """The second anchor records the case run since the first, not the one left untouched;
+    a one-case verify of the untouched case still compares it with the first anchor."""
+    old = await run_case(deps)
+    await take_anchor(deps)
+    new = await run_case(deps)
+    await take_anchor(deps)
+    async with deps.sessions() as s:
+        assert (await store.anchored_head(s, old))[0] == 1  # type: ignore[index]
+        assert (await store.anchored_head(s, new))[0] == 2  # type: ignore[index]
+    assert failed((await verify_case(deps, old, temporal=False)).findings, "anchor") == []
+    await as_attacker(deps, *await rewrite_case(deps, old))
+    [anchored] = failed((await verify_case(deps, old, temporal=False)).findings, "anchor")
+    assert anchored.kind == "anchored_head_mismatch" and "anchor 1 recorded" in anchored.detail
 
 
 async def test_the_anchor_file_holds_each_anchor(deps: Deps) -> None:

@@ -13,6 +13,7 @@ from domain.case_clocks import CHINA
 from infra.bootstrap import Deps
 from store.cases import case_log
 from store.schema import activity_incidents, case_events, cases, dead_letters, tasks
+from store.security import recent_refusals
 from tests.utils.rows import case_row
 from usecases.operators import actions
 from usecases.operators.action_log import Forbidden, Operator
@@ -158,14 +159,21 @@ async def test_a_follow_up_at_the_current_level_clears_the_warning(seeded: Deps)
 
 
 async def test_without_the_operator_role_refused_and_recorded(seeded: Deps) -> None:
+    """Refused before the case is looked up (the same for one that does not exist), and
+    written to the security log, not onto the case's record."""
     reviewer = Operator("fire-1", "reviewer")
-    with pytest.raises(Forbidden):
-        await actions.remind(seeded, reviewer, "C-IDLE", "fire", "催办")
+    for case_id in ("C-IDLE", "C-NO-SUCH"):
+        with pytest.raises(Forbidden):
+            await actions.remind(seeded, reviewer, case_id, "fire", "催办")
     async with seeded.sessions() as s:
-        [record] = [
+        assert not [
             e for e in await case_log(s, "C-IDLE") if e["event_type"] == "OperatorActionRecorded"
         ]
-    assert (record["data"]["actor"], record["data"]["result"]) == ("fire-1", "refused")
+        logged = await recent_refusals(s)
+    assert [(e["subject"], e["role"], e["route"], e["case_id"]) for e in logged] == [
+        ("fire-1", "reviewer", "ops:remind", "C-NO-SUCH"),
+        ("fire-1", "reviewer", "ops:remind", "C-IDLE"),
+    ]
 
 
 async def test_remind_and_reassign_are_recorded_with_actor_and_reason(seeded: Deps) -> None:

@@ -3,9 +3,9 @@ conclusion (好差评). Shows no personal data; a bad rating opens a follow-up i
 
 from __future__ import annotations
 
+import math
 import secrets
-import time
-from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.case_status import ENDED, CaseStatus
@@ -13,6 +13,7 @@ from domain.privacy import mask_text
 from events.contracts import ServiceRated
 from events.registry import make_envelope
 from infra.bootstrap import Deps
+from store.attempts import count_attempt, give_back
 from store.cases import case_tasks, get_case
 from store.feedback import get_rating, insert_rating, open_follow_up
 from store.records import publish
@@ -26,9 +27,13 @@ RATING_LEVELS = (
     "very_dissatisfied",  # 非常不满意
 )
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
-# A 6-digit query code is guessable in bulk: a case takes this many wrong codes per window.
-MAX_FAILURES, FAILURE_WINDOW_S = 10, 15 * 60
-_failures: defaultdict[str, deque[float]] = defaultdict(deque)
+# A 6-digit query code is guessable in bulk. Every attempt is counted in the database before
+# the code is checked (store/attempts.py), per (case, source): a source gets MAX_FAILURES checks
+# per window. Across all sources a case gets CASE_BUDGET checks per window; past it, only a
+# source with no attempt of its own in the window is still checked (the applicant's first try
+# works while a spread-out guesser gets one per address). A right code gives its attempt back.
+MAX_FAILURES, CASE_BUDGET, FAILURE_WINDOW_S = 10, 100, 15 * 60
+EVERYONE = "*"
 
 
 class NoSuchCase(Refused):
@@ -40,38 +45,45 @@ class TooManyAttempts(Refused):
     code = "too_many_attempts"
     http_status = 429
 
+    def __init__(self, retry_in: timedelta) -> None:
+        super().__init__("too many wrong query codes for this case; try again later")
+        # Whole seconds, at least 1: the Retry-After header.
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_in.total_seconds())))}
+
 
 class RatingRefused(Refused):
     code = "rating_refused"
     http_status = 409
 
 
-def _forget_old(now: float) -> None:
-    # Random case numbers must not grow the table without bound.
-    if len(_failures) > 10_000:
-        for key in [k for k, v in _failures.items() if not v or v[-1] < now - FAILURE_WINDOW_S]:
-            del _failures[key]
+async def _count(deps: Deps, case_id: str, source: str) -> None:
+    """Count this attempt, atomically; refuse (429, unchecked) when over the limit."""
+    now, window = datetime.now(UTC), timedelta(seconds=FAILURE_WINDOW_S)
+    async with deps.sessions() as s, s.begin():
+        # Always (source, then "*") in this order: two attempts never wait on each other's rows.
+        mine, my_start = await count_attempt(s, case_id, source, now, window)
+        everyone, all_start = await count_attempt(s, case_id, EVERYONE, now, window)
+    if mine > MAX_FAILURES:
+        raise TooManyAttempts(my_start + window - now)
+    if everyone > CASE_BUDGET and mine > 1:
+        raise TooManyAttempts(min(my_start, all_start) + window - now)
 
 
-def _throttle(case_id: str) -> None:
-    now = time.monotonic()
-    _forget_old(now)
-    recent = _failures[case_id]
-    while recent and recent[0] < now - FAILURE_WINDOW_S:
-        recent.popleft()
-    if len(recent) >= MAX_FAILURES:
-        raise TooManyAttempts("too many wrong query codes for this case; try again later")
+async def find_case(
+    deps: Deps, case_id: str, query_code: str, source: str = "unknown"
+) -> dict[str, Any]:
+    """The case when the query code matches; the same 404 for a wrong code or no case.
 
-
-async def find_case(deps: Deps, case_id: str, query_code: str) -> dict[str, Any]:
-    """The case when the query code matches; the same 404 for a wrong code or no case."""
-    _throttle(case_id)
+    `source` is the caller's address as the API sees it; see MAX_FAILURES."""
+    source = source[:64] or "unknown"
+    await _count(deps, case_id, source)
     async with deps.sessions() as s:
         case = await get_case(s, case_id)
     expected = case["query_code"] if case else ""
     if case is None or not secrets.compare_digest(expected.encode(), query_code.encode()):
-        _failures[case_id].append(time.monotonic())
         raise NoSuchCase("no case with this number and query code")
+    async with deps.sessions() as s, s.begin():
+        await give_back(s, case_id, [source, EVERYONE])
     return case
 
 
@@ -95,9 +107,11 @@ def _steps(case: dict[str, Any], done: int, total: int) -> list[dict[str, Any]]:
     ]
 
 
-async def progress(deps: Deps, case_id: str, query_code: str) -> dict[str, Any]:
+async def progress(
+    deps: Deps, case_id: str, query_code: str, source: str = "unknown"
+) -> dict[str, Any]:
     """Steps, departments done, due dates, outcome, and whether it can be rated now."""
-    case = await find_case(deps, case_id, query_code)
+    case = await find_case(deps, case_id, query_code, source)
     async with deps.sessions() as s:
         rows = {t["department"]: t for t in await case_tasks(s, case_id)}
         rating = await get_rating(s, case_id)
@@ -121,9 +135,11 @@ async def progress(deps: Deps, case_id: str, query_code: str) -> dict[str, Any]:
     }
 
 
-async def rate(deps: Deps, case_id: str, query_code: str, level: str, comment: str) -> int | None:
+async def rate(
+    deps: Deps, case_id: str, query_code: str, level: str, comment: str, source: str = "unknown"
+) -> int | None:
     """Record the rating; returns the follow-up item opened for a bad one."""
-    case = await find_case(deps, case_id, query_code)
+    case = await find_case(deps, case_id, query_code, source)
     if case["status"] not in ENDED:
         raise RatingRefused("the case can be rated once it is concluded")
     comment = mask_text(comment)  # the applicant may type a number; keep none of it

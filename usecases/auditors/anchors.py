@@ -49,11 +49,17 @@ def _envelope(anchor: Anchor) -> Envelope:
     )
 
 
-async def _new_anchor(s: AsyncSession) -> Anchor:
+async def _new_anchor(s: AsyncSession) -> tuple[Anchor, list[tuple[str, int, str]]]:
+    """The anchor, and the heads to record with it: those that grew since the previous anchor
+    (every head the first time heads are recorded)."""
     await store.lock_heads(s)
     prev = await store.last_anchor(s)
     up_to = await store.max_id(s)
     heads = await store.heads_as_of(s, up_to)
+    recorded = heads
+    if prev is not None and await store.any_anchor_heads(s):
+        grown = await store.grown_since(s, prev.up_to_id, up_to)
+        recorded = [h for h in heads if h[0] in grown]
     anchor = Anchor(
         seq=prev.seq + 1 if prev else 1,
         created_at=datetime.now(UTC),
@@ -62,7 +68,7 @@ async def _new_anchor(s: AsyncSession) -> Anchor:
         entries=sum(seq for _, seq, _ in heads),
         heads_digest=heads_digest(heads),
     )
-    return seal_anchor(anchor, prev.hash if prev else GENESIS)
+    return seal_anchor(anchor, prev.hash if prev else GENESIS), recorded
 
 
 def _append_line(path: Path, doc: dict[str, Any]) -> None:
@@ -87,8 +93,9 @@ async def take_anchor(deps: Deps) -> Anchor:
     if found := await check_digest(deps):
         raise LogRewritten(found[0].detail)
     async with deps.sessions() as s, s.begin():
-        anchor = await _new_anchor(s)
+        anchor, recorded = await _new_anchor(s)
         await store.insert_anchor(s, anchor)
+        await store.insert_anchor_heads(s, anchor.seq, recorded)
         await enqueue(s, _envelope(anchor), anchor_topic(deps))
     deps.notify_outbox()
     path = Path(audit_settings(deps).anchor_file)

@@ -58,6 +58,7 @@ async def verify_case(
         entries = await store.case_entries(s, case_id)
         head = (await store.heads(s, [case_id])).get(case_id)
         case_rows, task_rows = await store.read_models_of(s, [case_id])
+        anchored = await store.anchored_head(s, case_id) if anchors else None
     if not entries and head is None and case_id not in case_rows:
         raise LookupError(f"no case {case_id!r} in the audit log or the read model")
     live = (case_rows.get(case_id), task_rows.get(case_id, []))
@@ -69,8 +70,24 @@ async def verify_case(
     report.findings = await _check_case(deps, case_id, entries, head, live, temporal, years)
     if anchors:
         report.anchors, anchor_findings = await verify_anchors(deps, digest=digest)
-        report.findings += anchor_findings
+        report.findings += anchor_findings + _against_anchor(case_id, entries, anchored)
     return report
+
+
+def _against_anchor(
+    case_id: str, entries: list[AuditEntry], anchored: tuple[int, int, str] | None
+) -> list[Finding]:
+    """The case's chain against the latest anchor's record of its head: hashes recomputed
+    after that anchor give a chain that checks out on its own, but not this entry's hash."""
+    if anchored is None:
+        return []
+    anchor_seq, seq, digest = anchored
+    found = next((e for e in entries if e.seq == seq), None)
+    if found is not None and found.hash == digest:
+        return []
+    what = "is missing" if found is None else f"has another hash than anchor {anchor_seq} recorded"
+    detail = f"entry {seq}, the head anchor {anchor_seq} recorded, {what}: the chain was altered"
+    return [Finding("anchor", "failed", detail, case_id, "anchored_head_mismatch", seq)]
 
 
 async def _verify_page(

@@ -1,4 +1,4 @@
-"""Who may act, and the record of every action (and every refused attempt).
+"""Who may act, and the record of every action; refused attempts go to the security log.
 
 An action is recorded as an `OperatorActionRecorded` case event through `store.records.publish`
 — so it lands in the case log (the timeline), the outbox and the audit chain — and as a row in
@@ -20,6 +20,7 @@ from events.registry import make_envelope
 from infra.bootstrap import Deps
 from store.records import publish
 from store.schema import cases, operator_actions
+from store.security import recent_refusals, record_refusal
 from usecases.errors import Refused, UnknownCase
 
 OPERATOR_ROLES = frozenset({"operator", "admin"})
@@ -88,6 +89,33 @@ async def record_action(
     deps.notify_outbox()
 
 
+async def refuse(
+    deps: Deps,
+    op: Operator,
+    route: str,
+    reason: str,
+    *,
+    source: str | None = None,
+    case_id: str | None = None,
+) -> None:
+    """Write a refused attempt to the security log (never to a case's audit chain)."""
+    async with deps.sessions() as s, s.begin():
+        await record_refusal(
+            s,
+            role=op.role,
+            subject=op.actor,
+            route=route,
+            reason=reason,
+            source=source,
+            case_id=case_id,
+        )
+
+
+async def list_refusals(deps: Deps, limit: int = 100) -> list[dict[str, Any]]:
+    async with deps.sessions() as s:
+        return await recent_refusals(s, limit)
+
+
 async def _case_exists(deps: Deps, case_id: str) -> bool:
     async with deps.sessions() as s:
         found = await s.scalar(sa.select(cases.c.case_id).where(cases.c.case_id == case_id))
@@ -106,18 +134,18 @@ async def perform(
     """Check the role and the reason, run the action, record what happened.
 
     Raises:
-        Forbidden: The caller is not an operator (the attempt is recorded too).
+        Forbidden: The caller is not an operator (the attempt goes to the security log).
         ReasonRequired: No reason was given.
         UnknownCase: No such case.
         Refused: The action itself was refused (recorded as failed).
     """
+    if op.role not in OPERATOR_ROLES:
+        # Before looking the case up: the same 403 whether it exists or not; the attempt goes
+        # to the security log, not onto the case's record.
+        await refuse(deps, op, f"ops:{action}", "the operator role is needed", case_id=case_id)
+        raise Forbidden(f"{op.actor} ({op.role}) may not {action}: the operator role is needed")
     if not await _case_exists(deps, case_id):
         raise UnknownCase(f"no case {case_id!r}")
-    if op.role not in OPERATOR_ROLES:
-        await record_action(
-            deps, op, case_id, action, reason or "-", target=target, result="refused"
-        )
-        raise Forbidden(f"{op.actor} ({op.role}) may not {action}: the operator role is needed")
     if not reason or not reason.strip():
         raise ReasonRequired(f"{action} needs a reason; it goes on the case's record")
     try:
