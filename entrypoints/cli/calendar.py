@@ -39,8 +39,10 @@ def show(year: int) -> None:
         if d.year == year:
             table.add_row(d.isoformat(), d.strftime("%a"), "make-up working day (调休)")
     console.print(table)
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    console.print(f"working days: {cal.working_days_between(start, end) + 1}")
+    # working_days_between counts (a, b]: start on New Year's Eve so that 1 January is
+    # counted only if it is a working day (it never is; adding 1 over-counted by one).
+    start, end = date(year - 1, 12, 31), date(year, 12, 31)
+    console.print(f"working days: {cal.working_days_between(start, end)}")
 
 
 @calendar_app.command()

@@ -202,14 +202,28 @@ def decide(
 
 
 @app.command()
+def catalog() -> None:
+    """List each matter: limits, reviewing departments and the materials it needs."""
+    from entrypoints.cli.catalog import configured_catalog, print_catalog
+
+    print_catalog(console, configured_catalog())
+
+
+@app.command()
 def demo(
     api: ApiUrl = None,
     reject: Annotated[str | None, typer.Option(help="department that rejects")] = None,
     timeout: float = 60.0,
 ) -> None:
     """Run a realistic construction case through every department, showing progress."""
-    from entrypoints.cli.demo import run_demo
+    from entrypoints.cli.demo import demo_departments, run_demo
 
+    # A misspelt department would silently never match and the case would be granted.
+    known = demo_departments()
+    if reject is not None and reject not in known:
+        raise fail(
+            f"--reject {reject!r} is not a department of the demo matter; known: {', '.join(known)}"
+        )
     try:
         run_demo(_api(api), console, reject=reject, timeout=timeout, clock=time.monotonic)
     except ApiError as exc:
