@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     )
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    temporal_ui_port: int = Field(
+        default=8233,
+        ge=0,
+        le=65535,
+        description="`lianban dev` only: port of the embedded Temporal Web UI; 0 runs none. "
+        "Change it (with the other ports) to run two development stacks on one machine",
+    )
     task_queue: str = "lianban-cases"
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = Field(default="lianban", description="topics are <prefix>.submissions …")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from domain.catalog import load_catalog
+from entrypoints.cli.client import token_holder
 from entrypoints.cli.main import app
+from entrypoints.devstack.server import banner, stack_config
+from entrypoints.runner import Parts
+from infra.settings import Settings
+from infra.tokens import Role, mint
 
 runner = CliRunner()
 
@@ -38,3 +43,30 @@ def test_catalog_lists_every_matter_with_its_materials_and_limits() -> None:
             assert material.code in result.output
         for dept in matter.departments:
             assert dept.code in result.output
+
+
+def test_worker_only_banner_does_not_suggest_the_demo() -> None:
+    settings = Settings()
+    worker_only = banner(settings, None, Parts(consumers=False, relay=False, api=False))
+    assert "lianban demo" not in worker_only
+    assert "/docs" not in worker_only
+    assert "running: worker" in worker_only
+    assert "lianban demo" in banner(settings, None, Parts())
+
+
+def test_dev_stack_takes_the_temporal_ui_port_from_settings() -> None:
+    assert stack_config(Settings(temporal_ui_port=18233)).temporal_ui_port == 18233
+    assert stack_config(Settings(temporal_ui_port=0)).temporal_ui_port is None
+    assert stack_config(Settings()).temporal_ui_port == 8233
+
+
+def test_decide_refuses_a_reviewer_the_token_does_not_name() -> None:
+    token = mint(Settings(), Role.reviewer, dept="fire", name="王芳")
+    args = ["decide", "C-1.fire", "--outcome", "approve", "--api", "http://127.0.0.1:9"]
+    result = runner.invoke(app, [*args, "--reviewer", "李四"], env={"LIANBAN_TOKEN": token})
+    assert result.exit_code == 1
+    assert "does not match the token" in result.output
+    assert "王芳" in result.output
+    assert token_holder(token) == "王芳"
+    assert token_holder(mint(Settings(), Role.reviewer, dept="fire")) == "reviewer-fire"
+    assert token_holder("not-a-jwt") is None
