@@ -24,6 +24,18 @@ class Settings(BaseSettings):
     )
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    calendar_next_year_from: str = Field(
+        default="11-01",
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="MM-DD: from this day on, a missing official calendar of the coming year "
+        "is an incident (/readyz, `lianban calendar check`)",
+    )
+
+    @property
+    def next_year_from(self) -> tuple[int, int]:
+        month, day = self.calendar_next_year_from.split("-")
+        return int(month), int(day)
+
     temporal_ui_port: int = Field(
         default=8233,
         ge=0,

@@ -97,7 +97,7 @@ async def _recalculate(data: object) -> tuple[int, list[str]]:
 def check(today: str | None = typer.Option(None, help="YYYY-MM-DD, default today")) -> None:
     """Warn (exit 1) when the current or coming year has no official calendar."""
     day = date.fromisoformat(today) if today else date.today()
-    missing = missing_years(_provider()(), day)
+    missing = missing_years(_provider()(), day, get_settings().next_year_from)
     if missing:
         console.print(
             f"[yellow]missing official calendar for {', '.join(map(str, missing))}[/]: deadlines "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from domain.catalog import load_catalog
@@ -9,7 +10,7 @@ from entrypoints.cli.client import token_holder
 from entrypoints.cli.main import app
 from entrypoints.devstack.server import banner, stack_config
 from entrypoints.runner import Parts
-from infra.settings import Settings
+from infra.settings import Settings, get_settings
 from infra.tokens import Role, mint
 
 runner = CliRunner()
@@ -70,3 +71,21 @@ def test_decide_refuses_a_reviewer_the_token_does_not_name() -> None:
     assert token_holder(token) == "王芳"
     assert token_holder(mint(Settings(), Role.reviewer, dept="fire")) == "reviewer-fire"
     assert token_holder("not-a-jwt") is None
+
+
+def test_calendar_check_raises_the_coming_year_from_the_configured_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The shipped data know 2026 but not 2027: from the configured day on that is an incident.
+    check = ["calendar", "check", "--today", "2026-10-20"]
+    get_settings.cache_clear()
+    assert runner.invoke(app, check).exit_code == 0
+    assert runner.invoke(app, ["calendar", "check", "--today", "2026-11-01"]).exit_code == 1
+    monkeypatch.setenv("LIANBAN_CALENDAR_NEXT_YEAR_FROM", "10-15")
+    get_settings.cache_clear()
+    try:
+        moved = runner.invoke(app, check)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert moved.exit_code == 1 and "2027" in moved.output

@@ -89,8 +89,9 @@ async def _outbox(deps: Deps) -> Check:
 
 
 def _calendar(deps: Deps, today: date) -> Check:
-    """The official working-day calendar of this year, and of the next from November."""
-    missing = missing_years(deps.calendar(), today)
+    """The official working-day calendar of this year, and of the next from the configured day
+    (`LIANBAN_CALENDAR_NEXT_YEAR_FROM`, default 1 November)."""
+    missing = missing_years(deps.calendar(), today, deps.settings.next_year_from)
     if not missing:
         return Check("calendar", True, f"official schedule known for {today.year}")
     years = ", ".join(map(str, missing))
