@@ -105,13 +105,17 @@ def load_calendar(overlay_paths: list[Path]) -> CalendarData:
     return data
 
 
-def missing_years(data: CalendarData, today: date) -> list[int]:
+def missing_years(
+    data: CalendarData, today: date, next_year_from: tuple[int, int] = (11, 1)
+) -> list[int]:
     """Years that should be known by ``today`` but are not, for the "calendar missing" alert.
 
-    The current year is always needed; the coming year is needed from November on, when the
-    State Council usually publishes it and clocks started in December spill into it.
+    The current year is always needed; the coming year is needed from ``next_year_from``
+    (month, day; default 1 November, when the State Council usually publishes it and clocks
+    started in December spill into it).
     """
-    needed = [today.year, today.year + 1] if today.month >= 11 else [today.year]
+    coming = (today.month, today.day) >= next_year_from
+    needed = [today.year, today.year + 1] if coming else [today.year]
     return [y for y in needed if y not in data.years]
 
 

@@ -26,6 +26,25 @@ class Settings(BaseSettings):
     )
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    calendar_next_year_from: str = Field(
+        default="11-01",
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="MM-DD: from this day on, a missing official calendar of the coming year "
+        "is an incident (/readyz, `lianban calendar check`)",
+    )
+
+    @property
+    def next_year_from(self) -> tuple[int, int]:
+        month, day = self.calendar_next_year_from.split("-")
+        return int(month), int(day)
+
+    temporal_ui_port: int = Field(
+        default=8233,
+        ge=0,
+        le=65535,
+        description="`lianban dev` only: port of the embedded Temporal Web UI; 0 runs none. "
+        "Change it (with the other ports) to run two development stacks on one machine",
+    )
     task_queue: str = "lianban-cases"
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Transport security to Kafka (infra/kafka_client.py builds every client from these).

@@ -31,6 +31,8 @@ class Role(StrEnum):
     auditor = "auditor"
     admin = "admin"
     leader = "leader"  # the center's leadership: the dashboard and the reports, read only
+    # The people's government head (区长/县长): approves the one extension of a joint case.
+    government_head = "government_head"
 
 
 # Roles that act for one department: their token must name it.

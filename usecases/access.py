@@ -14,7 +14,11 @@ from infra.tokens import DEPARTMENT_ROLES, Principal, Role
 
 # Roles that read every case (masked): the window handles all of them, operators keep them
 # moving, auditors and admins oversee.
-READ_EVERY_CASE = frozenset({Role.clerk, Role.operator, Role.auditor, Role.admin})
+# The government head reads any case: a joint case's extension is theirs to approve, and a
+# joint case spans departments, so no department scope fits.
+READ_EVERY_CASE = frozenset(
+    {Role.clerk, Role.operator, Role.auditor, Role.admin, Role.government_head}
+)
 # Roles that read every department's inbox.
 READ_EVERY_INBOX = frozenset({Role.operator, Role.auditor, Role.admin})
 # Roles that may see the applicant's unmasked ID and phone (each access is audited): the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from entrypoints.api.guards import ALL_ROLES, CaseAccess, case_for
@@ -94,13 +94,42 @@ async def supplement(
     return {"status": "accepted"}
 
 
+class ExtensionBody(BaseModel):
+    """Who approves is the caller: the token's name and role, never a typed claim."""
+
+    reason: str = Field(min_length=1, max_length=1000, description="told to the applicant")
+    approver_role: str | None = Field(
+        default=None,
+        max_length=32,
+        description="optional check: refused (403) unless it is the role the token carries "
+        "(`department_head` for a dept_head token, `government_head` for a government_head one)",
+    )
+    approver: str | None = Field(
+        default=None, max_length=100, description="ignored: the token's name (or sub) is recorded"
+    )
+
+
+# The approver role a token carries: a self-declared one would let a department head approve
+# what the law reserves for the government head.
+APPROVER_ROLES = {Role.dept_head: "department_head", Role.government_head: "government_head"}
+
+
 @router.post("/extension", response_model=ClockView, responses=ERRORS)
 async def grant_extension(
     case_id: str,
-    body: ExtensionRequest,
+    body: ExtensionBody,
     deps: DepsDep,
-    _: CaseAccess = case_for(Role.dept_head),
+    seen: CaseAccess = case_for(Role.dept_head, Role.government_head),
 ) -> ClockView:
     """Extend the statutory limit once (+10 by the organ's head, +15 joint by the government
-    head); the reason is told to the applicant."""
-    return await clock_commands.grant_extension(deps, case_id, body)
+    head); the reason is told to the applicant. The approver and their role come from the
+    token."""
+    role = APPROVER_ROLES[seen.user.role]
+    if body.approver_role is not None and body.approver_role != role:
+        raise HTTPException(
+            403,
+            f"your token approves as {role}, not {body.approver_role}: "
+            "sign in as the person who holds that office",
+        )
+    req = ExtensionRequest(approver=seen.user.display, approver_role=role, reason=body.reason)
+    return await clock_commands.grant_extension(deps, case_id, req)

@@ -39,8 +39,10 @@ def show(year: int) -> None:
         if d.year == year:
             table.add_row(d.isoformat(), d.strftime("%a"), "make-up working day (调休)")
     console.print(table)
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    console.print(f"working days: {cal.working_days_between(start, end) + 1}")
+    # working_days_between counts (a, b]: start on New Year's Eve so that 1 January is
+    # counted only if it is a working day (it never is; adding 1 over-counted by one).
+    start, end = date(year - 1, 12, 31), date(year, 12, 31)
+    console.print(f"working days: {cal.working_days_between(start, end)}")
 
 
 @calendar_app.command()
@@ -95,7 +97,7 @@ async def _recalculate(data: object) -> tuple[int, list[str]]:
 def check(today: str | None = typer.Option(None, help="YYYY-MM-DD, default today")) -> None:
     """Warn (exit 1) when the current or coming year has no official calendar."""
     day = date.fromisoformat(today) if today else date.today()
-    missing = missing_years(_provider()(), day)
+    missing = missing_years(_provider()(), day, get_settings().next_year_from)
     if missing:
         console.print(
             f"[yellow]missing official calendar for {', '.join(map(str, missing))}[/]: deadlines "

@@ -56,3 +56,21 @@ class Api:
 def fail(message: str) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
+
+
+def token_holder(token: str | None) -> str | None:
+    """The name the API will record for this bearer token (its `name`, else `sub`).
+
+    Read without verifying the signature: the CLI has no key, and the API verifies it anyway.
+    None when there is no token or it is not a readable JWT.
+    """
+    if not token:
+        return None
+    import jwt
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    name = claims.get("name") or claims.get("sub")
+    return str(name) if name else None

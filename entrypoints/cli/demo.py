@@ -26,6 +26,14 @@ MATERIALS = [
 CONDITIONS = {"env": ["施工期间夜间22:00至次日6:00禁止高噪声作业 no noisy work at night"]}
 
 
+def demo_departments() -> list[str]:
+    """The departments reviewing the demo's matter in the configured catalog."""
+    from entrypoints.cli.catalog import configured_catalog
+
+    matter = configured_catalog().matter(MATTER)
+    return [d.code for d in matter.departments] if matter else []
+
+
 def _wait(what: str, probe: Callable[[], Any], timeout: float, clock: Callable[[], float]) -> Any:
     deadline = clock() + timeout
     while clock() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import time
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from entrypoints.cli.audit import audit_app
 from entrypoints.cli.calendar import calendar_app
-from entrypoints.cli.client import Api, ApiError, fail
+from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
 from entrypoints.cli.keys import keys_app
 from entrypoints.cli.ops import ops_app
@@ -185,20 +186,37 @@ def tasks(department: str, status: str | None = None, api: ApiUrl = None) -> Non
 def decide(
     task_id: str,
     outcome: Annotated[str, typer.Option(help="approve|approve_with_conditions|reject")],
-    reviewer: Annotated[str, typer.Option(help="who decides")],
+    reviewer: Annotated[
+        str | None,
+        typer.Option(help="optional check: the name the token carries (that name is recorded)"),
+    ] = None,
     reason: Annotated[list[str] | None, typer.Option(help="reason; repeat")] = None,
     condition: Annotated[list[str] | None, typer.Option(help="condition; repeat")] = None,
     api: ApiUrl = None,
 ) -> None:
-    """Decide a review task (TASK is CASE.department)."""
-    body = {
-        "outcome": outcome,
-        "reviewer": reviewer,
-        "reasons": reason or [],
-        "conditions": condition or [],
-    }
+    """Decide a review task (TASK is CASE.department) as the token's holder.
+
+    The API records the token's name (or subject) as the reviewer, never a typed one: a
+    --reviewer that differs is refused rather than silently replaced on the legal record.
+    """
+    recorded = token_holder(os.environ.get("LIANBAN_TOKEN"))
+    if reviewer is not None and recorded is not None and reviewer != recorded:
+        raise fail(
+            f"--reviewer {reviewer!r} does not match the token, whose holder {recorded!r} is "
+            "what the decision records; drop --reviewer or use that reviewer's own token"
+        )
+    body = {"outcome": outcome, "reasons": reason or [], "conditions": condition or []}
     result = _call(_api(api).decide, task_id, body)
-    console.print(f"{result['status']}: {task_id} (event {result['event_id']})")
+    who = f", recorded as reviewer {recorded}" if recorded else ""
+    console.print(f"{result['status']}: {task_id} (event {result['event_id']}{who})")
+
+
+@app.command()
+def catalog() -> None:
+    """List each matter: limits, reviewing departments and the materials it needs."""
+    from entrypoints.cli.catalog import configured_catalog, print_catalog
+
+    print_catalog(console, configured_catalog())
 
 
 @app.command()
@@ -208,8 +226,14 @@ def demo(
     timeout: float = 60.0,
 ) -> None:
     """Run a realistic construction case through every department, showing progress."""
-    from entrypoints.cli.demo import run_demo
+    from entrypoints.cli.demo import demo_departments, run_demo
 
+    # A misspelt department would silently never match and the case would be granted.
+    known = demo_departments()
+    if reject is not None and reject not in known:
+        raise fail(
+            f"--reject {reject!r} is not a department of the demo matter; known: {', '.join(known)}"
+        )
     try:
         run_demo(_api(api), console, reject=reject, timeout=timeout, clock=time.monotonic)
     except ApiError as exc:

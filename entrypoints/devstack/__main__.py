@@ -18,13 +18,19 @@ from entrypoints.devstack.stack import (
     check,
     ensure_topics,
 )
+from infra.settings import get_settings
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--var-dir", type=Path, default=Path("var"))
     common.add_argument("--temporal-port", type=int, default=7233)
-    common.add_argument("--ui-port", type=int, default=8233)
+    common.add_argument(
+        "--ui-port",
+        type=int,
+        default=get_settings().temporal_ui_port,
+        help="LIANBAN_TEMPORAL_UI_PORT",
+    )
     common.add_argument("--headless", action="store_true", help="no Temporal Web UI")
     common.add_argument("--kafka-port", type=int, default=9092)
 
@@ -43,7 +49,7 @@ def _config(args: argparse.Namespace) -> StackConfig:
     return StackConfig(
         var_dir=args.var_dir,
         temporal_port=args.temporal_port,
-        temporal_ui_port=None if args.headless else args.ui_port,
+        temporal_ui_port=None if args.headless or not args.ui_port else args.ui_port,
         kafka_port=args.kafka_port,
         temporal_db=None if getattr(args, "in_memory", False) else DEFAULT,
         reuse_existing=getattr(args, "reuse", False),

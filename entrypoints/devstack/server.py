@@ -13,37 +13,46 @@ from infra.bootstrap import bootstrap
 from infra.settings import Settings
 
 
+def stack_config(settings: Settings) -> StackConfig:
+    """The embedded stack on the configured ports, so two stacks can run side by side."""
+    return StackConfig(
+        var_dir=Path("var"),
+        temporal_port=int(settings.temporal_address.rsplit(":", 1)[1]),
+        temporal_ui_port=settings.temporal_ui_port or None,
+        kafka_port=int(settings.kafka_bootstrap.rsplit(":", 1)[1]),
+    )
+
+
 @contextlib.asynccontextmanager
 async def _maybe_stack(settings: Settings, embedded: bool) -> AsyncIterator[str | None]:
     if not embedded:
         yield None
         return
-    host_port = settings.temporal_address.rsplit(":", 1)
-    kafka_port = int(settings.kafka_bootstrap.rsplit(":", 1)[1])
-    config = StackConfig(
-        var_dir=Path("var"), temporal_port=int(host_port[1]), kafka_port=kafka_port
-    )
-    async with EmbeddedStack(config) as stack:
+    async with EmbeddedStack(stack_config(settings)) as stack:
         yield stack.ui_url
 
 
-def _banner(settings: Settings, ui_url: str | None) -> str:
+def banner(settings: Settings, ui_url: str | None, parts: Parts) -> str:
+    """What runs and where; the API lines (pages, docs, the demo hint) only when the API runs:
+    a worker-only process has nothing the demo could talk to."""
     api = f"http://{settings.api_host}:{settings.api_port}"
-    lines = [
-        "",
-        "Lianban 联办 is running",
-        f"  API            {api}",
-        f"  OpenAPI docs   {api}/docs",
+    running = [name for name in ("worker", "consumers", "relay", "api") if getattr(parts, name)]
+    lines = ["", "Lianban 联办 is running: " + ", ".join(running)]
+    if parts.api:
+        lines += [f"  API            {api}", f"  OpenAPI docs   {api}/docs"]
+    lines += [
         f"  Temporal       {settings.temporal_address}" + (f"   Web UI {ui_url}" if ui_url else ""),
         f"  Kafka          {settings.kafka_bootstrap}   topics {settings.topic_prefix}.*",
         f"  Database       {settings.database_url}",
-        f"  Pages          {api}/login  (then /inbox, /ops, /auditor); {api}/progress",
-        "  Sign in with   an account (.venv/bin/lianban users add …) or, in development, a",
-        "                 pasted token (.venv/bin/lianban token --role reviewer --dept fire)",
-        "  Try            .venv/bin/lianban demo",
-        "  Stop           Ctrl-C",
-        "",
     ]
+    if parts.api:
+        lines += [
+            f"  Pages          {api}/login  (then /inbox, /ops, /auditor); {api}/progress",
+            "  Sign in with   an account (.venv/bin/lianban users add …) or, in development, a",
+            "                 pasted token (.venv/bin/lianban token --role reviewer --dept fire)",
+            "  Try            .venv/bin/lianban demo",
+        ]
+    lines += ["  Stop           Ctrl-C", ""]
     return "\n".join(lines)
 
 
@@ -70,7 +79,7 @@ async def run_forever(
         try:
             task = asyncio.create_task(serve(deps, stop, parts, running))
             await running.started.wait()
-            print(_banner(settings, ui_url), flush=True)
+            print(banner(settings, ui_url, parts), flush=True)
             await task
         finally:
             await deps.close()

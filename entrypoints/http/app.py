@@ -26,7 +26,7 @@ from entrypoints.api import (
 from entrypoints.api import codec as codec_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
-from entrypoints.http import openapi, plain_text
+from entrypoints.http import docs, openapi, plain_text
 from entrypoints.http.limits import BodyLimit
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
@@ -89,6 +89,9 @@ def create_app(deps: Deps) -> FastAPI:
         title="Lianban 联办",
         summary="Joint approval across departments, against statutory working-day limits",
         version="0.1.0",
+        # Served from local assets (entrypoints/http/docs.py): the defaults need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.deps = deps
     # Personal data never reaches a log line, whatever logs it.
@@ -124,4 +127,5 @@ def create_app(deps: Deps) -> FastAPI:
     for router in routers:
         app.include_router(router)
     web.install(app)
+    docs.install(app)
     return app

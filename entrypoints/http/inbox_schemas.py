@@ -20,6 +20,11 @@ class InboxItemPublic(TaskPublic):
     working_days_left: int | None = Field(description="to the due date; negative: overdue")
     due_soon: bool
     overdue: bool
+    provisional: bool = Field(
+        default=False,
+        description="the due date lies in a year whose official calendar is not loaded: "
+        "counted on weekdays only, it may move when the year is loaded",
+    )
 
 
 class InboxPublic(BaseModel):

@@ -4,12 +4,14 @@ action goes through the same service as the API, so it is checked and recorded t
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from domain.case_clocks import local_date
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.session import PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
@@ -17,6 +19,7 @@ from infra.tokens import Role
 from usecases.errors import Refused
 from usecases.operators import actions, outbox_ops, redrive, runtime
 from usecases.operators.action_log import Operator
+from usecases.operators.health import calendar_incident
 from usecases.operators.stalled import REASONS, find_stalled
 from usecases.operators.stalled_model import StalledFilter
 
@@ -35,6 +38,11 @@ OFFERS = {
         ("outbox_discard", "放弃发布 Discard"),
     ],
 }
+
+
+def today() -> date:
+    """The center's date (Asia/Shanghai); tests replace it."""
+    return local_date(datetime.now(UTC))
 
 
 @router.get("")
@@ -59,6 +67,7 @@ async def ops_page(
         "filter": asdict(filt),
         "done": done,
         "error": error,
+        "calendar_incident": calendar_incident(deps, today()),
     }
     return templates.TemplateResponse(request, "ops.html", context)
 

@@ -35,6 +35,7 @@ CALLERS: dict[str, tuple[str, str | None, str]] = {
     "auditor": ("auditor", None, "audit-1"),
     "admin": ("admin", None, "admin-1"),
     "leader": ("leader", None, "leader-1"),
+    "government_head": ("government_head", None, "gov-head-1"),
 }
 SAME_CASE = {"reviewer-same-case", "dept_head-same-case"}
 OTHER = {"reviewer-other", "dept_head-other"}
@@ -45,14 +46,15 @@ def expect(ok: set[str], not_found: frozenset[str] | set[str] = frozenset()) -> 
     return {c: OK if c in ok else NOT_FOUND if c in not_found else FORBIDDEN for c in CALLERS}
 
 
+# The government head reads any case (a joint case's extension is theirs), nothing else.
 CASE_READERS = expect(
-    {"applicant", "clerk", "reviewer", "dept_head", *SAME_CASE, *READ_ALL},
+    {"applicant", "clerk", "reviewer", "dept_head", *SAME_CASE, *READ_ALL, "government_head"},
     {"applicant-other", *OTHER},
 )
 INBOX_READERS = expect({"reviewer", "dept_head", *READ_ALL}, {*SAME_CASE, *OTHER})
 TASK_WORKERS = expect({"reviewer", "dept_head"}, {*SAME_CASE, *OTHER})
 HEAD_ONLY = expect({"dept_head"}, {"dept_head-same-case", "dept_head-other"})
-HEADS_OF_CASE = expect({"dept_head", "dept_head-same-case"}, {"dept_head-other"})
+EXTENDERS = expect({"dept_head", "dept_head-same-case", "government_head"}, {"dept_head-other"})
 STAFF_OF_CASE = expect({"reviewer", "dept_head", *SAME_CASE, *READ_ALL}, OTHER)
 # Department staff get their own department's row of the report (entrypoints/api/reports.py).
 REPORT_READERS = expect({"reviewer", "dept_head", *SAME_CASE, *OTHER, *READ_ALL, "leader"})
@@ -83,7 +85,7 @@ PROBES: list[Probe] = [
         json={},
         route="/cases/{case_id}/pauses/{notice_ref}/end",
     ),
-    Probe("POST", "/cases/{case}/extension", HEADS_OF_CASE, json={}),
+    Probe("POST", "/cases/{case}/extension", EXTENDERS, json={}),
     Probe("POST", "/cases/{case}/prereview", expect({"clerk"}), json={}),
     Probe(
         "POST",

@@ -4,6 +4,7 @@ status code when the database or Temporal does not answer."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -106,3 +107,21 @@ async def test_a_missing_official_calendar_is_reported_from_november(
     late = {c.name: c for c in november.checks}["calendar"]
     assert not late.ok and "2027" in late.detail and "lianban calendar load" in late.detail
     assert {c.name: c for c in june.checks}["calendar"].ok
+
+
+async def test_the_day_the_coming_year_is_needed_is_a_setting(
+    deps_without_temporal: Deps,
+) -> None:
+    probe = BrokerProbe(deps_without_temporal.settings.kafka_bootstrap, timeout=0.5)
+    settings = deps_without_temporal.settings.model_copy(
+        update={"calendar_next_year_from": "10-15"}
+    )
+    deps = dataclasses.replace(deps_without_temporal, settings=settings)
+    try:
+        october = await check_health(deps, probe, today=date(2026, 10, 20))
+        before = await check_health(deps, probe, today=date(2026, 10, 14))
+    finally:
+        await probe.close()
+    late = {c.name: c for c in october.checks}["calendar"]
+    assert not late.ok and "2027" in late.detail
+    assert {c.name: c for c in before.checks}["calendar"].ok

@@ -222,5 +222,9 @@ async def test_bola_department_applicant_auditor_heads(running: Any) -> None:
                 await http.post(f"/cases/{case_id}/extension", json=extension)
             ).status_code == 403
     async with api(running, FIRE_HEAD) as head:
+        # A department head may not claim the government head's office (the role is the token's).
         r = await head.post(f"/cases/{case_id}/extension", json=extension)
+        assert r.status_code == 403, r.text
+    async with api(running, bearer("government_head", name="张区长")) as gov:
+        r = await gov.post(f"/cases/{case_id}/extension", json=extension)
         assert r.status_code == 200 and r.json()["extension_days"] == 15

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import httpx
 import pytest
@@ -79,3 +80,18 @@ async def _page_with(http: httpx.AsyncClient, case_id: str) -> str | None:
     response = await http.get("/ops", params={"reason": "dead_letter"})
     assert response.status_code == 200, response.text
     return response.text if case_id in response.text else None
+
+
+async def test_operator_page_shows_a_missing_coming_year(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entrypoints.web import ops_pages
+
+    cookies = {"lianban_token": token(app)}
+    async with httpx.AsyncClient(base_url=app.api_url, cookies=cookies) as http:
+        monkeypatch.setattr(ops_pages, "today", lambda: date(2026, 11, 28))
+        late = (await http.get("/ops")).text
+        monkeypatch.setattr(ops_pages, "today", lambda: date(2026, 6, 1))
+        june = (await http.get("/ops")).text
+    assert 'id="calendar-incident"' in late and "2027" in late and "lianban calendar load" in late
+    assert 'id="calendar-incident"' not in june

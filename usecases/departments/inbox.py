@@ -60,7 +60,8 @@ def with_urgency(
     """
     if row["status"] != "open":
         quiet = {"level": "none", "working_days_left": None, "due_soon": False, "overdue": False}
-        return {**row, **quiet}
+        return {**row, **quiet, "provisional": False}
+    known_years = deps.calendar().years
     u = task_urgency(
         today or local_date(datetime.now(UTC)),
         row["due_date"],
@@ -75,6 +76,8 @@ def with_urgency(
         "working_days_left": u.working_days_left,
         "due_soon": u.due_soon,
         "overdue": u.overdue,
+        # A due date in a year without the official schedule was counted on weekdays only.
+        "provisional": row["due_date"] is not None and row["due_date"].year not in known_years,
     }
 
 

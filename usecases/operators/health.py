@@ -88,17 +88,24 @@ async def _outbox(deps: Deps) -> Check:
     return Check("outbox", age <= limit and not st.parked, detail, value=round(age, 1))
 
 
-def _calendar(deps: Deps, today: date) -> Check:
-    """The official working-day calendar of this year, and of the next from November."""
-    missing = missing_years(deps.calendar(), today)
+def calendar_incident(deps: Deps, today: date) -> str | None:
+    """What is wrong with the official calendar as of ``today`` (None when nothing): the year,
+    and the coming one from `LIANBAN_CALENDAR_NEXT_YEAR_FROM` (default 1 November). Shown by
+    /readyz and on the operator's page."""
+    missing = missing_years(deps.calendar(), today, deps.settings.next_year_from)
     if not missing:
-        return Check("calendar", True, f"official schedule known for {today.year}")
-    years = ", ".join(map(str, missing))
-    detail = (
-        f"no official schedule for {years}: deadlines reaching into it are provisional "
-        "(weekdays only); load it with `lianban calendar load FILE`"
+        return None
+    return (
+        f"no official schedule for {', '.join(map(str, missing))}: deadlines reaching into it "
+        "are provisional (weekdays only); load it with `lianban calendar load FILE`"
     )
-    return Check("calendar", False, detail)
+
+
+def _calendar(deps: Deps, today: date) -> Check:
+    incident = calendar_incident(deps, today)
+    if incident is None:
+        return Check("calendar", True, f"official schedule known for {today.year}")
+    return Check("calendar", False, incident)
 
 
 async def _lag(deps: Deps, broker: BrokerProbe, topic: str) -> Check:
