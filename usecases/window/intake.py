@@ -88,7 +88,9 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     """
     acknowledged = 0
     async with deps.sessions() as s, s.begin():
-        if not await insert_submission(s, envelope, sub, sub.query_code or new_query_code()):
+        if not await insert_submission(
+            s, envelope, sub, sub.query_code or new_query_code(), keyring=deps.keyring
+        ):
             first = await submission_event_id(s, envelope.case_id)
             if first is not None and first != str(envelope.event_id):
                 raise DuplicateCase(
