@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.case_clocks import ClockPolicy
+from domain.privacy import mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from infra import tracing
@@ -59,7 +60,7 @@ async def start_case_workflow(
     inp = JointApprovalInput(
         case_id=envelope.case_id,
         matter_code=sub.matter_code,
-        title=sub.title,
+        title=mask_text(sub.title),  # a portal's raw submission: no number in the history
         material_codes=[m.code for m in sub.materials],
         received_at=envelope.occurred_at,
         policy=policy or ClockPolicy(),

@@ -3,7 +3,8 @@
 Adds `cases.applicant_contact` (the sealed JSON of both values, see store.personal) and
 `applicant_contact_kid`, seals every existing row's values with the current payload key, and
 leaves only the masked forms in `applicant_id_number` / `applicant_phone`. An ID or mobile number
-typed into a title, a name or a material of an existing case is masked too. Without a current
+typed into a title, a name, a material or a reviewer's comment of an existing case is masked
+too. Without a current
 key (development) the JSON is stored plain with a null key id and read as plain; nothing is
 lost, and such rows are not sealed later by this migration.
 
@@ -46,6 +47,14 @@ _cases = sa.table(
 )
 
 
+_comments = sa.table(
+    "task_comments",
+    sa.column("id", sa.Integer),
+    sa.column("text", sa.Text),
+    sa.column("attachments", sa.JSON),
+)
+
+
 def _keyring() -> Keyring:
     given = op.get_context().config.attributes.get("keyring") if op.get_context().config else None
     return given if isinstance(given, Keyring) else keyring_from_environment()
@@ -76,6 +85,14 @@ def upgrade() -> None:
             "materials": mask_data(row.materials),
         }
         conn.execute(sa.update(_cases).where(_cases.c.case_id == row.case_id).values(**values))
+    for c in conn.execute(sa.select(_comments)).all():
+        text, attachments = mask_text(c.text), mask_data(c.attachments)
+        if (text, attachments) != (c.text, c.attachments):
+            conn.execute(
+                sa.update(_comments)
+                .where(_comments.c.id == c.id)
+                .values(text=text, attachments=attachments)
+            )
 
 
 def downgrade() -> None:
