@@ -117,7 +117,7 @@ async def _history_texts(app: App, case_id: str) -> list[str]:
             "workflow_execution_completed_event_attributes",
             "marker_recorded_event_attributes",
         ):
-            if not event.HasField(field):  # type: ignore[arg-type]
+            if not event.HasField(field):
                 continue
             attrs: Any = getattr(event, field)
             for name in ("input", "result"):

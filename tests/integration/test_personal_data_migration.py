@@ -105,7 +105,7 @@ async def test_existing_rows_are_sealed_with_the_current_key(engine: AsyncEngine
             Keyring.from_settings("k2", {"k2": base64.b64encode(b"2" * 32).decode()}), case
         )
     # A sealed value copied onto another case does not open there.
-    with pytest.raises(Exception):  # noqa: B017, PT011 - cryptography's InvalidTag
+    with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
         open_contact(KEYS, {**case, "case_id": "C2"})
 
 

@@ -56,7 +56,8 @@ _comments = sa.table(
 
 
 def _keyring() -> Keyring:
-    given = op.get_context().config.attributes.get("keyring") if op.get_context().config else None
+    config = op.get_context().config
+    given = config.attributes.get("keyring") if config is not None else None
     return given if isinstance(given, Keyring) else keyring_from_environment()
 
 
@@ -99,7 +100,7 @@ def downgrade() -> None:
     keyring, conn = _keyring(), op.get_bind()
     rows = conn.execute(sa.select(_cases).where(_cases.c.applicant_contact.is_not(None))).all()
     for row in rows:
-        id_number, phone = open_contact(keyring, row._mapping)
+        id_number, phone = open_contact(keyring, dict(row._mapping))
         conn.execute(
             sa.update(_cases)
             .where(_cases.c.case_id == row.case_id)
