@@ -56,7 +56,7 @@ def opening(case_id: str, clock: Clock) -> Iterator[Envelope]:
         matter_code="RESTAURANT-OPENING",
         title="老街面馆 Old street noodles",
         applicant=Applicant(
-            kind=ApplicantKind.citizen, name="张伟", id_number="110101199003077777"
+            kind=ApplicantKind.citizen, name="张伟", id_number="110101199003077774"
         ),
         materials=[MaterialRef(code=c, ref=f"oss://m/{c}.pdf") for c in MATERIALS],
         query_code="123456",

@@ -28,11 +28,27 @@ def mask_phone(value: str | None) -> str | None:
 # runs (an event offset or a timestamp is not a phone number).
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# GB 11643-1999: the 18th character is a check over the first 17 (ISO 7064 MOD 11-2).
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def is_resident_id(value: str) -> bool:
+    """An 18-character resident ID whose check character is right (GB 11643)."""
+    if not _ID.fullmatch(value):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
+    return _CHECK[total % 11] == value[17].upper()
+
+
+def _mask_id_match(m: re.Match[str]) -> str:
+    # Only a real resident ID: an 18-digit order or account number is left as it is.
+    return (mask_id_number(m.group()) or "") if is_resident_id(m.group()) else m.group()
 
 
 def mask_text(text: str) -> str:
-    """Mask every resident ID and mobile number in `text`."""
-    text = _ID.sub(lambda m: mask_id_number(m.group()) or "", text)
+    """Mask every resident ID (checksum valid) and mainland mobile number in `text`."""
+    text = _ID.sub(_mask_id_match, text)
     return _PHONE.sub(lambda m: mask_phone(m.group()) or "", text)
 
 

@@ -22,6 +22,11 @@ from infra.payload_crypto import data_converter
 from infra.settings import AuditSettings, Settings
 from store.db import make_engine, make_sessionmaker
 from store.migrate import check_current, upgrade
+from store.sealing import Keyring
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    return Keyring.from_settings(settings.payload_kid, settings.payload_keys)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,11 @@ class Deps:
     @property
     def topics(self) -> Topics:
         return self.settings.topics
+
+    @property
+    def keyring(self) -> Keyring:
+        """The payload keys, which also seal the applicant's ID number and phone at rest."""
+        return keyring_of(self.settings)
 
     def notify_outbox(self) -> None:
         """Wake an in-process relay right away instead of at its next poll."""
@@ -112,7 +122,7 @@ async def bootstrap(
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     try:
-        await (upgrade(engine) if migrate else check_current(engine))
+        await (upgrade(engine, keyring_of(settings)) if migrate else check_current(engine))
     except BaseException:
         await engine.dispose()
         raise

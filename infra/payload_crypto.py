@@ -9,7 +9,6 @@ there.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 
+from store.sealing import parse_keys  # one keyring: payloads and personal data at rest
+
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
@@ -26,17 +27,6 @@ NONCE_BYTES = 12
 
 class UnknownPayloadKey(ValueError):
     """A payload encrypted with a key this process does not hold."""
-
-
-def parse_keys(keys: Mapping[str, str]) -> dict[str, bytes]:
-    """Base64 keys by id, each exactly 32 bytes (AES-256)."""
-    out = {}
-    for kid, text in keys.items():
-        key = base64.b64decode(text)
-        if len(key) != 32:
-            raise ValueError(f"payload key {kid!r} is {len(key)} bytes; AES-256 needs 32")
-        out[kid] = key
-    return out
 
 
 class EncryptionCodec(PayloadCodec):

@@ -10,10 +10,13 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_status import CaseStatus
+from domain.privacy import mask_data, mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from store.db import insert_ignore
+from store.personal import contact_columns
 from store.schema import case_events, cases, decisions, tasks
+from store.sealing import NO_KEYS, Keyring
 
 # Every case created now runs this workflow type (workflows.case); NULL in `cases.workflow_type`
 # means the first shape, JointApprovalWorkflow with its child reviews.
@@ -31,23 +34,25 @@ async def insert_submission(
     sub: ApplicationSubmitted,
     query_code: str,
     applicant_ref: str | None = None,
+    keyring: Keyring = NO_KEYS,
 ) -> bool:
     """Create the case row; returns False when it already existed (a redelivered submission).
 
     `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
+    The ID number and phone are sealed with `keyring` (store.personal); an ID or mobile number
+    typed into the title, the name or a material is masked before it is stored.
     """
     stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
         case_id=envelope.case_id,
         query_code=query_code,
         matter_code=sub.matter_code,
-        title=sub.title,
+        title=mask_text(sub.title),
         applicant_kind=sub.applicant.kind.value,
-        applicant_name=sub.applicant.name,
-        applicant_id_number=sub.applicant.id_number,
-        applicant_phone=sub.applicant.phone,
+        applicant_name=mask_text(sub.applicant.name),
+        **contact_columns(keyring, envelope.case_id, sub.applicant.id_number, sub.applicant.phone),
         applicant_ref=applicant_ref,
         channel=sub.channel.value,
-        materials=[m.model_dump(mode="json") for m in sub.materials],
+        materials=mask_data([m.model_dump(mode="json") for m in sub.materials]),
         status=CaseStatus.submitted,
         reasons=[],
         conditions=[],

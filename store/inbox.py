@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from domain.privacy import mask_data, mask_text
 from store.db import insert_ignore
 from store.schema import cases, task_assignments, task_comments, tasks
 
@@ -214,8 +215,9 @@ async def add_comment(
         .values(
             task_id=task_id,
             author=author,
-            text=text,
-            attachments=attachments,
+            # A reviewer may type the applicant's number: only its masked form is kept.
+            text=mask_text(text),
+            attachments=mask_data(attachments),
             created_at=datetime.now(UTC),
         )
         .returning(task_comments.c.id)

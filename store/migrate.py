@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from store.schema import metadata
+from store.sealing import Keyring
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 FIX = "run `lianban db upgrade` (with the same LIANBAN_DATABASE_URL) before starting Lianban"
@@ -67,23 +68,27 @@ def _release_of(conn: Connection) -> str | None:
     return "0004" if "raw_sha256" in letters else "0003"
 
 
-def _upgrade(conn: Connection) -> None:
+def _upgrade(conn: Connection, keyring: Keyring | None = None) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     cfg = config()
     cfg.attributes["connection"] = conn
+    cfg.attributes["keyring"] = keyring
     adopted = _release_of(conn)
     if adopted is not None:
         command.stamp(cfg, adopted)
     command.upgrade(cfg, "head")
 
 
-async def upgrade(engine: AsyncEngine) -> None:
+async def upgrade(engine: AsyncEngine, keyring: Keyring | None = None) -> None:
     """Bring the database to the head revision (idempotent; rows are kept). Upgrades started
     together wait for each other: an advisory lock on PostgreSQL, a lock file beside an SQLite
-    database (whose DDL does not run inside a transaction that would hold its write lock)."""
+    database (whose DDL does not run inside a transaction that would hold its write lock).
+
+    `keyring` seals personal data a data migration moves (0007); None: the one named by
+    LIANBAN_PAYLOAD_KEYS / LIANBAN_PAYLOAD_KID in the environment."""
     async with _sqlite_file_lock(engine), engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_upgrade, keyring)
 
 
 @contextlib.asynccontextmanager

@@ -45,9 +45,14 @@ cases = sa.Table(
     sa.Column("title", sa.String(300), nullable=False),
     sa.Column("applicant_kind", sa.String(16), nullable=False),
     sa.Column("applicant_name", sa.String(200), nullable=False),
-    # Sensitive personal information: stored once here, masked on every way out.
+    # Sensitive personal information. These two hold only the masked forms (what staff see);
+    # the values themselves are in `applicant_contact`, AES-256-GCM sealed with the payload
+    # keyring (store.personal), the sealing key's id in `applicant_contact_kid` (null: written
+    # without a key, the JSON in plain text: development only).
     sa.Column("applicant_id_number", sa.String(32)),
     sa.Column("applicant_phone", sa.String(32)),
+    sa.Column("applicant_contact", sa.Text),
+    sa.Column("applicant_contact_kid", sa.String(64)),
     # The `sub` of the applicant's token when they submitted online themselves: whose case it is.
     sa.Column("applicant_ref", sa.String(128)),
     sa.Column("channel", sa.String(16), nullable=False),

@@ -70,7 +70,7 @@ async def submit_case(
             # token (the applicant follows it with the case number and query code).
             owner = user.sub if user.role is Role.applicant else None
             code = payload.query_code or ""
-            if await insert_submission(s, envelope, payload, code, owner):
+            if await insert_submission(s, envelope, payload, code, owner, deps.keyring):
                 await publish(s, envelope, deps.topics.submissions)
             else:  # the same caller's retry with the same key: the first answer again
                 first = await get_case(s, case_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from entrypoints.api.guards import CaseAccess, case_for
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
+from store.personal import open_contact
 from usecases.access import SEE_PERSONAL_DATA
 from usecases.access_log import record_access
 
@@ -40,10 +41,11 @@ async def read_personal_data(
             s, seen.user.sub, seen.user.role.value, seen.case_id, FIELDS, "GET personal-data"
         )
     response.headers["Cache-Control"] = "no-store"
+    id_number, phone = open_contact(deps.keyring, case)  # the one place they are unsealed
     return PersonalDataPublic(
         case_id=seen.case_id,
         kind=case["applicant_kind"],
         name=case["applicant_name"],
-        id_number=case["applicant_id_number"],
-        phone=case["applicant_phone"],
+        id_number=id_number,
+        phone=phone,
     )

@@ -7,6 +7,7 @@ import asyncio
 import typer
 from rich.console import Console
 
+from infra.bootstrap import keyring_of
 from infra.settings import get_settings
 from store.db import make_engine
 from store.migrate import current_revision, head_revision, upgrade
@@ -27,7 +28,7 @@ async def _upgrade(url: str) -> tuple[str | None, str | None]:
     engine = make_engine(url)
     try:
         before = await current_revision(engine)
-        await upgrade(engine)
+        await upgrade(engine, keyring_of(get_settings()))
         return before, await current_revision(engine)
     finally:
         await engine.dispose()

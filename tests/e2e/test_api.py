@@ -19,7 +19,7 @@ SUBMISSION = {
     "applicant": {
         "kind": "citizen",
         "name": "张伟",
-        "id_number": "110101199003077777",
+        "id_number": "110101199003077774",
         "phone": "13800138000",
     },
     "materials": [{"code": c} for c in CONSTRUCTION_MATERIALS],
@@ -72,7 +72,7 @@ async def test_submit_decide_conclude(client: httpx.AsyncClient) -> None:
     assert body["status"] == "submitted" and len(body["query_code"]) == 6
     case = (await client.get(f"/cases/{body['case_id']}")).json()
     # Personal data is masked on the way out.
-    assert case["applicant"]["id_number"] == "110101********7777"
+    assert case["applicant"]["id_number"] == "110101********7774"
     assert case["applicant"]["phone"] == "138****8000"
     case = await case_when(client, body["case_id"], lambda c: len(c["tasks"]) == 5)
     for task in case["tasks"]:

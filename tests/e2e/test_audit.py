@@ -32,7 +32,7 @@ SUBMISSION = {
     "applicant": {
         "kind": "citizen",
         "name": "张伟",
-        "id_number": "110101199003077777",
+        "id_number": "110101199003077774",
         "phone": "13800138000",
     },
     "materials": [{"code": c} for c in MATERIALS],
@@ -116,7 +116,7 @@ async def test_auditor_replays_verifies_and_exports(audited: App) -> None:
     doc = dossier.json()
     assert rehash(doc["entries"]) == [e["hash"] for e in doc["entries"]]
     for text in (dossier.text, page.text):  # personal data never leaves masked-less
-        assert "110101199003077777" not in text and "13800138000" not in text
+        assert "110101199003077774" not in text and "13800138000" not in text
     assert case_id in page.text and "Steps against their limits" in page.text
     assert "src=" not in page.text and "<link" not in page.text  # nothing from outside
     embedded = page.text.split('id="lianban-dossier">', 1)[1].split("</script>", 1)[0]

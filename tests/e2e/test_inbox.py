@@ -71,7 +71,7 @@ async def test_task_view_has_what_a_reviewer_needs(running: Any) -> None:
         "env": "open",
         "cad": "open",
     }
-    assert task["applicant"]["id_number"] == "110101********7777"
+    assert task["applicant"]["id_number"] == "110101********7774"
     assert task["working_days_left"] == item["working_days_left"]
 
 

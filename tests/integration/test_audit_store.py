@@ -65,7 +65,7 @@ async def test_publish_appends_masked_and_attributed_once(deps: Deps) -> None:
         (2, "PersonalDataAccessed"),
     ]
     applicant = entries[0].data["applicant"]
-    assert applicant["id_number"] == "110101********7777" and applicant["phone"] == "138****8000"
+    assert applicant["id_number"] == "110101********7774" and applicant["phone"] == "138****8000"
     assert (entries[0].actor, entries[0].role) == ("tests", "applicant")
     assert (entries[1].actor, entries[1].role) == ("王五", "operator")  # the caller's identity
     assert verify_chain(env.case_id, entries, (2, entries[1].hash)) == []

@@ -17,7 +17,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
         {
             "matter_code": "RESTAURANT-OPENING",
             "title": "川味小馆",
-            "applicant": {"kind": "citizen", "name": "张伟", "id_number": "110101********7777"},
+            "applicant": {"kind": "citizen", "name": "张伟", "id_number": "110101********7774"},
             "channel": "window",
             "materials": [{"code": "application-form", "name": None, "ref": "oss://a"}],
         },

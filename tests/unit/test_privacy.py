@@ -7,3 +7,14 @@ def test_masks_keep_first_six_and_last_four() -> None:
     assert mask_phone("13800138000") == "138****8000"
     assert mask_id_number(None) is None and mask_phone("") == ""
     assert mask_id_number("12345") == "*****"
+
+
+def test_free_text_masks_only_resident_ids_with_a_valid_check_character() -> None:
+    from domain.privacy import is_resident_id, mask_text
+
+    assert is_resident_id("110101199003077774") and is_resident_id("11010519491231002X")
+    assert not is_resident_id("110101199003077777")  # wrong check character
+    text = "张三 110101199003077774 订单 110101199003077777 电话13800138000, x 11010519491231002x"
+    assert mask_text(text) == (
+        "张三 110101********7774 订单 110101199003077777 电话138****8000, x 110105********002x"
+    )

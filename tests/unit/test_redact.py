@@ -10,13 +10,13 @@ import pytest
 from domain import privacy
 from infra import redact
 
-ID, PHONE = "110101199003077777", "13800138000"
+ID, PHONE = "110101199003077774", "13800138000"  # a valid GB 11643 check character
 
 
 def test_mask_text_keeps_other_numbers() -> None:
     text = f"id {ID} phone {PHONE} offset 123456789012 case LB-20261127-0A1B"
     assert privacy.mask_text(text) == (
-        "id 110101********7777 phone 138****8000 offset 123456789012 case LB-20261127-0A1B"
+        "id 110101********7774 phone 138****8000 offset 123456789012 case LB-20261127-0A1B"
     )
 
 
@@ -42,6 +42,6 @@ def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
             log.exception("failed")
     text = caplog.text
     assert ID not in text and PHONE not in text
-    assert "110101********7777" in text and "138****8000" in text
+    assert "110101********7774" in text and "138****8000" in text
     # uvicorn's access formatter unpacks the arguments: their shape is kept.
     assert caplog.records[1].args == ("127.0.0.1:1", "GET", "/x?p=138****8000", "1.1", 200)

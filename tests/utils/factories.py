@@ -33,7 +33,7 @@ def submission(
         applicant=Applicant(
             kind=ApplicantKind.enterprise,
             name="星河智造有限公司",
-            id_number="110101199003077777",
+            id_number="110101199003077774",
             phone="13800138000",
         ),
         materials=[

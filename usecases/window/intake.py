@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.case_clocks import ClockPolicy
+from domain.privacy import mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from infra import tracing
@@ -59,7 +60,7 @@ async def start_case_workflow(
     inp = JointApprovalInput(
         case_id=envelope.case_id,
         matter_code=sub.matter_code,
-        title=sub.title,
+        title=mask_text(sub.title),  # a portal's raw submission: no number in the history
         material_codes=[m.code for m in sub.materials],
         received_at=envelope.occurred_at,
         policy=policy or ClockPolicy(),
@@ -88,7 +89,9 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     """
     acknowledged = 0
     async with deps.sessions() as s, s.begin():
-        if not await insert_submission(s, envelope, sub, sub.query_code or new_query_code()):
+        if not await insert_submission(
+            s, envelope, sub, sub.query_code or new_query_code(), keyring=deps.keyring
+        ):
             first = await submission_event_id(s, envelope.case_id)
             if first is not None and first != str(envelope.event_id):
                 raise DuplicateCase(

@@ -1,0 +1,50 @@
+"""The applicant's ID number and phone at rest: sealed in `cases.applicant_contact`.
+
+The row keeps the masked forms in `applicant_id_number` / `applicant_phone` for every screen and
+report; the values themselves are one JSON object `{"id_number", "phone"}` sealed with the
+keyring's current key (AES-256-GCM, the case id as associated data), base64 in
+`applicant_contact`, the key's id in `applicant_contact_kid`. Without a current key (development)
+the JSON is stored as it is and the id is null; such a row is read as plain text. No query looks
+a case up by ID number or phone, so no keyed hash of them is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from domain.privacy import mask_id_number, mask_phone
+from store.sealing import Keyring
+
+
+def contact_columns(
+    keyring: Keyring, case_id: str, id_number: str | None, phone: str | None
+) -> dict[str, str | None]:
+    """The `cases` columns for an applicant's ID number and phone."""
+    plain = json.dumps({"id_number": id_number, "phone": phone}).encode()
+    if keyring.current is None:
+        kid, stored = None, plain.decode()
+    else:
+        kid, sealed = keyring.seal(plain, case_id.encode())
+        stored = base64.b64encode(sealed).decode()
+    return {
+        "applicant_id_number": mask_id_number(id_number),
+        "applicant_phone": mask_phone(phone),
+        "applicant_contact": stored,
+        "applicant_contact_kid": kid,
+    }
+
+
+def open_contact(keyring: Keyring, case: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The applicant's ID number and phone as submitted (for the audited personal-data route)."""
+    stored, kid = case.get("applicant_contact"), case.get("applicant_contact_kid")
+    if stored is None:  # a row no migration sealed: its columns are all there is
+        return case.get("applicant_id_number"), case.get("applicant_phone")
+    if kid is None:
+        plain = stored.encode()
+    else:
+        plain = keyring.open(kid, base64.b64decode(stored), str(case["case_id"]).encode())
+    data = json.loads(plain)
+    return data.get("id_number"), data.get("phone")
