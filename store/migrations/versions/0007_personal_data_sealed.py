@@ -30,7 +30,7 @@ from store.personal import contact_columns, open_contact
 from store.sealing import Keyring, keyring_from_environment
 
 revision = "0007"
-down_revision = "0010"  # the brief said "0004"; main's head is 0010 (re-chain when merging)
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
