@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from temporalio.client import WorkflowExecutionStatus
 
 from store import inbox as inbox_store
+from store.schema import security_events
 from tests.e2e.kafka_util import read_until
 from tests.e2e.ops_util import (
     case_row,
@@ -47,11 +49,17 @@ async def test_without_the_operator_role_refused(app: App) -> None:
     assert listing.status_code == 403
     async with httpx.AsyncClient(base_url=app.api_url) as anonymous:
         assert (await anonymous.post(f"/ops/cases/{cid}/remind", json=body)).status_code == 401
-    [record] = await events_of(app, cid, "OperatorActionRecorded")
-    assert record["data"]["actor"] == "审查员 赵六"
-    assert record["data"]["role"] == "reviewer"
-    assert record["data"]["result"] == "refused"
+    # The refusal is in the security log, not on the case's record (issue 13, finding 7).
+    assert not await events_of(app, cid, "OperatorActionRecorded")
     assert not await events_of(app, cid, "DepartmentReminded")
+    async with app.deps.sessions() as s:
+        rows = await s.execute(
+            sa.select(security_events.c.subject, security_events.c.role).where(
+                security_events.c.case_id == cid
+            )
+        )
+        logged = [tuple(r) for r in rows]
+    assert logged and all(role == "reviewer" for _, role in logged), logged
 
 
 async def test_every_action_recorded_with_actor_and_reason(app: App) -> None:

@@ -109,8 +109,12 @@ async def test_temporal_server_stopped_and_restarted(cluster: FaultCluster, driv
     await cluster.stack.start_temporal()
     await _settle(driver, "Temporal dev server killed and restarted", ids + more, since)
     async with httpx.AsyncClient(base_url=cluster.api_url, timeout=15) as http:
-        up = await http.get("/readyz")
-    assert up.status_code == 200
+
+        async def ready() -> int:
+            return (await http.get("/readyz")).status_code
+
+        # Ready again once the API's Temporal client has reconnected (a loaded machine: seconds).
+        await eventually(ready, until=lambda code: code == 200, timeout=60, every=0.5)
 
 
 async def test_database_connections_terminated(cluster: FaultCluster, driver: Driver) -> None:
