@@ -30,8 +30,11 @@ run: install
 	$(BIN)/lianban dev
 
 ## The whole suite: lint, types, unit, workflow, integration and end-to-end tests.
+## Its temporary files under the checkout: pytest keeps only the last three sessions' folders in
+## /tmp/pytest-of-$USER, so another pytest on the machine would delete a running suite's
+## databases (seen as "disk I/O error" on SQLite).
 test: install lint typecheck browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp
 
 lint: install
 	$(BIN)/ruff format --check .
