@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.calendar import CalendarData
 from domain.catalog import Catalog
 from events.contracts import Payload
+from events.envelope import Envelope
 from events.registry import make_envelope
 from events.topics import Topics
-from store.records import publish, step_event_id
+from store.records import publish, publish_all, step_event_id
 from store.schema import cases
 from workflows.activity_api import declaration_of
 
@@ -61,18 +62,29 @@ class ActivityBase:
         async with self._sessions() as session, session.begin():
             yield session
 
-    async def _emit(
-        self, session: AsyncSession, case_id: str, step: str, payload: Payload, topic: str
-    ) -> None:
-        """Log and enqueue; the event id comes from the step, so a retry writes nothing twice."""
-        envelope = make_envelope(
+    def _envelope(self, case_id: str, step: str, payload: Payload) -> Envelope:
+        """The event of one step; its id comes from the step, so a retry writes nothing twice."""
+        return make_envelope(
             payload,
             case_id=case_id,
             producer=PRODUCER,
             event_id=step_event_id(case_id, step),
             traceparent=current_traceparent(),
         )
-        await publish(session, envelope, topic)
+
+    async def _emit(
+        self, session: AsyncSession, case_id: str, step: str, payload: Payload, topic: str
+    ) -> None:
+        """Log and enqueue one event in the session's transaction."""
+        await publish(session, self._envelope(case_id, step, payload), topic)
+
+    async def _emit_all(
+        self, session: AsyncSession, case_id: str, events: list[tuple[str, Payload, str]]
+    ) -> None:
+        """Log and enqueue (step, payload, topic) events together: a few statements for all."""
+        await publish_all(
+            session, [(self._envelope(case_id, step, p), topic) for step, p, topic in events]
+        )
 
     async def _update_case(self, session: AsyncSession, case_id: str, **values: Any) -> None:
         values["updated_at"] = datetime.now(UTC)

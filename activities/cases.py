@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.base import ActivityBase, task_id_for
+from activities.base import PRODUCER, ActivityBase, current_traceparent, task_id_for
 from domain.case_status import CaseStatus
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
     CaseConcluded,
     CaseNotAccepted,
+    CaseOutcome,
     DecisionSignature,
     DepartmentDecided,
     LicenceIssued,
@@ -26,15 +29,18 @@ from events.contracts import (
     Payload,
     ReviewTaskAssigned,
 )
+from events.registry import make_envelope
 from infra.failpoints import failpoint
 from store.cases import get_decision
 from store.db import insert_ignore
+from store.records import publish, step_event_id
 from store.schema import tasks
 from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
     AcceptanceInput,
     ConclusionInput,
     DecisionRecordInput,
+    DecisionSignal,
     DepartmentReviewInput,
     IssueInput,
     PrepareInput,
@@ -94,108 +100,192 @@ class CaseActivities(ActivityBase):
     async def publish_review_task(self, inp: DepartmentReviewInput) -> str:
         """Create the department's task and tell it on the review-tasks topic."""
         async with self._tx() as s:
-            return await self._publish_task(s, inp)
+            return (await self._publish_tasks(s, [inp]))[inp.department]
 
     @implements(CaseSteps.publish_review_tasks)
     async def publish_review_tasks(self, inp: ReviewTasksInput) -> ReviewTasksResult:
         """Every task of the case in one transaction: all or none, so a retry redoes them all
         (each is idempotent: insert-ignore, event id from the step)."""
         async with self._tx() as s:
-            ids = {r.department: await self._publish_task(s, r) for r in inp.reviews}
-        return ReviewTasksResult(task_ids=ids)
+            return ReviewTasksResult(task_ids=await self._publish_tasks(s, inp.reviews))
 
-    async def _publish_task(self, s: AsyncSession, inp: DepartmentReviewInput) -> str:
-        task_id = task_id_for(inp.case_id, inp.department)
-        stmt = insert_ignore(s.get_bind().dialect.name, tasks, "task_id").values(
-            task_id=task_id,
-            case_id=inp.case_id,
-            department=inp.department,
-            status="open",
-            checks=inp.checks,
-            opinion_only=inp.opinion_only,
-            reasons=[],
-            conditions=[],
-            assigned_at=datetime.now(UTC),
-            due_date=inp.due_date,
-        )
-        await s.execute(stmt)
-        payload = ReviewTaskAssigned(
-            task_id=task_id,
-            department=inp.department,
-            matter_code=inp.matter_code,
-            title=inp.title,
-            checks=inp.checks,
-            materials=[MaterialRef(code=c) for c in inp.material_codes],
-            due_date=inp.due_date,
-        )
-        await self._emit(
-            s, inp.case_id, f"task/{inp.department}", payload, self._topics.review_tasks
-        )
-        return task_id
+    async def _publish_tasks(
+        self, s: AsyncSession, reviews: list[DepartmentReviewInput]
+    ) -> dict[str, str]:
+        """The tasks in one insert and their events in one write (`_emit_all`)."""
+        now = datetime.now(UTC)
+        ids = [task_id_for(r.case_id, r.department) for r in reviews]
+        rows = [
+            {
+                "task_id": task_id,
+                "case_id": r.case_id,
+                "department": r.department,
+                "status": "open",
+                "checks": r.checks,
+                "opinion_only": r.opinion_only,
+                "reasons": [],
+                "conditions": [],
+                "assigned_at": now,
+                "due_date": r.due_date,
+            }
+            for r, task_id in zip(reviews, ids, strict=True)
+        ]
+        if not rows:
+            return {}
+        await s.execute(insert_ignore(s.get_bind().dialect.name, tasks, "task_id"), rows)
+        events: list[tuple[str, Payload, str]] = [
+            (
+                f"task/{r.department}",
+                ReviewTaskAssigned(
+                    task_id=task_id,
+                    department=r.department,
+                    matter_code=r.matter_code,
+                    title=r.title,
+                    checks=r.checks,
+                    materials=[MaterialRef(code=c) for c in r.material_codes],
+                    due_date=r.due_date,
+                ),
+                self._topics.review_tasks,
+            )
+            for r, task_id in zip(reviews, ids, strict=True)
+        ]
+        for case_id in dict.fromkeys(r.case_id for r in reviews):
+            await self._emit_all(
+                s,
+                case_id,
+                [e for e, r in zip(events, reviews, strict=True) if r.case_id == case_id],
+            )
+        return {r.department: task_id for r, task_id in zip(reviews, ids, strict=True)}
 
     @implements(CaseSteps.record_decision)
     async def record_decision(self, inp: DecisionRecordInput) -> None:
-        """Mark the task decided and tell everyone on the case-events topic."""
+        """Mark the task decided and tell everyone on the case-events topic (a decision the
+        decision service did not record on receipt, see `write_decision`)."""
         d = inp.decision
         async with self._tx() as s:
-            await s.execute(
-                sa.update(tasks)
-                .where(tasks.c.task_id == task_id_for(inp.case_id, d.department))
-                .values(
-                    status="decided",
-                    outcome=d.outcome.value,
-                    reasons=d.reasons,
-                    conditions=d.conditions,
-                    reviewer=d.reviewer,
-                    decided_at=d.decided_at,
-                )
-            )
-            payload = DepartmentDecided(
-                department=d.department,
-                outcome=d.outcome,
-                reasons=d.reasons,
-                conditions=d.conditions,
-                reviewer=d.reviewer,
-                decision_event_id=d.event_id,
-                signature=await _signature_of(s, inp.case_id, d.department, d.event_id),
-            )
-            await self._emit(
-                s, inp.case_id, f"decided/{d.department}", payload, self._topics.case_events
-            )
+            signature = await _signature_of(s, inp.case_id, d.department, d.event_id)
+            await write_decision(s, self._topics.case_events, inp.case_id, d, signature)
         # The fault suite kills the worker here: written and committed, not yet reported done.
         failpoint("activity.record_decision.after_write")
 
     @implements(CaseSteps.record_conclusion)
     async def record_conclusion(self, inp: ConclusionInput) -> None:
         """Merge result: granted with conditions, or refused with every reason."""
-        r = inp.result
         async with self._tx() as s:
-            await self._update_case(
-                s,
-                inp.case_id,
-                status=CaseStatus.concluded,
-                outcome=r.outcome.value,
-                reasons=r.reasons,
-                conditions=r.conditions,
-                concluded_at=datetime.now(UTC),
-            )
-            payload = CaseConcluded(
-                outcome=r.outcome,
-                reasons=r.reasons,
-                conditions=r.conditions,
-                appeal_rights=APPEAL_RIGHTS if r.outcome.value == "refused" else None,
-            )
-            await self._emit(s, inp.case_id, "concluded", payload, self._topics.case_events)
+            await self._conclude(s, inp, licence=None)
 
     @implements(CaseSteps.issue_licence)
     async def issue_licence(self, inp: IssueInput) -> str:
         """Issue the licence (the number is derived from the case, so a retry reissues nothing)."""
-        number = f"XK-{inp.case_id}"
+        number = licence_number(inp.case_id)
         async with self._tx() as s:
             await self._update_case(s, inp.case_id, status=CaseStatus.issued, licence_number=number)
             payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number
+
+    @implements(CaseSteps.record_outcome)
+    async def record_outcome(self, inp: ConclusionInput) -> str | None:
+        """The conclusion and, when granted, the licence: one transaction, the same two
+        events with the same ids as `record_conclusion` and `issue_licence` write."""
+        granted = inp.result.outcome is CaseOutcome.granted
+        number = licence_number(inp.case_id) if granted else None
+        async with self._tx() as s:
+            await self._conclude(s, inp, licence=number)
+        # The fault suite kills the worker here: committed, not yet reported done.
+        failpoint("activity.record_outcome.after_write")
+        return number
+
+    async def _conclude(self, s: AsyncSession, inp: ConclusionInput, licence: str | None) -> None:
+        """The case concluded (and issued when `licence`), its events in one write."""
+        r = inp.result
+        now = datetime.now(UTC)
+        issued = {"status": CaseStatus.issued, "licence_number": licence} if licence else {}
+        await self._update_case(
+            s,
+            inp.case_id,
+            **{
+                "status": CaseStatus.concluded,
+                "outcome": r.outcome.value,
+                "reasons": r.reasons,
+                "conditions": r.conditions,
+                "concluded_at": now,
+                **issued,
+            },
+        )
+        concluded = CaseConcluded(
+            outcome=r.outcome,
+            reasons=r.reasons,
+            conditions=r.conditions,
+            appeal_rights=APPEAL_RIGHTS if r.outcome.value == "refused" else None,
+        )
+        topic = self._topics.case_events
+        events: list[tuple[str, Payload, str]] = [("concluded", concluded, topic)]
+        if licence:
+            events.append(("issued", LicenceIssued(licence_number=licence, issued_at=now), topic))
+        await self._emit_all(s, inp.case_id, events)
+
+
+def licence_number(case_id: str) -> str:
+    """Derived from the case, so a retry reissues nothing."""
+    return f"XK-{case_id}"
+
+
+async def write_decision(
+    s: AsyncSession,
+    topic: str,
+    case_id: str,
+    d: DecisionSignal,
+    signature: DecisionSignature | None,
+    *,
+    only_open: bool = False,
+) -> bool:
+    """The decided task and its `DepartmentDecided` event (case log, audit chain, outbox), in
+    the caller's transaction. `only_open`: only if the task is open (not yet created, waiting
+    for corrections, decided or cancelled: nothing is written and False returned) — how the
+    decision service records a decision in the transaction that receives it, so the case
+    workflow need not run `record_decision` for it (`DecisionSignal.recorded`)."""
+    where = [tasks.c.task_id == task_id_for(case_id, d.department)]
+    if only_open:
+        where.append(tasks.c.status == "open")
+    updated = await s.execute(
+        sa.update(tasks)
+        .where(*where)
+        .values(
+            status="decided",
+            outcome=d.outcome.value,
+            reasons=d.reasons,
+            conditions=d.conditions,
+            reviewer=d.reviewer,
+            decided_at=d.decided_at,
+        )
+    )
+    if only_open and not cast("CursorResult[Any]", updated).rowcount:
+        return False
+    payload = DepartmentDecided(
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        conditions=d.conditions,
+        reviewer=d.reviewer,
+        decision_event_id=d.event_id,
+        signature=signature,
+    )
+    envelope = make_envelope(
+        payload,
+        case_id=case_id,
+        producer=PRODUCER,
+        event_id=step_event_id(case_id, f"decided/{d.department}"),
+        traceparent=current_traceparent(),
+    )
+    await publish(s, envelope, topic)
+    return True
+
+
+def signature_digest(key_id: str, signature: str, record: str) -> DecisionSignature:
+    """The signature as the audit chain keeps it: key, signature and the record's SHA-256."""
+    digest = hashlib.sha256(record.encode()).hexdigest()
+    return DecisionSignature(key_id=key_id, signature=signature, record_sha256=digest)
 
 
 async def _signature_of(
@@ -205,5 +295,4 @@ async def _signature_of(
     row = await get_decision(s, case_id, department)
     if row is None or row["event_id"] != event_id or not row["signature"]:
         return None
-    digest = hashlib.sha256(row["signed_record"].encode()).hexdigest()
-    return DecisionSignature(key_id=row["key_id"], signature=row["signature"], record_sha256=digest)
+    return signature_digest(row["key_id"], row["signature"], row["signed_record"])

@@ -25,19 +25,38 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / _TICK
 
 
-class CpuMeter:
-    """Snapshot CPU per named process, then report what each used since the snapshot."""
+def command_cpu_seconds(comm: str) -> float:
+    """`cpu_seconds` summed over every process named `comm` (e.g. a PostgreSQL server: its
+    backends come and go, and an ended backend's CPU is in the postmaster's reaped-children
+    figures, so the sum over those alive holds the whole server's)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if stat[stat.find("(") + 1 : stat.rfind(")")] == comm:
+                total += cpu_seconds(int(entry.name))
+    return total
 
-    def __init__(self, pids: Mapping[str, int]) -> None:
+
+class CpuMeter:
+    """Snapshot CPU per named process, then report what each used since the snapshot.
+    `commands`: parts measured as every process of that command name (`command_cpu_seconds`)."""
+
+    def __init__(self, pids: Mapping[str, int], commands: Mapping[str, str] | None = None) -> None:
         self.pids = dict(pids)
+        self.commands = dict(commands or {})
         self.start = self._read()
 
     def _read(self) -> dict[str, float]:
-        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        found = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        return found | {name: command_cpu_seconds(c) for name, c in self.commands.items()}
 
     def used(self) -> dict[str, float]:
         now = self._read()
-        return {name: now[name] - self.start[name] for name in self.pids}
+        return {name: now[name] - self.start[name] for name in now}
 
 
 def format_usage(used: Mapping[str, float], wall: float, cases: int) -> str:

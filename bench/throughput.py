@@ -29,6 +29,7 @@ from bench.bare import BareCaseWorkflow
 from bench.cpu import CpuMeter, format_usage
 from bench.harness import bench_stack, spawn, wait_http, wait_line
 from domain.catalog import load_catalog
+from entrypoints.devstack.postgres import postgres_database
 
 
 async def run_bare(address: str, task_queue: str, n: int, departments: list[str]) -> float:
@@ -60,7 +61,8 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
             "--pid",
             str(pid),
             "--rate",
-            "50",
+            os.environ.get("PYSPY_RATE", "50"),
+            *os.environ.get("PYSPY_EXTRA", "").split(),
             "--format",
             "raw",
             "--output",
@@ -77,12 +79,24 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
         spy.wait(timeout=60)
 
 
-async def main(n: int, matter_code: str, only: str | None, profile: Path | None) -> None:
+async def main(
+    n: int, matter_code: str, only: str | None, profile: Path | None, postgres: bool
+) -> None:
+    if postgres:
+        async with postgres_database() as url:
+            await _main(n, matter_code, only, profile, url)
+    else:
+        await _main(n, matter_code, only, profile, None)
+
+
+async def _main(
+    n: int, matter_code: str, only: str | None, profile: Path | None, database_url: str | None
+) -> None:
     matter = load_catalog().matter(matter_code)
     assert matter is not None, f"unknown matter {matter_code}"
     departments = [d.code for d in matter.departments]
     rates: dict[str, float] = {}
-    async with bench_stack() as bench:
+    async with bench_stack(database_url) as bench:
         bare_log = bench.tmp / "bare.log"
         bare = spawn(
             [sys.executable, "-m", "bench.bare", "--address", bench.stack.temporal_address],
@@ -109,7 +123,9 @@ async def main(n: int, matter_code: str, only: str | None, profile: Path | None)
             rates["bare"] = n / bare_s
             print(format_usage(meter.used(), bare_s, n))
         if only != "bare":
-            meter = CpuMeter({**servers, "lianban": serve.pid})
+            # On PostgreSQL the server's work for Lianban counts too (the bare shape has none).
+            db = {"postgres": "postgres"} if database_url else {}
+            meter = CpuMeter({**servers, "lianban": serve.pid}, db)
             with profiled(serve.pid, profile):
                 lianban_s = await driver.run(n)
             rates["lianban"] = n / lianban_s
@@ -131,5 +147,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy the Lianban process into this file"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the read model on PostgreSQL (a fresh database on 127.0.0.1:5432), not SQLite",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.cases, args.matter, args.only, args.profile))
+    asyncio.run(main(args.cases, args.matter, args.only, args.profile, args.postgres))

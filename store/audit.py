@@ -45,28 +45,37 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-async def _next_link(session: AsyncSession, case_id: str) -> tuple[int, str]:
-    """(seq, prev_hash) of the case's next entry; its head row stays locked until commit."""
+async def _reserve(session: AsyncSession, case_id: str, count: int) -> tuple[int, str]:
+    """(first seq, prev_hash) for the case's next `count` entries; its head row stays locked
+    until commit."""
     for _ in range(2):
-        bumped = (
-            await session.execute(
-                sa.update(audit_heads)
-                .where(audit_heads.c.case_id == case_id)
-                .values(seq=audit_heads.c.seq + 1)
-                .returning(audit_heads.c.seq, audit_heads.c.hash)
-            )
-        ).first()
+        bumped = (await session.execute(_BUMP_HEAD, {"case": case_id, "count": count})).first()
         if bumped is not None:
-            return int(bumped.seq), str(bumped.hash)
+            return int(bumped.seq) - count + 1, str(bumped.hash)
         created = await session.execute(
             insert_ignore(_dialect(session), audit_heads, "case_id")
-            .values(case_id=case_id, seq=1, hash=GENESIS, updated_at=datetime.now(UTC))
+            .values(case_id=case_id, seq=count, hash=GENESIS, updated_at=datetime.now(UTC))
             .returning(audit_heads.c.seq)
         )
         if created.first() is not None:
             return 1, GENESIS
         # Another transaction created the head meanwhile: bump the committed row instead.
     raise RuntimeError(f"could not lock the audit head of {case_id}")
+
+
+# Built once: a statement built per call costs more CPU than SQLite takes to run it.
+_BUMP_HEAD = (
+    sa.update(audit_heads)
+    .where(audit_heads.c.case_id == sa.bindparam("case"))
+    .values(seq=audit_heads.c.seq + sa.bindparam("count"))
+    .returning(audit_heads.c.seq, audit_heads.c.hash)
+)
+_SET_HEAD = (
+    sa.update(audit_heads)
+    .where(audit_heads.c.case_id == sa.bindparam("case"))
+    .values(hash=sa.bindparam("hash"), updated_at=sa.bindparam("at"))
+)
+_INSERT_ENTRY = sa.insert(audit_log)
 
 
 def make_entry(
@@ -103,16 +112,33 @@ async def append(
     session: AsyncSession, envelope: Envelope, *, actor: str | None = None, role: str | None = None
 ) -> AuditEntry:
     """Append the event to its case's chain, in the caller's transaction (see `make_entry`)."""
-    seq, prev_hash = await _next_link(session, envelope.case_id)
-    entry = make_entry(envelope, seq, prev_hash, actor, role)
+    return (await append_all(session, [envelope], actor=actor, role=role))[0]
+
+
+async def append_all(
+    session: AsyncSession,
+    envelopes: Sequence[Envelope],
+    *,
+    actor: str | None = None,
+    role: str | None = None,
+) -> list[AuditEntry]:
+    """Append the events, in order, to their cases' chains in the caller's transaction: per
+    case one head lock for all of them, one insert of every entry, one head update."""
+    by_case: dict[str, list[Envelope]] = {}
+    for envelope in envelopes:
+        by_case.setdefault(envelope.case_id, []).append(envelope)
     now = datetime.now(UTC)
-    await session.execute(sa.insert(audit_log).values(**entry_row(entry, now)))
-    await session.execute(
-        sa.update(audit_heads)
-        .where(audit_heads.c.case_id == envelope.case_id)
-        .values(hash=entry.hash, updated_at=now)
-    )
-    return entry
+    sealed: dict[str, AuditEntry] = {}
+    for case_id, events in by_case.items():
+        seq, prev_hash = await _reserve(session, case_id, len(events))
+        for offset, envelope in enumerate(events):
+            entry = make_entry(envelope, seq + offset, prev_hash, actor, role)
+            sealed[entry.event_id] = entry
+            prev_hash = entry.hash
+        await session.execute(_SET_HEAD, {"case": case_id, "hash": prev_hash, "at": now})
+    entries = [sealed[str(e.event_id)] for e in envelopes]
+    await session.execute(_INSERT_ENTRY, [entry_row(e, now) for e in entries])
+    return entries
 
 
 def to_entry(row: Any) -> AuditEntry:

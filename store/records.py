@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.privacy import mask_data
@@ -44,17 +43,51 @@ async def log_case_event(
     masked and no query code, like the audit record: the unmasked values live only in the
     case's own columns, read through the audited personal-data route.
     """
-    stmt = insert_ignore(_dialect(session), case_events, "event_id").values(
-        event_id=str(envelope.event_id),
-        case_id=envelope.case_id,
-        event_type=envelope.event_type,
-        occurred_at=envelope.occurred_at,
-        data=mask_data(envelope.data),
+    await log_case_events(session, [envelope], actor=actor, role=role)
+
+
+def _insert_ignore_returning(session: AsyncSession, table: Any, key: str) -> Any:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`, built once per dialect."""
+    dialect = _dialect(session)
+    stmt = _BUILT.get((dialect, table.name))
+    if stmt is None:
+        stmt = insert_ignore(dialect, table, key).returning(table.c[key])
+        _BUILT[(dialect, table.name)] = stmt
+    return stmt
+
+
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+async def log_case_events(
+    session: AsyncSession,
+    envelopes: list[Envelope],
+    *,
+    actor: str | None = None,
+    role: str | None = None,
+) -> None:
+    """`log_case_event` for several events in one statement each: one insert of the log rows,
+    then the audit chain (`store.audit.append_all`) of those that were new."""
+    if not envelopes:
+        return
+    rows = [
+        {
+            "event_id": str(e.event_id),
+            "case_id": e.case_id,
+            "event_type": e.event_type,
+            "occurred_at": e.occurred_at,
+            "data": mask_data(e.data),
+        }
+        for e in envelopes
+    ]
+    inserted = await session.execute(
+        _insert_ignore_returning(session, case_events, "event_id"), rows
     )
-    result = await session.execute(stmt)
+    new = set(inserted.scalars())
     # A redelivered event (same id) was audited when it was first logged.
-    if cast("CursorResult[Any]", result).rowcount:
-        await audit.append(session, envelope, actor=actor, role=role)
+    fresh = [e for e in envelopes if str(e.event_id) in new]
+    if fresh:
+        await audit.append_all(session, fresh, actor=actor, role=role)
 
 
 class EventTooLarge(ValueError):
@@ -62,8 +95,7 @@ class EventTooLarge(ValueError):
     outbox and fail at the broker (the input limits keep every legitimate event far below)."""
 
 
-async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None:
-    """Put the event in the outbox; the relay publishes it to `topic` keyed by case id."""
+def _outbox_row(envelope: Envelope, topic: str, now: datetime) -> dict[str, Any]:
     if envelope.event_type == "ApplicationSubmitted":
         # Only the API enqueues submissions, after storing the case with the unmasked values:
         # the topic copy, read by its consumer only to start the workflow, needs none of them.
@@ -77,15 +109,27 @@ async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None
     headers = {"event_type": envelope.event_type}
     if envelope.traceparent:
         headers["traceparent"] = envelope.traceparent
-    stmt = insert_ignore(_dialect(session), outbox, "event_id").values(
-        event_id=str(envelope.event_id),
-        topic=topic,
-        key=envelope.case_id,
-        value=value,
-        headers=headers,
-        created_at=datetime.now(UTC),
-    )
-    await session.execute(stmt)
+    return {
+        "event_id": str(envelope.event_id),
+        "topic": topic,
+        "key": envelope.case_id,
+        "value": value,
+        "headers": headers,
+        "created_at": now,
+    }
+
+
+async def enqueue(session: AsyncSession, envelope: Envelope, topic: str) -> None:
+    """Put the event in the outbox; the relay publishes it to `topic` keyed by case id."""
+    await enqueue_all(session, [(envelope, topic)])
+
+
+async def enqueue_all(session: AsyncSession, events: list[tuple[Envelope, str]]) -> None:
+    """`enqueue` for several events, in one statement (an event already there is skipped)."""
+    if events:
+        now = datetime.now(UTC)
+        rows = [_outbox_row(envelope, topic, now) for envelope, topic in events]
+        await session.execute(_insert_ignore_returning(session, outbox, "event_id"), rows)
 
 
 async def publish(
@@ -97,5 +141,17 @@ async def publish(
     role: str | None = None,
 ) -> None:
     """Log (case log + audit chain) and enqueue in the caller's transaction."""
-    await log_case_event(session, envelope, actor=actor, role=role)
-    await enqueue(session, envelope, topic)
+    await publish_all(session, [(envelope, topic)], actor=actor, role=role)
+
+
+async def publish_all(
+    session: AsyncSession,
+    events: list[tuple[Envelope, str]],
+    *,
+    actor: str | None = None,
+    role: str | None = None,
+) -> None:
+    """`publish` for several events of one transaction, in order: a constant number of
+    statements however many there are (the cost of the write path is per statement)."""
+    await log_case_events(session, [envelope for envelope, _ in events], actor=actor, role=role)
+    await enqueue_all(session, events)

@@ -120,6 +120,12 @@ class CaseSteps:
         """The licence of a granted case; returns its number."""
         raise NotImplementedError
 
+    @activity.defn(name="record_outcome")
+    async def record_outcome(self, inp: ConclusionInput) -> str | None:
+        """`record_conclusion` and, for a granted case, `issue_licence`, in one transaction;
+        returns the licence number (None when refused)."""
+        raise NotImplementedError
+
 
 class ClockSteps:
     """The statutory clocks' changes and warnings."""

@@ -11,17 +11,21 @@ the case by its id works with either shape.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.catalog import Matter
-    from domain.review import Verdict
+    from domain.clocks import ISSUANCE_LIMIT
+    from domain.review import MergeResult, Verdict
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps
-    from workflows.joint_approval import JointApprovalWorkflow
+    from workflows.joint_approval import CASE, JointApprovalWorkflow, _tracer
     from workflows.models import (
+        ConclusionInput,
         DecisionSignal,
         DepartmentReviewInput,
         EndpointsInput,
@@ -30,10 +34,13 @@ with workflow.unsafe.imports_passed_through():
         ReviewStateView,
         ReviewTasksInput,
         Supplement,
+        WorkflowStatus,
     )
     from workflows.review import Review
 
 CASE_WORKFLOW = "CaseWorkflow"
+# The conclusion and the licence in one step (`record_outcome`), not two.
+OUTCOME_IN_ONE_STEP = "outcome-in-one-step"
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -91,3 +98,32 @@ class CaseWorkflow(JointApprovalWorkflow):
         self._reviews[inp.department] = review
         await self._forward(inp.department)
         return await review.run()
+
+    async def _conclude(
+        self, case_id: str, result: MergeResult, verdicts: list[Verdict]
+    ) -> JointApprovalResult:
+        if not workflow.patched(OUTCOME_IN_ONE_STEP):
+            return await super()._conclude(case_id, result, verdicts)
+        granted = result.outcome.value == "granted"
+        issuance: AbstractContextManager[Any] = (
+            _tracer().start_as_current_span(
+                "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
+            )
+            if granted
+            else nullcontext()
+        )
+        with issuance:
+            licence = await steps.record(
+                CaseSteps.record_outcome,
+                ConclusionInput(case_id=case_id, result=result, verdicts=verdicts),
+            )
+        self._status = WorkflowStatus.issued if granted else WorkflowStatus(result.outcome.value)
+        return await self._finish(
+            JointApprovalResult(
+                case_id=case_id,
+                status=WorkflowStatus(result.outcome.value),
+                reasons=result.reasons,
+                conditions=result.conditions,
+                licence_number=licence,
+            )
+        )

@@ -104,6 +104,10 @@ class DecisionSignal(_Model):
     reviewer: str
     decided_at: datetime
     items: list[str] = Field(default_factory=list)
+    # The decision service wrote the decided task and its `DepartmentDecided` event in the
+    # transaction that received the decision (an open task of a `CaseWorkflow` case): the
+    # review then skips `record_decision`. Absent (False) in every older signal.
+    recorded: bool = False
 
 
 class DepartmentReviewInput(_Model):

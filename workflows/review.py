@@ -31,6 +31,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+DECISION_RECORDED_ON_RECEIPT = "decision-recorded-on-receipt"
+
+
 def delivery_activity_id(department: str) -> str:
     """The id of the delivery to a department's own system: operators see its retries under
     the case's workflow id, and this id says whose system it is (`usecases.operators`)."""
@@ -85,9 +88,13 @@ class Review:
                     await delivery
         decision = self.decision
         assert decision is not None
-        await steps.record(
-            CaseSteps.record_decision, DecisionRecordInput(case_id=inp.case_id, decision=decision)
-        )
+        # `patched` only where the decision came recorded: a signal without the flag (every
+        # history before it) takes the step as it always did.
+        if not (decision.recorded and workflow.patched(DECISION_RECORDED_ON_RECEIPT)):
+            await steps.record(
+                CaseSteps.record_decision,
+                DecisionRecordInput(case_id=inp.case_id, decision=decision),
+            )
         return Verdict(
             department=inp.department,
             outcome=decision.outcome,

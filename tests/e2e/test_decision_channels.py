@@ -5,11 +5,12 @@ a different one is refused (409 on HTTP, a `conflicting_decision` dead letter on
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
 
-from store.cases import case_log
+from store.cases import case_log, get_task
 from tests.e2e.kafka_util import (
     CONSTRUCTION_DEPTS,
     Produce,
@@ -17,7 +18,7 @@ from tests.e2e.kafka_util import (
     envelope,
     read_until,
 )
-from tests.e2e.test_api import case_when, submitted_case
+from tests.e2e.test_api import case_when, decide, submitted_case
 from tests.utils.auth import bearer
 
 REJECT = {"outcome": "reject", "reasons": ["疏散通道宽度不足 evacuation route too narrow"]}
@@ -97,3 +98,41 @@ async def test_kafka_first_then_web_repeat_and_conflict(app: Any) -> None:
     events = await decided_events(app, case_id, "env")
     assert len(events) == 1 and events[0]["data"]["conditions"] == CONDITIONAL["conditions"]
     assert again.json()["event_id"] == events[0]["data"]["decision_event_id"]
+
+
+def _local_steps(history: Any) -> list[str]:
+    """The local activities a case's history records, by type (the core's marker data)."""
+    found = []
+    for e in history.events:
+        if e.HasField("marker_recorded_event_attributes"):
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                data = json.loads(marker.details["data"].payloads[0].data)
+                found.append(data["activity_type"])
+    return found
+
+
+async def test_a_decision_is_recorded_in_the_transaction_that_receives_it(app: Any) -> None:
+    """The decided task and its `DepartmentDecided` exist when the 202 is sent, once each, and
+    the case merges the decisions without a `record_decision` step of its own."""
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
+        case_id = await submitted_case(http)
+        for dept in CONSTRUCTION_DEPTS:
+            r = await decide(http, f"{case_id}.{dept}", outcome="approve")
+            assert r.status_code == 202 and r.json()["status"] == "accepted", r.text
+            async with app.deps.sessions() as s:
+                task = await get_task(s, f"{case_id}.{dept}")
+            assert task is not None and task["status"] == "decided" and task["reviewer"]
+            assert len(await decided_events(app, case_id, dept)) == 1
+        final = await case_when(http, case_id, lambda c: c["status"] == "issued")
+        assert final["licence_number"] == f"XK-{case_id}"
+    for dept in CONSTRUCTION_DEPTS:
+        assert len(await decided_events(app, case_id, dept)) == 1
+    async with app.deps.sessions() as s:
+        log = [e["event_type"] for e in await case_log(s, case_id)]
+    assert log[-2:] == ["CaseConcluded", "LicenceIssued"]
+    assert log.count("DepartmentDecided") == 5
+    history = await app.deps.temporal.get_workflow_handle(case_id).fetch_history()
+    steps = _local_steps(history)
+    assert "record_decision" not in steps, steps
+    assert steps.count("record_outcome") == 1 and "issue_licence" not in steps, steps

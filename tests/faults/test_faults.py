@@ -78,10 +78,25 @@ async def _die_by_failpoint(
 
 
 async def test_worker_killed_mid_activity(cluster: FaultCluster, driver: Driver) -> None:
+    # The step that concludes a case and issues its licence: retried after the restart, it
+    # must write neither event nor licence twice.
     ids, since = await _die_by_failpoint(
-        cluster, driver, "worker", "activity.record_decision.after_write@3", "WORKER"
+        cluster, driver, "worker", "activity.record_outcome.after_write@2", "WORKER"
     )
     await _settle(driver, "kill -9 worker after an activity's write", ids, since)
+
+
+async def test_consumer_killed_between_recording_and_signal(
+    cluster: FaultCluster, driver: Driver
+) -> None:
+    # A decision is recorded (task, event, audit entry) where it is received; killed before
+    # its case is told, the record comes again: the case must take it once, logged once.
+    ids, since = await _die_by_failpoint(
+        cluster, driver, "consumers", "decision.after_record@3", "RECORDED"
+    )
+    await _settle(
+        driver, "kill -9 consumer after recording a decision, before signalling", ids, since
+    )
 
 
 async def test_consumer_killed_before_commit(cluster: FaultCluster, driver: Driver) -> None:

@@ -33,6 +33,7 @@ STORED_NAMES = {
     "record_decision",
     "record_conclusion",
     "issue_licence",
+    "record_outcome",
     "record_clock_change",
     "record_warning",
     "record_desk_step",

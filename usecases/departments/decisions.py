@@ -18,10 +18,12 @@ from sqlalchemy.engine import CursorResult
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from events.contracts import DecisionMade, DecisionOutcome
 from infra import tracing
 from infra.bootstrap import Deps
+from infra.failpoints import failpoint
 from store.cases import (
     CASE_WORKFLOW,
     OLD_CASE_WORKFLOW,
@@ -78,16 +80,28 @@ async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, An
 
 
 async def _record(
-    deps: Deps, case_id: str, event_id: str, d: DecisionMade, source: str, signed: Signed | None
-) -> dict[str, Any] | None:
-    """Insert the decision; return the existing row instead when one was already there."""
+    deps: Deps,
+    case: dict[str, Any],
+    signal: DecisionSignal,
+    d: DecisionMade,
+    source: str,
+    signed: Signed | None,
+) -> tuple[dict[str, Any] | None, bool]:
+    """Insert the decision: (the row already there, False) when there was one; otherwise
+    (None, whether the decided task and its event were written in this same transaction).
+
+    A `CaseWorkflow` case's open task is decided here, with the decision row, so the case
+    takes the decision without a step of its own (`DecisionSignal.recorded`); anything else
+    (a task not yet created or waiting for corrections, a case in the first shape) the
+    workflow records when it takes the decision, as before."""
+    case_id = case["case_id"]
     async with deps.sessions() as s, s.begin():
         stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
         result = await s.execute(
             stmt.values(
                 case_id=case_id,
                 department=d.department,
-                event_id=event_id,
+                event_id=signal.event_id,
                 outcome=d.outcome.value,
                 reasons=d.reasons,
                 conditions=d.conditions,
@@ -99,9 +113,13 @@ async def _record(
                 signed_record=signed.record if signed else None,
             )
         )
-        if cast("CursorResult[Any]", result).rowcount:
-            return None
-        return await get_decision(s, case_id, d.department)
+        if not cast("CursorResult[Any]", result).rowcount:
+            return await get_decision(s, case_id, d.department), False
+        if workflow_type_of(case) != CASE_WORKFLOW:
+            return None, False
+        proof = signature_digest(signed.key_id, signed.signature, signed.record) if signed else None
+        topic = deps.topics.case_events
+        return None, await write_decision(s, topic, case_id, signal, proof, only_open=True)
 
 
 async def _signal(
@@ -194,16 +212,9 @@ async def _apply(
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    existing = await _record(deps, case_id, str(event_id), d, source, signed)
-    if existing is not None and not _same(existing, d):
-        raise ConflictingDecision(
-            f"{d.department} already decided case {case_id} as {existing['outcome']} "
-            f"(event {existing['event_id']}); a different decision is refused"
-        )
-    signal_event = existing["event_id"] if existing else str(event_id)
     signal = DecisionSignal(
         items=d.items,
-        event_id=signal_event,
+        event_id=event_id,
         department=d.department,
         outcome=d.outcome,
         reasons=d.reasons,
@@ -211,6 +222,16 @@ async def _apply(
         reviewer=d.reviewer,
         decided_at=decided_at or datetime.now(UTC),
     )
+    existing, recorded = await _record(deps, case, signal, d, source, signed)
+    if existing is not None and not _same(existing, d):
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {existing['outcome']} "
+            f"(event {existing['event_id']}); a different decision is refused"
+        )
+    # The fault suite kills the consumer here: recorded and committed, the case not told.
+    failpoint("decision.after_record")
+    signal_event = existing["event_id"] if existing else event_id
+    signal = signal.model_copy(update={"event_id": signal_event, "recorded": recorded})
     assert deps.temporal is not None
     shape = workflow_type_of(case)
     await _signal(
