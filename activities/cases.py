@@ -7,6 +7,7 @@ derived from the case and the step, so a retried activity writes nothing twice.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -38,6 +39,8 @@ from store.schema import tasks
 from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
     AcceptanceInput,
+    AssignmentInput,
+    AssignmentResult,
     ConclusionInput,
     DecisionRecordInput,
     DecisionSignal,
@@ -51,7 +54,12 @@ from workflows.models import (
 
 
 class CaseActivities(ActivityBase):
-    """The case's steps; built once by the worker's bootstrap with its dependencies."""
+    """The case's steps; built once by the worker's bootstrap with its dependencies.
+    `endpoints`: the departments' own systems (the settings' mapping, read at call time)."""
+
+    def __init__(self, *parts: Any, endpoints: Mapping[str, str] | None = None) -> None:
+        super().__init__(*parts)
+        self._endpoints: Mapping[str, str] = endpoints if endpoints is not None else {}
 
     @implements(CaseSteps.prepare_case)
     async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
@@ -63,61 +71,82 @@ class CaseActivities(ActivityBase):
     @implements(CaseSteps.record_acceptance)
     async def record_acceptance(self, inp: AcceptanceInput) -> None:
         """Accepted (maybe tolerant) or not accepted, with reasons."""
-        pre = inp.prereview
         async with self._tx() as s:
-            if not pre.accepted:
-                await self._update_case(
-                    s, inp.case_id, status=CaseStatus.not_accepted, reasons=pre.reasons
-                )
-                payload: Payload = CaseNotAccepted(reasons=pre.reasons)
-                await self._emit(s, inp.case_id, "not-accepted", payload, self._topics.case_events)
-                return
-            assert inp.matter is not None
+            await self._emit_all(s, inp.case_id, [await self._accept(s, inp)])
+
+    async def _accept(self, s: AsyncSession, inp: AcceptanceInput) -> tuple[str, Payload, str]:
+        """The case's row accepted or not; returns the event to write (step, payload, topic)."""
+        pre = inp.prereview
+        topic = self._topics.case_events
+        if not pre.accepted:
             await self._update_case(
-                s,
-                inp.case_id,
-                status=CaseStatus.in_review,
-                accepted_at=datetime.now(UTC),
-                missing_materials=pre.missing_optional,
-                statutory_due=inp.statutory_due,
-                promised_due=inp.promised_due,
-                provisional=inp.provisional,
+                s, inp.case_id, status=CaseStatus.not_accepted, reasons=pre.reasons
             )
-            payload = CaseAccepted(
-                matter_code=inp.matter_code,
-                tolerant=pre.tolerant,
-                missing_materials=pre.missing_optional,
-                departments=[d.code for d in inp.matter.departments],
-                statutory_due=inp.statutory_due,
-                promised_due=inp.promised_due,
-                provisional=inp.provisional,
-                accepted_on=inp.accepted_on,
-                deemed=inp.deemed,
-            )
-            await self._emit(s, inp.case_id, "accepted", payload, self._topics.case_events)
+            return "not-accepted", CaseNotAccepted(reasons=pre.reasons), topic
+        assert inp.matter is not None
+        await self._update_case(
+            s,
+            inp.case_id,
+            status=CaseStatus.in_review,
+            accepted_at=datetime.now(UTC),
+            missing_materials=pre.missing_optional,
+            statutory_due=inp.statutory_due,
+            promised_due=inp.promised_due,
+            provisional=inp.provisional,
+        )
+        payload = CaseAccepted(
+            matter_code=inp.matter_code,
+            tolerant=pre.tolerant,
+            missing_materials=pre.missing_optional,
+            departments=[d.code for d in inp.matter.departments],
+            statutory_due=inp.statutory_due,
+            promised_due=inp.promised_due,
+            provisional=inp.provisional,
+            accepted_on=inp.accepted_on,
+            deemed=inp.deemed,
+        )
+        return "accepted", payload, topic
+
+    @implements(CaseSteps.accept_and_assign)
+    async def accept_and_assign(self, inp: AssignmentInput) -> AssignmentResult:
+        """`record_acceptance` and `publish_review_tasks` in one transaction, their events in
+        one write, and the departments' own systems looked up (`department_endpoints`)."""
+        acceptance = inp.acceptance
+        async with self._tx() as s:
+            accepted = await self._accept(s, acceptance)
+            ids, assigned = await self._insert_tasks(s, inp.reviews)
+            await self._emit_all(s, acceptance.case_id, [accepted, *assigned])
+        found = {r.department: self._endpoints.get(r.department) for r in inp.reviews}
+        return AssignmentResult(task_ids=ids, urls={d: url for d, url in found.items() if url})
 
     @implements(CaseSteps.publish_review_task)
     async def publish_review_task(self, inp: DepartmentReviewInput) -> str:
         """Create the department's task and tell it on the review-tasks topic."""
         async with self._tx() as s:
-            return (await self._publish_tasks(s, [inp]))[inp.department]
+            ids, events = await self._insert_tasks(s, [inp])
+            await self._emit_all(s, inp.case_id, events)
+        return ids[inp.department]
 
     @implements(CaseSteps.publish_review_tasks)
     async def publish_review_tasks(self, inp: ReviewTasksInput) -> ReviewTasksResult:
         """Every task of the case in one transaction: all or none, so a retry redoes them all
         (each is idempotent: insert-ignore, event id from the step)."""
+        if not inp.reviews:
+            return ReviewTasksResult()
         async with self._tx() as s:
-            return ReviewTasksResult(task_ids=await self._publish_tasks(s, inp.reviews))
+            ids, events = await self._insert_tasks(s, inp.reviews)
+            await self._emit_all(s, inp.reviews[0].case_id, events)
+        return ReviewTasksResult(task_ids=ids)
 
-    async def _publish_tasks(
+    async def _insert_tasks(
         self, s: AsyncSession, reviews: list[DepartmentReviewInput]
-    ) -> dict[str, str]:
-        """The tasks in one insert and their events in one write (`_emit_all`)."""
+    ) -> tuple[dict[str, str], list[tuple[str, Payload, str]]]:
+        """One case's tasks in one insert; returns their ids by department and their events."""
         now = datetime.now(UTC)
-        ids = [task_id_for(r.case_id, r.department) for r in reviews]
+        ids = {r.department: task_id_for(r.case_id, r.department) for r in reviews}
         rows = [
             {
-                "task_id": task_id,
+                "task_id": ids[r.department],
                 "case_id": r.case_id,
                 "department": r.department,
                 "status": "open",
@@ -128,16 +157,15 @@ class CaseActivities(ActivityBase):
                 "assigned_at": now,
                 "due_date": r.due_date,
             }
-            for r, task_id in zip(reviews, ids, strict=True)
+            for r in reviews
         ]
-        if not rows:
-            return {}
-        await s.execute(insert_ignore(s.get_bind().dialect.name, tasks, "task_id"), rows)
+        if rows:
+            await s.execute(insert_ignore(s.get_bind().dialect.name, tasks, "task_id"), rows)
         events: list[tuple[str, Payload, str]] = [
             (
                 f"task/{r.department}",
                 ReviewTaskAssigned(
-                    task_id=task_id,
+                    task_id=ids[r.department],
                     department=r.department,
                     matter_code=r.matter_code,
                     title=r.title,
@@ -147,15 +175,9 @@ class CaseActivities(ActivityBase):
                 ),
                 self._topics.review_tasks,
             )
-            for r, task_id in zip(reviews, ids, strict=True)
+            for r in reviews
         ]
-        for case_id in dict.fromkeys(r.case_id for r in reviews):
-            await self._emit_all(
-                s,
-                case_id,
-                [e for e, r in zip(events, reviews, strict=True) if r.case_id == case_id],
-            )
-        return {r.department: task_id for r, task_id in zip(reviews, ids, strict=True)}
+        return ids, events
 
     @implements(CaseSteps.record_decision)
     async def record_decision(self, inp: DecisionRecordInput) -> None:
@@ -231,6 +253,22 @@ def licence_number(case_id: str) -> str:
     return f"XK-{case_id}"
 
 
+# Built once (run for every decision); the values are given to `execute`.
+_DECIDE_TASK = (
+    sa.update(tasks)
+    .where(tasks.c.task_id == sa.bindparam("task"))
+    .values(
+        status="decided",
+        outcome=sa.bindparam("outcome"),
+        reasons=sa.bindparam("reasons", type_=tasks.c.reasons.type),
+        conditions=sa.bindparam("conditions", type_=tasks.c.conditions.type),
+        reviewer=sa.bindparam("reviewer"),
+        decided_at=sa.bindparam("decided_at", type_=tasks.c.decided_at.type),
+    )
+)
+_DECIDE_OPEN_TASK = _DECIDE_TASK.where(tasks.c.status == "open")
+
+
 async def write_decision(
     s: AsyncSession,
     topic: str,
@@ -245,21 +283,15 @@ async def write_decision(
     for corrections, decided or cancelled: nothing is written and False returned) — how the
     decision service records a decision in the transaction that receives it, so the case
     workflow need not run `record_decision` for it (`DecisionSignal.recorded`)."""
-    where = [tasks.c.task_id == task_id_for(case_id, d.department)]
-    if only_open:
-        where.append(tasks.c.status == "open")
-    updated = await s.execute(
-        sa.update(tasks)
-        .where(*where)
-        .values(
-            status="decided",
-            outcome=d.outcome.value,
-            reasons=d.reasons,
-            conditions=d.conditions,
-            reviewer=d.reviewer,
-            decided_at=d.decided_at,
-        )
-    )
+    decided = {
+        "task": task_id_for(case_id, d.department),
+        "outcome": d.outcome.value,
+        "reasons": d.reasons,
+        "conditions": d.conditions,
+        "reviewer": d.reviewer,
+        "decided_at": d.decided_at,
+    }
+    updated = await s.execute(_DECIDE_OPEN_TASK if only_open else _DECIDE_TASK, decided)
     if only_open and not cast("CursorResult[Any]", updated).rowcount:
         return False
     payload = DepartmentDecided(

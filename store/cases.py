@@ -66,8 +66,12 @@ async def insert_submission(
     return bool(cast("CursorResult[Any]", result).rowcount)
 
 
+_GET_CASE = sa.select(cases).where(cases.c.case_id == sa.bindparam("case_id"))
+
+
 async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
-    row = (await session.execute(sa.select(cases).where(cases.c.case_id == case_id))).first()
+    # Read for every decision received: the statement is built once (`store.db.insert_ignore`).
+    row = (await session.execute(_GET_CASE, {"case_id": case_id})).first()
     return dict(row._mapping) if row else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,8 +41,12 @@ async def drop_schema(engine: AsyncEngine) -> None:
         await conn.run_sync(metadata.drop_all)
 
 
+@functools.cache
 def insert_ignore(dialect_name: str, table: sa.Table, *conflict_cols: str) -> Any:
-    """An INSERT that does nothing when the row exists (idempotent writes on both backends)."""
+    """An INSERT that does nothing when the row exists (idempotent writes on both backends).
+
+    Built once per (dialect, table, columns): statements are immutable, and building one
+    costs more CPU than the database takes to run it; give the values to `execute`."""
     if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 

@@ -42,10 +42,12 @@ async def revoke_key(session: AsyncSession, key_id: str, reason: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+_GET_KEY = sa.select(department_keys).where(department_keys.c.key_id == sa.bindparam("key_id"))
+
+
 async def get_key(session: AsyncSession, key_id: str) -> dict[str, Any] | None:
-    row = (
-        await session.execute(sa.select(department_keys).where(department_keys.c.key_id == key_id))
-    ).first()
+    # Read for every signed decision: the statement is built once.
+    row = (await session.execute(_GET_KEY, {"key_id": key_id})).first()
     return dict(row._mapping) if row else None
 
 

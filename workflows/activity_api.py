@@ -21,6 +21,8 @@ from temporalio import activity
 
 from workflows.models import (
     AcceptanceInput,
+    AssignmentInput,
+    AssignmentResult,
     ClockChangeInput,
     ConclusionInput,
     CorrectionsInput,
@@ -103,6 +105,12 @@ class CaseSteps:
     @activity.defn(name="publish_review_tasks")
     async def publish_review_tasks(self, inp: ReviewTasksInput) -> ReviewTasksResult:
         """`publish_review_task` for every department of a case, in one transaction."""
+        raise NotImplementedError
+
+    @activity.defn(name="accept_and_assign")
+    async def accept_and_assign(self, inp: AssignmentInput) -> AssignmentResult:
+        """`record_acceptance` and `publish_review_tasks` in one transaction; also returns the
+        departments' own systems (`department_endpoints`)."""
         raise NotImplementedError
 
     @activity.defn(name="record_decision")

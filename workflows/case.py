@@ -25,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_api import CaseSteps, OperationSteps
     from workflows.joint_approval import CASE, JointApprovalWorkflow, _tracer
     from workflows.models import (
+        AcceptanceInput,
+        AssignmentInput,
         ConclusionInput,
         DecisionSignal,
         DepartmentReviewInput,
@@ -41,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
 CASE_WORKFLOW = "CaseWorkflow"
 # The conclusion and the licence in one step (`record_outcome`), not two.
 OUTCOME_IN_ONE_STEP = "outcome-in-one-step"
+# The acceptance, every department's task and the endpoints in one step (`accept_and_assign`).
+ACCEPT_AND_ASSIGN = "accept-and-assign"
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -50,6 +54,7 @@ class CaseWorkflow(JointApprovalWorkflow):
         self._reviews: dict[str, Review] = {}
         self._endpoints: dict[str, str] = {}
         self._task_ids: dict[str, str] = {}
+        self._assigned = False
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
@@ -76,7 +81,27 @@ class CaseWorkflow(JointApprovalWorkflow):
         if review is not None and decision is not None:
             review.decide(decision)
 
+    async def _record_acceptance(
+        self, inp: JointApprovalInput, matter: Matter | None, acceptance: AcceptanceInput
+    ) -> None:
+        """An accepted case's tasks are published with its acceptance, in one step: the
+        tasks' due dates come from the clock that starts with it."""
+        if (
+            matter is None
+            or not acceptance.prereview.accepted
+            or not workflow.patched(ACCEPT_AND_ASSIGN)
+        ):
+            return await super()._record_acceptance(inp, matter, acceptance)
+        reviews = [self._review_input(inp, matter, d) for d in matter.departments]
+        done = await steps.record(
+            CaseSteps.accept_and_assign, AssignmentInput(acceptance=acceptance, reviews=reviews)
+        )
+        self._task_ids, self._endpoints = done.task_ids, done.urls
+        self._assigned = True
+
     async def _review_in_parallel(self, inp: JointApprovalInput, matter: Matter) -> list[Verdict]:
+        if self._assigned:  # tasks and endpoints came with the acceptance
+            return await super()._review_in_parallel(inp, matter)
         self._departments = [d.code for d in matter.departments]
         found = await workflow.execute_local_activity_method(
             OperationSteps.department_endpoints,

@@ -307,21 +307,25 @@ class JointApprovalWorkflow:
             clocks = self._start_clocks(inp, matter, setup, accepted_on)
             self._clock = ClockKeeper(inp.case_id, clocks)
             view = self._clock.view()
-        await steps.record(
-            CaseSteps.record_acceptance,
-            AcceptanceInput(
-                case_id=inp.case_id,
-                matter=matter,
-                matter_code=inp.matter_code,
-                prereview=pre,
-                statutory_due=view.statutory_due,
-                promised_due=view.promised_due,
-                provisional=view.provisional,
-                accepted_on=accepted_on if pre.accepted else None,
-                deemed=deemed,
-            ),
+        acceptance = AcceptanceInput(
+            case_id=inp.case_id,
+            matter=matter,
+            matter_code=inp.matter_code,
+            prereview=pre,
+            statutory_due=view.statutory_due,
+            promised_due=view.promised_due,
+            provisional=view.provisional,
+            accepted_on=accepted_on if pre.accepted else None,
+            deemed=deemed,
         )
+        await self._record_acceptance(inp, matter, acceptance)
         return matter, pre
+
+    async def _record_acceptance(
+        self, inp: JointApprovalInput, matter: Matter | None, acceptance: AcceptanceInput
+    ) -> None:
+        """This shape: the acceptance is a step of its own, the tasks come with each review."""
+        await steps.record(CaseSteps.record_acceptance, acceptance)
 
     async def _window_prereview(
         self, inp: JointApprovalInput, matter: Matter, setup: PrepareResult

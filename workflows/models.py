@@ -145,6 +145,20 @@ class AcceptanceInput(_Model):
     deemed: bool = False
 
 
+class AssignmentInput(_Model):
+    """The case accepted and every department's task published, in one step."""
+
+    acceptance: AcceptanceInput
+    reviews: list[DepartmentReviewInput] = Field(default_factory=list)
+
+
+class AssignmentResult(_Model):
+    task_ids: dict[str, str] = Field(default_factory=dict, description="department -> task id")
+    urls: dict[str, str] = Field(
+        default_factory=dict, description="department -> its system, where it takes HTTP"
+    )
+
+
 class PauseRequest(_Model):
     """Start a special procedure (Art. 45); the applicant was told in writing (`notice_ref`)."""
 

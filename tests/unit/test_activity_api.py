@@ -34,6 +34,7 @@ STORED_NAMES = {
     "record_conclusion",
     "issue_licence",
     "record_outcome",
+    "accept_and_assign",
     "record_clock_change",
     "record_warning",
     "record_desk_step",

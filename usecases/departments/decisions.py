@@ -97,22 +97,21 @@ async def _record(
     case_id = case["case_id"]
     async with deps.sessions() as s, s.begin():
         stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
-        result = await s.execute(
-            stmt.values(
-                case_id=case_id,
-                department=d.department,
-                event_id=signal.event_id,
-                outcome=d.outcome.value,
-                reasons=d.reasons,
-                conditions=d.conditions,
-                reviewer=d.reviewer,
-                source=source,
-                received_at=datetime.now(UTC),
-                key_id=signed.key_id if signed else None,
-                signature=signed.signature if signed else None,
-                signed_record=signed.record if signed else None,
-            )
-        )
+        row = {
+            "case_id": case_id,
+            "department": d.department,
+            "event_id": signal.event_id,
+            "outcome": d.outcome.value,
+            "reasons": d.reasons,
+            "conditions": d.conditions,
+            "reviewer": d.reviewer,
+            "source": source,
+            "received_at": datetime.now(UTC),
+            "key_id": signed.key_id if signed else None,
+            "signature": signed.signature if signed else None,
+            "signed_record": signed.record if signed else None,
+        }
+        result = await s.execute(stmt, row)
         if not cast("CursorResult[Any]", result).rowcount:
             return await get_decision(s, case_id, d.department), False
         if workflow_type_of(case) != CASE_WORKFLOW:
