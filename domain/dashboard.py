@@ -56,6 +56,7 @@ class WarningRow:
     yellow: int = 0
     red: int = 0
     breach: int = 0
+    provisional: int = 0  # of these, cases whose due dates are provisional (calendar missing)
 
 
 # Overview: (figure key, label, unit, definition); values from the total (or department) row.
@@ -119,6 +120,7 @@ WARNING_COLUMNS = (
     Column("yellow", "黄灯 Yellow", "count"),
     Column("red", "红灯 Red", "count"),
     Column("breach", "超法定 Breached", "count"),
+    Column("provisional", "其中暂定时限 Of which provisional", "count"),
 )
 
 
@@ -186,17 +188,22 @@ def department_table(report: SlaReport) -> Table:
     return Table("departments", "按部门 By department", DEPARTMENT_COLUMNS, rows, chart)
 
 
-def warning_rows(counts: Iterable[tuple[str, str, int]], names: dict[str, str]) -> list[WarningRow]:
-    """(matter, level, n) as one row per matter with a running case at yellow or worse."""
-    by: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LEVELS, 0))
-    for matter, level, n in counts:
+def warning_rows(
+    counts: Iterable[tuple[str, str, int, int]], names: dict[str, str]
+) -> list[WarningRow]:
+    """(matter, level, n, provisional of them) as one row per matter with a running case at
+    yellow or worse."""
+    by: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*LEVELS, "provisional"), 0))
+    for matter, level, n, provisional in counts:
         if level in LEVELS:
             by[matter][level] += n
+            by[matter]["provisional"] += provisional
     return [WarningRow(m, names.get(m, m), **by[m]) for m in sorted(by)]
 
 
 def warning_table(rows: list[WarningRow]) -> Table:
-    total = WarningRow("ALL", "全部 All", *(sum(getattr(r, lv) for r in rows) for lv in LEVELS))
+    keys = (*LEVELS, "provisional")
+    total = WarningRow("ALL", "全部 All", *(sum(getattr(r, k) for r in rows) for k in keys))
     values = tuple(_values(r, WARNING_COLUMNS) for r in [*rows, total])
     chart = Chart("当前预警 Running cases now: yellow, red, breached", "key", LEVELS)
     return Table("warnings", "当前预警 Warnings now", WARNING_COLUMNS, values, chart)

@@ -136,6 +136,13 @@ class Settings(BaseSettings):
         default=1, ge=1, le=2, description="1: count from the next working day; 2: the 2nd"
     )
     yellow_days_before: int = Field(default=1, ge=0, le=10)
+    extension_near_days: int = Field(
+        default=10,
+        ge=0,
+        le=60,
+        description="the government head's page lists a joint case without an extension once "
+        "its statutory due date is this many working days away or nearer (or it warns)",
+    )
     manual_prereview: bool = Field(
         default=False,
         description="a window clerk pre-reviews each case (Art. 32's 5-day rule applies)",

@@ -100,6 +100,7 @@ async def dashboard_page(
     context = {
         "user": user,
         "report": dash.report,
+        "calendar": dash.calendar,
         "sections": sections,
         "scope": scope,
         "query": query,

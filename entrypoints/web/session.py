@@ -88,6 +88,8 @@ def _safe_next(path: str | None) -> str | None:
 def home_for(user: Principal) -> str:
     if user.role is Role.leader:
         return "/dashboard"
+    if user.role is Role.government_head:
+        return "/extensions"
     return "/inbox" if user.role in DEPARTMENT_ROLES else "/inbox/departments"
 
 

@@ -147,6 +147,15 @@ PROBES: list[Probe] = [
     Probe("GET", "/auditor/cases/{case}", expect({"auditor", "admin"})),
     Probe("GET", "/dashboard", DASHBOARD_READERS),
     Probe("GET", "/dashboard.csv?table=warnings", DASHBOARD_READERS),
+    # The government head's page: joint cases' extensions (an empty reason: refused after).
+    Probe("GET", "/extensions", expect({"government_head"})),
+    Probe(
+        "POST",
+        "/extensions/{case}/grant",
+        expect({"government_head"}),
+        form={},
+        route="/extensions/{case_id}/grant",
+    ),
     # The Temporal codec server shows payloads in the clear (entrypoints/api/codec.py).
     Probe("POST", "/codec/decode", expect({"operator", "auditor"}), json={}),
     Probe("POST", "/codec/encode", expect({"operator", "auditor"}), json={}),
@@ -214,7 +223,8 @@ async def test_route_by_every_role(app: Any, subject: Subject, probe: Probe) -> 
 async def test_route_without_a_token(app: Any, subject: Subject, probe: Probe) -> None:
     async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
         r = await _call(http, probe, subject)
-    if _url(probe, subject).startswith(("/inbox", "/auditor", "/dashboard")):  # pages: sign-in
+    pages = ("/inbox", "/auditor", "/dashboard", "/extensions")
+    if _url(probe, subject).startswith(pages):  # pages: sign-in
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     else:
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")

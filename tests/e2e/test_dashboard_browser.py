@@ -1,7 +1,8 @@
 """In real headless Chromium: a leader signs in, reads the dashboard for a period and checks
-each figure against the report service on the same data, exports a table as CSV; anyone reads
-the public statistics from the progress page. Screenshots: tests/artifacts/dashboard.png and
-tests/artifacts/public_stats.png."""
+each figure against the report service on the same data, exports a table as CSV, and is told
+which running cases' clocks are provisional (a year's official calendar missing); anyone reads
+the public statistics from the progress page. Screenshots: tests/artifacts/dashboard.png,
+tests/artifacts/dashboard_provisional.png and tests/artifacts/public_stats.png."""
 
 from __future__ import annotations
 
@@ -143,6 +144,57 @@ async def test_leader_reads_the_dashboard(app: Any, browser: Browser, seeded: No
     assert int(rows[FIRE]["cases"]) == fire.cases == 4
     assert int(rows[FIRE]["overdue"]) == fire.overdue
     assert float(rows[FIRE]["on_time_rate"]) == round(fire.on_time_rate or 0, 4)
+    await page.close()
+
+
+@pytest.fixture
+async def provisional_case(app: Any) -> AsyncIterator[tuple[str, int]]:
+    """A running fire case at red whose statutory due date lies in a year the app's calendar
+    does not know (it reaches into next year before that year's schedule is loaded)."""
+    unknown = max(app.deps.calendar().years) + 1
+    today = today_local()
+    row = _case(FIRE, today, None, status="in_review", warning_level="red")
+    row["statutory_due"] = date(unknown, 1, 15)
+    async with app.deps.sessions() as s, s.begin():
+        await s.execute(sa.insert(cases), [row])
+    yield row["case_id"], unknown
+    async with app.deps.sessions() as s, s.begin():
+        await s.execute(sa.delete(cases).where(cases.c.case_id == row["case_id"]))
+
+
+async def test_leader_sees_provisional_clocks(
+    app: Any, browser: Browser, provisional_case: tuple[str, int]
+) -> None:
+    _, unknown = provisional_case
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    await _sign_in_leader(page, app)
+    dash = await dashboard(app.deps)
+    assert dash.calendar is not None and unknown in dash.calendar.missing_years
+    assert dash.calendar.provisional >= 1
+    notice = page.locator("#calendar-notice")
+    await expect(notice).to_be_visible()
+    await expect(notice).to_contain_text(f"{unknown} 年官方工作日历尚未载入")
+    await expect(notice.locator("[data-count]")).to_have_text(str(dash.calendar.provisional))
+    # The warnings table marks the provisional ones among the cases at yellow, red, breach.
+    warnings = dash.table("warnings")
+    assert warnings is not None
+    fire = dict(zip(warnings.column("key"), warnings.column("provisional"), strict=True))[FIRE]
+    assert isinstance(fire, int) and fire >= 1
+    cell = page.locator(
+        f'section[data-table="warnings"] tr[data-row="{FIRE}"] [data-col="provisional"]'
+    )
+    await expect(cell.locator("[data-provisional]")).to_have_text(str(fire))
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "dashboard_provisional.png"), full_page=True)
+
+    # Exported, the warnings table carries the column too.
+    link = page.locator('section[data-table="warnings"]').get_by_role("link", name="导出 CSV")
+    async with page.expect_download() as info:
+        await link.click()
+    saved = Path(await (await info.value).path())
+    text = await asyncio.to_thread(saved.read_text, encoding="utf-8-sig")
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert int(rows[FIRE]["provisional"]) == fire
     await page.close()
 
 

@@ -24,7 +24,7 @@ from infra.settings import Settings
 from store.schema import cases
 from tests.integration.test_report_queries import DUE, FIRE, IND, NOV, TODAY, _fill, at, case, done
 from tests.utils.auth import bearer
-from usecases.leaders.dashboard import dashboard, service_stats
+from usecases.leaders.dashboard import CalendarNotice, dashboard, service_stats
 from usecases.leaders.reports import sla_report
 
 DECEMBER = date(2026, 12, 3)  # "last month" is November
@@ -32,6 +32,8 @@ MORE = [  # two more fire cases decided in November: six in all, enough to publi
     case("K", FIRE, at("2026-11-02"), **DUE, **done(at("2026-11-10"))),
     case("L", FIRE, at("2026-11-02"), **DUE, **done(at("2026-11-20"))),
 ]
+LATE = {"accepted_at": at("2026-11-18"), "statutory_due": date(2027, 1, 25),
+        "promised_due": date(2026, 12, 9)}  # fmt: skip
 WARNINGS = {"D": "yellow", "E": "red", "J": "breach", "C": "red"}  # C is concluded: not counted
 
 
@@ -101,16 +103,43 @@ async def test_warnings_count_running_cases_now(deps: Deps) -> None:
     dash = await dashboard(deps, today=TODAY)
     warnings = dash.table("warnings")
     assert warnings is not None
-    rows = {r[0]: r[2:] for r in warnings.rows}
+    rows = {r[0]: r[2:5] for r in warnings.rows}
     assert rows == {FIRE: (1, 1, 0), IND: (0, 0, 1), "ALL": (1, 1, 1)}
+    assert warnings.column("provisional") == [0, 0, 0]  # every due date in 2026: known
     # Only the cases fire still has an open task on: D, E (fire) and J (fire open, env decided).
     fire = (await dashboard(deps, department="fire", today=TODAY)).table("warnings")
-    assert fire is not None and fire.rows[-1][2:] == (1, 1, 1)
+    assert fire is not None and fire.rows[-1][2:5] == (1, 1, 1)
     env = (await dashboard(deps, department="env", today=TODAY)).table("warnings")
-    assert env is not None and env.rows == (("ALL", "全部 All", 0, 0, 0),)
+    assert env is not None and env.rows == (("ALL", "全部 All", 0, 0, 0, 0),)
     # A department's dashboard: its row is the overview, no matter table.
     scoped = await dashboard(deps, department="env", **NOV)
     assert [t.name for t in scoped.tables] == ["overview", "departments", "warnings", "supervision"]
+
+
+async def test_provisional_clocks_are_counted_and_the_missing_year_named(deps: Deps) -> None:
+    # Before 1 November with every due date in 2026: nothing to say.
+    assert (await dashboard(deps, today=date(2026, 10, 1))).calendar is None
+    # From 1 November (LIANBAN_CALENDAR_NEXT_YEAR_FROM) 2027 must be loaded; no clock reaches it.
+    assert (await dashboard(deps, today=TODAY)).calendar == CalendarNotice(0, (2027,))
+    async with deps.sessions() as s, s.begin():
+        # E (red) now reaches into 2027; D (yellow) was recorded provisional by its workflow;
+        # P is running with no warning and reaches into 2027 too.
+        e, d = cases.c.case_id == "E", cases.c.case_id == "D"
+        await s.execute(sa.update(cases).where(e).values(statutory_due=date(2027, 1, 12)))
+        await s.execute(sa.update(cases).where(d).values(provisional=True))
+        await s.execute(sa.insert(cases), [case("P", FIRE, at("2026-11-18"), **LATE)])
+    dash = await dashboard(deps, today=date(2026, 10, 1))
+    # The year a clock reaches is named even before 1 November.
+    assert dash.calendar == CalendarNotice(3, (2027,))
+    warnings = dash.table("warnings")
+    assert warnings is not None
+    rows = {r[0]: r[2:] for r in warnings.rows}
+    assert rows == {FIRE: (1, 1, 0, 2), IND: (0, 0, 1, 0), "ALL": (1, 1, 1, 2)}
+    # Scoped like the warnings: env holds none of them, IND has none.
+    env = await dashboard(deps, department="env", today=TODAY)
+    assert env.calendar == CalendarNotice(0, (2027,))
+    ind = await dashboard(deps, matter=IND, today=date(2026, 10, 1))
+    assert ind.calendar is None
 
 
 async def test_public_stats_withhold_figures_from_fewer_than_five_cases(deps: Deps) -> None:
