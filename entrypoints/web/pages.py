@@ -17,7 +17,13 @@ from entrypoints.web import (
     session,
     stats_pages,
 )
-from entrypoints.web.session import LoginRequired, PageError, login_redirect
+from entrypoints.web.session import (
+    LoginRequired,
+    PageError,
+    home_for,
+    login_redirect,
+    page_user,
+)
 from entrypoints.web.templating import templates
 
 # No framing (the decision form must not be clickjacked), nothing loaded from elsewhere, no
@@ -64,5 +70,11 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.get("/", include_in_schema=False)
-    async def home() -> Response:
-        return RedirectResponse("/inbox", status_code=303)
+    async def home(request: Request) -> Response:
+        """The signed-in person's own page (a leader's dashboard, a government head's
+        extensions, an inbox); the inbox, and so the sign-in, for anyone else."""
+        try:
+            user = await page_user(request)
+        except LoginRequired:
+            return RedirectResponse("/inbox", status_code=303)
+        return RedirectResponse(home_for(user), status_code=303)

@@ -73,6 +73,8 @@ async def test_government_head_grants_a_joint_case_extension(
     await page.get_by_label("密码 Password").fill(password)
     await page.get_by_role("button", name="登录 Sign in", exact=True).click()
     await expect(page).to_have_url(f"{app.api_url}/extensions")  # the head's page by role
+    await page.goto(f"{app.api_url}/")  # the site's root leads there too
+    await expect(page).to_have_url(f"{app.api_url}/extensions")
 
     # Needs attention: the red joint case, with its open departments and clock; not the
     # fresh case (45 working days left), nor the single organ's case.
