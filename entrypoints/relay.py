@@ -344,6 +344,7 @@ class OutboxRelay:
 
     async def _publish_loop(self, stop: asyncio.Event) -> None:
         idle = self.deps.settings.relay_idle_seconds
+        linger = self.deps.settings.relay_linger_ms / 1000
         outage = 0
         while not stop.is_set():
             try:
@@ -361,3 +362,8 @@ class OutboxRelay:
                 continue
             if sent == 0:
                 await self.deps.outbox.wait(idle)  # until a writer commits rows, or `idle` s
+            elif sent < self.deps.settings.relay_batch and linger:
+                # Under load rows come a few at a time: let some gather (each batch costs
+                # the same few statements whatever its size). `stop` ends the wait at once.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=linger)

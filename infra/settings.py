@@ -105,6 +105,14 @@ class Settings(BaseSettings):
         "of many cases at once runs faster with more (bench/RESULTS.md)",
     )
     relay_idle_seconds: float = 0.05
+    relay_linger_ms: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="after publishing a batch that was not full, the relay waits this long "
+        "for more rows before the next one (Kafka's linger.ms for the outbox): fewer, larger "
+        "batches under load for at most this much more latency; 0 turns it off",
+    )
     relay_max_attempts: int = Field(
         default=10,
         ge=1,
