@@ -7,10 +7,12 @@ twice (event ids are derived from the case and the step, see `step_event_id`).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.privacy import mask_data
@@ -46,17 +48,11 @@ async def log_case_event(
     await log_case_events(session, [envelope], actor=actor, role=role)
 
 
-def _insert_ignore_returning(session: AsyncSession, table: Any, key: str) -> Any:
-    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`, built once per dialect."""
-    dialect = _dialect(session)
-    stmt = _BUILT.get((dialect, table.name))
-    if stmt is None:
-        stmt = insert_ignore(dialect, table, key).returning(table.c[key])
-        _BUILT[(dialect, table.name)] = stmt
-    return stmt
-
-
-_BUILT: dict[tuple[str, str], Any] = {}
+@functools.cache
+def _insert_new(dialect: str, table: sa.Table, key: str) -> Any:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`: which rows were new. Built once
+    per dialect (`store.db.insert_ignore`); several rows go in one statement."""
+    return insert_ignore(dialect, table, key).returning(table.c[key])
 
 
 async def log_case_events(
@@ -80,9 +76,7 @@ async def log_case_events(
         }
         for e in envelopes
     ]
-    inserted = await session.execute(
-        _insert_ignore_returning(session, case_events, "event_id"), rows
-    )
+    inserted = await session.execute(_insert_new(_dialect(session), case_events, "event_id"), rows)
     new = set(inserted.scalars())
     # A redelivered event (same id) was audited when it was first logged.
     fresh = [e for e in envelopes if str(e.event_id) in new]
@@ -129,7 +123,7 @@ async def enqueue_all(session: AsyncSession, events: list[tuple[Envelope, str]])
     if events:
         now = datetime.now(UTC)
         rows = [_outbox_row(envelope, topic, now) for envelope, topic in events]
-        await session.execute(_insert_ignore_returning(session, outbox, "event_id"), rows)
+        await session.execute(insert_ignore(_dialect(session), outbox, "event_id"), rows)
 
 
 async def publish(
