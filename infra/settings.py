@@ -98,11 +98,11 @@ class Settings(BaseSettings):
         "long a decision or submission sits on its topic (aiokafka's default is 500)",
     )
     workflow_cache: int = Field(
-        default=500,
+        default=300,
         ge=0,
-        description="workflows the worker keeps in memory (120-160 KB each); an evicted one "
-        "replays its history on its next task. A case is 1 + one per department, so a burst "
-        "of many cases at once runs faster with more (bench/RESULTS.md)",
+        description="workflows the worker keeps in memory (~0.3 MB each for a case's "
+        "CaseWorkflow); an evicted one replays its history on its next task. A case is one "
+        "workflow (bench/RESULTS.md: 280 MB peak with 5,000 open cases at 300)",
     )
     relay_idle_seconds: float = 0.05
     relay_linger_ms: int = Field(
