@@ -47,7 +47,9 @@ async def drive(
     """Decide each task at `rate` per second; returns latencies in ms."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
-    limits = httpx.Limits(max_connections=200)
+    # Idle connections dropped before the API's keep-alive timeout (uvicorn: 5 s) closes them:
+    # otherwise a poll can race the server's close and fail with a ReadError (seen here).
+    limits = httpx.Limits(max_connections=200, keepalive_expiry=2.0)
     # An operator may read every case; the token is signed with the app's (default) key.
     headers = {"Authorization": f"Bearer {mint(Settings(), 'operator')}"}
     try:
