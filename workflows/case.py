@@ -41,10 +41,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.review import Review
 
 CASE_WORKFLOW = "CaseWorkflow"
-# The conclusion and the licence in one step (`record_outcome`), not two.
-OUTCOME_IN_ONE_STEP = "outcome-in-one-step"
-# The acceptance, every department's task and the endpoints in one step (`accept_and_assign`).
-ACCEPT_AND_ASSIGN = "accept-and-assign"
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -89,7 +85,7 @@ class CaseWorkflow(JointApprovalWorkflow):
         if (
             matter is None
             or not acceptance.prereview.accepted
-            or not workflow.patched(ACCEPT_AND_ASSIGN)
+            or not workflow.patched(steps.ONE_STEP_WRITES)
         ):
             return await super()._record_acceptance(inp, matter, acceptance)
         reviews = [self._review_input(inp, matter, d) for d in matter.departments]
@@ -127,7 +123,7 @@ class CaseWorkflow(JointApprovalWorkflow):
     async def _conclude(
         self, case_id: str, result: MergeResult, verdicts: list[Verdict]
     ) -> JointApprovalResult:
-        if not workflow.patched(OUTCOME_IN_ONE_STEP):
+        if not workflow.patched(steps.ONE_STEP_WRITES):
             return await super()._conclude(case_id, result, verdicts)
         granted = result.outcome.value == "granted"
         issuance: AbstractContextManager[Any] = (

@@ -31,9 +31,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-DECISION_RECORDED_ON_RECEIPT = "decision-recorded-on-receipt"
-
-
 def delivery_activity_id(department: str) -> str:
     """The id of the delivery to a department's own system: operators see its retries under
     the case's workflow id, and this id says whose system it is (`usecases.operators`)."""
@@ -90,7 +87,7 @@ class Review:
         assert decision is not None
         # `patched` only where the decision came recorded: a signal without the flag (every
         # history before it) takes the step as it always did.
-        if not (decision.recorded and workflow.patched(DECISION_RECORDED_ON_RECEIPT)):
+        if not (decision.recorded and workflow.patched(steps.ONE_STEP_WRITES)):
             await steps.record(
                 CaseSteps.record_decision,
                 DecisionRecordInput(case_id=inp.case_id, decision=decision),

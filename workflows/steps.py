@@ -26,6 +26,12 @@ ACTIVITY_OPTIONS: dict[str, Any] = {
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
 LOCAL_STEPS = "local-steps"
+# `CaseWorkflow`'s fewer steps (issue 15): acceptance, tasks and endpoints in one step
+# (`accept_and_assign`), no `record_decision` for a decision recorded where it was received,
+# conclusion and licence in one step (`record_outcome`). One id for the three: each new patch
+# id costs a marker and a `TemporalChangeVersion` search-attribute upsert (a visibility write
+# on the server) in every case's history.
+ONE_STEP_WRITES = "one-step-writes"
 _LOCAL_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
