@@ -110,7 +110,7 @@ def verify_cmd(
         raise typer.BadParameter("give a CASE or --all")
     cross = temporal if temporal is not None else not all_cases
 
-    with progress_bar(show_progress and all_cases, "verifying", "cases") as progress:
+    with progress_bar(show_progress if all_cases else False, "verifying", "cases") as progress:
 
         async def work(deps: Deps) -> Any:
             if case_id:
