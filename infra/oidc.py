@@ -40,6 +40,22 @@ def _client(url: str) -> jwt.PyJWKClient:
     return client
 
 
+def signing_key(url: str, token: str) -> Any:
+    """The issuer's key for `token`, from the key set at `url`, cached as above (shared with
+    the bearer tokens; staff single sign-on uses it for its id_tokens). Blocking I/O when the
+    set is fetched: call it off the event loop. A token naming no `kid` takes the set's first
+    signing key.
+
+    Raises:
+        jwt.PyJWKClientConnectionError: The key set could not be fetched.
+        jwt.PyJWTError: A malformed token, an unreadable set, or no key with the token's kid.
+    """
+    client = _client(url)
+    if jwt.get_unverified_header(token).get("kid") is None:
+        return client.get_signing_keys()[0].key
+    return client.get_signing_key_from_jwt(token).key
+
+
 async def verify_bearer(settings: Settings, token: str) -> Principal:
     """Lianban's own token, or (when LIANBAN_OIDC_* is set) the identity provider's.
 

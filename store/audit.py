@@ -198,6 +198,12 @@ async def case_ids_after(session: AsyncSession, after: str | None, limit: int) -
     return list((await session.scalars(query)).all())
 
 
+async def case_count(session: AsyncSession) -> int:
+    """How many cases `case_ids_after` pages through (for progress reports)."""
+    ids = sa.union(sa.select(audit_heads.c.case_id), sa.select(audit_log.c.case_id)).subquery()
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0)
+
+
 # --- Anchors ----------------------------------------------------------------------------------
 
 

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import insert_ignore
+from store.reports import OPEN_TASK
 from store.schema import supervision_items, tasks
-
-OPEN_TASK = ("open", "corrections_requested")
 
 
 async def open_item(s: AsyncSession, **values: Any) -> int | None:

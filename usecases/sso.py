@@ -5,6 +5,7 @@ role and department; a successful sign-in opens the same kind of session a passw
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from infra import oidc
 from infra.bootstrap import Deps
 from infra.settings import Settings
 from infra.tokens import DEPARTMENT_ROLES, Principal, Role
@@ -97,18 +99,15 @@ async def _id_token(settings: Settings, code: str, attempt: Attempt) -> str:
 
 
 async def _signing_key(settings: Settings, id_token: str) -> Any:
-    """The IdP's key for this token, from its JWKS (fetched without blocking the loop)."""
+    """The IdP's key for this token, from its JWKS: cached (infra/oidc.py), refetched for a
+    key id it does not know; fetched off the event loop."""
+    url = settings.sso_jwks_url or ""
     try:
-        kid = jwt.get_unverified_header(id_token).get("kid")
-        async with httpx.AsyncClient(timeout=10) as http:
-            answer = await http.get(settings.sso_jwks_url or "")
-        keys = jwt.PyJWKSet.from_dict(answer.json()).keys
-    except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+        return await asyncio.to_thread(oidc.signing_key, url, id_token)
+    except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError) as exc:
         raise SignInRefused(f"the identity provider's keys could not be read: {exc!r}") from None
-    for key in keys:
-        if kid is None or key.key_id == kid:
-            return key.key
-    raise SignInRefused(f"the identity provider has no key {kid!r}")
+    except jwt.PyJWTError as exc:
+        raise SignInRefused(f"the identity provider has no key for this token: {exc}") from None
 
 
 async def _claims(settings: Settings, id_token: str, attempt: Attempt) -> dict[str, Any]:

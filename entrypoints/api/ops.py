@@ -7,14 +7,17 @@ case like an action. Every action needs a reason.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import asdict
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
 
+from entrypoints.api.streaming import NDJSON, ndjson_progress
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
@@ -32,6 +35,7 @@ from usecases.operators.action_log import (
 from usecases.operators.stalled import REASONS, find_stalled
 from usecases.operators.stalled_model import StalledFilter
 from usecases.operators.temporal_ops import describe_case
+from usecases.progress import Progress, no_progress
 
 
 async def staff_only(request: Request, user: CurrentUser, deps: DepsDep) -> None:
@@ -270,16 +274,48 @@ async def reset(case_id: str, body: ResetBody, deps: DepsDep, user: CurrentUser)
     return ActionPublic.of(r)
 
 
-@router.post("/bulk", responses=ERRORS)
-async def bulk_action(body: BulkBody, deps: DepsDep, user: CurrentUser) -> dict[str, Any]:
-    """An action on every stalled case the filter selects; `dry_run` (default) only lists."""
-    filt = StalledFilter(body.matter, body.department, body.stalled_reason)
-    outcome = await bulk.run_bulk(
-        deps, operator(user), body.action, filt, body.reason, dry_run=body.dry_run, note=body.note
-    )
+def _bulk_public(outcome: bulk.BulkOutcome) -> dict[str, Any]:
     return {
         "dry_run": outcome.dry_run,
         "planned": [asdict(p) for p in outcome.planned],
         "done": [asdict(d) for d in outcome.done],
         "failed": outcome.failed,
     }
+
+
+BULK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {
+        "description": "the outcome; with `progress=true`, NDJSON progress lines, then it",
+        "content": {"application/json": {}, NDJSON: {}},
+    },
+}
+
+
+@router.post("/bulk", responses=BULK_RESPONSES, response_model=None)
+async def bulk_action(
+    body: BulkBody,
+    deps: DepsDep,
+    user: CurrentUser,
+    progress: Annotated[
+        bool, Query(description="answer NDJSON: a progress line per target done, then the outcome")
+    ] = False,
+) -> dict[str, Any] | StreamingResponse:
+    """An action on every stalled case the filter selects; `dry_run` (default) only lists."""
+    filt = StalledFilter(body.matter, body.department, body.stalled_reason)
+
+    def run(report: Progress) -> Coroutine[Any, Any, bulk.BulkOutcome]:
+        return bulk.run_bulk(
+            deps,
+            operator(user),
+            body.action,
+            filt,
+            body.reason,
+            dry_run=body.dry_run,
+            note=body.note,
+            progress=report,
+        )
+
+    if progress:
+        return await ndjson_progress(run, _bulk_public)
+    return _bulk_public(await run(no_progress))

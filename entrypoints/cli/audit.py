@@ -17,6 +17,7 @@ from rich.console import Console
 from temporalio.client import Client
 
 from entrypoints.cli import audit_render as render
+from entrypoints.cli.progress import ShowProgress, progress_bar
 from infra.bootstrap import Deps, bootstrap, connect_temporal
 from infra.settings import get_settings
 from store.db import make_engine, make_sessionmaker
@@ -98,23 +99,27 @@ def verify_cmd(
         ),
     ] = False,
     as_json: AsJson = False,
+    show_progress: ShowProgress = None,
 ) -> None:
     """Check the chains and anchors; cross-check the read model and Temporal.
 
-    Exits 1 on a problem, naming the entry that breaks.
+    Exits 1 on a problem, naming the entry that breaks. `--all` shows a progress bar on
+    stderr (see --progress).
     """
     if bool(case_id) == all_cases:
         raise typer.BadParameter("give a CASE or --all")
     cross = temporal if temporal is not None else not all_cases
 
-    async def work(deps: Deps) -> Any:
-        if case_id:
-            return await verify.verify_case(
-                deps, case_id, temporal=cross, anchors=anchors, digest=digest
-            )
-        return await verify.verify_all(deps, temporal=cross)
+    with progress_bar(show_progress if all_cases else False, "verifying", "cases") as progress:
 
-    report = _run(work, temporal=cross)
+        async def work(deps: Deps) -> Any:
+            if case_id:
+                return await verify.verify_case(
+                    deps, case_id, temporal=cross, anchors=anchors, digest=digest
+                )
+            return await verify.verify_all(deps, temporal=cross, progress=progress)
+
+        report = _run(work, temporal=cross)
     if as_json:
         console.print_json(json.dumps(report.document(), ensure_ascii=False))
     else:
@@ -179,6 +184,7 @@ def rebuild_cmd(
     case: Annotated[
         list[str] | None, typer.Option(help="compare only this case (repeat); default: all")
     ] = None,
+    show_progress: ShowProgress = None,
 ) -> None:
     """Rebuild the read model from the audit log into an empty database; compare with live.
 
@@ -190,7 +196,8 @@ def rebuild_cmd(
         try:
             await upgrade(engine)
             target = make_sessionmaker(engine)
-            out = await rebuild.rebuild_into(deps, target)
+            with progress_bar(show_progress, "rebuilding", "cases") as progress:
+                out = await rebuild.rebuild_into(deps, target, progress)
             out.differences = await rebuild.compare_models(deps.sessions, target, case)
             return out
         finally:

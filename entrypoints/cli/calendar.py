@@ -12,8 +12,10 @@ from rich.table import Table
 
 from domain.calendar import WorkingCalendar
 from domain.calendar_source import CalendarFileError, missing_years
+from entrypoints.cli.progress import ShowProgress, progress_bar
 from infra.calendars import CalendarProvider
 from infra.settings import get_settings
+from usecases.progress import Progress
 
 calendar_app = typer.Typer(help="Working-day calendar: show, validate, load a year, check.")
 console = Console()
@@ -62,7 +64,11 @@ def validate(file: Path) -> None:
 
 
 @calendar_app.command()
-def load(file: Path, recalculate: bool = typer.Option(True, help="signal running cases")) -> None:
+def load(
+    file: Path,
+    recalculate: bool = typer.Option(True, help="signal running cases"),
+    show_progress: ShowProgress = None,
+) -> None:
     """Install a year's official calendar and recompute every running case's deadlines."""
     from usecases.operators.calendar_admin import install_file, validate_file
 
@@ -76,19 +82,20 @@ def load(file: Path, recalculate: bool = typer.Option(True, help="signal running
         raise typer.Exit(1) from exc
     console.print(f"installed {target}")
     if recalculate:
-        done, failed = asyncio.run(_recalculate(validate_file(target)))
+        with progress_bar(show_progress, "recalculating", "cases") as progress:
+            done, failed = asyncio.run(_recalculate(validate_file(target), progress))
         console.print(
             f"recalculated {done} running case(s)" + (f"; failed: {failed}" if failed else "")
         )
 
 
-async def _recalculate(data: object) -> tuple[int, list[str]]:
+async def _recalculate(data: object, progress: Progress) -> tuple[int, list[str]]:
     from infra.bootstrap import bootstrap
     from usecases.operators.calendar_admin import recalculate_running_cases
 
     deps = await bootstrap(get_settings())
     try:
-        return await recalculate_running_cases(deps, data)  # type: ignore[arg-type]
+        return await recalculate_running_cases(deps, data, progress)  # type: ignore[arg-type]
     finally:
         await deps.close()
 

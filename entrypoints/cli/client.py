@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import typer
+
+from usecases.progress import Progress
 
 
 class ApiError(Exception):
@@ -30,14 +34,34 @@ class Api:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise ApiError(f"cannot reach the API at {self._http.base_url}: {exc}") from exc
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-                message = f"{body.get('error')}: {body.get('detail')}"
-            except ValueError:
-                message = response.text
-            raise ApiError(f"HTTP {response.status_code} {message}")
+        _raise_for_problem(response)
         return response.json()
+
+    def _lines(self, method: str, path: str, **kwargs: Any) -> Iterator[Any]:
+        """The objects of an NDJSON answer, one by one as they arrive."""
+        try:
+            with self._http.stream(method, path, **kwargs) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_problem(response)
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.HTTPError as exc:
+            raise ApiError(f"cannot reach the API at {self._http.base_url}: {exc}") from exc
+
+    def with_progress(self, method: str, path: str, progress: Progress, **kwargs: Any) -> Any:
+        """Call a route that reports progress (`?progress=true`): each progress line goes to
+        `progress(done, total)`; returns the result line's body."""
+        params = {**kwargs.pop("params", {}), "progress": "true"}
+        for line in self._lines(method, path, params=params, **kwargs):
+            if "progress" in line:
+                progress(line["progress"]["done"], line["progress"]["total"])
+            elif "result" in line:
+                return line["result"]
+            else:
+                raise ApiError(f"{line.get('error')}: {line.get('detail')}")
+        raise ApiError("the API ended its answer without a result")
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/cases", json=body)
@@ -51,6 +75,17 @@ class Api:
 
     def decide(self, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/tasks/{task_id}/decision", json=body)
+
+
+def _raise_for_problem(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+        message = f"{body.get('error')}: {body.get('detail')}"
+    except ValueError:
+        message = response.text
+    raise ApiError(f"HTTP {response.status_code} {message}")
 
 
 def fail(message: str) -> typer.Exit:

@@ -5,43 +5,24 @@ Run by the platform team against the configured database (like `lianban db`), no
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from entrypoints.cli.client import fail
-from infra.bootstrap import Deps, bootstrap
-from infra.settings import get_settings
-from usecases.errors import Refused
+from entrypoints.cli.direct import on_database
 from usecases.operators import department_keys as uc
 
 keys_app = typer.Typer(
     help="Department signing keys (Ed25519) for decisions sent on Kafka.", no_args_is_help=True
 )
 console = Console()
-T = TypeVar("T")
 By = Annotated[str, typer.Option("--by", help="who does this (kept with the key)")]
-
-
-def _run(action: Callable[[Deps], Awaitable[T]]) -> T:
-    async def go() -> T:
-        deps = await bootstrap(get_settings(), temporal=False)
-        try:
-            return await action(deps)
-        finally:
-            await deps.close()
-
-    try:
-        return asyncio.run(go())
-    except Refused as exc:
-        raise fail(exc.detail) from None
 
 
 def _usage(key_id: str, where: str) -> None:
@@ -63,7 +44,7 @@ def new(
     """Create a key pair, register its public key, write the private key to --out (mode 600)."""
     if out.exists():
         raise fail(f"{out} exists; a private key is never overwritten")
-    made = _run(lambda deps: uc.create(deps, department, key_id, by))
+    made = on_database(lambda deps: uc.create(deps, department, key_id, by))
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(made.private_pem)
@@ -81,7 +62,7 @@ def add(
     by: By = getpass.getuser(),
 ) -> None:
     """Register a public key a department created itself (its private key never leaves it)."""
-    _run(lambda deps: uc.register(deps, department, key_id, public_key, by))
+    on_database(lambda deps: uc.register(deps, department, key_id, public_key, by))
     console.print(f"registered key [bold]{key_id}[/] for {department}")
     _usage(key_id, "its private key")
 
@@ -92,14 +73,14 @@ def revoke(
     reason: Annotated[str, typer.Option(help="why (kept with the key)")],
 ) -> None:
     """Revoke a key: records signed with it are refused from now on (dead letter revoked_key)."""
-    _run(lambda deps: uc.revoke(deps, key_id, reason))
+    on_database(lambda deps: uc.revoke(deps, key_id, reason))
     console.print(f"revoked {key_id}")
 
 
 @keys_app.command("list")
 def list_(department: Annotated[str | None, typer.Option()] = None) -> None:
     """Every key, revoked ones too (a decision signed years ago is checked with its key)."""
-    rows: list[dict[str, Any]] = _run(lambda deps: uc.keys(deps, department))
+    rows: list[dict[str, Any]] = on_database(lambda deps: uc.keys(deps, department))
     table = Table("key id", "department", "public key", "created", "by", "revoked")
     for r in rows:
         revoked = (

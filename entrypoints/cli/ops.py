@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from entrypoints.cli.client import Api, ApiError, fail
+from entrypoints.cli.progress import ShowProgress, progress_bar, wants_progress
 from infra.settings import get_settings
+from usecases.progress import Progress
 
 ops_app = typer.Typer(help="Operators: find stalled cases and resume them.", no_args_is_help=True)
 console = Console()
@@ -25,6 +27,10 @@ class OpsApi(Api):
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("POST", path, json={k: v for k, v in body.items() if v is not None})
+
+    def post_with_progress(self, path: str, body: dict[str, Any], progress: Progress) -> Any:
+        body = {k: v for k, v in body.items() if v is not None}
+        return self.with_progress("POST", path, progress, json=body)
 
 
 def _api(url: str | None) -> OpsApi:
@@ -215,9 +221,12 @@ def bulk_action(
     stalled_reason: Annotated[str | None, typer.Option("--stalled", help="stall reason")] = None,
     note: Annotated[str | None, typer.Option(help="escalation note")] = None,
     execute: bool = typer.Option(False, "--execute", help="do it (default: dry run)"),
+    show_progress: ShowProgress = None,
     api: ApiUrl = None,
 ) -> None:
-    """An action on every stalled case the filter selects; a dry run unless --execute."""
+    """An action on every stalled case the filter selects; a dry run unless --execute.
+
+    With --execute, a progress bar on stderr (see --progress)."""
     body = {
         "action": action,
         "reason": reason,
@@ -228,7 +237,11 @@ def bulk_action(
         "dry_run": not execute,
     }
     try:
-        result = _api(api).post("/ops/bulk", body)
+        if execute and wants_progress(show_progress):
+            with progress_bar(True, f"bulk {action}", "targets") as progress:
+                result = _api(api).post_with_progress("/ops/bulk", body, progress)
+        else:
+            result = _api(api).post("/ops/bulk", body)
     except ApiError as exc:
         raise fail(str(exc)) from exc
     verb = "would" if result["dry_run"] else "did"

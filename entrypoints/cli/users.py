@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from entrypoints.cli.client import fail
-from infra.bootstrap import Deps, bootstrap
-from infra.settings import get_settings
+from entrypoints.cli.direct import on_database
 from usecases import signin
-from usecases.errors import Refused
 
 users_app = typer.Typer(help="Staff accounts: sign-in with a user name and password.")
 console = Console()
-T = TypeVar("T")
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="read the password from standard input")
 ]
-
-
-def _run(action: Callable[[Deps], Awaitable[T]]) -> T:
-    async def go() -> T:
-        deps = await bootstrap(get_settings(), temporal=False)
-        try:
-            return await action(deps)
-        finally:
-            await deps.close()
-
-    try:
-        return asyncio.run(go())
-    except Refused as exc:
-        raise fail(exc.detail) from None
 
 
 def _password(from_stdin: bool) -> str:
@@ -55,7 +35,7 @@ def add(
 ) -> None:
     """Create an account (the password: at least 12 characters, asked for twice)."""
     password = _password(password_stdin)
-    _run(lambda deps: signin.add_user(deps, username, password, role, dept, name))
+    on_database(lambda deps: signin.add_user(deps, username, password, role, dept, name))
     console.print(f"user [bold]{username}[/] ({role}{' ' + dept if dept else ''}) created")
 
 
@@ -63,34 +43,34 @@ def add(
 def passwd(username: str, password_stdin: PasswordStdin = False) -> None:
     """Set a new password; every session of the account ends."""
     password = _password(password_stdin)
-    _run(lambda deps: signin.set_password(deps, username, password))
+    on_database(lambda deps: signin.set_password(deps, username, password))
     console.print(f"password of {username} changed; its sessions ended")
 
 
 @users_app.command("unlock")
 def unlock(username: str) -> None:
     """Lift a lock-out after repeated wrong passwords."""
-    _run(lambda deps: signin.unlock(deps, username))
+    on_database(lambda deps: signin.unlock(deps, username))
     console.print(f"{username} unlocked")
 
 
 @users_app.command("disable")
 def disable(username: str) -> None:
     """No more sign-ins; the account's sessions end now."""
-    ended = _run(lambda deps: signin.disable(deps, username))
+    ended = on_database(lambda deps: signin.disable(deps, username))
     console.print(f"{username} disabled; {ended} session(s) ended")
 
 
 @users_app.command("revoke-sessions")
 def revoke_sessions(username: str) -> None:
     """End every session of the account now (a lost laptop)."""
-    ended = _run(lambda deps: signin.revoke_sessions(deps, username))
+    ended = on_database(lambda deps: signin.revoke_sessions(deps, username))
     console.print(f"{ended} session(s) of {username} ended")
 
 
 @users_app.command("list")
 def list_() -> None:
-    rows: list[dict[str, Any]] = _run(signin.users)
+    rows: list[dict[str, Any]] = on_database(signin.users)
     table = Table("user", "role", "dept", "name", "locked until", "disabled")
     for r in rows:
         locked = f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""

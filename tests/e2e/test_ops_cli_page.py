@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from datetime import date
 
 import httpx
@@ -63,6 +65,49 @@ async def test_cli_lists_and_acts(app: App) -> None:
     assert [(r["action"], r["result"], r["actor"]) for r in records] == [
         ("redrive", "failed", "值班员 周七")
     ]
+
+
+async def test_cli_bulk_execute_shows_counts_and_rate_on_stderr(app: App) -> None:
+    cid = await _stalled_by_dead_letter(app)
+    # Only dead-letter-stalled cases of this matter (this module's); each gets a supervision item.
+    bulk = ["bulk", "escalate", "-r", "集中督办", "--stalled", "dead_letter"]
+    bulk += ["--matter", "FIRE-DESIGN-REVIEW", "--note", "请尽快处理", "--execute", "--progress"]
+
+    async def listed() -> str | None:
+        code, out = await asyncio.to_thread(_cli, app, "stalled", "--reason", "dead_letter")
+        return out if code == 0 and cid in out else None
+
+    await eventually(listed, timeout=30, every=1.0)
+    env = {"LIANBAN_TOKEN": token(app, name="值班员 周七"), "COLUMNS": "250"}
+    args = ["ops", *bulk, "--api", app.api_url]
+    result = await asyncio.to_thread(CliRunner().invoke, cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    summary = re.search(r"(\d+) planned, (\d+) done\n$", result.stdout)
+    assert summary and f"did: {cid}" in result.stdout, result.stdout
+    assert "targets/s" not in result.stdout
+    bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    planned = summary[1]
+    assert f"{planned}/{planned}" in bar and re.search(r"\d+\.\d targets/s", bar), bar
+    records = [e["data"] for e in await events_of(app, cid, "OperatorActionRecorded")]
+    assert [(r["action"], r["result"]) for r in records] == [("escalate", "done")]
+
+
+async def test_bulk_progress_refusal_is_a_plain_error(app: App) -> None:
+    headers = {"Authorization": f"Bearer {token(app)}"}
+    async with httpx.AsyncClient(base_url=app.api_url, headers=headers) as http:
+        body = {"action": "nope", "reason": "x", "dry_run": False}
+        response = await http.post("/ops/bulk", params={"progress": "true"}, json=body)
+        assert response.status_code == 422 and "no bulk action" in response.text
+        assert response.headers["content-type"].startswith("application/json")
+        body = {"action": "escalate", "reason": "x", "matter": "NO-SUCH-MATTER"}
+        response = await http.post("/ops/bulk", params={"progress": "true"}, json=body)
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in response.text.splitlines()]
+        assert lines == [{"progress": {"done": 0, "total": 0}}, {"result": _empty_dry_run()}]
+
+
+def _empty_dry_run() -> dict[str, object]:
+    return {"dry_run": True, "planned": [], "done": [], "failed": []}
 
 
 async def test_operator_page(app: App) -> None:

@@ -1,8 +1,14 @@
 """Issue 13, finding 5: after a full case whose applicant's ID number and phone are also typed
-into the title and a reviewer's comment, neither raw value is anywhere: not in the database
-(the SQLite file's bytes; every row of every table on PostgreSQL), not in any topic's records,
-not in the log, not in the Temporal history read without the key nor decoded with it. The
-audited personal-data route still returns them, unsealed."""
+into the title, a reviewer's comment and the departments' decisions (reasons, conditions, the
+items of a request for corrections), neither raw value is anywhere: not in the database (the
+SQLite file's bytes; every row of every table on PostgreSQL), not in any topic's records, not
+in the log, not in the Temporal history read without the key nor decoded with it. The audited
+personal-data route still returns them, unsealed.
+
+The decisions also quote the sample resident ID (`SAMPLE_ID`, the one every factory-built
+submission carries): it is looked for in the database, the log and the history, not in the
+topics, where other tests' portal submissions carry it raw by contract (`ApplicationSubmitted`
+on the submissions topic holds the applicant's numbers as the portal sent them)."""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from tests.utils.auth import bearer, reviewer_of
 pytestmark = pytest.mark.e2e
 
 _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+SAMPLE_ID = "110101199003077774"
 
 
 def _fresh_values() -> tuple[str, str]:
@@ -58,16 +65,50 @@ async def _full_case(app: App, id_number: str, phone: str) -> str:
                 note = {"text": f"已电话 {phone} 核对身份证 {id_number}", "attachments": []}
                 c = await http.post(f"/tasks/{task}/comments", json=note, headers=reviewer_of(task))
                 assert c.status_code in (200, 201), c.text
-            d = await http.post(
-                f"/tasks/{task}/decision", json={"outcome": "approve"}, headers=reviewer_of(task)
-            )
+                decision = {
+                    "outcome": "approve_with_conditions",
+                    "reasons": [f"身份证 {SAMPLE_ID} 与申请人 {id_number} 不符，已致电 {phone}"],
+                    "conditions": [f"开工前联系 {phone} 复核 {id_number}"],
+                }
+            elif i == 1:
+                await _corrections_owed(http, clerk, task, id_number, phone)
+                decision = {"outcome": "approve"}
+            else:
+                decision = {"outcome": "approve"}
+            d = await http.post(f"/tasks/{task}/decision", json=decision, headers=reviewer_of(task))
             assert d.status_code == 202, d.text
         case = await case_when(http, case_id, lambda c: c["status"] == "issued")
         shown = json.dumps(case, ensure_ascii=False)
-        assert id_number not in shown and phone not in shown
+        assert id_number not in shown and phone not in shown and SAMPLE_ID not in shown
+        # Masked where the decision came in, not dropped: the department's words are kept.
+        assert f"{id_number[:6]}********{id_number[-4:]}" in shown
+        assert f"{phone[:3]}****{phone[-4:]}" in shown and "110101********7774" in shown
         personal = await http.get(f"/cases/{case_id}/personal-data", headers=clerk)
         assert personal.json()["id_number"] == id_number and personal.json()["phone"] == phone
     return case_id
+
+
+async def _corrections_owed(
+    http: httpx.AsyncClient, clerk: dict[str, str], task: str, id_number: str, phone: str
+) -> None:
+    """The department asks for corrections quoting the numbers; the applicant supplies."""
+    ask = {
+        "outcome": "request_corrections",
+        "reasons": [f"申请人 {id_number} 材料不全"],
+        "items": [f"请 {phone} 联系人补交身份证 {id_number} 复印件"],
+    }
+    r = await http.post(f"/tasks/{task}/decision", json=ask, headers=reviewer_of(task))
+    assert r.status_code == 202, r.text
+    case_id = task.rpartition(".")[0]
+    await case_when(http, case_id, lambda c: _task_status(c, task) == "corrections_requested")
+    body = {"material_codes": ["application-form"], "submitted_by": "申请人"}
+    s = await http.post(f"/cases/{case_id}/supplement", json=body, headers=clerk)
+    assert s.status_code == 202, s.text
+    await case_when(http, case_id, lambda c: _task_status(c, task) == "open")
+
+
+def _task_status(case: Any, task: str) -> str:
+    return next(t["status"] for t in case["tasks"] if t["task_id"] == task)
 
 
 async def _topic_texts(app: App) -> list[str]:
@@ -128,7 +169,7 @@ async def _history_texts(app: App, case_id: str) -> list[str]:
     return [raw, *decoded]
 
 
-def _raw_in(values: tuple[str, str], texts: list[str]) -> list[str]:
+def _raw_in(values: tuple[str, ...], texts: list[str]) -> list[str]:
     return [t[:300] for t in texts if any(v in t for v in values)]
 
 
@@ -138,6 +179,7 @@ async def test_no_raw_id_number_or_phone_anywhere_sqlite(
     values = _fresh_values()
     with caplog.at_level(logging.INFO):
         case_id = await _full_case(app, *values)
+    everywhere_but_topics = (*values, SAMPLE_ID)
     async with app.deps.engine.connect() as conn:
         await conn.exec_driver_sql("PRAGMA wal_checkpoint(FULL)")
         kid = (
@@ -151,12 +193,12 @@ async def test_no_raw_id_number_or_phone_anywhere_sqlite(
     files = [p for p in (db, Path(f"{db}-wal")) if p.exists()]
     for path in files:
         blob = path.read_bytes()
-        for v in values:
+        for v in everywhere_but_topics:
             assert v.encode() not in blob, f"{v} in {path}"
     assert _raw_in(values, await _topic_texts(app)) == []
-    assert _raw_in(values, [r.getMessage() for r in caplog.records]) == []
-    assert _raw_in(values, caplog.text.splitlines()) == []
-    assert _raw_in(values, await _history_texts(app, case_id)) == []
+    assert _raw_in(everywhere_but_topics, [r.getMessage() for r in caplog.records]) == []
+    assert _raw_in(everywhere_but_topics, caplog.text.splitlines()) == []
+    assert _raw_in(everywhere_but_topics, await _history_texts(app, case_id)) == []
 
 
 async def test_no_raw_id_number_or_phone_anywhere_postgresql(pg_app: App) -> None:
@@ -169,6 +211,6 @@ async def test_no_raw_id_number_or_phone_anywhere_postgresql(pg_app: App) -> Non
             result = await conn.exec_driver_sql(f'SELECT t::text FROM "{table}" t')
             rows.extend(str(r[0]) for r in result)
     assert any(case_id in r for r in rows)
-    assert _raw_in(values, rows) == []
+    assert _raw_in((*values, SAMPLE_ID), rows) == []
     assert _raw_in(values, await _topic_texts(pg_app)) == []
-    assert _raw_in(values, await _history_texts(pg_app, case_id)) == []
+    assert _raw_in((*values, SAMPLE_ID), await _history_texts(pg_app, case_id)) == []

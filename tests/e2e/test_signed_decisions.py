@@ -34,7 +34,7 @@ from tests.e2e.ops_util import (
 )
 from tests.stack import App
 from tests.utils.eventually import eventually
-from tests.utils.signing import signed_headers
+from tests.utils.signing import public_key_b64, signed_headers
 from usecases.operators.department_keys import register, revoke
 
 pytestmark = pytest.mark.e2e
@@ -117,6 +117,31 @@ async def test_a_signed_decision_keeps_its_signature_for_anyone_to_check(app: Ap
         keys = (await http.get("/audit/department-keys")).json()["data"]
     public = next(k["public_key"] for k in keys if k["key_id"] == "test-fire")
     Ed25519PublicKey.from_public_bytes(base64.b64decode(public)).verify(
+        base64.b64decode(row["signature"]), row["signed_record"].encode()
+    )
+
+
+async def test_personal_data_in_a_signed_decision_is_masked_but_the_signed_bytes_kept(
+    app: App,
+) -> None:
+    """The exception to "masked where it comes in": the signed record is kept byte for byte
+    (`decisions.signed_record`), raw numbers included, so the signature can be checked again;
+    the decision's reasons, its event and the case's outcome hold them masked."""
+    cid = await fire_case(app)
+    reason = "身份证 110101199003077774 与申请人不符，请致电 13800138000"
+    value = record(cid, outcome="reject", reasons=[reason])
+    await send(app, value, cid, signed_headers(value, "fire"))
+    [decided] = await eventually(lambda: events_of(app, cid, "DepartmentDecided"), timeout=60)
+    masked = "身份证 110101********7774 与申请人不符，请致电 138****8000"
+    assert decided["data"]["reasons"] == [masked]
+    async with app.deps.sessions() as s:
+        row = (
+            (await s.execute(sa.select(decisions).where(decisions.c.case_id == cid))).one()._mapping
+        )
+    assert list(row["reasons"]) == [masked]
+    assert row["signed_record"].encode() == value and "110101199003077774" in row["signed_record"]
+    public = base64.b64decode(public_key_b64("fire"))
+    Ed25519PublicKey.from_public_bytes(public).verify(
         base64.b64decode(row["signature"]), row["signed_record"].encode()
     )
 

@@ -63,6 +63,16 @@ async def test_a_reviewer_signs_on_and_gets_a_session(app: App, idp: IdentityPro
     assert account["dept"] == "fire" and account["display_name"] == "王工"
 
 
+async def test_the_idp_keys_are_fetched_once_for_many_sign_ins(
+    app: App, idp: IdentityProvider
+) -> None:
+    for _ in range(3):
+        async with browser_client(app) as http:
+            landed = await http.get("/login/sso", params={"next": "/inbox"})
+        assert landed.status_code == 200 and str(landed.url).endswith("/inbox")
+    assert idp.jwks_fetches == 1  # cached (infra/oidc.py), as the bearer tokens' keys are
+
+
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [

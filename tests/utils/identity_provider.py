@@ -32,6 +32,7 @@ class IdentityProvider:
     port: int = field(default_factory=free_port)
     user: dict[str, Any] = field(default_factory=dict)
     tamper_nonce: bool = False
+    jwks_fetches: int = 0
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -111,6 +112,7 @@ class IdentityProvider:
 
         @idp.get("/jwks")
         async def jwks() -> dict[str, Any]:
+            self.jwks_fetches += 1
             public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
             return {"keys": [public | {"kid": "k1", "use": "sig", "alg": "RS256"}]}
 

@@ -8,7 +8,7 @@ gone (the applicant keeps theirs), `clock` (the workflow's cached clock view) is
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from store import audit as store
 from store.schema import case_events, cases, decisions, tasks
 from usecases.auditors.readmodel import CASE_FIELDS, TASK_FIELDS
 from usecases.auditors.settings import audit_settings
+from usecases.progress import Progress, no_progress
 
 
 @dataclass
@@ -84,7 +85,11 @@ def _rows(
 
 
 async def _write_page(
-    deps: Deps, target: async_sessionmaker[AsyncSession], case_ids: list[str], out: Rebuilt
+    deps: Deps,
+    target: async_sessionmaker[AsyncSession],
+    case_ids: list[str],
+    out: Rebuilt,
+    tick: Callable[[], None],
 ) -> None:
     async with deps.sessions() as s:
         by_case = await store.entries_of(s, case_ids)
@@ -93,27 +98,43 @@ async def _write_page(
         for case_id in case_ids:
             entries = by_case[case_id]
             state = fold(case_id, entries, known_years=years)
-            if not entries or state.matter_code is None:
-                continue  # no submission on record: nothing to build a case row from
-            for table, rows in _rows(state, entries, deps.catalog).items():
-                if rows:
-                    await t.execute(sa.insert(table), rows)
-            out.cases += 1
-            out.tasks += len(state.tasks)
-            out.decisions += sum(1 for e in entries if e.event_type == "DepartmentDecided")
-            out.events += len(entries)
+            # No submission on record: nothing to build a case row from.
+            if entries and state.matter_code is not None:
+                for table, rows in _rows(state, entries, deps.catalog).items():
+                    if rows:
+                        await t.execute(sa.insert(table), rows)
+                out.cases += 1
+                out.tasks += len(state.tasks)
+                out.decisions += sum(1 for e in entries if e.event_type == "DepartmentDecided")
+                out.events += len(entries)
+            tick()
 
 
-async def rebuild_into(deps: Deps, target: async_sessionmaker[AsyncSession]) -> Rebuilt:
-    """Fold every case's entries and write the read model into `target` (an empty schema)."""
+async def rebuild_into(
+    deps: Deps, target: async_sessionmaker[AsyncSession], progress: Progress = no_progress
+) -> Rebuilt:
+    """Fold every case's entries and write the read model into `target` (an empty schema).
+
+    `progress(done, total)` is told the number of cases in the log first, then each one read.
+    """
     out = Rebuilt()
+    async with deps.sessions() as s:
+        total = await store.case_count(s)
+    progress(0, total)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        progress(done, max(total, done))
+
     page, after = audit_settings(deps).page_size, None
     while True:
         async with deps.sessions() as s:
             case_ids = await store.case_ids_after(s, after, page)
         if not case_ids:
             return out
-        await _write_page(deps, target, case_ids, out)
+        await _write_page(deps, target, case_ids, out, tick)
         after = case_ids[-1]
 
 

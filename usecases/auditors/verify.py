@@ -4,7 +4,7 @@ read model and against the Temporal workflow. Every difference names the entry t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from domain.audit import AuditEntry, verify_chain
@@ -16,6 +16,7 @@ from usecases.auditors.anchors import verify_anchors
 from usecases.auditors.findings import Finding, VerifyReport
 from usecases.auditors.settings import audit_settings
 from usecases.auditors.temporal_check import check_temporal
+from usecases.progress import Progress, no_progress
 
 
 async def _check_case(
@@ -91,7 +92,11 @@ def _against_anchor(
 
 
 async def _verify_page(
-    deps: Deps, case_ids: list[str], temporal: bool, report: VerifyReport
+    deps: Deps,
+    case_ids: list[str],
+    temporal: bool,
+    report: VerifyReport,
+    tick: Callable[[], None],
 ) -> None:
     async with deps.sessions() as s:
         await store.one_snapshot(s)
@@ -105,24 +110,36 @@ async def _verify_page(
             deps, case_id, entries[case_id], heads.get(case_id), live, temporal, years
         )
         report.entries += len(entries[case_id])
-    report.cases += len(case_ids)
+        report.cases += 1
+        tick()
 
 
-async def verify_all(deps: Deps, *, temporal: bool = False) -> VerifyReport:
+async def verify_all(
+    deps: Deps, *, temporal: bool = False, progress: Progress = no_progress
+) -> VerifyReport:
     """Verify every case (page by page) and the anchors.
 
     The Temporal cross-check is off by default here: it is one round trip per case.
+    `progress(done, total)` is told the number of cases first, then each case verified.
     """
     report = VerifyReport(checked=["chain", "head", "read_model", "anchor"])
     if temporal and deps.temporal is not None:
         report.checked.append("temporal")
+    async with deps.sessions() as s:
+        total = await store.case_count(s)
+    progress(0, total)
+
+    def tick() -> None:
+        # Cases added while the pages are read make the total grow, never the bar overflow.
+        progress(report.cases, max(total, report.cases))
+
     page, after = audit_settings(deps).page_size, None
     while True:
         async with deps.sessions() as s:
             case_ids = await store.case_ids_after(s, after, page)
         if not case_ids:
             break
-        await _verify_page(deps, case_ids, temporal, report)
+        await _verify_page(deps, case_ids, temporal, report, tick)
         after = case_ids[-1]
     async with deps.sessions() as s:
         unaudited = await store.unaudited_cases(s)

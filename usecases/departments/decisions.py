@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
+from domain.privacy import mask_text
 from events.contracts import DecisionMade, DecisionOutcome
 from infra import tracing
 from infra.bootstrap import Deps
@@ -57,11 +58,21 @@ class DecisionReceipt:
     department: str
 
 
+def _masked(d: DecisionMade) -> DecisionMade:
+    """The decision with every ID or mobile number in its free text (reasons, conditions,
+    items) masked: it goes no further raw, not into the decisions table, the case's log, the
+    audit chain, case-events, the workflow's history or the concluded case's reasons. A
+    signed record keeps its bytes as signed (`Signed.record`), so the signature still checks."""
+    fields = ("reasons", "conditions", "items")
+    return d.model_copy(update={f: [mask_text(t) for t in getattr(d, f)] for f in fields})
+
+
 def _same(existing: dict[str, Any], d: DecisionMade) -> bool:
+    # A row stored before decisions were masked is compared as it would be stored now.
     return (
         existing["outcome"] == d.outcome.value
-        and list(existing["reasons"]) == d.reasons
-        and list(existing["conditions"]) == d.conditions
+        and [mask_text(r) for r in existing["reasons"]] == d.reasons
+        and [mask_text(c) for c in existing["conditions"]] == d.conditions
     )
 
 
@@ -175,7 +186,9 @@ async def apply_decision(
     signed: Signed | None = None,
 ) -> DecisionReceipt:
     """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't.
-    `signed`: the department's signature a decision from Kafka came with, kept with it."""
+    `signed`: the department's signature a decision from Kafka came with, kept with it.
+    Personal data in the decision's free text is masked here, where it comes in."""
+    d = _masked(d)
     case = await _check_case(deps, case_id, d)
     with tracing.span_in_case(
         f"decision {d.department}",

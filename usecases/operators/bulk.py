@@ -18,6 +18,7 @@ from usecases.operators import actions, redrive, runtime
 from usecases.operators.action_log import OPERATOR_ROLES, ActionResult, Forbidden, Operator
 from usecases.operators.stalled import find_stalled
 from usecases.operators.stalled_model import StalledFilter, StalledItem
+from usecases.progress import Progress, no_progress
 
 # action -> the stalled reasons it answers (None: any reason; one action per case).
 BULK_ACTIONS: dict[str, tuple[str, ...] | None] = {
@@ -111,18 +112,25 @@ async def run_bulk(
     *,
     dry_run: bool = True,
     note: str | None = None,
+    progress: Progress = no_progress,
 ) -> BulkOutcome:
-    """Plan, and unless `dry_run`, carry out the action on each planned target."""
+    """Plan, and unless `dry_run`, carry out the action on each planned target.
+
+    `progress(done, total)` is told the number of planned targets (also on a dry run), then
+    each one carried out, done or failed.
+    """
     if op.role not in OPERATOR_ROLES:
         raise Forbidden(f"{op.actor} ({op.role}) may not run bulk actions: operator role needed")
     planned = await plan(deps, action, replace(filt))
     outcome = BulkOutcome(dry_run, planned)
+    progress(0, len(planned))
     if dry_run:
         return outcome
     run = _runner(deps, op, reason, note)[action]
-    for p in planned:
+    for done, p in enumerate(planned, 1):
         try:
             outcome.done.append(await run(p))
         except Refused as exc:
             outcome.failed.append({"case_id": p.case_id, "target": p.target, "error": exc.detail})
+        progress(done, len(planned))
     return outcome

@@ -14,6 +14,7 @@ from domain.calendar_source import parse_calendar_file
 from domain.case_status import CaseStatus
 from infra.bootstrap import Deps
 from store.schema import cases
+from usecases.progress import Progress, no_progress
 from workflows.joint_approval import JointApprovalWorkflow
 
 
@@ -32,8 +33,13 @@ def install_file(path: Path, directory: Path) -> Path:
     return target
 
 
-async def recalculate_running_cases(deps: Deps, data: CalendarData) -> tuple[int, list[str]]:
-    """Signal every case whose clock runs; returns (signalled, failed case ids)."""
+async def recalculate_running_cases(
+    deps: Deps, data: CalendarData, progress: Progress = no_progress
+) -> tuple[int, list[str]]:
+    """Signal every case whose clock runs; returns (signalled, failed case ids).
+
+    `progress(done, total)` is told the number of running cases, then each one signalled.
+    """
     async with deps.sessions() as s:
         rows = await s.execute(
             sa.select(cases.c.case_id).where(cases.c.status == CaseStatus.in_review)
@@ -41,10 +47,12 @@ async def recalculate_running_cases(deps: Deps, data: CalendarData) -> tuple[int
         case_ids = [r.case_id for r in rows]
     assert deps.temporal is not None
     failed: list[str] = []
-    for case_id in case_ids:
+    progress(0, len(case_ids))
+    for done, case_id in enumerate(case_ids, 1):
         handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
         try:
             await handle.signal(JointApprovalWorkflow.calendar_updated, data)
         except RPCError:
             failed.append(case_id)  # finished meanwhile, or unreachable: reported, not fatal
+        progress(done, len(case_ids))
     return len(case_ids) - len(failed), failed
