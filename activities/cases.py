@@ -34,8 +34,10 @@ from events.registry import make_envelope
 from infra.failpoints import failpoint
 from store.cases import get_decision
 from store.db import insert_ignore
+from store.personal import decision_context, open_text
 from store.records import publish, step_event_id
 from store.schema import tasks
+from store.sealing import NO_KEYS, Keyring
 from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
     AcceptanceInput,
@@ -57,9 +59,15 @@ class CaseActivities(ActivityBase):
     """The case's steps; built once by the worker's bootstrap with its dependencies.
     `endpoints`: the departments' own systems (the settings' mapping, read at call time)."""
 
-    def __init__(self, *parts: Any, endpoints: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *parts: Any,
+        endpoints: Mapping[str, str] | None = None,
+        keyring: Keyring = NO_KEYS,
+    ) -> None:
         super().__init__(*parts)
         self._endpoints: Mapping[str, str] = endpoints if endpoints is not None else {}
+        self._keyring = keyring  # opens a decision's sealed signed record
 
     @implements(CaseSteps.prepare_case)
     async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
@@ -185,7 +193,7 @@ class CaseActivities(ActivityBase):
         decision service did not record on receipt, see `write_decision`)."""
         d = inp.decision
         async with self._tx() as s:
-            signature = await _signature_of(s, inp.case_id, d.department, d.event_id)
+            signature = await _signature_of(s, self._keyring, inp.case_id, d.department, d.event_id)
             await write_decision(s, self._topics.case_events, inp.case_id, d, signature)
         # The fault suite kills the worker here: written and committed, not yet reported done.
         failpoint("activity.record_decision.after_write")
@@ -321,10 +329,12 @@ def signature_digest(key_id: str, signature: str, record: str) -> DecisionSignat
 
 
 async def _signature_of(
-    s: AsyncSession, case_id: str, department: str, event_id: str
+    s: AsyncSession, keyring: Keyring, case_id: str, department: str, event_id: str
 ) -> DecisionSignature | None:
     """The signature the decision came with, into the audit chain with the decision."""
     row = await get_decision(s, case_id, department)
     if row is None or row["event_id"] != event_id or not row["signature"]:
         return None
-    return signature_digest(row["key_id"], row["signature"], row["signed_record"])
+    context = decision_context(case_id, department)
+    record = open_text(keyring, row["signed_record"], row["signed_record_kid"], context)
+    return signature_digest(row["key_id"], row["signature"], record)

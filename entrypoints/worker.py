@@ -42,7 +42,9 @@ def build_activities(deps: Deps) -> list[Callable[..., Any]]:
     """Every activity the workflows call (`workflows.activity_api`), implemented and bound."""
     parts = (deps.sessions, deps.catalog, deps.topics, deps.calendar)
     return [
-        *CaseActivities(*parts, endpoints=deps.settings.department_endpoints).all(),
+        *CaseActivities(
+            *parts, endpoints=deps.settings.department_endpoints, keyring=deps.keyring
+        ).all(),
         *ClockActivities(*parts, supervision=supervision_policy(deps.settings)).all(),
         *WindowActivities(*parts).all(),
         *OperationActivities(*parts, endpoints=deps.settings.department_endpoints).all(),

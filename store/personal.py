@@ -48,3 +48,25 @@ def open_contact(keyring: Keyring, case: Mapping[str, Any]) -> tuple[str | None,
         plain = keyring.open(kid, base64.b64decode(stored), str(case["case_id"]).encode())
     data = json.loads(plain)
     return data.get("id_number"), data.get("phone")
+
+
+def seal_text(keyring: Keyring, text: str, context: str) -> tuple[str, str | None]:
+    """(stored, key id) for a text kept whole that may hold personal data — a department's
+    signed decision record (`decisions.signed_record`): sealed with the current key and
+    `context` as associated data, base64; plain with a null key id without a current key."""
+    if keyring.current is None:
+        return text, None
+    kid, sealed = keyring.seal(text.encode(), context.encode())
+    return base64.b64encode(sealed).decode(), kid
+
+
+def open_text(keyring: Keyring, stored: str, kid: str | None, context: str) -> str:
+    """The text `seal_text` kept (the key must be loaded; a null key id: stored plain)."""
+    if kid is None:
+        return stored
+    return keyring.open(kid, base64.b64decode(stored), context.encode()).decode()
+
+
+def decision_context(case_id: str, department: str) -> str:
+    """What a decision's sealed record is bound to: a sealed value copied to another row fails."""
+    return f"decision/{case_id}/{department}"

@@ -138,9 +138,12 @@ decisions = sa.Table(
     sa.Column("received_at", UTCDateTime, nullable=False),
     # A decision from Kafka keeps what proves who sent it: the key, the signature and the exact
     # bytes signed, so anyone holding the public key can check it again (non-repudiation).
+    # The bytes may hold personal data the department typed: sealed with the payload keyring
+    # (store.personal.seal_text; `signed_record_kid` names the key, null = stored plain).
     sa.Column("key_id", sa.String(64)),
     sa.Column("signature", sa.String(100)),
     sa.Column("signed_record", sa.Text),
+    sa.Column("signed_record_kid", sa.String(64)),
 )
 
 case_events = sa.Table(

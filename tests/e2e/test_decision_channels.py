@@ -5,7 +5,6 @@ a different one is refused (409 on HTTP, a `conflicting_decision` dead letter on
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from tests.e2e.kafka_util import (
 )
 from tests.e2e.test_api import case_when, decide, submitted_case
 from tests.utils.auth import bearer
+from tests.utils.history import local_steps
 
 REJECT = {"outcome": "reject", "reasons": ["疏散通道宽度不足 evacuation route too narrow"]}
 CONDITIONAL = {"outcome": "approve_with_conditions", "conditions": ["夜间禁止施工 no night work"]}
@@ -100,18 +100,6 @@ async def test_kafka_first_then_web_repeat_and_conflict(app: Any) -> None:
     assert again.json()["event_id"] == events[0]["data"]["decision_event_id"]
 
 
-def _local_steps(history: Any) -> list[str]:
-    """The local activities a case's history records, by type (the core's marker data)."""
-    found = []
-    for e in history.events:
-        if e.HasField("marker_recorded_event_attributes"):
-            marker = e.marker_recorded_event_attributes
-            if marker.marker_name == "core_local_activity":
-                data = json.loads(marker.details["data"].payloads[0].data)
-                found.append(data["activity_type"])
-    return found
-
-
 async def test_a_decision_is_recorded_in_the_transaction_that_receives_it(app: Any) -> None:
     """The decided task and its `DepartmentDecided` exist when the 202 is sent, once each, and
     the case merges the decisions without a `record_decision` step of its own."""
@@ -133,6 +121,6 @@ async def test_a_decision_is_recorded_in_the_transaction_that_receives_it(app: A
     assert log[-2:] == ["CaseConcluded", "LicenceIssued"]
     assert log.count("DepartmentDecided") == 5
     history = await app.deps.temporal.get_workflow_handle(case_id).fetch_history()
-    steps = _local_steps(history)
+    steps = local_steps(history)
     assert "record_decision" not in steps, steps
     assert steps.count("record_outcome") == 1 and "issue_licence" not in steps, steps

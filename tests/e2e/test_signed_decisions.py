@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from examples.department_client import Signer
+from store.cases import get_task
+from store.personal import decision_context, open_text
 from store.schema import decisions
 from tests.e2e.kafka_util import Produce, dead_letter_for, read_until
 from tests.e2e.ops_util import (
@@ -33,7 +36,9 @@ from tests.e2e.ops_util import (
     submit,
 )
 from tests.stack import App
+from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
+from tests.utils.history import local_steps
 from tests.utils.signing import public_key_b64, signed_headers
 from usecases.operators.department_keys import register, revoke
 
@@ -111,21 +116,31 @@ async def test_a_signed_decision_keeps_its_signature_for_anyone_to_check(app: Ap
         row = (
             (await s.execute(sa.select(decisions).where(decisions.c.case_id == cid))).one()._mapping
         )
-    assert row["signed_record"].encode() == value and row["signature"] == proof["signature"]
+    signed = _opened(app, row)
+    assert signed == value and row["signature"] == proof["signature"]
     # Checked again from what is stored, with the registered public key only.
     async with client(app, "auditor") as http:
         keys = (await http.get("/audit/department-keys")).json()["data"]
     public = next(k["public_key"] for k in keys if k["key_id"] == "test-fire")
     Ed25519PublicKey.from_public_bytes(base64.b64decode(public)).verify(
-        base64.b64decode(row["signature"]), row["signed_record"].encode()
+        base64.b64decode(row["signature"]), signed
     )
+
+
+def _opened(app: App, row: Any) -> bytes:
+    """The stored signed record, opened with the app's payload keyring (sealed at rest)."""
+    context = decision_context(row["case_id"], row["department"])
+    return open_text(
+        app.deps.keyring, row["signed_record"], row["signed_record_kid"], context
+    ).encode()
 
 
 async def test_personal_data_in_a_signed_decision_is_masked_but_the_signed_bytes_kept(
     app: App,
 ) -> None:
     """The exception to "masked where it comes in": the signed record is kept byte for byte
-    (`decisions.signed_record`), raw numbers included, so the signature can be checked again;
+    (`decisions.signed_record`), raw numbers included, so the signature can be checked again —
+    sealed with the payload keyring like the applicant's contact, so no raw number is stored;
     the decision's reasons, its event and the case's outcome hold them masked."""
     cid = await fire_case(app)
     reason = "身份证 110101199003077774 与申请人不符，请致电 13800138000"
@@ -139,11 +154,12 @@ async def test_personal_data_in_a_signed_decision_is_masked_but_the_signed_bytes
             (await s.execute(sa.select(decisions).where(decisions.c.case_id == cid))).one()._mapping
         )
     assert list(row["reasons"]) == [masked]
-    assert row["signed_record"].encode() == value and "110101199003077774" in row["signed_record"]
+    assert app.settings.payload_kid and row["signed_record_kid"] == app.settings.payload_kid
+    assert "110101199003077774" not in row["signed_record"]
+    signed = _opened(app, row)
+    assert signed == value and b"110101199003077774" in signed
     public = base64.b64decode(public_key_b64("fire"))
-    Ed25519PublicKey.from_public_bytes(public).verify(
-        base64.b64decode(row["signature"]), row["signed_record"].encode()
-    )
+    Ed25519PublicKey.from_public_bytes(public).verify(base64.b64decode(row["signature"]), signed)
 
 
 async def test_a_decision_signed_with_a_key_registered_later_is_redriven(app: App) -> None:
@@ -196,3 +212,30 @@ async def test_a_client_outside_the_project_signs_with_openssl(app: App, tmp_pat
     await eventually(
         lambda: case_row(app, cid), until=lambda c: c and c["status"] in ("concluded", "issued")
     )
+
+
+async def test_a_signed_decision_the_case_records_itself_keeps_its_proof(app: App) -> None:
+    """A signed decision arriving while the task waits for the applicant's corrections is not
+    recorded where it is received: the case's review records it (`record_decision`), opening
+    the sealed record to put its digest in the audit chain."""
+    cid = await fire_case(app)
+    task = f"{cid}.fire"
+    ask = {"outcome": "request_corrections", "reasons": ["图纸不全"], "items": ["消防平面图"]}
+    headers = bearer("reviewer", "fire", settings=app.settings)
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=15, headers=headers) as http:
+        r = await http.post(f"/tasks/{task}/decision", json=ask)
+        assert r.status_code == 202, r.text
+
+    async def waiting() -> str | None:
+        async with app.deps.sessions() as s:
+            row = await get_task(s, task)
+        return row["status"] if row else None
+
+    await eventually(waiting, until=lambda st: st == "corrections_requested", timeout=60)
+    value = record(cid)
+    await send(app, value, cid, signed_headers(value, "fire"))
+    [decided] = await eventually(lambda: events_of(app, cid, "DepartmentDecided"), timeout=60)
+    assert decided["data"]["signature"]["record_sha256"] == hashlib.sha256(value).hexdigest()
+    assert app.deps.temporal is not None
+    history = await app.deps.temporal.get_workflow_handle(cid).fetch_history()
+    assert "record_decision" in local_steps(history)  # the case recorded it, not the consumer

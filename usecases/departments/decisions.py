@@ -35,6 +35,7 @@ from store.cases import (
 )
 from store.db import insert_ignore
 from store.outbox import resend_event
+from store.personal import decision_context, seal_text
 from store.schema import decisions
 from usecases.departments.signatures import Signed
 from usecases.errors import (
@@ -120,7 +121,7 @@ async def _record(
             "received_at": datetime.now(UTC),
             "key_id": signed.key_id if signed else None,
             "signature": signed.signature if signed else None,
-            "signed_record": signed.record if signed else None,
+            **_sealed_record(deps, case_id, d.department, signed),
         }
         result = await s.execute(stmt, row)
         if not cast("CursorResult[Any]", result).rowcount:
@@ -130,6 +131,17 @@ async def _record(
         proof = signature_digest(signed.key_id, signed.signature, signed.record) if signed else None
         topic = deps.topics.case_events
         return None, await write_decision(s, topic, case_id, signal, proof, only_open=True)
+
+
+def _sealed_record(
+    deps: Deps, case_id: str, department: str, signed: Signed | None
+) -> dict[str, str | None]:
+    """The signed bytes, sealed like the applicant's contact (they may hold personal data)."""
+    if signed is None:
+        return {"signed_record": None, "signed_record_kid": None}
+    context = decision_context(case_id, department)
+    stored, kid = seal_text(deps.keyring, signed.record, context)
+    return {"signed_record": stored, "signed_record_kid": kid}
 
 
 async def _signal(
