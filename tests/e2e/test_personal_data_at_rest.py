@@ -29,6 +29,7 @@ from tests.e2e.kafka_util import CONSTRUCTION_DEPTS
 from tests.e2e.test_api import SUBMISSION, case_when
 from tests.stack import App
 from tests.utils.auth import bearer, reviewer_of
+from tests.utils.sqlite_files import file_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -192,7 +193,7 @@ async def test_no_raw_id_number_or_phone_anywhere_sqlite(
     db = Path(str(app.deps.engine.url.database))
     files = [p for p in (db, Path(f"{db}-wal")) if p.exists()]
     for path in files:
-        blob = path.read_bytes()
+        blob = await file_bytes(path)  # not read_bytes(): see tests/utils/sqlite_files.py
         for v in everywhere_but_topics:
             assert v.encode() not in blob, f"{v} in {path}"
     assert _raw_in(values, await _topic_texts(app)) == []
