@@ -32,7 +32,8 @@ run: install
 ## The whole suite: lint, types, unit, workflow, integration and end-to-end tests.
 ## Its temporary files under the checkout: pytest keeps only the last three sessions' folders in
 ## /tmp/pytest-of-$USER, so another pytest on the machine would delete a running suite's
-## databases (seen as "disk I/O error" on SQLite).
+## databases. (The other "disk I/O error" seen in the suite was a test reading lianban.db in its
+## own process, which drops SQLite's POSIX locks: tests/utils/sqlite_files.py.)
 test: install lint typecheck browser
 	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp
 
