@@ -59,19 +59,7 @@ class LianbanDriver:
         )
 
     async def _consumer(self, topic: str) -> AIOKafkaConsumer:
-        # A short fetch wait, as `lianban serve` uses (setting kafka_fetch_wait_ms): the
-        # embedded broker holds a fetch for the whole wait even when records arrive.
-        c = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=self.bootstrap,
-            auto_offset_reset="latest",
-            fetch_max_wait_ms=50,
-        )
-        await c.start()
-        while not c.assignment():
-            await asyncio.sleep(0.05)
-        await c.seek_to_end()
-        return c
+        return await consumer_at_end(self.bootstrap, topic)
 
     async def run(self, n: int) -> float:
         cases = {f"BENCH-{uuid.uuid4().hex[:12].upper()}" for _ in range(n)}
@@ -188,6 +176,20 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+async def consumer_at_end(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+    """A consumer of `topic` from its end, assigned before it returns. A short fetch wait, as
+    `lianban serve` uses (setting kafka_fetch_wait_ms): the embedded broker holds a fetch for
+    the whole wait even when records arrive."""
+    c = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=50
+    )
+    await c.start()
+    while not c.assignment():
+        await asyncio.sleep(0.05)
+    await c.seek_to_end()
+    return c
+
+
 @dataclass
 class Bench:
     """A running stack plus the app processes, with their logs under `tmp`."""
@@ -200,6 +202,9 @@ class Bench:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: dict[int, Path] = field(default_factory=dict)
     died: str | None = None  # which child died unasked, with its log's last lines
+
+    async def driver_consumer(self, topic: str) -> AIOKafkaConsumer:
+        return await consumer_at_end(self.stack.kafka_bootstrap, topic)
 
     def driver(self, matter: Matter) -> LianbanDriver:
         """A load driver for `matter` on this stack's broker and topics."""
