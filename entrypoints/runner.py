@@ -12,8 +12,10 @@ import contextlib
 import gc
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
 from entrypoints.api.health import close_probe
 from entrypoints.consumers import EventConsumer, build_consumers
@@ -94,12 +96,29 @@ async def _run_span_writer(deps: Deps, stop: asyncio.Event) -> None:
                 rows = await asyncio.wait_for(sink.queue.get(), timeout=0.5)
             except TimeoutError:
                 continue
-            await store_spans(deps.sessions, rows)
+            await _store_spans(deps, rows)
     finally:
         tracing.unregister_sink(sink)
         tracing.flush()
         while not sink.queue.empty():
-            await store_spans(deps.sessions, sink.queue.get_nowait())
+            await _store_spans(deps, sink.queue.get_nowait())
+
+
+SPAN_ATTEMPTS = 3
+
+
+async def _store_spans(deps: Deps, rows: list[dict[str, Any]]) -> None:
+    """Spans are telemetry: a database blip (a connection cut, a failover) is retried a few
+    times, then the batch is dropped with an error in the log — it must not end the process
+    (the fault suite cuts every connection mid-run)."""
+    for attempt in range(1, SPAN_ATTEMPTS + 1):
+        try:
+            await store_spans(deps.sessions, rows)
+            return
+        except (DBAPIError, OSError) as exc:
+            log.warning("spans not stored (%r), attempt %d of %d", exc, attempt, SPAN_ATTEMPTS)
+            await asyncio.sleep(0.5 * attempt)
+    log.error("dropped %d spans after %d attempts", len(rows), SPAN_ATTEMPTS)
 
 
 async def _run_worker(deps: Deps, stop: asyncio.Event) -> None:

@@ -16,6 +16,7 @@ from entrypoints.worker import build_activities
 from events.topics import Topics
 from infra.bootstrap import Deps
 from infra.settings import Settings
+from store.sealing import NO_KEYS
 from workflows.activity_api import (
     INTERFACES,
     CaseSteps,
@@ -53,6 +54,7 @@ def _registered() -> list[Any]:
         topics=Topics(),
         calendar=lambda: None,
         settings=Settings(),
+        keyring=NO_KEYS,
     )
     return build_activities(cast(Deps, deps))
 
