@@ -107,7 +107,7 @@ async def _run_span_writer(deps: Deps, stop: asyncio.Event) -> None:
 SPAN_ATTEMPTS = 3
 
 
-async def _store_spans(deps: Deps, rows: list[dict[str, Any]]) -> None:
+async def _store_spans(deps: Deps, rows: list[dict[str, Any]], backoff: float = 0.5) -> None:
     """Spans are telemetry: a database blip (a connection cut, a failover) is retried a few
     times, then the batch is dropped with an error in the log — it must not end the process
     (the fault suite cuts every connection mid-run)."""
@@ -117,7 +117,7 @@ async def _store_spans(deps: Deps, rows: list[dict[str, Any]]) -> None:
             return
         except (DBAPIError, OSError) as exc:
             log.warning("spans not stored (%r), attempt %d of %d", exc, attempt, SPAN_ATTEMPTS)
-            await asyncio.sleep(0.5 * attempt)
+            await asyncio.sleep(backoff * attempt)
     log.error("dropped %d spans after %d attempts", len(rows), SPAN_ATTEMPTS)
 
 

@@ -25,20 +25,12 @@ def _failing(times: int, calls: list[int]) -> Any:
     return store
 
 
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def instantly(_: float) -> None:
-        return None
-
-    monkeypatch.setattr(runner.asyncio, "sleep", instantly)
-
-
 async def test_a_cut_connection_is_retried_and_the_spans_stored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
     monkeypatch.setattr(runner, "store_spans", _failing(2, calls))
-    await runner._store_spans(cast(Deps, SimpleNamespace(sessions=None)), ROWS)
+    await runner._store_spans(cast(Deps, SimpleNamespace(sessions=None)), ROWS, backoff=0)
     assert calls == [1, 1, 1]  # twice refused, stored the third time
 
 
@@ -48,6 +40,6 @@ async def test_a_database_that_stays_away_drops_the_batch_without_raising(
     calls: list[int] = []
     monkeypatch.setattr(runner, "store_spans", _failing(99, calls))
     with caplog.at_level(logging.WARNING, logger="lianban.runner"):
-        await runner._store_spans(cast(Deps, SimpleNamespace(sessions=None)), ROWS)
+        await runner._store_spans(cast(Deps, SimpleNamespace(sessions=None)), ROWS, backoff=0)
     assert len(calls) == runner.SPAN_ATTEMPTS
     assert "dropped 1 spans" in caplog.text
