@@ -18,6 +18,8 @@ ROWS = [{"span_id": "s1"}]
 
 def _failing(times: int, calls: list[int]) -> Any:
     async def store(_sessions: Any, rows: list[dict[str, Any]]) -> None:
+        if rows is not ROWS:  # another app's span writer in this process (the suite's)
+            return
         calls.append(len(rows))
         if len(calls) <= times:
             raise DBAPIError("INSERT INTO spans", {}, Exception("connection was closed"))
