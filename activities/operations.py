@@ -3,7 +3,7 @@ a case ended without a decision (withdrawn / terminated).
 
 Delivery is the one activity that reaches outside Lianban: while a department's system is down
 it fails and Temporal retries it with backoff — the retrying activity operators see, retry now,
-pause or unpause (usecases.operators).
+pause or unpause (services.operators).
 """
 
 from __future__ import annotations

@@ -35,12 +35,12 @@ from domain.audit import GENESIS
 from domain.audit_fold import fold
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import AuditSettings, Settings
+from services.auditors import dossier, replay, verify
+from services.auditors.anchors import take_anchor
 from store import audit as store
 from store.db import insert_ignore
 from store.records import log_case_event
 from store.schema import audit_heads, audit_log, case_events, cases, tasks
-from usecases.auditors import dossier, replay, verify
-from usecases.auditors.anchors import take_anchor
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@
 
 Creates a throwaway database on the test PostgreSQL server (127.0.0.1:5432, trust auth),
 loads synthetic cases across 2026 with their department tasks (COPY), then times the whole
-report (`usecases.leaders.reports.sla_report`: every SQL read plus the Python that builds the
+report (`services.leaders.reports.sla_report`: every SQL read plus the Python that builds the
 rows) and
 prints the median and the worst run. Target: ≤ 2 s for 100,000 cases.
 """
@@ -30,7 +30,7 @@ from domain.catalog import SHIPPED_CATALOG, Matter, load_catalog
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
-from usecases.leaders.reports import sla_report
+from services.leaders.reports import sla_report
 
 CASE_COLUMNS = [
     "case_id",

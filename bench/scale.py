@@ -56,9 +56,9 @@ from entrypoints.http.app import create_app
 from entrypoints.runner import settle_heap
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import AuditSettings, Settings
-from usecases.auditors import verify
-from usecases.auditors.anchors import take_anchor
-from usecases.departments.inbox import calendar_in_force
+from services.auditors import verify
+from services.auditors.anchors import take_anchor
+from services.departments.inbox import calendar_in_force
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 LONG_CASE = "LB-SCALE-LONG-200"

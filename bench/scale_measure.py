@@ -11,13 +11,13 @@ import httpx
 
 from infra.bootstrap import Deps
 from infra.tokens import Role, mint
-from usecases.auditors import verify
-from usecases.auditors.anchors import verify_anchors
-from usecases.departments import inbox
-from usecases.leaders.dashboard import dashboard
-from usecases.leaders.reports import sla_report
-from usecases.operators.stalled import find_stalled
-from usecases.operators.stalled_model import StalledFilter
+from services.auditors import verify
+from services.auditors.anchors import verify_anchors
+from services.departments import inbox
+from services.leaders.dashboard import dashboard
+from services.leaders.reports import sla_report
+from services.operators.stalled import find_stalled
+from services.operators.stalled_model import StalledFilter
 
 BUSY_DEPARTMENT = "fire"  # reviews three of the four shipped matters
 INBOX_PAGE = 100  # the API's default `limit`

@@ -30,9 +30,9 @@ from infra.bootstrap import Deps
 from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
-from usecases.errors import Refused
-from usecases.handlers import Handler, handler_for_topic
-from usecases.operators.deadletters import SourceRecord, dead_letter
+from services.errors import Refused
+from services.handlers import Handler, handler_for_topic
+from services.operators.deadletters import SourceRecord, dead_letter
 
 log = logging.getLogger("lianban.consumers")
 COMMIT_TIMEOUT = 10.0

@@ -64,7 +64,7 @@ async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
 async def _run_supervision_sweep(deps: Deps, stop: asyncio.Event) -> None:
     """Escalate overdue supervision items every `supervision_sweep_seconds`. Every API process
     runs it: each escalation is a conditional update, so only one of them records it."""
-    from usecases.leaders.supervision import sweep_overdue
+    from services.leaders.supervision import sweep_overdue
 
     every = deps.settings.supervision_sweep_seconds
     while not stop.is_set():
@@ -81,7 +81,7 @@ async def _run_anchors(deps: Deps, stop: asyncio.Event) -> None:
     """Audit anchors every `anchor_every_minutes`, by whichever API process holds the lease."""
     from datetime import timedelta
 
-    from usecases.auditors.schedule import anchor_on_schedule
+    from services.auditors.schedule import anchor_on_schedule
 
     every = timedelta(minutes=deps.settings.anchor_every_minutes)
     await anchor_on_schedule(deps, stop, every)

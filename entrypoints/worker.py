@@ -15,7 +15,7 @@ from activities.window import WindowActivities
 from domain.supervision import SupervisionPolicy
 from infra.bootstrap import Deps
 from infra.settings import Settings
-from usecases.operators.incidents import IncidentInterceptor
+from services.operators.incidents import IncidentInterceptor
 from workflows.case import CaseWorkflow
 from workflows.department_review import DepartmentReviewWorkflow
 from workflows.joint_approval import JointApprovalWorkflow

@@ -156,7 +156,7 @@ class Settings(BaseSettings):
         description="a window clerk pre-reviews each case (Art. 32's 5-day rule applies)",
     )
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
-    # Operators (usecases/operators): what counts as stalled, where departments listen.
+    # Operators (services/operators): what counts as stalled, where departments listen.
     department_endpoints: dict[str, str] = Field(
         default_factory=dict,
         description='department code -> URL its system takes review tasks at (JSON: {"fire": '
@@ -421,7 +421,7 @@ def _strong(key: str, name: str) -> str:
 
 
 class AuditSettings(BaseSettings):
-    """What the auditors' tools use (usecases/auditors), from LIANBAN_AUDIT_* variables."""
+    """What the auditors' tools use (services/auditors), from LIANBAN_AUDIT_* variables."""
 
     model_config = SettingsConfigDict(env_prefix="LIANBAN_AUDIT_", env_file=".env", extra="ignore")
 

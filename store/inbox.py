@@ -116,7 +116,7 @@ async def all_rows(session: AsyncSession, department: str, limit: int) -> list[d
 
 # The urgency views in SQL, the same sets as domain.urgency.task_urgency gives for an open task
 # with the case's warning: `today` is the local date, `soon_until` the last day whose working
-# days left (from today) are within the due-soon and yellow thresholds (usecases.departments.inbox).
+# days left (from today) are within the due-soon and yellow thresholds (services.departments.inbox).
 
 
 def overdue(today: date) -> ColumnElement[bool]:

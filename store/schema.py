@@ -187,7 +187,7 @@ sa.Index(
     postgresql_where=outbox.c.sent_at.is_(None),
 )
 
-# Staff sign-in (usecases/signin.py): accounts with an argon2 password hash, and the sessions a
+# Staff sign-in (services/signin.py): accounts with an argon2 password hash, and the sessions a
 # sign-in opens (only the session id's SHA-256 is stored; revoking one ends it at once).
 staff_users = sa.Table(
     "staff_users",
@@ -277,7 +277,7 @@ spans = sa.Table(
 )
 
 
-# --- Operators (usecases/operators) ----------------------------------------------------------
+# --- Operators (services/operators) ----------------------------------------------------------
 
 # Every operator action, as a queryable read model beside the case log (which holds the same
 # facts as OperatorActionRecorded events): "a warning with no follow-up" is a warning level with
@@ -325,7 +325,7 @@ supervision_items = sa.Table(
 )
 
 # Activities that failed at least once and have not succeeded since, written by the worker
-# (usecases.operators.incidents): the stalled list reads this instead of describing every
+# (services.operators.incidents): the stalled list reads this instead of describing every
 # running workflow, then asks Temporal for the live attempt and next retry of the few listed.
 activity_incidents = sa.Table(
     "activity_incidents",
@@ -341,7 +341,7 @@ activity_incidents = sa.Table(
 )
 
 
-# Review inbox (usecases/departments/inbox.py): who in the department holds a task, and what was
+# Review inbox (services/departments/inbox.py): who in the department holds a task, and what was
 # said on it.
 task_assignments = sa.Table(
     "task_assignments",

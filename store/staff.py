@@ -1,4 +1,4 @@
-"""Staff accounts and sign-in sessions in SQL (the rules are in usecases/signin.py)."""
+"""Staff accounts and sign-in sessions in SQL (the rules are in services/signin.py)."""
 
 from __future__ import annotations
 

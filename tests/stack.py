@@ -42,7 +42,7 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
 
 async def register_test_keys(deps: Deps) -> None:
     """Every department's test key (tests.utils.signing), as `lianban keys add` would."""
-    from usecases.operators.department_keys import keys, register
+    from services.operators.department_keys import keys, register
 
     have = {k["key_id"] for k in await keys(deps)}
     for dept in deps.catalog.departments:

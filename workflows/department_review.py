@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 # A department's own system may be down for hours: back off further, never give up; operators
-# see the retries and can retry now, pause or unpause (usecases.operators).
+# see the retries and can retry now, pause or unpause (services.operators).
 DELIVERY_OPTIONS: dict = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5)),

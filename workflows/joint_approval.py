@@ -83,7 +83,7 @@ class JointApprovalWorkflow:
         self._children: dict[str, ChildWorkflowHandle[Any, Verdict]] = {}
         self._forwarded: set[str] = set()
         # Departments whose review has ended, with its verdict. Final decisions usually reach
-        # the review directly (usecases.departments.decisions), so this, not `_decisions`, says
+        # the review directly (services.departments.decisions), so this, not `_decisions`, says
         # who decided.
         self._verdicts: dict[str, Verdict] = {}
         self._departments: list[str] = []

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
 
 def delivery_activity_id(department: str) -> str:
     """The id of the delivery to a department's own system: operators see its retries under
-    the case's workflow id, and this id says whose system it is (`usecases.operators`)."""
+    the case's workflow id, and this id says whose system it is (`services.operators`)."""
     return f"deliver/{department}"
 
 

@@ -13,9 +13,9 @@ from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from infra.tokens import Principal, Role
-from usecases.auditors import dossier, replay, verify
-from usecases.auditors.anchors import verify_anchors
-from usecases.operators import department_keys as signing_keys
+from services.auditors import dossier, replay, verify
+from services.auditors.anchors import verify_anchors
+from services.operators import department_keys as signing_keys
 
 AUDIT_ROLES = (Role.auditor, Role.admin)
 api = APIRouter(prefix="/audit", tags=["audit"])

@@ -16,9 +16,9 @@ from events.registry import make_envelope
 from infra import tracing
 from infra.failpoints import failpoint
 from infra.tokens import Principal, Role
+from services.window.intake import keyed_case_id, new_case_id, new_query_code
 from store.cases import case_log, case_tasks, get_case, insert_submission
 from store.records import publish
-from usecases.window.intake import keyed_case_id, new_case_id, new_query_code
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

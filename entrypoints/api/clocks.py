@@ -11,7 +11,7 @@ from entrypoints.api.guards import ALL_ROLES, CaseAccess, case_for
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from infra.tokens import Role
-from usecases.departments import clocks as clock_commands
+from services.departments import clocks as clock_commands
 from workflows.models import (
     ClockView,
     DeskView,

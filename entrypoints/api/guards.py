@@ -12,8 +12,8 @@ from entrypoints.http.auth import CurrentUser, check_role
 from entrypoints.http.deps import DepsDep
 from infra.bootstrap import Deps
 from infra.tokens import Principal, Role
+from services import access
 from store.cases import get_case
-from usecases import access
 
 # Every role that may read a case it is entitled to; leaders read figures, never one case.
 ALL_ROLES = tuple(r for r in Role if r is not Role.leader)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from infra.broker_probe import BrokerProbe
-from usecases.operators.health import HealthReport, check_health
+from services.operators.health import HealthReport, check_health
 
 router = APIRouter(tags=["ops"])
 CACHE_SECONDS = 1.0  # load balancers poll often; the checks cost round trips

@@ -1,7 +1,7 @@
 """/ops: the stalled list and the operator actions (role operator or admin).
 
 Identity comes from the bearer token (`entrypoints.http.auth`); the role check is the operations
-service's own (`usecases.operators.action_log.perform`), so a refused attempt is recorded on the
+service's own (`services.operators.action_log.perform`), so a refused attempt is recorded on the
 case like an action. Every action needs a reason.
 """
 
@@ -23,19 +23,19 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from events.limits import MAX_CODE, MAX_TEXT
 from infra.tokens import Principal, Role
-from usecases.errors import UnknownCase
-from usecases.operators import actions, bulk, outbox_ops, redrive, runtime
-from usecases.operators.action_log import (
+from services.errors import UnknownCase
+from services.operators import actions, bulk, outbox_ops, redrive, runtime
+from services.operators.action_log import (
     ActionResult,
     Forbidden,
     Operator,
     list_refusals,
     refuse,
 )
-from usecases.operators.stalled import REASONS, find_stalled
-from usecases.operators.stalled_model import StalledFilter
-from usecases.operators.temporal_ops import describe_case
-from usecases.progress import Progress, no_progress
+from services.operators.stalled import REASONS, find_stalled
+from services.operators.stalled_model import StalledFilter
+from services.operators.temporal_ops import describe_case
+from services.progress import Progress, no_progress
 
 
 async def staff_only(request: Request, user: CurrentUser, deps: DepsDep) -> None:

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from entrypoints.api.guards import CaseAccess, case_for
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
+from services.access import SEE_PERSONAL_DATA
+from services.access_log import record_access
 from store.personal import open_contact
-from usecases.access import SEE_PERSONAL_DATA
-from usecases.access_log import record_access
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["cases"])
 FIELDS = ["id_number", "phone"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
-from usecases.applicants import progress
+from services.applicants import progress
 
 router = APIRouter(prefix="/public", tags=["public"])
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -28,7 +28,7 @@ from infra.bootstrap import Deps
 from infra.charts.report import MEDIA, Format, sla_chart
 from infra.charts.timeline import timeline_chart
 from infra.tokens import DEPARTMENT_ROLES, Principal, Role
-from usecases.leaders import reports
+from services.leaders import reports
 
 router = APIRouter(tags=["reports"])
 CASE_READERS = (Role.operator, Role.auditor, Role.admin, Role.reviewer, Role.dept_head)

@@ -15,7 +15,7 @@ from entrypoints.http.inbox_schemas import (
 )
 from entrypoints.http.schemas import Problem
 from infra.tokens import Role
-from usecases.departments import inbox
+from services.departments import inbox
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["tasks"])
 ERRORS: dict[int | str, dict[str, object]] = {

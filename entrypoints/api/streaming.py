@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from fastapi.responses import StreamingResponse
 
-from usecases.progress import Progress
+from services.progress import Progress
 
 T = TypeVar("T")
 NDJSON = "application/x-ndjson"

@@ -14,7 +14,7 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from events.limits import MAX_CODE, MAX_REVIEWER, MAX_TEXT
 from infra.tokens import Principal, Role
-from usecases.leaders import supervision
+from services.leaders import supervision
 
 SUPERVISORS = (Role.auditor, Role.leader, Role.admin)
 READERS = (*SUPERVISORS, Role.operator)

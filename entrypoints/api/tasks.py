@@ -11,7 +11,7 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.http.inbox_schemas import InboxItemPublic, InboxPublic
 from entrypoints.http.schemas import DecisionCreate, DecisionReceiptPublic, Problem
 from infra.tokens import Principal, Role
-from usecases.departments import inbox
+from services.departments import inbox
 
 router = APIRouter(tags=["tasks"])
 AUTH_ERRORS: dict[int | str, dict[str, object]] = {

@@ -20,9 +20,9 @@ from entrypoints.cli import audit_render as render
 from entrypoints.cli.progress import ShowProgress, progress_bar
 from infra.bootstrap import Deps, bootstrap, connect_temporal
 from infra.settings import get_settings
+from services.auditors import anchors, dossier, rebuild, replay, verify
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
-from usecases.auditors import anchors, dossier, rebuild, replay, verify
 
 audit_app = typer.Typer(
     help="Auditors: replay a case to any moment, verify chains and anchors, export a dossier.",

@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from domain.case_clocks import CHINA
-from usecases.auditors.findings import VerifyReport
-from usecases.auditors.replay import Replay
+from services.auditors.findings import VerifyReport
+from services.auditors.replay import Replay
 
 
 def local(instant: datetime | None) -> str:

@@ -15,7 +15,7 @@ from domain.calendar_source import CalendarFileError, missing_years
 from entrypoints.cli.progress import ShowProgress, progress_bar
 from infra.calendars import CalendarProvider
 from infra.settings import get_settings
-from usecases.progress import Progress
+from services.progress import Progress
 
 calendar_app = typer.Typer(help="Working-day calendar: show, validate, load a year, check.")
 console = Console()
@@ -50,7 +50,7 @@ def show(year: int) -> None:
 @calendar_app.command()
 def validate(file: Path) -> None:
     """Check a calendar file; prints what it holds or the entry that is wrong."""
-    from usecases.operators.calendar_admin import validate_file
+    from services.operators.calendar_admin import validate_file
 
     try:
         data = validate_file(file)
@@ -70,7 +70,7 @@ def load(
     show_progress: ShowProgress = None,
 ) -> None:
     """Install a year's official calendar and recompute every running case's deadlines."""
-    from usecases.operators.calendar_admin import install_file, validate_file
+    from services.operators.calendar_admin import install_file, validate_file
 
     settings = get_settings()
     if not settings.calendar_dir:
@@ -91,7 +91,7 @@ def load(
 
 async def _recalculate(data: object, progress: Progress) -> tuple[int, list[str]]:
     from infra.bootstrap import bootstrap
-    from usecases.operators.calendar_admin import recalculate_running_cases
+    from services.operators.calendar_admin import recalculate_running_cases
 
     deps = await bootstrap(get_settings())
     try:

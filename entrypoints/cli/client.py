@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import typer
 
-from usecases.progress import Progress
+from services.progress import Progress
 
 
 class ApiError(Exception):

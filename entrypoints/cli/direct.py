@@ -10,7 +10,7 @@ from typing import TypeVar
 from entrypoints.cli.client import fail
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import get_settings
-from usecases.errors import Refused
+from services.errors import Refused
 
 T = TypeVar("T")
 

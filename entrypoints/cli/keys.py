@@ -16,7 +16,7 @@ from rich.table import Table
 
 from entrypoints.cli.client import fail
 from entrypoints.cli.direct import on_database
-from usecases.operators import department_keys as uc
+from services.operators import department_keys as uc
 
 keys_app = typer.Typer(
     help="Department signing keys (Ed25519) for decisions sent on Kafka.", no_args_is_help=True

@@ -13,7 +13,7 @@ from rich.table import Table
 from entrypoints.cli.client import Api, ApiError, fail
 from entrypoints.cli.progress import ShowProgress, progress_bar, wants_progress
 from infra.settings import get_settings
-from usecases.progress import Progress
+from services.progress import Progress
 
 ops_app = typer.Typer(help="Operators: find stalled cases and resume them.", no_args_is_help=True)
 console = Console()

@@ -2,7 +2,7 @@
 
 stdout stays the command's own output (JSON included), byte for byte. The bar is shown when
 stderr is a terminal, always with `--progress`, never with `--no-progress`. The use case
-reports through a plain `(done, total)` callback (`usecases.progress`) and knows nothing of it.
+reports through a plain `(done, total)` callback (`services.progress`) and knows nothing of it.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from usecases.progress import Progress as ProgressCallback
-from usecases.progress import no_progress
+from services.progress import Progress as ProgressCallback
+from services.progress import no_progress
 
 ShowProgress = Annotated[
     bool | None,

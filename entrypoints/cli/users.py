@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from entrypoints.cli.direct import on_database
-from usecases import signin
+from services import signin
 
 users_app = typer.Typer(help="Staff accounts: sign-in with a user name and password.")
 console = Console()

@@ -33,7 +33,7 @@ from events.limits import MAX_BODY_BYTES
 from infra import redact
 from infra.bootstrap import Deps
 from infra.tokens import uses_dev_secret
-from usecases.errors import Refused
+from services.errors import Refused
 
 log = logging.getLogger("lianban.api")
 

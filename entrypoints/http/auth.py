@@ -15,7 +15,7 @@ from infra.oidc import verify_bearer
 from infra.tokens import InvalidToken, Principal, Role
 
 COOKIE = "lianban_token"
-SESSION_COOKIE = "lianban_session"  # a staff sign-in (usecases/signin.py): a random session id
+SESSION_COOKIE = "lianban_session"  # a staff sign-in (services/signin.py): a random session id
 _bearer = HTTPBearer(auto_error=False, description="a token from `lianban token --role …`")
 
 
@@ -35,7 +35,7 @@ def token_from(request: Request, creds: HTTPAuthorizationCredentials | None) -> 
 
 async def session_principal(request: Request) -> Principal | None:
     """The staff member signed in by the session cookie, if it is still valid."""
-    from usecases.signin import principal_for
+    from services.signin import principal_for
 
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id or len(session_id) > 100:

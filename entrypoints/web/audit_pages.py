@@ -15,7 +15,7 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
 from infra.tokens import Role
-from usecases.auditors import replay, verify
+from services.auditors import replay, verify
 
 router = APIRouter(prefix="/auditor", include_in_schema=False)
 AUDIT_ROLES = (Role.auditor, Role.admin)

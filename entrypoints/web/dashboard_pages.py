@@ -2,7 +2,7 @@
 department, each table under its chart (inline SVG), and each table as CSV.
 
 For the center's leaders and its auditors (admins read like auditors). Figures come from the
-efficiency report service (usecases/leaders), the same one /reports/sla answers with.
+efficiency report service (services/leaders), the same one /reports/sla answers with.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
 from infra.charts.bars import bar_chart
 from infra.tokens import Principal, Role
-from usecases.leaders.dashboard import Dashboard, dashboard
+from services.leaders.dashboard import Dashboard, dashboard
 
 router = APIRouter(include_in_schema=False)
 DASHBOARD_ROLES = (Role.leader, Role.auditor, Role.admin)

@@ -14,8 +14,8 @@ from entrypoints.web.session import PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
 from infra.tokens import Principal, Role
-from usecases.errors import Refused
-from usecases.leaders import extensions
+from services.errors import Refused
+from services.leaders import extensions
 
 router = APIRouter(prefix="/extensions", include_in_schema=False)
 VIEWS = {"attention": "需关注 Needs attention", "all": "全部未延期 All without extension"}

@@ -16,10 +16,10 @@ from entrypoints.http.inbox_schemas import AttachmentRef, TaskDetailPublic
 from entrypoints.web.session import PageError, PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
 from infra.tokens import DEPARTMENT_ROLES, Principal, Role
-from usecases import access
-from usecases.departments import inbox
-from usecases.errors import Refused
-from usecases.leaders import supervision
+from services import access
+from services.departments import inbox
+from services.errors import Refused
+from services.leaders import supervision
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 INBOX_ROLES = (*DEPARTMENT_ROLES, *access.READ_EVERY_INBOX)

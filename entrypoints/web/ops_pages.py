@@ -16,12 +16,12 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.web.session import PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
 from infra.tokens import Role
-from usecases.errors import Refused
-from usecases.operators import actions, outbox_ops, redrive, runtime
-from usecases.operators.action_log import Operator
-from usecases.operators.health import calendar_incident
-from usecases.operators.stalled import REASONS, find_stalled
-from usecases.operators.stalled_model import StalledFilter
+from services.errors import Refused
+from services.operators import actions, outbox_ops, redrive, runtime
+from services.operators.action_log import Operator
+from services.operators.health import calendar_incident
+from services.operators.stalled import REASONS, find_stalled
+from services.operators.stalled_model import StalledFilter
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 Text = Annotated[str, Form(min_length=1, max_length=2000)]

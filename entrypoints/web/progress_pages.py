@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.session import same_origin
 from entrypoints.web.templating import templates
-from usecases.applicants import progress
-from usecases.errors import Refused
+from services.applicants import progress
+from services.errors import Refused
 
 router = APIRouter(prefix="/progress", include_in_schema=False)
 CaseNumber = Annotated[str, Form(min_length=1, max_length=64)]
@@ -20,7 +20,7 @@ QueryCode = Annotated[str, Form(min_length=1, max_length=16)]
 
 
 def _source(request: Request) -> str:
-    """Query-code attempts are counted per address (see usecases/applicants/progress.py)."""
+    """Query-code attempts are counted per address (see services/applicants/progress.py)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -1,4 +1,4 @@
-"""Page sign-in: staff sign in with a user name and password (usecases/signin.py), which opens
+"""Page sign-in: staff sign in with a user name and password (services/signin.py), which opens
 a session held in an HttpOnly, SameSite=Strict cookie; in development a pasted token does too.
 
 Pages answer a missing or bad token with the login page (not a bare 401), a role the page is
@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
 from entrypoints.web.templating import templates
 from infra.tokens import DEPARTMENT_ROLES, InvalidToken, Principal, Role, verify
-from usecases import signin, sso
-from usecases.signin import MAX_PASSWORD
+from services import signin, sso
+from services.signin import MAX_PASSWORD
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.templating import templates
-from usecases.leaders.dashboard import service_stats
+from services.leaders.dashboard import service_stats
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,12 +18,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from services.auditors.anchors import read_anchor_file, take_anchor
+from services.auditors.settings import anchor_topic, audit_settings
 from tests.conftest import venv_bin
 from tests.stack import App
 from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
-from usecases.auditors.anchors import read_anchor_file, take_anchor
-from usecases.auditors.settings import anchor_topic, audit_settings
 
 MATERIALS = ["application-form", "business-licence", "premises-lease", "floor-plan"]
 SUBMISSION = {

@@ -187,8 +187,8 @@ async def test_duplicate_submission_starts_one_case(app: Any) -> None:
 async def test_a_second_submission_for_a_case_is_refused_and_changes_nothing(app: Any) -> None:
     from sqlalchemy import func, select
 
+    from services.auditors.verify import verify_case
     from store.schema import case_events, dead_letters
-    from usecases.auditors.verify import verify_case
 
     async with Produce(app.settings.kafka_bootstrap) as produce:
         cid = case_id()

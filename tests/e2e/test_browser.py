@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from services import signin
 from store.schema import cases, tasks
 from tests.e2e.test_api import SUBMISSION, case_when
 from tests.utils.auth import bearer
-from usecases import signin
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

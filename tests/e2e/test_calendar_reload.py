@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 
 from entrypoints.cli.main import app as cli
 from infra.settings import get_settings
+from services.operators.calendar_admin import recalculate_running_cases, validate_file
 from tests.e2e.test_api import submitted_case
 from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
-from usecases.operators.calendar_admin import recalculate_running_cases, validate_file
 
 # A test fixture, NOT the official 2027 schedule (which this code base does not ship).
 TEST_2027 = """

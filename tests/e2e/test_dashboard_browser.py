@@ -22,12 +22,12 @@ from playwright.async_api import Browser, Page, expect
 from domain.case_clocks import CHINA
 from domain.dashboard import shown
 from domain.public_stats import last_month
+from services import signin
+from services.leaders.dashboard import dashboard, service_stats
+from services.leaders.reports import today_local
 from store.schema import cases, tasks
 from tests.e2e.test_browser import ARTIFACTS, browser
 from tests.utils.rows import case_row
-from usecases import signin
-from usecases.leaders.dashboard import dashboard, service_stats
-from usecases.leaders.reports import today_local
 
 __all__ = ["browser"]  # the fixture, shared with the reviewer's browser test
 FIRE, AD = "FIRE-DESIGN-REVIEW", "OUTDOOR-AD"

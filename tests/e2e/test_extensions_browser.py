@@ -16,13 +16,13 @@ import pytest
 import sqlalchemy as sa
 from playwright.async_api import Browser, expect
 
+from services import signin
 from store.schema import cases, tasks
 from tests.e2e.test_api import submitted_case
 from tests.e2e.test_browser import ARTIFACTS, browser
 from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
 from tests.utils.rows import case_row
-from usecases import signin
 
 __all__ = ["browser"]  # the fixture, shared with the reviewer's browser test
 HEAD_NAME = "张区长"

@@ -19,8 +19,8 @@ from entrypoints.http.app import create_app
 from infra.bootstrap import Deps, bootstrap
 from infra.broker_probe import BrokerProbe
 from infra.settings import Settings
+from services.operators.health import check_health
 from tests.stack import App
-from usecases.operators.health import check_health
 
 pytestmark = pytest.mark.e2e
 

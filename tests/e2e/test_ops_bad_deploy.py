@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from temporalio import workflow
 from temporalio.worker import Worker
 
+from services.operators.stalled import find_stalled
+from services.operators.stalled_model import StalledFilter
 from store.schema import cases
 from tests.e2e.ops_util import new_case_id
 from tests.stack import App
 from tests.utils.eventually import eventually
-from usecases.operators.stalled import find_stalled
-from usecases.operators.stalled_model import StalledFilter
 
 pytestmark = pytest.mark.e2e
 

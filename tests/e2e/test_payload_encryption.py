@@ -14,10 +14,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
 from infra.payload_crypto import ENCODING, EncryptionCodec, parse_keys
+from services.auditors.verify import verify_case
 from tests.e2e.test_api import SUBMISSION, case_when
 from tests.stack import App
 from tests.utils.auth import bearer
-from usecases.auditors.verify import verify_case
 from workflows.joint_approval import JointApprovalWorkflow
 
 pytestmark = pytest.mark.e2e

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from services.applicants import progress
 from store.cases import case_log
 from tests.e2e.kafka_util import CONSTRUCTION_DEPTS
 from tests.e2e.test_api import SUBMISSION, case_when
 from tests.utils.auth import bearer, reviewer_of
-from usecases.applicants import progress
 
 ID_NUMBER = SUBMISSION["applicant"]["id_number"]  # type: ignore[index]
 PHONE = SUBMISSION["applicant"]["phone"]  # type: ignore[index]

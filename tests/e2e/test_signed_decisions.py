@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from examples.department_client import Signer
+from services.operators.department_keys import register, revoke
 from store.cases import get_task
 from store.personal import decision_context, open_text
 from store.schema import decisions
@@ -40,7 +41,6 @@ from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
 from tests.utils.history import local_steps
 from tests.utils.signing import public_key_b64, signed_headers
-from usecases.operators.department_keys import register, revoke
 
 pytestmark = pytest.mark.e2e
 FIRE_MATERIALS = ["application-form", "fire-design"]

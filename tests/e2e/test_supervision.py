@@ -15,14 +15,14 @@ import sqlalchemy as sa
 
 from activities.clocks import ClockActivities
 from domain.supervision import SupervisionPolicy
+from services.auditors.verify import verify_case
+from services.leaders.dashboard import dashboard
+from services.leaders.supervision import sweep_overdue
 from store.schema import supervision_items
 from tests.e2e.ops_util import events_of, new_case_id, open_task, submit
 from tests.stack import App
 from tests.utils.auth import bearer
 from tests.utils.eventually import eventually
-from usecases.auditors.verify import verify_case
-from usecases.leaders.dashboard import dashboard
-from usecases.leaders.supervision import sweep_overdue
 from workflows.models import ClockView, WarningInput
 
 pytestmark = pytest.mark.e2e

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from temporalio.client import WorkflowExecutionStatus
 
+from services.auditors.verify import verify_all
 from store.schema import case_events, cases, decisions, outbox
 from tests.faults.driver import Driver
 from tests.utils.eventually import eventually
-from usecases.auditors.verify import verify_all
 
 STALE = timedelta(seconds=10)
 

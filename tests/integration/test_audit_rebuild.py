@@ -12,13 +12,13 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra.bootstrap import Deps
+from services.auditors.rebuild import compare_models, rebuild_into
+from services.auditors.replay import replay
+from services.auditors.verify import verify_all, verify_case
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.utils.audit_cases import varied_cases
 from tests.utils.audit_env import audited_deps
-from usecases.auditors.rebuild import compare_models, rebuild_into
-from usecases.auditors.replay import replay
-from usecases.auditors.verify import verify_all, verify_case
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -21,12 +21,12 @@ from events.envelope import Envelope
 from events.registry import make_envelope
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import AuditSettings, Settings
+from services.auditors.anchors import take_anchor, verify_anchors
 from store import audit as store
 from store.db import make_sessionmaker
 from store.records import log_case_event, publish
 from store.schema import audit_anchors, audit_heads, audit_log
 from tests.utils.factories import new_case_id, submission
-from usecases.auditors.anchors import take_anchor, verify_anchors
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "sql" / "audit_grants.sql"
 

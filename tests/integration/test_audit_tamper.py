@@ -15,14 +15,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.audit import GENESIS, AuditEntry, heads_digest, seal, seal_anchor
 from infra.bootstrap import Deps
+from services.auditors.anchors import LogRewritten, read_anchor_file, take_anchor
+from services.auditors.findings import Finding
+from services.auditors.settings import audit_settings
+from services.auditors.verify import verify_all, verify_case
 from store import audit as store
 from store.schema import audit_anchors, audit_heads, audit_log
 from tests.utils.audit_cases import run_case
 from tests.utils.audit_env import as_attacker, audited_deps, swap_seqs
-from usecases.auditors.anchors import LogRewritten, read_anchor_file, take_anchor
-from usecases.auditors.findings import Finding
-from usecases.auditors.settings import audit_settings
-from usecases.auditors.verify import verify_all, verify_case
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

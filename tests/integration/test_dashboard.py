@@ -21,11 +21,11 @@ from entrypoints.devstack.postgres import postgres_database
 from entrypoints.http.app import create_app
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from services.leaders.dashboard import CalendarNotice, dashboard, service_stats
+from services.leaders.reports import sla_report
 from store.schema import cases
 from tests.integration.test_report_queries import DUE, FIRE, IND, NOV, TODAY, _fill, at, case, done
 from tests.utils.auth import bearer
-from usecases.leaders.dashboard import CalendarNotice, dashboard, service_stats
-from usecases.leaders.reports import sla_report
 
 DECEMBER = date(2026, 12, 3)  # "last month" is November
 MORE = [  # two more fire cases decided in November: six in all, enough to publish

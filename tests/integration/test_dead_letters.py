@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from infra.bootstrap import Deps
+from services.operators.deadletters import SourceRecord, dead_letter
 from store.schema import dead_letters, outbox
-from usecases.operators.deadletters import SourceRecord, dead_letter
 
 
 async def _counts(deps: Deps) -> tuple[int, int]:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from services.leaders.extensions import candidates, granted
 from store.schema import case_events, cases, tasks
 from tests.integration.test_report_queries import at, case
-from usecases.leaders.extensions import candidates, granted
 
 TODAY = date(2026, 11, 20)  # a Friday; 10 working days later is Fri 2026-12-04
 IND, FIRE = "IND-CONSTRUCTION", "FIRE-DESIGN-REVIEW"

@@ -15,8 +15,8 @@ from domain.case_clocks import local_date
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from services.departments import inbox
 from tests.utils.inbox_rows import T0, Pair, case_and_task, insert
-from usecases.departments import inbox
 
 DEPT = "fire"
 

@@ -14,9 +14,9 @@ import pytest
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from services.auditors import schedule
 from store import leases
 from tests.utils.eventually import eventually
-from usecases.auditors import schedule
 
 LENGTH = timedelta(seconds=60)
 

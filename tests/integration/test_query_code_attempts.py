@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from services.applicants import progress
+from services.errors import Refused
 from store.attempts import count_attempt
 from store.schema import cases
 from tests.utils.rows import case_row
-from usecases.applicants import progress
-from usecases.errors import Refused
 
 CASE, CODE = "LB-QC0000000001", "000000"
 Open = Callable[[], AbstractAsyncContextManager[Deps]]

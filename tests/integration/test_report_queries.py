@@ -15,9 +15,9 @@ from domain.report_model import SlaReport, SlaRow
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
+from services.leaders.reports import sla_report
 from store.schema import case_events, cases, follow_ups, ratings, tasks
 from tests.utils.rows import case_row
-from usecases.leaders.reports import sla_report
 
 CST = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 20)

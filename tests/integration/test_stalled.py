@@ -11,15 +11,15 @@ import sqlalchemy as sa
 
 from domain.case_clocks import CHINA
 from infra.bootstrap import Deps
+from services.operators import actions
+from services.operators.action_log import Forbidden, Operator
+from services.operators.bulk import plan
+from services.operators.stalled import find_stalled
+from services.operators.stalled_model import StalledFilter
 from store.cases import case_log
 from store.schema import activity_incidents, case_events, cases, dead_letters, tasks
 from store.security import recent_refusals
 from tests.utils.rows import case_row
-from usecases.operators import actions
-from usecases.operators.action_log import Forbidden, Operator
-from usecases.operators.bulk import plan
-from usecases.operators.stalled import find_stalled
-from usecases.operators.stalled_model import StalledFilter
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=CHINA)  # a Friday afternoon
 OPERATOR = Operator("值班员 李明", "operator")

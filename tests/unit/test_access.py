@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra.tokens import Principal, Role
-from usecases import access
+from services import access
 
 CASE = {"case_id": "LB-1", "applicant_ref": "citizen-7"}
 REVIEWING = {"fire", "env"}

@@ -15,7 +15,7 @@ from aiokafka import ConsumerRecord
 from examples.department_client import Config, DepartmentClient, State
 
 SOURCE = Path(__file__).parents[2] / "examples" / "department_client.py"
-PROJECT = {"domain", "events", "workflows", "activities", "store", "infra", "usecases"}
+PROJECT = {"domain", "events", "workflows", "activities", "store", "infra", "services"}
 PROJECT |= {"entrypoints", "tests", "bench", "examples"}
 
 

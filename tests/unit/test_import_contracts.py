@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-PACKAGES = ("domain", "events", "workflows", "activities", "store", "infra", "usecases")
+PACKAGES = ("domain", "events", "workflows", "activities", "store", "infra", "services")
 LINT = Path(sys.executable).with_name("lint-imports")
 
 
@@ -47,7 +47,7 @@ def test_the_tree_keeps_every_contract(tree: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "bad_import", "broken"),
     [
-        ("store/wrong_way.py", "import usecases.errors", "Layers"),
+        ("store/wrong_way.py", "import services.errors", "Layers"),
         ("domain/wrong_way.py", "import sqlalchemy", "Domain and event contracts are pure"),
         ("workflows/wrong_way.py", "import store.db", "Workflows stay deterministic"),
         ("entrypoints/api/wrong_way.py", "import entrypoints.web.pages", "do not import each"),

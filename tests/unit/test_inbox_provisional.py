@@ -9,7 +9,7 @@ from typing import Any
 
 from infra.calendars import CalendarProvider
 from infra.settings import Settings
-from usecases.departments.inbox import with_urgency
+from services.departments.inbox import with_urgency
 
 
 def _row(due: date, status: str = "open") -> dict[str, Any]:

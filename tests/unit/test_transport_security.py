@@ -256,7 +256,7 @@ def test_secrets_not_in_repr() -> None:
 
 # The department-side code (examples/, the bench's simulated departments) and the tests run
 # against their own brokers; everything in the system itself must build clients in one place.
-SYSTEM = ["infra", "entrypoints", "usecases", "activities", "workflows", "store", "domain"]
+SYSTEM = ["infra", "entrypoints", "services", "activities", "workflows", "store", "domain"]
 CONSTRUCTOR = re.compile(r"\bAIOKafka(Producer|Consumer|AdminClient)\s*\(|\bKafkaClient\s*\(")
 
 

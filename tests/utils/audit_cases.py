@@ -13,16 +13,16 @@ from domain.clocks import PauseKind
 from events.contracts import DecisionMade, DecisionOutcome
 from events.envelope import Envelope
 from infra.bootstrap import Deps
+from services.access_log import record_access
+from services.applicants import progress
+from services.departments import clocks as clock_commands
+from services.departments.decisions import apply_decision
+from services.operators.action_log import Operator, record_action
+from services.window.intake import start_case_workflow
 from store.cases import case_tasks, get_case, insert_submission
 from store.records import log_case_event
 from tests.utils.eventually import eventually
 from tests.utils.factories import submission
-from usecases.access_log import record_access
-from usecases.applicants import progress
-from usecases.departments import clocks as clock_commands
-from usecases.departments.decisions import apply_decision
-from usecases.operators.action_log import Operator, record_action
-from usecases.window.intake import start_case_workflow
 from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import (
     ExtensionRequest,

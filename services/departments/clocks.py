@@ -1,0 +1,87 @@
+"""Commands on a case's clocks: start/end a special-procedure pause, grant the extension.
+
+They are Temporal updates, so the workflow's own validator answers (a second extension, the
+wrong approver, an unknown notice): the refusal comes back to the caller with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from infra.bootstrap import Deps
+from services.errors import CaseClosed, Refused, UnknownCase
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import (
+    ClockView,
+    DeskView,
+    ExtensionRequest,
+    PauseEnd,
+    PauseRequest,
+    PrereviewCommand,
+    Supplement,
+)
+
+
+class CommandRefused(Refused):
+    code = "command_refused"
+    http_status = 409
+
+
+async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:
+    assert deps.temporal is not None
+    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    try:
+        result = await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as exc:
+        raise CommandRefused(str(exc.cause.message if exc.cause else exc)) from exc  # type: ignore[attr-defined]
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            if "completed" in exc.message:
+                raise CaseClosed(f"case {case_id} is closed") from exc
+            raise UnknownCase(f"no running case {case_id!r}") from exc
+        raise
+    return result
+
+
+async def start_pause(deps: Deps, case_id: str, req: PauseRequest) -> ClockView:
+    return await _update(deps, case_id, JointApprovalWorkflow.start_pause, req)
+
+
+async def end_pause(deps: Deps, case_id: str, req: PauseEnd) -> ClockView:
+    return await _update(deps, case_id, JointApprovalWorkflow.end_pause, req)
+
+
+async def grant_extension(deps: Deps, case_id: str, req: ExtensionRequest) -> ClockView:
+    return await _update(deps, case_id, JointApprovalWorkflow.grant_extension, req)
+
+
+async def window_prereview(deps: Deps, case_id: str, cmd: PrereviewCommand) -> DeskView:
+    result: DeskView = await _update(deps, case_id, JointApprovalWorkflow.window_prereview, cmd)
+    return result
+
+
+async def supplement(deps: Deps, case_id: str, sup: Supplement) -> None:
+    """Deliver the applicant's supplement; the clerk then decides again."""
+    assert deps.temporal is not None
+    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    try:
+        await handle.signal(JointApprovalWorkflow.supplement_materials, sup)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownCase(f"no running case {case_id!r}") from exc
+        raise
+
+
+async def current_clocks(deps: Deps, case_id: str) -> ClockView:
+    """The workflow's view while it runs; after it ends, the last one it recorded."""
+    assert deps.temporal is not None
+    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    try:
+        return await handle.query(JointApprovalWorkflow.clocks)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownCase(f"no case {case_id!r}") from exc
+        raise

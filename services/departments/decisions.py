@@ -1,0 +1,327 @@
+"""The one handler for department decisions, whether from the web/API or from Kafka.
+
+The decisions table is the arbiter: its primary key (case, department) makes the first decision
+win atomically. An identical repeat is a no-op (it is re-signalled, which the workflow ignores,
+so a signal lost after the insert is healed by the retry); a different one is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from opentelemetry.trace import SpanKind
+from sqlalchemy.engine import CursorResult
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.cases import signature_digest, write_decision
+from domain.case_status import CaseStatus
+from domain.privacy import mask_text
+from events.contracts import DecisionMade, DecisionOutcome
+from infra import tracing
+from infra.bootstrap import Deps
+from infra.failpoints import failpoint
+from services.departments.signatures import Signed
+from services.errors import (
+    CaseClosed,
+    ConflictingDecision,
+    UnknownCase,
+    UnknownDepartment,
+)
+from store.cases import (
+    CASE_WORKFLOW,
+    OLD_CASE_WORKFLOW,
+    get_case,
+    get_decision,
+    get_task,
+    workflow_type_of,
+)
+from store.db import insert_ignore
+from store.outbox import resend_event
+from store.personal import decision_context, seal_text
+from store.schema import decisions
+from workflows.department_review import DepartmentReviewWorkflow
+from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.models import DecisionSignal
+
+OPEN_STATUSES = {CaseStatus.submitted, CaseStatus.in_review}
+
+
+@dataclass(frozen=True)
+class DecisionReceipt:
+    status: Literal["accepted", "duplicate"]
+    event_id: str
+    case_id: str
+    department: str
+
+
+def _masked(d: DecisionMade) -> DecisionMade:
+    """The decision with every ID or mobile number in its free text (reasons, conditions,
+    items) masked: it goes no further raw, not into the decisions table, the case's log, the
+    audit chain, case-events, the workflow's history or the concluded case's reasons. A
+    signed record keeps its bytes as signed (`Signed.record`), so the signature still checks."""
+    fields = ("reasons", "conditions", "items")
+    return d.model_copy(update={f: [mask_text(t) for t in getattr(d, f)] for f in fields})
+
+
+def _same(existing: dict[str, Any], d: DecisionMade) -> bool:
+    # A row stored before decisions were masked is compared as it would be stored now.
+    return (
+        existing["outcome"] == d.outcome.value
+        and [mask_text(r) for r in existing["reasons"]] == d.reasons
+        and [mask_text(c) for c in existing["conditions"]] == d.conditions
+    )
+
+
+async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, Any]:
+    async with deps.sessions() as s:
+        case = await get_case(s, case_id)
+    if case is None:
+        raise UnknownCase(f"no case {case_id!r}")
+    matter = deps.catalog.matter(case["matter_code"])
+    if matter is None or matter.department(d.department) is None:
+        raise UnknownDepartment(
+            f"department {d.department!r} does not review case {case_id} "
+            f"(matter {case['matter_code']})"
+        )
+    return case
+
+
+async def _record(
+    deps: Deps,
+    case: dict[str, Any],
+    signal: DecisionSignal,
+    d: DecisionMade,
+    source: str,
+    signed: Signed | None,
+) -> tuple[dict[str, Any] | None, bool]:
+    """Insert the decision: (the row already there, False) when there was one; otherwise
+    (None, whether the decided task and its event were written in this same transaction).
+
+    A `CaseWorkflow` case's open task is decided here, with the decision row, so the case
+    takes the decision without a step of its own (`DecisionSignal.recorded`); anything else
+    (a task not yet created or waiting for corrections, a case in the first shape) the
+    workflow records when it takes the decision, as before."""
+    case_id = case["case_id"]
+    async with deps.sessions() as s, s.begin():
+        stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
+        row = {
+            "case_id": case_id,
+            "department": d.department,
+            "event_id": signal.event_id,
+            "outcome": d.outcome.value,
+            "reasons": d.reasons,
+            "conditions": d.conditions,
+            "reviewer": d.reviewer,
+            "source": source,
+            "received_at": datetime.now(UTC),
+            "key_id": signed.key_id if signed else None,
+            "signature": signed.signature if signed else None,
+            **_sealed_record(deps, case_id, d.department, signed),
+        }
+        result = await s.execute(stmt, row)
+        if not cast("CursorResult[Any]", result).rowcount:
+            return await get_decision(s, case_id, d.department), False
+        if workflow_type_of(case) != CASE_WORKFLOW:
+            return None, False
+        proof = signature_digest(signed.key_id, signed.signature, signed.record) if signed else None
+        topic = deps.topics.case_events
+        return None, await write_decision(s, topic, case_id, signal, proof, only_open=True)
+
+
+def _sealed_record(
+    deps: Deps, case_id: str, department: str, signed: Signed | None
+) -> dict[str, str | None]:
+    """The signed bytes, sealed like the applicant's contact (they may hold personal data)."""
+    if signed is None:
+        return {"signed_record": None, "signed_record_kid": None}
+    context = decision_context(case_id, department)
+    stored, kid = seal_text(deps.keyring, signed.record, context)
+    return {"signed_record": stored, "signed_record_kid": kid}
+
+
+async def _signal(
+    client: Client,
+    case_id: str,
+    signal: DecisionSignal,
+    *,
+    workflow_type: str = CASE_WORKFLOW,
+    via_case: bool = False,
+) -> None:
+    """Every decision goes to the case workflow (`CaseWorkflow`): its reviews run inside it,
+    so that is one hop.
+
+    A case in the first shape (`JointApprovalWorkflow`, started before `CaseWorkflow`)
+    still gets a final decision straight at the department's review (its child workflow):
+    one hop, where the way through the case costs it two more workflow tasks and three
+    history events. Before that review has started (a decision can overtake its task) or
+    after it has ended (a redelivery), the case itself takes the decision: it buffers or
+    ignores it. Requests for corrections, and a decision that ends a wait for them
+    (`via_case`), go to the case, whose clock pauses and resumes at that moment."""
+    if (
+        workflow_type == OLD_CASE_WORKFLOW
+        and signal.outcome is not DecisionOutcome.request_corrections
+        and not via_case
+    ):
+        review = client.get_workflow_handle(child_id(case_id, signal.department))
+        if await _try_signal(review.signal(DepartmentReviewWorkflow.decide, signal)):
+            return
+    case = client.get_workflow_handle(case_id)
+    # NOT_FOUND here: a duplicate for a case that has since concluded, nothing left to tell.
+    await _try_signal(case.signal(JointApprovalWorkflow.decide, signal))
+
+
+async def _try_signal(call: Awaitable[None]) -> bool:
+    """Signal; False when the workflow does not exist or has already closed."""
+    try:
+        await call
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
+
+
+async def apply_decision(
+    deps: Deps,
+    case_id: str,
+    d: DecisionMade,
+    *,
+    event_id: uuid.UUID | str,
+    source: Literal["api", "kafka"],
+    decided_at: datetime | None = None,
+    traceparent: str | None = None,
+    signed: Signed | None = None,
+) -> DecisionReceipt:
+    """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't.
+    `signed`: the department's signature a decision from Kafka came with, kept with it.
+    Personal data in the decision's free text is masked here, where it comes in."""
+    d = _masked(d)
+    case = await _check_case(deps, case_id, d)
+    with tracing.span_in_case(
+        f"decision {d.department}",
+        case["traceparent"],
+        incoming=traceparent,
+        kind=SpanKind.CONSUMER if source == "kafka" else SpanKind.SERVER,
+        attributes={
+            tracing.CASE_ATTR: case_id,
+            "lianban.department": d.department,
+            "lianban.outcome": d.outcome.value,
+            "lianban.source": source,
+        },
+    ):
+        return await _apply(deps, case, d, str(event_id), source, decided_at, signed)
+
+
+async def _apply(
+    deps: Deps,
+    case: dict[str, Any],
+    d: DecisionMade,
+    event_id: str,
+    source: Literal["api", "kafka"],
+    decided_at: datetime | None,
+    signed: Signed | None,
+) -> DecisionReceipt:
+    case_id = case["case_id"]
+    if case["status"] not in OPEN_STATUSES:
+        async with deps.sessions() as s:
+            closed_with = await get_decision(s, case_id, d.department)
+        if closed_with is not None and _same(closed_with, d):
+            await _acknowledge_again(deps, case_id, d.department, closed_with["event_id"])
+            return DecisionReceipt("duplicate", closed_with["event_id"], case_id, d.department)
+        raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
+    if d.outcome is DecisionOutcome.request_corrections:
+        return await _request_corrections(deps, case_id, d, event_id, decided_at)
+    signal = DecisionSignal(
+        items=d.items,
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        conditions=d.conditions,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+    )
+    existing, recorded = await _record(deps, case, signal, d, source, signed)
+    if existing is not None and not _same(existing, d):
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {existing['outcome']} "
+            f"(event {existing['event_id']}); a different decision is refused"
+        )
+    # The fault suite kills the consumer here: recorded and committed, the case not told.
+    failpoint("decision.after_record")
+    signal_event = existing["event_id"] if existing else event_id
+    signal = signal.model_copy(update={"event_id": signal_event, "recorded": recorded})
+    assert deps.temporal is not None
+    shape = workflow_type_of(case)
+    await _signal(
+        deps.temporal,
+        case_id,
+        signal,
+        workflow_type=shape,
+        # Only the first shape sends decisions past the case; skip the lookup otherwise.
+        via_case=shape == OLD_CASE_WORKFLOW
+        and await _awaits_corrections(deps, case_id, d.department),
+    )
+    if existing is not None:
+        await _acknowledge_again(deps, case_id, d.department, signal_event)
+    status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
+    return DecisionReceipt(status, signal_event, case_id, d.department)
+
+
+async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
+    """A department re-sends its decision until it sees `DepartmentDecided` with the decision's
+    event id on case-events (README, "Acknowledgements"). An identical repeat changes nothing,
+    but the one published may be what a broker lost: publish it again, same event id. Nothing
+    to do while the workflow has not recorded the decision yet (it publishes it then)."""
+    async with deps.sessions() as s, s.begin():
+        again = await resend_event(
+            s,
+            topic=deps.topics.case_events,
+            key=case_id,
+            event_types=("DepartmentDecided",),
+            data={"department": department, "decision_event_id": event_id},
+        )
+    if again:
+        deps.notify_outbox()
+
+
+async def _awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:
+    async with deps.sessions() as s:
+        task = await get_task(s, f"{case_id}.{department}")
+    return task is not None and task["status"] == "corrections_requested"
+
+
+async def _request_corrections(
+    deps: Deps, case_id: str, d: DecisionMade, event_id: str, decided_at: datetime | None
+) -> DecisionReceipt:
+    """Not a final decision: it is not recorded in `decisions` (the department decides again
+    once the applicant has supplied the items); the workflow ignores a redelivered one."""
+    async with deps.sessions() as s:
+        final = await get_decision(s, case_id, d.department)
+        task = await get_task(s, f"{case_id}.{d.department}")
+    if final is not None:
+        raise ConflictingDecision(
+            f"{d.department} already decided case {case_id} as {final['outcome']}; "
+            "corrections can only be requested before the decision"
+        )
+    if task is not None and task["status"] == "corrections_requested":
+        raise ConflictingDecision(
+            f"{d.department} is already waiting for the applicant's corrections on {case_id}"
+        )
+    signal = DecisionSignal(
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        items=d.items,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+    )
+    assert deps.temporal is not None
+    await _signal(deps.temporal, case_id, signal)
+    return DecisionReceipt("accepted", event_id, case_id, d.department)

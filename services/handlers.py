@@ -1,0 +1,68 @@
+"""The routing table: each incoming event type and the use case that applies it.
+
+Both ways an event comes in use it: the Kafka consumers (`entrypoints.consumers`) and the
+re-drive of a dead letter (`services.operators.redrive`), so a re-driven event is applied by
+exactly the code that would have applied it the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from events.contracts import ApplicationSubmitted, DecisionMade, Payload
+from events.registry import Decoded
+from infra.bootstrap import Deps
+from services.departments.decisions import apply_decision
+from services.departments.signatures import check_signature
+from services.errors import UnexpectedEvent
+from services.window.intake import handle_submission
+
+Handler = Callable[[Deps, Decoded], Awaitable[object]]
+
+
+async def submitted(deps: Deps, ev: Decoded) -> object:
+    """A portal or window submission: store the case and start its workflow."""
+    assert isinstance(ev.payload, ApplicationSubmitted)
+    return await handle_submission(deps, ev.envelope, ev.payload)
+
+
+async def decided(deps: Deps, ev: Decoded) -> object:
+    """A department's decision from its own system, signed with the department's key."""
+    assert isinstance(ev.payload, DecisionMade)
+    signed = await check_signature(deps, ev, ev.payload.department)
+    return await apply_decision(
+        deps,
+        ev.envelope.case_id,
+        ev.payload,
+        event_id=ev.envelope.event_id,
+        source="kafka",
+        decided_at=ev.envelope.occurred_at,
+        traceparent=ev.envelope.traceparent,
+        signed=signed,
+    )
+
+
+HANDLERS: dict[type[Payload], Handler] = {
+    ApplicationSubmitted: submitted,
+    DecisionMade: decided,
+}
+
+
+def handler_for_topic(deps: Deps, topic: str) -> Handler | None:
+    """The handler of the one event type a topic carries (None: nothing comes in on it)."""
+    expected = topic_events(deps).get(topic)
+    if expected is None:
+        return None
+    name = topic.rsplit(".", 1)[-1]
+
+    async def handle(deps: Deps, ev: Decoded) -> object:
+        if not isinstance(ev.payload, expected):
+            raise UnexpectedEvent(f"{ev.envelope.event_type} does not belong on the {name} topic")
+        return await HANDLERS[expected](deps, ev)
+
+    return handle
+
+
+def topic_events(deps: Deps) -> dict[str, type[Payload]]:
+    """Which event type each incoming topic carries."""
+    return {deps.topics.submissions: ApplicationSubmitted, deps.topics.decisions: DecisionMade}

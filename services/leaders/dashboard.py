@@ -1,0 +1,96 @@
+"""The leadership dashboard and the public service statistics: the efficiency report
+(:mod:`services.leaders.reports`) plus the running cases' warnings, as tables, and which
+running cases' clocks are provisional because a year's official calendar is missing."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+from domain.calendar_source import missing_years
+from domain.dashboard import SupervisionRow, Table, dashboard_tables, warning_rows
+from domain.public_stats import PublicStats, last_month, public_stats
+from domain.report_model import SlaReport
+from infra.bootstrap import Deps
+from services.leaders.reports import sla_report, today_local
+from store import dashboard as store
+from store.supervision import supervision_counts
+
+
+@dataclass(frozen=True)
+class CalendarNotice:
+    """Running cases whose clocks are provisional (counted on weekdays only) and the years
+    whose official calendar is missing: those they reach, and from
+    `LIANBAN_CALENDAR_NEXT_YEAR_FROM` the coming one (as /readyz says)."""
+
+    provisional: int
+    missing_years: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    report: SlaReport
+    tables: tuple[Table, ...]
+    calendar: CalendarNotice | None = None  # None: every clock is on the official calendar
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+
+async def _warnings(
+    deps: Deps, matter: str | None, department: str | None
+) -> list[store.WarningCount]:
+    known = deps.calendar().years
+    async with deps.sessions() as s:
+        return await store.warning_counts(s, matter, department, known)
+
+
+async def _calendar(
+    deps: Deps, matter: str | None, department: str | None, today: date
+) -> CalendarNotice | None:
+    data = deps.calendar()
+    async with deps.sessions() as s:
+        found = await store.provisional_count(s, data.years, matter, department)
+    missing = {*found.years, *missing_years(data, today, deps.settings.next_year_from)}
+    if not found.n and not missing:
+        return None
+    return CalendarNotice(found.n, tuple(sorted(missing)))
+
+
+async def dashboard(
+    deps: Deps,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    matter: str | None = None,
+    department: str | None = None,
+    today: date | None = None,
+) -> Dashboard:
+    """The figures for cases submitted on days [start, end], of one matter or department, and
+    the running cases' warnings now (read side by side)."""
+    now = today or today_local()
+    report, warnings, items, calendar = await asyncio.gather(
+        sla_report(deps, start=start, end=end, matter=matter, department=department, today=today),
+        _warnings(deps, matter, department),
+        _supervision(deps, department, now),
+        _calendar(deps, matter, department, now),
+    )
+    names = {m.code: m.name for m in deps.catalog.matters}
+    counts = ((w.matter_code, w.level, w.n, w.provisional) for w in warnings)
+    rows = warning_rows(counts, names)
+    return Dashboard(report, tuple(dashboard_tables(report, rows, items)), calendar)
+
+
+async def _supervision(deps: Deps, department: str | None, today: date) -> list[SupervisionRow]:
+    """Open supervision items now, per owner department (of the one department chosen)."""
+    async with deps.sessions() as s:
+        counts = await supervision_counts(s, today, department)
+    return [SupervisionRow(c.owner or "center", c.open, c.overdue, c.escalated) for c in counts]
+
+
+async def service_stats(deps: Deps, today: date | None = None) -> PublicStats:
+    """Last calendar month's public statistics per matter (cases concluded in that month)."""
+    start, end = last_month(today or today_local())
+    report = await sla_report(deps, start=start, end=end, today=today, by="concluded")
+    return public_stats(deps.catalog, report)

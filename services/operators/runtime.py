@@ -1,0 +1,163 @@
+"""Operator actions on the running machinery: retry an activity now, pause/unpause it, reset a
+case's workflow to its last good point. Each goes through `audit.perform`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from infra.bootstrap import Deps
+from services.errors import Refused
+from services.operators import temporal_ops
+from services.operators.action_log import ActionResult, Operator, perform
+from services.operators.reset import last_good_point, reset_to
+from services.operators.temporal_ops import PendingActivity
+from store.schema import decisions
+from workflows.joint_approval import JointApprovalWorkflow
+from workflows.models import DecisionSignal
+
+
+class NothingToDo(Refused):
+    code = "nothing_to_do"
+    http_status = 409
+
+
+def _identity(op: Operator) -> str:
+    return f"lianban-ops:{op.actor}"
+
+
+async def _activities(
+    client: Client, case_id: str, activity_id: str | None, *, retrying: bool
+) -> list[PendingActivity]:
+    runtime = await temporal_ops.describe_case(client, case_id)
+    found = [
+        a
+        for a in runtime.activities
+        if (activity_id is None or a.activity_id == activity_id or a.activity_type == activity_id)
+        and (a.retrying or a.paused or not retrying)
+    ]
+    if not found:
+        what = f"activity {activity_id!r}" if activity_id else "retrying or paused activity"
+        raise NothingToDo(f"case {case_id} has no such {what} pending")
+    return found
+
+
+def _listed(acts: list[PendingActivity]) -> dict[str, Any]:
+    return {"activities": [f"{a.workflow_id}:{a.activity_type}#{a.activity_id}" for a in acts]}
+
+
+async def retry_now(
+    deps: Deps, op: Operator, case_id: str, reason: str, activity_id: str | None = None
+) -> ActionResult:
+    """Skip the backoff: ResetActivity on each retrying (or paused) activity of the case."""
+    assert deps.temporal is not None
+    client = deps.temporal
+
+    async def run() -> dict[str, Any]:
+        acts = await _activities(client, case_id, activity_id, retrying=True)
+        for a in acts:
+            await temporal_ops.retry_now(client, a, _identity(op))
+        return _listed(acts)
+
+    return await perform(deps, op, case_id, "retry_now", reason, run, target=activity_id)
+
+
+async def pause_activity(
+    deps: Deps, op: Operator, case_id: str, reason: str, activity_id: str | None = None
+) -> ActionResult:
+    """Stop retrying a failing activity (e.g. the department announced a long outage)."""
+    assert deps.temporal is not None
+    client = deps.temporal
+
+    async def run() -> dict[str, Any]:
+        acts = await _activities(client, case_id, activity_id, retrying=activity_id is None)
+        for a in acts:
+            await temporal_ops.pause(client, a, _identity(op), reason)
+        return _listed(acts)
+
+    return await perform(deps, op, case_id, "pause_activity", reason, run, target=activity_id)
+
+
+async def unpause_activity(
+    deps: Deps, op: Operator, case_id: str, reason: str, activity_id: str | None = None
+) -> ActionResult:
+    """Let a paused activity run again, at once and with a fresh attempt count."""
+    assert deps.temporal is not None
+    client = deps.temporal
+
+    async def run() -> dict[str, Any]:
+        acts = await _activities(client, case_id, activity_id, retrying=True)
+        paused = [a for a in acts if a.paused]
+        if not paused:
+            raise NothingToDo(f"case {case_id} has no paused activity")
+        for a in paused:
+            await temporal_ops.unpause(client, a, _identity(op))
+        return _listed(paused)
+
+    return await perform(deps, op, case_id, "unpause_activity", reason, run, target=activity_id)
+
+
+async def _resignal_decisions(deps: Deps, client: Client, case_id: str) -> int:
+    """Deliver every recorded decision again; the workflow ignores the ones it has (event id)."""
+    async with deps.sessions() as s:
+        rows = (await s.execute(sa.select(decisions).where(decisions.c.case_id == case_id))).all()
+    handle = client.get_workflow_handle(case_id)
+    for r in rows:
+        signal = DecisionSignal(
+            event_id=r.event_id,
+            department=r.department,
+            outcome=r.outcome,
+            reasons=list(r.reasons),
+            conditions=list(r.conditions),
+            reviewer=r.reviewer,
+            decided_at=r.received_at,
+        )
+        try:
+            await handle.signal(JointApprovalWorkflow.decide, signal)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:  # the case has finished meanwhile
+                return 0
+            raise
+    return len(rows)
+
+
+async def reset_case(
+    deps: Deps,
+    op: Operator,
+    case_id: str,
+    reason: str,
+    *,
+    event_id: int | None = None,
+    bad_build: str | None = None,
+) -> ActionResult:
+    """Reset the case's failing workflow (the case's, else a department review's that fails)
+    to its last good point; decisions after it are reapplied and re-sent from the record."""
+    assert deps.temporal is not None
+    client = deps.temporal
+
+    async def run() -> dict[str, Any]:
+        runtime = await temporal_ops.describe_case(client, case_id)
+        target = runtime.failing_tasks[0].workflow_id if runtime.failing_tasks else case_id
+        whole_case = target == case_id
+        point = event_id or await last_good_point(
+            client, target, bad_build, before_children=whole_case
+        )
+        why = f"{op.actor}: {reason}"
+        restarted = [w for w in runtime.workflow_ids if w != case_id] if whole_case else []
+        for child in restarted:  # restarted by the new run; see last_good_point
+            await temporal_ops.terminate_quietly(client, child, why)
+        run_id = await reset_to(client, target, point, why, _identity(op))
+        resent = await _resignal_decisions(deps, client, case_id)
+        return {
+            "workflow_id": target,
+            "event_id": point,
+            "new_run_id": run_id,
+            "restarted_reviews": restarted,
+            "resent": resent,
+        }
+
+    return await perform(deps, op, case_id, "reset", reason, run)

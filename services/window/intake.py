@@ -1,0 +1,138 @@
+"""Submissions: store the case, then start its workflow (workflow id = case id).
+
+A duplicate submission never starts a second case: the row insert is ignored and Temporal
+refuses a second workflow with the same id, which is treated as success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from opentelemetry.trace import SpanKind
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.case_clocks import ClockPolicy
+from domain.privacy import mask_text
+from events.contracts import ApplicationSubmitted
+from events.envelope import Envelope
+from infra import tracing
+from infra.bootstrap import Deps
+from services.errors import DuplicateCase
+from store.cases import get_case, insert_submission, submission_event_id
+from store.outbox import resend_event
+from store.records import log_case_event
+from workflows.case import CaseWorkflow
+from workflows.models import JointApprovalInput
+
+# What answers a submission on case-events: a portal re-sends it (same event id) until one shows
+ACKNOWLEDGEMENTS = ("CaseAccepted", "CaseNotAccepted")
+
+
+def new_case_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"LB-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def keyed_case_id(caller: str, key: str) -> str:
+    """The case number of a submission the caller identified with its own idempotency key: the
+    same caller and key always give the same number, so a retry finds the first attempt."""
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"LB-K-{digest[:16].upper()}"
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+async def start_case_workflow(
+    client: Client,
+    task_queue: str,
+    envelope: Envelope,
+    sub: ApplicationSubmitted,
+    policy: ClockPolicy | None = None,
+    manual_prereview: bool = False,
+) -> bool:
+    """Start the case; False when it was already started (a redelivery)."""
+    inp = JointApprovalInput(
+        case_id=envelope.case_id,
+        matter_code=sub.matter_code,
+        title=mask_text(sub.title),  # a portal's raw submission: no number in the history
+        material_codes=[m.code for m in sub.materials],
+        received_at=envelope.occurred_at,
+        policy=policy or ClockPolicy(),
+        manual_prereview=manual_prereview,
+    )
+    try:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            inp,
+            id=envelope.case_id,
+            task_queue=task_queue,
+            # A case number is used once, ever: not even a finished case may be restarted.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
+
+
+async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubmitted) -> bool:
+    """Apply one ApplicationSubmitted from the submissions topic. True if a new case started.
+
+    The same submission again (same event id: a redelivery, a portal's re-send) is harmless and
+    makes sure its workflow runs. Another submission for the same case number is refused
+    (`duplicate_case`), leaving the case's log and audit chain as they were.
+    """
+    acknowledged = 0
+    async with deps.sessions() as s, s.begin():
+        if not await insert_submission(
+            s, envelope, sub, sub.query_code or new_query_code(), keyring=deps.keyring
+        ):
+            first = await submission_event_id(s, envelope.case_id)
+            if first is not None and first != str(envelope.event_id):
+                raise DuplicateCase(
+                    f"case {envelope.case_id} exists (submitted as event {first}); a case number "
+                    "is used once: submit a new application under a new number"
+                )
+            # A portal re-sends until it sees the answer, which a broker may have lost.
+            acknowledged = await resend_event(
+                s,
+                topic=deps.topics.case_events,
+                key=envelope.case_id,
+                event_types=ACKNOWLEDGEMENTS,
+                data={},
+            )
+        await log_case_event(s, envelope)
+        case = await get_case(s, envelope.case_id)
+    assert deps.temporal is not None and case is not None
+    if acknowledged:
+        deps.notify_outbox()
+    policy = ClockPolicy(
+        start_offset=deps.settings.clock_start_offset,
+        yellow_days_before=deps.settings.yellow_days_before,
+    )
+    # The first submission's trace is the case's (a redelivery joins it, linked).
+    with tracing.span_in_case(
+        "start case",
+        case["traceparent"],
+        incoming=envelope.traceparent,
+        kind=SpanKind.CONSUMER,
+        attributes={tracing.CASE_ATTR: envelope.case_id, "lianban.matter": sub.matter_code},
+    ):
+        return await start_case_workflow(
+            deps.temporal,
+            deps.settings.task_queue,
+            envelope,
+            sub,
+            policy,
+            manual_prereview=deps.settings.manual_prereview,
+        )
+
+
+async def case_exists(deps: Deps, case_id: str) -> bool:
+    async with deps.sessions() as s:
+        return await get_case(s, case_id) is not None
