@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser lint typecheck unit workflows integration e2e faults bench bench-audit histories clean
+.PHONY: run test install browser lint typecheck unit workflows integration e2e faults bench bench-audit histories docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m store.migrate check
 	$(BIN)/python -m entrypoints.cli.deploy_check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/site
 
 typecheck: install
 	$(BIN)/mypy .
@@ -74,5 +75,9 @@ bench-audit: install
 histories: install
 	$(BIN)/python -m tests.histories.export
 
+## The docs site (mkdocs-material), offline, into site/.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(CURDIR)/site
+
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf site var .pytest_cache .mypy_cache .ruff_cache

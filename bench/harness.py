@@ -1,5 +1,5 @@
 """What every benchmark shares: the embedded stack on free ports, `lianban serve` processes,
-and a load driver that speaks only the README's JSON contract over Kafka."""
+and a load driver that speaks only the JSON contract of docs/contracts.md over Kafka."""
 
 from __future__ import annotations
 

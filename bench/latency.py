@@ -4,8 +4,8 @@
 
 Measures the maximum rate first (a throughput run of 100 cases) unless --rate is given, then
 produces decisions at half that rate, one per open task, and waits for what the department
-waits for: `--via ack` (default) its `DepartmentDecided` on case-events (README: a department
-re-sends until it sees it), read by one consumer in this process; `--via http` polls
+waits for: `--via ack` (default) its `DepartmentDecided` on case-events (docs/contracts.md: a
+department re-sends until it sees it), read by one consumer in this process; `--via http` polls
 `GET /cases/{id}` every 10 ms until the task reads "decided" — which loads the API being
 measured (hundreds of requests per second once decisions queue) and so measures its own load
 above a few decisions per second. Prints p50/p95/p99 in milliseconds.

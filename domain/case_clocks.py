@@ -41,7 +41,7 @@ def start_of_day(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class ClockPolicy:
-    """Settings the service center chooses (domain.md: "a setting")."""
+    """Settings the service center chooses (the law leaves them to practice)."""
 
     start_offset: int = 1  # 1: count from the next working day; 2: from the 2nd
     yellow_days_before: int = 1

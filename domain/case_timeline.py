@@ -1,5 +1,5 @@
 """One case's steps against their limits, for an auditor checking "every step against its time
-limit" (domain.md) and for the Gantt chart. Pure: rows in, a :class:`Timeline` out.
+limit" and for the Gantt chart. Pure: rows in, a :class:`Timeline` out.
 
 Steps and the limit each is held to:
 

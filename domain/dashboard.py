@@ -1,7 +1,7 @@
 """The leadership dashboard's tables, from the efficiency report and the warning counts.
 
 Pure. Each table is what the page shows under a chart and what its CSV export holds, so the
-two cannot disagree. Figures and their definitions: :mod:`domain.reports` (README "Reports").
+two cannot disagree. Figures and their definitions: :mod:`domain.reports` (docs/reports.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Efficiency report (domain.md "What the center measures"), per matter and per department.
+"""Efficiency report (docs/reports.md), per matter and per department.
 
 Pure: SQL reduces 100,000 cases to conditional counts (:class:`Counts`; on PostgreSQL they
 carry the working-day sums too, see :func:`working_day_ranks`) or, where SQL cannot rank days
@@ -6,7 +6,7 @@ carry the working-day sums too, see :func:`working_day_ranks`) or, where SQL can
 into rates and working-day averages with a :class:`WorkingCalendar` (O(1) per pair), and reads
 the catalog for what depends on the matter (immediate kind, limits, materials).
 
-Measures and their definitions (the README's "Reports" section says the same):
+Measures and their definitions (docs/reports.md says the same):
 
 * ``cases``: applications submitted in the period (per department: review tasks of those cases).
 * ``concluded``: decided cases (granted or refused); per department: decided tasks.

@@ -48,7 +48,8 @@ MAX_RECORD_BYTES = 1_000_000
 
 
 def make_producer(target: KafkaTarget) -> AIOKafkaProducer:
-    # acks=all without idempotence: the embedded broker rejects InitProducerId (stack.md).
+    # acks=all without idempotence: the embedded broker rejects InitProducerId
+    # (docs/production.md, "The embedded stack").
     return kafka_client.producer(
         target,
         acks="all",

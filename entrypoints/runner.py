@@ -2,7 +2,7 @@
 
 Each part can also run alone (`lianban worker`, …); together they suit the embedded stack and
 the tests. Shutdown is orderly: stop taking input, drain, close clients — temporalio aborts at
-interpreter exit otherwise (stack.md).
+interpreter exit otherwise (docs/production.md, "The embedded stack").
 """
 
 from __future__ import annotations

@@ -159,7 +159,8 @@ class CaseNotAccepted(Payload):
 
 
 class DecisionSignature(BaseModel):
-    """The department's signature a decision from Kafka came with (README "Signing decisions"):
+    """The department's signature a decision from Kafka came with
+    (docs/contracts.md "Signing decisions"):
     the record's SHA-256 here, its bytes kept with the decision, so the chain proves both."""
 
     model_config = ConfigDict(extra="forbid")

@@ -1,6 +1,6 @@
-"""The documented maximum of everything that comes in; the README's "Limits" table lists them.
+"""The documented maximum of everything that comes in (docs/contracts.md, "Limits").
 
-One module, so the contracts, the HTTP schemas, the consumers and the README agree. Chosen so
+One module, so the contracts, the HTTP schemas, the consumers and the docs agree. Chosen so
 that nothing legitimate comes near them, and so that no event the orchestrator derives from an
 input (a decision's reasons in `DepartmentDecided`, every department's in `CaseConcluded`) can
 approach the broker's 1 MiB per record.

@@ -1,4 +1,4 @@
-"""How a department system signs a record on the decisions topic (the README's "Signing
+"""How a department system signs a record on the decisions topic (docs/contracts.md "Signing
 decisions"): two Kafka headers beside the record, the signature over the record's exact bytes.
 
 Over the exact bytes, not a canonical form of the JSON: every language's Kafka client can sign

@@ -1,4 +1,4 @@
-"""Topic names. One place, so the README table, the relay and the consumers agree."""
+"""Topic names. One place, so the docs, the relay and the consumers agree."""
 
 from __future__ import annotations
 

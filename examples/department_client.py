@@ -1,7 +1,7 @@
 """A department's own system on Lianban's Kafka topics: the reference client.
 
 It imports nothing from Lianban, only aiokafka, cryptography and the standard library, and is
-written from the README alone ("Topics and JSON contracts", "Signing decisions",
+written from the docs alone ("Topics and JSON contracts", "Signing decisions",
 "Acknowledgements and a broker that loses records"):
 
 - it reads `<prefix>.review-tasks` in a consumer group (`auto_offset_reset="earliest"`, offsets

@@ -3,7 +3,7 @@
 `LIANBAN_FAILPOINTS="relay.after_publish"` (comma-separated; `name@N` for the N-th pass, default
 the first) makes the process SIGKILL itself when it passes that place: no cleanup, no flush,
 exactly as `kill -9` at that instant would. Unset (always, outside the fault suite) a failpoint
-is one set lookup. Only the fault suite sets it; the README lists the names.
+is one set lookup. Only the fault suite sets it; docs/faults.md lists the names.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ tansu, the embedded broker, auto-creates any topic a client names in a metadata 
 (produce, subscribe, describe) with 4 partitions, so this runs before clients touch the topics
 when the partition count matters. Worse, after a restart it acknowledges records produced to a
 topic that it no longer has, and drops them: the topics must exist again before anything is
-published (see the README, "When the broker loses records").
+published (see docs/contracts.md, "Acknowledgements and a broker that loses records").
 """
 
 from __future__ import annotations

@@ -244,7 +244,8 @@ class Settings(BaseSettings):
     require_signed_decisions: bool = Field(
         default=True,
         description="a decision on the decisions topic must carry a department's signature "
-        '(README "Signing decisions"); false only while department systems move to signing: '
+        '(docs/contracts.md "Signing decisions"); false only while department systems move '
+        "to signing: "
         "an unsigned decision is then applied and recorded as unsigned (a signed one is "
         "always checked)",
     )
@@ -280,7 +281,7 @@ class Settings(BaseSettings):
         description="`lianban serve` refuses the published development key unless this is set "
         "(a developer's machine only; `lianban dev` always allows it)",
     )
-    # The Temporal codec server (POST /codec/decode and /codec/encode, README "Codec server").
+    # The Temporal codec server (POST /codec/decode and /codec/encode, docs/security.md).
     codec_cors_origins: list[str] = Field(
         default_factory=list,
         description="origins of the Temporal Web UI allowed to call /codec from a browser (JSON: "

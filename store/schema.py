@@ -215,7 +215,8 @@ staff_sessions = sa.Table(
     sa.Index("ix_staff_sessions_user", "username"),
 )
 
-# The public keys department systems sign their decisions with (README "Signing decisions").
+# The public keys department systems sign their decisions with
+# (docs/contracts.md "Signing decisions").
 # Several per department while a key is rotated; a revoked key signs nothing from then on.
 department_keys = sa.Table(
     "department_keys",

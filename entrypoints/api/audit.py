@@ -115,7 +115,7 @@ async def department_keys(
     _: Principal = require(*AUDIT_ROLES, Role.operator),
 ) -> dict[str, Any]:
     """The departments' public signing keys, revoked ones too: with them anyone can check a
-    decision's signature kept in the case (README "Signing decisions")."""
+    decision's signature kept in the case (docs/contracts.md "Signing decisions")."""
     rows = await signing_keys.keys(deps, department)
     return {
         "data": [

@@ -270,7 +270,7 @@ def _check_strimzi(docs: list[tuple[str, dict[str, Any]]], report: Report) -> No
             if not isinstance(spec.get("partitions"), int) or spec["partitions"] < 1:
                 report.add(where, "spec.partitions must be a positive int")
             if spec.get("replicas") != 3 or config.get("min.insync.replicas") != 2:
-                report.add(where, "replicas 3 and min.insync.replicas 2 (README)")
+                report.add(where, "replicas 3 and min.insync.replicas 2 (docs/production.md)")
             if "retention.ms" not in config:
                 report.add(where, "retention.ms not set")
         else:

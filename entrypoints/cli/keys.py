@@ -30,7 +30,7 @@ def _usage(key_id: str, where: str) -> None:
         f"The department system signs each record it sends to the decisions topic with {where}:\n"
         "  header lianban-key-id:    " + key_id + "\n"
         "  header lianban-signature: base64(Ed25519 signature of the record's exact bytes)\n"
-        'See the README, "Signing decisions", for a few lines in Python, Java or shell.'
+        'See docs/contracts.md, "Signing decisions", for a few lines in Python, Java or shell.'
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-# The developers' and CI machines run PostgreSQL here with trust auth (shared/stack.md).
+# The developers' and CI machines run PostgreSQL here with trust auth.
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 

@@ -7,7 +7,7 @@ Used by ``make run`` (``python -m deploy up``), pytest fixtures and benchmarks::
         ...
 
 Both servers run as child processes in their own process group, with output going to
-``log_dir/{temporal,tansu}.log``. See /work/shared/stack.md for why these binaries.
+``log_dir/{temporal,tansu}.log``. docs/production.md says why these binaries.
 """
 
 from __future__ import annotations
@@ -137,7 +137,8 @@ def temporal_command(cfg: StackConfig) -> list[str]:
     cmd = [temporal_bin(), "server", "start-dev", "--ip", HOST, "--port", str(cfg.temporal_port)]
     db = cfg.db_path
     if db is not None:
-        # WAL + synchronous=normal: ~3x the workflow throughput of the defaults (stack.md).
+        # WAL + synchronous=normal: ~3x the workflow throughput of the defaults
+        # (docs/production.md, "The embedded stack").
         cmd += ["--db-filename", str(db.resolve())]
         cmd += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
     if cfg.headless:

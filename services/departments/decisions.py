@@ -275,7 +275,8 @@ async def _apply(
 
 async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
     """A department re-sends its decision until it sees `DepartmentDecided` with the decision's
-    event id on case-events (README, "Acknowledgements"). An identical repeat changes nothing,
+    event id on case-events (docs/contracts.md, "Acknowledgements"). An identical repeat changes
+    nothing,
     but the one published may be what a broker lost: publish it again, same event id. Nothing
     to do while the workflow has not recorded the decision yet (it publishes it then)."""
     async with deps.sessions() as s, s.begin():

@@ -40,7 +40,7 @@ async def check_signature(deps: Deps, ev: Decoded, department: str) -> Signed | 
             raise SignatureRefused(
                 "unsigned",
                 "a decision must be signed by its department's key: headers "
-                "'lianban-key-id' and 'lianban-signature' (README \"Signing decisions\")",
+                "'lianban-key-id' and 'lianban-signature' (docs/contracts.md)",
             )
         return None
     async with deps.sessions() as s:

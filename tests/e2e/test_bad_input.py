@@ -154,7 +154,8 @@ async def test_conflicting_decision_refused_duplicate_ignored_and_consumer_goes_
         app.settings.topics.case_events,
         lambda d: d["case_id"] == cid and d["event_type"] == "DepartmentDecided",
     )
-    # At least once on the topic (README): a copy of an event has its event id; one per department.
+    # At least once on the topic (docs/contracts.md): a copy of an event has its event id;
+    # one per department.
     by_event = {d["event_id"]: d["data"]["department"] for d in decided}
     assert sorted(by_event.values()) == sorted(CONSTRUCTION_DEPTS)
 

@@ -54,7 +54,8 @@ async def own_stack(tmp_path: Path) -> AsyncIterator[EmbeddedStack]:
 
 class Portal:
     """Submits applications and re-sends each (same event id) until `CaseAccepted` or
-    `CaseNotAccepted` for its case shows on case-events: the README's contract for a portal."""
+    `CaseNotAccepted` for its case shows on case-events: the
+    contract in docs/contracts.md for a portal."""
 
     def __init__(self, bootstrap: str, prefix: str, resend: float = 1.0) -> None:
         self.bootstrap, self.prefix, self.resend = bootstrap, prefix, resend

@@ -1,7 +1,7 @@
 """A department's own system talking to Lianban with any Kafka client.
 
 This module deliberately imports nothing from the project: it produces submissions and
-decisions as the README's JSON contract describes and reads the outcome from case-events.
+decisions as docs/contracts.md describes and reads the outcome from case-events.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ async def test_case_through_kafka_only(app: Any) -> None:
                 topics.decisions,
                 value,
                 key=case_id.encode(),
-                headers=signed_headers(value, dept),  # README "Signing decisions"
+                headers=signed_headers(value, dept),  # docs/contracts.md "Signing decisions"
             )
     finally:
         await producer.stop()

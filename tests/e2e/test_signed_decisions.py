@@ -1,4 +1,4 @@
-"""Signed department decisions (README "Signing decisions"): only a department's registered key
+"""Signed department decisions (docs/contracts.md): only a department's registered key
 can decide for it over Kafka. Each forged or broken record is dead-lettered with its reason and
 leaves the task open; a good one is applied, and its signature is kept with the decision and in
 the audit chain, where anyone with the public key can check it again."""
@@ -184,8 +184,8 @@ def sh(*args: str, env: dict[str, str] | None = None) -> bytes:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 async def test_a_client_outside_the_project_signs_with_openssl(app: App, tmp_path: Path) -> None:
-    """The README's shell recipe, run as written: openssl makes the key and the signature, the
-    `lianban keys add` command registers it, and a bare Kafka producer sends the bytes."""
+    """docs/contracts.md's shell recipe, run as written: openssl makes the key and the signature,
+    the `lianban keys add` command registers it, and a bare Kafka producer sends the bytes."""
     key, body = tmp_path / "fire.pem", tmp_path / "decision.json"
     await asyncio.to_thread(sh, "openssl", "genpkey", "-algorithm", "ed25519", "-out", str(key))
     der = await asyncio.to_thread(

@@ -1,4 +1,4 @@
-"""The fault suite's outside world: a portal and department systems speaking only the README's
+"""The fault suite's outside world: a portal and department systems speaking only the docs'
 Kafka contract, with its end-to-end acknowledgements — each keeps re-sending the same record
 (same event id) until the orchestrator's own record shows it applied."""
 

@@ -1,4 +1,4 @@
-"""Every inbound field has its documented maximum (events/limits.py), and the README says the
+"""Every inbound field has its documented maximum (events/limits.py), and the docs says the
 same numbers."""
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ def test_decision_limits(model: Any, field: str) -> None:
         model.model_validate(base | {field: ["x" * (limits.MAX_TEXT + 1)]})
 
 
-def test_the_readme_states_each_limit() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
-    section = readme[readme.index("### Limits") :]
+def test_the_docs_state_each_limit() -> None:
+    readme = (Path(__file__).parents[2] / "docs" / "contracts.md").read_text("utf-8")
+    section = readme[readme.index("## Limits") :]
     for number in (
         limits.MAX_BODY_BYTES,
         limits.MAX_RECORD_BYTES,
