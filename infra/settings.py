@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         description="`lianban dev` only: port of the embedded Temporal Web UI; 0 runs none. "
         "Change it (with the other ports) to run two development stacks on one machine",
     )
+    temporal_ui_url: str = Field(
+        default="http://127.0.0.1:8233",
+        max_length=500,
+        pattern=r"^(https?://[^\s]+)?$",
+        description="base URL of the Temporal Web UI the pages link each case's workflow to "
+        "(`<url>/namespaces/<namespace>/workflows/<case id>`); empty: no links. `lianban dev` "
+        "follows LIANBAN_TEMPORAL_UI_PORT when this is not set",
+    )
     task_queue: str = "lianban-cases"
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Transport security to Kafka (infra/kafka_client.py builds every client from these).

@@ -251,6 +251,8 @@ dead_letters = sa.Table(
     # The record's Kafka headers ([name, base64 value] pairs): a signed decision is re-driven
     # with its signature, which is checked again.
     sa.Column("headers", JSON),
+    # An operator gave up on it (with a reason, in `dead_letter_actions`): no longer pending.
+    sa.Column("discarded_at", UTCDateTime),
     # A redelivered poison message must not be dead-lettered twice.
     sa.UniqueConstraint(
         "source_topic", "partition", "offset", "raw_sha256", name="uq_dead_letter_record"
@@ -259,6 +261,24 @@ dead_letters = sa.Table(
     sa.Index("ix_dead_letters_pending", "redriven_at", "case_id"),
 )
 
+
+# Every operator action on a dead letter (re-drive, discard), with or without a case: a dead
+# letter with no case number, or one of a case that does not exist, has no case record to go on.
+dead_letter_actions = sa.Table(
+    "dead_letter_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dead_letter_id", sa.Integer, nullable=False),
+    sa.Column("case_id", sa.String(64)),
+    sa.Column("action", sa.String(32), nullable=False),  # redrive | discard
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("result", sa.String(32), nullable=False),  # done | failed
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_dead_letter_actions_letter", "dead_letter_id"),
+)
 
 # Finished spans, kept by the embedded default so the timeline works without a collector.
 spans = sa.Table(

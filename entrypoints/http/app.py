@@ -24,6 +24,7 @@ from entrypoints.api import (
     tasks,
 )
 from entrypoints.api import codec as codec_api
+from entrypoints.api import dead_letters as dead_letters_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http import docs, openapi, plain_text
@@ -113,6 +114,7 @@ def create_app(deps: Deps) -> FastAPI:
         tasks.router,
         clocks.router,
         ops.router,
+        dead_letters_api.router,
         review.router,
         personal.router,
         public.router,

@@ -3,6 +3,7 @@ action goes through the same service as the API, so it is checked and recorded t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -13,11 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from domain.case_clocks import local_date
 from entrypoints.http.deps import DepsDep
-from entrypoints.web.session import PageUser, require_page_role, same_origin
+from entrypoints.web import ops_words
+from entrypoints.web.session import PageError, PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
+from infra.links import workflow_url
 from infra.tokens import Role
 from services.errors import Refused
-from services.operators import actions, outbox_ops, redrive, runtime
+from services.operators import actions, dead_letter_ops, outbox_ops, redrive, runtime
 from services.operators.action_log import Operator
 from services.operators.health import calendar_incident
 from services.operators.stalled import REASONS, find_stalled
@@ -25,18 +28,17 @@ from services.operators.stalled_model import StalledFilter
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 Text = Annotated[str, Form(min_length=1, max_length=2000)]
+templates.env.filters.update(ops_words.FILTERS)
+templates.env.globals.update(ops_words.GLOBALS)
 # The actions each stall reason offers on the page (the CLI and API offer them all).
 OFFERS = {
-    "idle_task": [("remind", "提醒部门 Remind")],
-    "activity_retrying": [("retry", "立即重试 Retry now")],
-    "dead_letter": [("redrive", "重新投递 Re-drive")],
-    "pause_overdue": [("end_pause", "结束暂停 End pause")],
-    "warning_unfollowed": [("escalate", "督办 Escalate")],
-    "workflow_task_failing": [("reset", "重置 Reset")],
-    "outbox_parked": [
-        ("outbox_retry", "重新发布 Retry publish"),
-        ("outbox_discard", "放弃发布 Discard"),
-    ],
+    "idle_task": ["remind", "escalate"],
+    "activity_retrying": ["retry", "escalate"],
+    "dead_letter": ["redrive", "dead_letter_discard"],
+    "pause_overdue": ["end_pause", "escalate"],
+    "warning_unfollowed": ["escalate"],
+    "workflow_task_failing": ["reset", "escalate"],
+    "outbox_parked": ["outbox_retry", "outbox_discard"],
 }
 
 
@@ -57,11 +59,14 @@ async def ops_page(
     error: str | None = None,
 ) -> Response:
     require_page_role(user, Role.operator, Role.admin)
+    if reason and reason not in REASONS:
+        raise PageError(422, f"未知原因 unknown reason {reason!r}; known: {', '.join(REASONS)}")
     filt = StalledFilter(matter or None, department or None, reason or None)
     items = await find_stalled(deps, filt)
     context: dict[str, Any] = {
         "user": user,
         "items": [asdict(i) for i in items],
+        "ui_link": lambda case_id: workflow_url(deps.settings, case_id),
         "reasons": REASONS,
         "offers": OFFERS,
         "filter": asdict(filt),
@@ -74,30 +79,32 @@ async def ops_page(
 
 def _row_id(target: str) -> int:
     if not target.isdigit():
-        raise Refused(f"no outgoing event {target!r}")
+        raise Refused(f"no such item {target!r}")
     return int(target)
 
 
+Act = Callable[[Any, Operator, str, str, str], Awaitable[Any]]
+# Each offered action: (deps, operator, case, the item's target, reason).
+ACTIONS: dict[str, Act] = {
+    "remind": lambda d, op, c, t, r: actions.remind(d, op, c, t.rpartition(".")[2], r),
+    "retry": lambda d, op, c, t, r: runtime.retry_now(d, op, c, r, t or None),
+    "redrive": lambda d, op, c, t, r: redrive.redrive(d, op, c, r, _row_id(t) if t else None),
+    "dead_letter_discard": lambda d, op, c, t, r: dead_letter_ops.discard_dead_letter(
+        d, op, _row_id(t), r
+    ),
+    "end_pause": lambda d, op, c, t, r: actions.end_pause(d, op, c, t, r),
+    "escalate": lambda d, op, c, t, r: actions.escalate(d, op, c, r, r),
+    "reset": lambda d, op, c, t, r: runtime.reset_case(d, op, c, r),
+    "outbox_retry": lambda d, op, c, t, r: outbox_ops.retry_parked(d, op, c, _row_id(t), r),
+    "outbox_discard": lambda d, op, c, t, r: outbox_ops.discard_parked(d, op, c, _row_id(t), r),
+}
+
+
 async def _run(deps: Any, op: Operator, action: str, item: dict[str, str], reason: str) -> None:
-    case_id, target = item["case_id"], item["target"]
-    if action == "remind":
-        await actions.remind(deps, op, case_id, target.rpartition(".")[2], reason)
-    elif action == "retry":
-        await runtime.retry_now(deps, op, case_id, reason, target or None)
-    elif action == "redrive":
-        await redrive.redrive(deps, op, case_id, reason, int(target) if target else None)
-    elif action == "end_pause":
-        await actions.end_pause(deps, op, case_id, target, reason)
-    elif action == "escalate":
-        await actions.escalate(deps, op, case_id, reason, reason)
-    elif action == "reset":
-        await runtime.reset_case(deps, op, case_id, reason)
-    elif action == "outbox_retry":
-        await outbox_ops.retry_parked(deps, op, case_id, _row_id(target), reason)
-    elif action == "outbox_discard":
-        await outbox_ops.discard_parked(deps, op, case_id, _row_id(target), reason)
-    else:
+    run = ACTIONS.get(action)
+    if run is None:
         raise Refused(f"no action {action!r}")
+    await run(deps, op, item["case_id"], item["target"], reason)
 
 
 @router.post("/act", dependencies=[Depends(same_origin)])
@@ -115,4 +122,5 @@ async def act(
         await _run(deps, op, action, {"case_id": case_id, "target": target}, reason)
     except Refused as exc:
         return RedirectResponse(f"/ops?{urlencode({'error': exc.detail})}", status_code=303)
-    return RedirectResponse(f"/ops?{urlencode({'done': f'{action} {case_id}'})}", status_code=303)
+    done = f"{ops_words.ACTION_LABELS.get(action, action)} · {case_id}"
+    return RedirectResponse(f"/ops?{urlencode({'done': done})}", status_code=303)

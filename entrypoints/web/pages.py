@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from entrypoints.web import (
     audit_pages,
     dashboard_pages,
+    dead_letter_pages,
     extension_pages,
     inbox_pages,
     ops_pages,
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.include_router(inbox_pages.router)
     app.include_router(progress_pages.router)
     app.include_router(ops_pages.router)
+    app.include_router(dead_letter_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(extension_pages.router)
     app.include_router(stats_pages.router)

@@ -10,6 +10,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.privacy import mask_text
 from events.contracts import DeadLettered
@@ -22,6 +23,7 @@ from store.records import enqueue, step_event_id
 from store.schema import dead_letters
 
 UNKNOWN_CASE_KEY = "unknown"
+EXCERPT_CHARS = 600  # what a page shows of a dead letter's record
 MAX_HEADERS = 20  # a record's headers kept with its dead letter (each value at most 1 KiB)
 
 
@@ -111,3 +113,10 @@ async def dead_letter(
             )
         )
         await enqueue(s, envelope, deps.topics.dead_letters)
+
+
+def excerpt(row: dict[str, Any], limit: int = EXCERPT_CHARS) -> str:
+    """What a person may read of a dead letter's record: its start, personal data masked.
+    Every page and listing shows a dead letter's record through this one function."""
+    text = mask_text(str(row.get("raw") or ""))
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -37,7 +37,9 @@ async def pending_dead_letters(
 ) -> list[dict[str, Any]]:
     """The case's dead letters not yet re-driven, oldest first."""
     query = sa.select(dead_letters).where(
-        dead_letters.c.case_id == case_id, dead_letters.c.redriven_at.is_(None)
+        dead_letters.c.case_id == case_id,
+        dead_letters.c.redriven_at.is_(None),
+        dead_letters.c.discarded_at.is_(None),
     )
     if dead_letter_id is not None:
         query = query.where(dead_letters.c.id == dead_letter_id)
@@ -46,7 +48,7 @@ async def pending_dead_letters(
     return [dict(r._mapping) for r in rows]
 
 
-async def _apply(deps: Deps, row: dict[str, Any]) -> str:
+async def apply(deps: Deps, row: dict[str, Any]) -> str:
     """Apply one dead letter; returns how ("accepted", "duplicate", "started", …)."""
     if row["error"] == "too_large":
         raise RedriveRefused(
@@ -69,11 +71,15 @@ async def _apply(deps: Deps, row: dict[str, Any]) -> str:
     return str(status) if status else ("started" if result is True else "applied")
 
 
-async def _mark(deps: Deps, dead_letter_id: int) -> None:
+async def mark(deps: Deps, dead_letter_id: int) -> None:
     async with deps.sessions() as s, s.begin():
         await s.execute(
             sa.update(dead_letters)
-            .where(dead_letters.c.id == dead_letter_id, dead_letters.c.redriven_at.is_(None))
+            .where(
+                dead_letters.c.id == dead_letter_id,
+                dead_letters.c.redriven_at.is_(None),
+                dead_letters.c.discarded_at.is_(None),
+            )
             .values(redriven_at=datetime.now(UTC))
         )
 
@@ -92,12 +98,12 @@ async def redrive(
         for row in rows:
             item = {"dead_letter_id": row["id"], "error": row["error"]}
             try:
-                item["result"] = await _apply(deps, row)
+                item["result"] = await apply(deps, row)
             except RedriveRefused as exc:
                 item["result"], item["detail"] = "refused", exc.detail
                 done.append(item)
                 continue
-            await _mark(deps, row["id"])
+            await mark(deps, row["id"])
             done.append(item)
         if all(d["result"] == "refused" for d in done):
             raise RedriveRefused("; ".join(d["detail"] for d in done))

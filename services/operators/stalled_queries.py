@@ -127,7 +127,11 @@ async def pending_dead_letters(s: AsyncSession, scope: Scope) -> list[dict[str, 
             cases.c.matter_code,
         )
         .join(cases, cases.c.case_id == dead_letters.c.case_id)
-        .where(dead_letters.c.redriven_at.is_(None), cases.c.status.in_(OPEN_CASE))
+        .where(
+            dead_letters.c.redriven_at.is_(None),
+            dead_letters.c.discarded_at.is_(None),
+            cases.c.status.in_(OPEN_CASE),
+        )
     )
     query = _matter(query, scope).order_by(dead_letters.c.id).limit(scope.limit)
     return _rows(await s.execute(query))

@@ -145,6 +145,14 @@ PROBES: list[Probe] = [
     Probe("POST", "/inbox/tasks/{task}/decide", TASK_WORKERS, form={"outcome": "reject"}),
     Probe("GET", "/auditor", expect({"auditor", "admin"})),
     Probe("GET", "/auditor/cases/{case}", expect({"auditor", "admin"})),
+    Probe("GET", "/dead-letters", expect({"operator", "admin"})),
+    Probe(
+        "POST",
+        "/dead-letters/999999999/discard",
+        expect({"operator", "admin"}),
+        form={},
+        route="/dead-letters/{dead_letter_id}/{action}",
+    ),
     Probe("GET", "/dashboard", DASHBOARD_READERS),
     Probe("GET", "/dashboard.csv?table=warnings", DASHBOARD_READERS),
     # The government head's page: joint cases' extensions (an empty reason: refused after).
@@ -223,7 +231,7 @@ async def test_route_by_every_role(app: Any, subject: Subject, probe: Probe) -> 
 async def test_route_without_a_token(app: Any, subject: Subject, probe: Probe) -> None:
     async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
         r = await _call(http, probe, subject)
-    pages = ("/inbox", "/auditor", "/dashboard", "/extensions")
+    pages = ("/inbox", "/auditor", "/dashboard", "/extensions", "/dead-letters")
     if _url(probe, subject).startswith(pages):  # pages: sign-in
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     else:
