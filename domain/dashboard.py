@@ -25,15 +25,18 @@ class Column:
     key: str
     label: str
     unit: Unit
+    shown: bool = True  # False: in the CSV only (a code the page names in words instead)
 
 
 @dataclass(frozen=True)
 class Chart:
-    """Bars: one group per row (labelled by ``label``), one bar per series column."""
+    """Bars: one group per row (labelled by ``label``), one bar per series column; a trend:
+    the first series as bars and the second as a line on a 0–100 % axis, per row (week)."""
 
     title: str
     label: str
     series: tuple[str, ...]
+    kind: Literal["bars", "trend"] = "bars"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ OVERVIEW: tuple[tuple[str, str, Unit, str], ...] = (
      "bad ratings followed up / bad ratings"),
 )  # fmt: skip
 
+# By matter, in two tables so each fits the page: against the limits, and the service.
 MATTER_COLUMNS = (
     Column("key", "事项 Matter", "text"),
     Column("name", "名称 Name", "text"),
@@ -93,6 +97,10 @@ MATTER_COLUMNS = (
     Column("breached", "超法定 Breached", "count"),
     Column("avg_working_days", "平均工作日 Avg days", "days"),
     Column("promised_days", "承诺时限 Promised", "count"),
+)
+MATTER_SERVICE_COLUMNS = (
+    Column("key", "事项 Matter", "text"),
+    Column("name", "名称 Name", "text"),
     Column("compression", "压缩比 Compression", "rate"),
     Column("immediate_share", "即办占比 Immediate", "rate"),
     Column("online_rate", "网办率 Online", "rate"),
@@ -157,8 +165,8 @@ def _values(row: object, columns: Iterable[Column]) -> tuple[Value, ...]:
 def overview_table(row: SlaRow | None) -> Table:
     """One line per figure of the whole center (or the one department/matter chosen)."""
     columns = (
-        Column("figure", "指标 Figure", "text"),
-        Column("label", "名称 Name", "text"),
+        Column("figure", "指标 Figure", "text", shown=False),
+        Column("label", "指标 Figure", "text"),
         Column("value", "数值 Value", "number"),
         Column("definition", "口径 Definition", "text"),
     )
@@ -176,14 +184,26 @@ def overview_units() -> dict[str, Unit]:
 
 def matter_table(report: SlaReport) -> Table:
     rows = tuple(_values(r, MATTER_COLUMNS) for r in report.matters)
-    chart = Chart("按事项平均办理工作日 Avg working days by matter", "key", ("avg_working_days",))
-    return Table("matters", "按事项 By matter", MATTER_COLUMNS, rows, chart)
+    chart = Chart("按事项平均办理工作日 Avg working days by matter", "name", ("avg_working_days",))
+    return Table("matters", "按事项：时限 By matter: time limits", MATTER_COLUMNS, rows, chart)
+
+
+def matter_service_table(report: SlaReport) -> Table:
+    rows = tuple(_values(r, MATTER_SERVICE_COLUMNS) for r in report.matters)
+    chart = Chart(
+        "按事项网办率与满意率 Online rate and satisfaction by matter",
+        "name",
+        ("online_rate", "satisfaction"),
+    )
+    return Table(
+        "matter_service", "按事项：服务 By matter: service", MATTER_SERVICE_COLUMNS, rows, chart
+    )
 
 
 def department_table(report: SlaReport) -> Table:
     rows = tuple(_values(r, DEPARTMENT_COLUMNS) for r in report.departments)
     chart = Chart(
-        "按部门平均办理工作日 Avg working days by department", "key", ("avg_working_days",)
+        "按部门平均办理工作日 Avg working days by department", "name", ("avg_working_days",)
     )
     return Table("departments", "按部门 By department", DEPARTMENT_COLUMNS, rows, chart)
 
@@ -205,7 +225,7 @@ def warning_table(rows: list[WarningRow]) -> Table:
     keys = (*LEVELS, "provisional")
     total = WarningRow("ALL", "全部 All", *(sum(getattr(r, k) for r in rows) for k in keys))
     values = tuple(_values(r, WARNING_COLUMNS) for r in [*rows, total])
-    chart = Chart("当前预警 Running cases now: yellow, red, breached", "key", LEVELS)
+    chart = Chart("当前预警 Running cases now: yellow, red, breached", "name", LEVELS)
     return Table("warnings", "当前预警 Warnings now", WARNING_COLUMNS, values, chart)
 
 
@@ -213,14 +233,17 @@ def dashboard_tables(
     report: SlaReport,
     warnings: list[WarningRow],
     supervision: list[SupervisionRow] | None = None,
+    trend: Table | None = None,
 ) -> list[Table]:
-    """Overview, by matter, by department, warnings now, supervision now. Scoped to one
-    department the report has that department's row only: the overview is that row and there
-    is no matter table."""
+    """Overview, the weekly trend, by matter (limits, service), by department, warnings now,
+    supervision now. Scoped to one department the report has that department's row only: the
+    overview is that row and there are no matter tables."""
     head = report.total if report.department is None else next(iter(report.departments), None)
     tables = [overview_table(head)]
+    if trend is not None:
+        tables.append(trend)
     if report.department is None:
-        tables.append(matter_table(report))
+        tables += [matter_table(report), matter_service_table(report)]
     tables += [department_table(report), warning_table(warnings)]
     if supervision is not None:
         tables.append(supervision_table(supervision))
@@ -270,8 +293,14 @@ def display(value: Value, unit: Unit) -> str:
     return str(value)
 
 
+def shown_columns(table: Table) -> list[Column]:
+    """The columns the page shows (a code named in words elsewhere on the row stays out)."""
+    return [c for c in table.columns if c.shown]
+
+
 def shown(table: Table) -> list[list[str]]:
-    """Every cell as the page shows it; the overview's value column takes each figure's unit."""
+    """Every shown cell as the page shows it; the overview's value column takes each
+    figure's unit."""
     units = overview_units()
     return [
         [
@@ -279,6 +308,7 @@ def shown(table: Table) -> list[list[str]]:
                 v, units[str(row[0])] if table.name == "overview" and c.key == "value" else c.unit
             )
             for c, v in zip(table.columns, row, strict=True)
+            if c.shown
         ]
         for row in table.rows
     ]

@@ -100,7 +100,7 @@ def _counts(row: Any, key: str, q: ReportQuery) -> Counts:
     return Counts(key=group, **values, timed=timed)
 
 
-def _case_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
+def case_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
     where = []
     day = cases.c.concluded_at if q.by == "concluded" else cases.c.submitted_at
     if q.start is not None:
@@ -112,7 +112,7 @@ def _case_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _clock_counts(
+def clock_counts(
     done: ColumnElement[bool],
     running: ColumnElement[bool],
     end_day: ColumnElement[date],
@@ -154,11 +154,11 @@ async def case_counts(s: AsyncSession, q: ReportQuery) -> list[Counts]:
             _count(cases.c.status.in_(ENDED)).label("ended"),
             _count(decided).label("concluded"),
             _count(running).label("open"),
-            *_clock_counts(decided, running, concluded_on, cases.c.promised_due, q.today),
+            *clock_counts(decided, running, concluded_on, cases.c.promised_due, q.today),
             _count(cases.c.channel == "online").label("online"),
             *_day_sums(q.ranks, decided, accepted_on, concluded_on, _paused_days()),
         )
-        .where(*_case_filter(q))
+        .where(*case_filter(q))
         .group_by(cases.c.matter_code)
     )
     return [_counts(r, "matter_code", q) for r in (await s.execute(query)).mappings()]
@@ -178,7 +178,7 @@ async def case_spans(s: AsyncSession, q: ReportQuery) -> list[Span]:
             sa.func.coalesce(sa.func.sum(_paused_days()), 0),
         )
         .where(
-            *_case_filter(q),
+            *case_filter(q),
             cases.c.outcome.is_not(None),
             cases.c.accepted_at.is_not(None),
             cases.c.concluded_at.is_not(None),
@@ -189,7 +189,7 @@ async def case_spans(s: AsyncSession, q: ReportQuery) -> list[Span]:
 
 
 def _task_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
-    where = _case_filter(q)
+    where = case_filter(q)
     if q.department is not None:
         where.append(tasks.c.department == q.department)
     return where
@@ -198,7 +198,7 @@ def _task_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
 def _task_source(q: ReportQuery, *, need_case: bool) -> Any:
     """Tasks, joined to their cases only when a case column is read or filtered on: the join
     is a third of the time of a read over every task."""
-    if need_case or _case_filter(q):
+    if need_case or case_filter(q):
         return tasks.join(cases, tasks.c.case_id == cases.c.case_id)
     return tasks
 
@@ -220,7 +220,7 @@ async def task_counts(s: AsyncSession, q: ReportQuery) -> list[Counts]:
             _count(tasks.c.status == "cancelled").label("ended"),
             _count(decided).label("concluded"),
             _count(running).label("open"),
-            *_clock_counts(decided, running, decided_on, tasks.c.due_date, q.today),
+            *clock_counts(decided, running, decided_on, tasks.c.due_date, q.today),
             _count(cases.c.channel == "online").label("online"),
             *_day_sums(q.ranks, decided, assigned_on, decided_on),
         )
@@ -260,7 +260,7 @@ async def rating_counts(s: AsyncSession, q: ReportQuery) -> list[RatingCounts]:
             _count(sa.and_(bad, follow_ups.c.status == "resolved")),
         )
         .select_from(joined)
-        .where(*_case_filter(q))
+        .where(*case_filter(q))
         .group_by(cases.c.matter_code)
     )
     rows = (await s.execute(query)).all()
@@ -273,7 +273,7 @@ async def correction_counts(s: AsyncSession, q: ReportQuery) -> list[CorrectionC
     query = (
         sa.select(cases.c.matter_code, department, case_events.c.event_type, sa.func.count())
         .select_from(case_events.join(cases, case_events.c.case_id == cases.c.case_id))
-        .where(*_case_filter(q), case_events.c.event_type.in_(list(CORRECTIONS)))
+        .where(*case_filter(q), case_events.c.event_type.in_(list(CORRECTIONS)))
         .group_by(cases.c.matter_code, department, case_events.c.event_type)
     )
     if q.department is not None:

@@ -8,46 +8,25 @@ catalog's Chinese names only when the machine has one (`fc-list :lang=zh`).
 from __future__ import annotations
 
 import io
-import logging
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Literal
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from domain.report_model import SlaReport, SlaRow
+from infra.charts.fonts import cjk_font, font_family
 
 Format = Literal["png", "svg"]
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 EARLY, ON_TIME, OVERDUE, BREACH = "#1b5e20", "#66bb6a", "#e65100", "#b71c1c"
 RUNNING, MUTED, PAUSE, INK = "#1565c0", "#bdbdbd", "#7e57c2", "#263238"
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei")
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """A font that renders Chinese, if one is installed."""
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    found = next((n for n in CJK_FONTS if n in names), None)
-    if found:
-        # CJK fonts often ship one weight (WenQuanYi: 500): matplotlib would log a substitution
-        # warning for every normal and bold text of every chart.
-        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    return found
-
-
-def font_family() -> list[str]:
-    """DejaVu for Latin text, the CJK font (if any) as per-glyph fallback for Chinese names."""
-    cjk = cjk_font()
-    return ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
 
 
 def render(fig: Figure, fmt: Format) -> bytes:

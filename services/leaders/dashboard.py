@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from domain.calendar_source import missing_years
 from domain.dashboard import SupervisionRow, Table, dashboard_tables, warning_rows
+from domain.dashboard_trend import Week, trend_span, trend_table, weeks
 from domain.public_stats import PublicStats, last_month, public_stats
 from domain.report_model import SlaReport
 from infra.bootstrap import Deps
 from services.leaders.reports import sla_report, today_local
 from store import dashboard as store
+from store.report_trend import weekly_counts
+from store.reports import ReportQuery
 from store.supervision import supervision_counts
 
 
@@ -70,16 +73,40 @@ async def dashboard(
     """The figures for cases submitted on days [start, end], of one matter or department, and
     the running cases' warnings now (read side by side)."""
     now = today or today_local()
-    report, warnings, items, calendar = await asyncio.gather(
+    report, warnings, items, calendar, trend = await asyncio.gather(
         sla_report(deps, start=start, end=end, matter=matter, department=department, today=today),
         _warnings(deps, matter, department),
         _supervision(deps, department, now),
         _calendar(deps, matter, department, now),
+        _trend(deps, start, end, matter, department, now),
     )
     names = {m.code: m.name for m in deps.catalog.matters}
     counts = ((w.matter_code, w.level, w.n, w.provisional) for w in warnings)
     rows = warning_rows(counts, names)
-    return Dashboard(report, tuple(dashboard_tables(report, rows, items)), calendar)
+    return Dashboard(report, tuple(dashboard_tables(report, rows, items, trend)), calendar)
+
+
+async def _trend(
+    deps: Deps,
+    start: date | None,
+    end: date | None,
+    matter: str | None,
+    department: str | None,
+    today: date,
+) -> Table:
+    """Volume and on-time rate per week of the period (its last weeks when it is long)."""
+    first, last = trend_span(start, end, today)
+    query = ReportQuery(
+        today=today,
+        start=max(first, start) if start else first,
+        end=min(last + timedelta(days=6), end) if end else last + timedelta(days=6),
+        matter=matter,
+        department=department,
+    )
+    async with deps.sessions() as s:
+        counted = await weekly_counts(s, query)
+    found = (Week(c.week, c.cases, c.on_time, c.overdue) for c in counted)
+    return trend_table(weeks(first, last, found))
 
 
 async def _supervision(deps: Deps, department: str | None, today: date) -> list[SupervisionRow]:

@@ -27,6 +27,7 @@ from services.leaders.dashboard import dashboard, service_stats
 from services.leaders.reports import today_local
 from store.schema import cases, tasks
 from tests.e2e.test_browser import ARTIFACTS, browser
+from tests.utils.page_fit import assert_fits
 from tests.utils.rows import case_row
 
 __all__ = ["browser"]  # the fixture, shared with the reviewer's browser test
@@ -110,7 +111,7 @@ async def _sign_in_leader(page: Page, app: Any) -> None:
 
 
 async def test_leader_reads_the_dashboard(app: Any, browser: Browser, seeded: None) -> None:
-    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     await _sign_in_leader(page, app)
     await page.get_by_label("开始 From").fill(PERIOD[0].isoformat())
     await page.get_by_label("结束 To").fill(PERIOD[1].isoformat())
@@ -129,8 +130,18 @@ async def test_leader_reads_the_dashboard(app: Any, browser: Browser, seeded: No
             "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
         )
         assert cells == shown(table), table.name
+    # At 1280 px: no table or chart wider than the window, every chart label whole inside its
+    # chart, each figure named in words, and the weekly trend of the period.
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    assert await assert_fits(page) > 50
+    await expect(page.locator('section[data-table="overview"] table')).not_to_contain_text(
+        "on_time_rate"
+    )
+    trend = page.locator('section[data-table="trend"]')
+    await expect(trend.locator("tbody tr")).to_have_count(6)  # the weeks of 2025-03-03 … 03-31
+    await expect(trend.locator('tr[data-row="2025-03-03"] [data-col="cases"]')).to_have_text("3")
+    await expect(page.locator("#chart-overview")).to_contain_text("承诺时限压缩比")
 
     # The matters table as CSV: the same figures, unformatted.
     link = page.locator('section[data-table="matters"]').get_by_role("link", name="导出 CSV")
