@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -40,7 +41,7 @@ def _fmt(value: float | None, rate: bool) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
-def _style() -> dict[str, object]:
+def _style() -> Any:
     return {
         "svg.fonttype": "none",
         "font.family": font_family(),

@@ -102,7 +102,7 @@ async def test_dead_letters_are_cleared_from_the_page(app: App, browser: Browser
     async def decided() -> bool:
         async with app.deps.sessions() as s:
             task = await get_task(s, f"{cid}.fire")
-        return bool(task) and task["status"] == "decided"
+        return task is not None and task["status"] == "decided"
 
     await eventually(decided, timeout=60, what="the re-driven decision applied")
     assert await events_of(app, cid, "DepartmentDecided")
