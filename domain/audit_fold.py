@@ -53,6 +53,9 @@ def _supplied(s: CaseState, e: AuditEntry) -> None:
 def _accepted(s: CaseState, e: AuditEntry) -> None:
     d = e.data
     s.status, s.accepted_at = CaseStatus.in_review, e.occurred_at
+    # The acceptance names the matter too: a chain whose submission entry holds no matter
+    # (or a replay of it) still says which matter the case is.
+    s.matter_code = s.matter_code or d.get("matter_code")
     s.tolerant, s.missing_materials = bool(d.get("tolerant")), list(d.get("missing_materials", []))
     s.departments = list(d.get("departments", []))
     s.clocks.accepted_on = _day(d.get("accepted_on"))

@@ -17,6 +17,7 @@ from rich.console import Console
 from temporalio.client import Client
 
 from entrypoints.cli import audit_render as render
+from entrypoints.cli.client import USAGE, fail
 from entrypoints.cli.progress import ShowProgress, progress_bar
 from infra.bootstrap import Deps, bootstrap, connect_temporal
 from infra.settings import get_settings
@@ -29,6 +30,7 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
+errors = Console(stderr=True)
 T = TypeVar("T")
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
@@ -40,7 +42,7 @@ async def _connect(temporal: bool) -> Deps:
         try:
             client = await asyncio.wait_for(connect_temporal(settings), 10)
         except Exception as exc:  # any failure to connect: the check reports "not checked"
-            console.print(f"[yellow]Temporal unreachable ({exc}); its cross-check is skipped[/]")
+            errors.print(f"[yellow]Temporal unreachable ({exc}); its cross-check is skipped[/]")
     return await bootstrap(settings, temporal=client)
 
 
@@ -54,9 +56,8 @@ def _run(work: Callable[[Deps], Awaitable[T]], *, temporal: bool = False) -> T:
 
     try:
         return asyncio.run(main())
-    except LookupError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+    except LookupError as exc:  # no such case: named on the command line (exit 2)
+        raise fail(str(exc.args[0]) if exc.args else str(exc), USAGE) from exc
 
 
 @audit_app.command("replay")
@@ -166,8 +167,7 @@ def anchor_cmd(
             try:
                 a = await anchors.take_anchor(deps)
             except anchors.LogRewritten as exc:
-                console.print(f"[red]no anchor taken: the log was changed[/red]: {exc}")
-                raise typer.Exit(1) from exc
+                raise fail(f"no anchor taken: the log was changed: {exc}") from exc
             console.print(f"anchor {a.seq}: {a.cases} cases, {a.entries} entries, {a.hash}")
             return
         await anchors.anchor_forever(deps, asyncio.Event(), every)

@@ -22,7 +22,8 @@ def _header(console: Console, r: Replay) -> None:
     when = f"as of {local(r.at)} (Asia/Shanghai)" if r.at else "now"
     console.print(f"[bold]{s.case_id}[/] {escape(s.title or '')}  {when}")
     outcome = f"  outcome [bold]{s.outcome}[/]" if s.outcome else ""
-    console.print(f"matter {s.matter_code}  status [bold]{s.status}[/]{outcome}")
+    matter = f"{s.matter_code} {escape(r.matter_name or '')}".strip() if s.matter_code else "—"
+    console.print(f"matter {matter}  status [bold]{s.status or '—'}[/]{outcome}")
     paused = "  [yellow]clock paused[/]" if c.paused else ""
     extended = f"  extension +{c.extension_days}" if c.extension_days else ""
     console.print(

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from domain.calendar import WorkingCalendar
 from domain.calendar_source import CalendarFileError, missing_years
+from entrypoints.cli.client import fail
 from entrypoints.cli.progress import ShowProgress, progress_bar
 from infra.calendars import CalendarProvider
 from infra.settings import get_settings
@@ -55,8 +56,7 @@ def validate(file: Path) -> None:
     try:
         data = validate_file(file)
     except (CalendarFileError, OSError) as exc:
-        console.print(f"[red]invalid:[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise fail(f"invalid: {exc}") from exc
     console.print(
         f"ok: years {', '.join(map(str, data.years))}; {len(data.holidays)} weekday holidays, "
         f"{len(data.workdays)} make-up working days"
@@ -78,8 +78,7 @@ def load(
     try:
         target = install_file(file, Path(settings.calendar_dir))
     except (CalendarFileError, OSError) as exc:
-        console.print(f"[red]invalid:[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise fail(f"invalid: {exc}") from exc
     console.print(f"installed {target}")
     if recalculate:
         with progress_bar(show_progress, "recalculating", "cases") as progress:

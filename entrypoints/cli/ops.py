@@ -10,12 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from entrypoints.cli.client import Api, ApiError, fail
+from entrypoints.cli.client import Api, ApiError, api_failure, unreachable
+from entrypoints.cli.layout import show
 from entrypoints.cli.progress import ShowProgress, progress_bar, wants_progress
 from infra.settings import get_settings
 from services.progress import Progress
 
-ops_app = typer.Typer(help="Operators: find stalled cases and resume them.", no_args_is_help=True)
+ops_app = typer.Typer(
+    help="Operators: find stalled cases and dead letters, and resume them.", no_args_is_help=True
+)
 console = Console()
 ApiUrl = Annotated[str | None, typer.Option("--api", envvar="LIANBAN_API_URL", help="API base URL")]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="why (goes on the case's record)")]
@@ -42,7 +45,7 @@ def _act(url: str | None, path: str, body: dict[str, Any]) -> None:
     try:
         result = _api(url).post(path, body)
     except ApiError as exc:
-        raise fail(str(exc)) from exc
+        raise api_failure(exc) from exc
     target = f" {result['target']}" if result.get("target") else ""
     console.print(
         f"[green]{result['action']}{target}[/] on {result['case_id']}: {result['detail']}"
@@ -63,13 +66,20 @@ def stalled(
     try:
         result = _api(api).get("/ops/stalled", params | {"live": str(live).lower()})
     except ApiError as exc:
-        raise fail(str(exc)) from exc
-    table = Table("case", "matter", "dept", "reason", "since", "detail", "target")
-    for i in result["data"]:
-        since = (i["since"] or "")[:16].replace("T", " ")
-        row = (i["case_id"], i["matter_code"], i["department"] or "", i["reason"], since)
-        table.add_row(*row, i["detail"], i["target"] or "")
-    console.print(table)
+        raise api_failure(exc) from exc
+    rows = [
+        [
+            i["case_id"],
+            i["matter_code"],
+            i["department"] or "",
+            i["reason"],
+            local_minute(i["since"]),
+            i["detail"],
+            i["target"] or "",
+        ]
+        for i in result["data"]
+    ]
+    show(console, ["case", "matter", "dept", "reason", "since", "detail", "target"], rows)
     console.print(f"{result['count']} stalled")
 
 
@@ -77,13 +87,13 @@ def stalled(
 def health(api: ApiUrl = None) -> None:
     """Each dependency and the flow of work, as `/readyz` reports it.
 
-    Exit status: 0 ok, 1 degraded, 2 down (database or Temporal not answering) or no API."""
+    Exit status: 0 ok, 1 degraded, 2 down (database or Temporal not answering), 3 no API."""
     base = _api(api)
     try:
         response = base._http.get("/readyz")
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise fail(f"cannot reach the API at {base._http.base_url}: {exc}") from exc
+        raise api_failure(unreachable(base._http.base_url, exc)) from exc
     table = Table("check", "ok", "detail")
     for c in body["checks"]:
         mark = "[green]yes[/]" if c["ok"] else ("[red]NO[/]" if c["critical"] else "[yellow]no[/]")
@@ -243,7 +253,7 @@ def bulk_action(
         else:
             result = _api(api).post("/ops/bulk", body)
     except ApiError as exc:
-        raise fail(str(exc)) from exc
+        raise api_failure(exc) from exc
     verb = "would" if result["dry_run"] else "did"
     for p in result["planned"]:
         console.print(f"{verb}: {p['case_id']}  {p['change']}")
@@ -264,19 +274,34 @@ def supervision(
     try:
         result = _api(api).get("/supervision", params)
     except ApiError as exc:
-        raise fail(str(exc)) from exc
-    table = Table("id", "case", "owner", "level", "due", "escalated", "status", "note")
-    for i in result["data"]:
-        due = (i["due_date"] or "") + (" OVERDUE" if i["overdue"] else "")
-        table.add_row(
+        raise api_failure(exc) from exc
+    rows = [
+        [
             str(i["id"]),
             i["case_id"],
             i["owner_department"] or "center",
             i["level"],
-            due,
+            (i["due_date"] or "") + (" OVERDUE" if i["overdue"] else ""),
             str(i["escalation_level"]),
             i["status"],
             i["note"],
-        )
-    console.print(table)
+        ]
+        for i in result["data"]
+    ]
+    headers = ["id", "case", "owner", "level", "due", "escalated", "status", "note"]
+    show(console, headers, rows, keys=2)
     console.print(f"{result['count']} item(s)")
+
+
+def local_minute(value: str | None) -> str:
+    """An API time (UTC, ISO) as the center reads it: Asia/Shanghai, to the minute."""
+    if not value:
+        return ""
+    from datetime import datetime
+
+    from domain.case_clocks import CHINA
+
+    return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+from entrypoints.cli import dead_letters as _dead_letters  # noqa: E402, F401  (its commands)

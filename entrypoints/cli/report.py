@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from entrypoints.cli.client import Api, ApiError, fail
+from entrypoints.cli.client import Api, ApiError, api_failure, unreachable
+from entrypoints.cli.layout import show
 from infra.settings import get_settings
 
 report_app = typer.Typer(
@@ -35,7 +35,7 @@ class ReportApi(Api):
         try:
             response = self._http.get(path, params=_present(params or {}))
         except httpx.HTTPError as exc:
-            raise ApiError(f"cannot reach the API at {self._http.base_url}: {exc}") from exc
+            raise unreachable(self._http.base_url, exc) from exc
         if response.status_code >= 400:
             raise ApiError(f"HTTP {response.status_code} {response.text}")
         return response.content
@@ -58,18 +58,16 @@ def _days(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def _rows_table(title: str, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> Table:
-    table = Table(
-        "code", "name", "cases", "concluded", "open", "on time", "early", "overdue",
-        "breached", "avg wd", "compression", "online", "corrections", title=title,
-        title_justify="left",
-    )  # fmt: skip
-    for r in rows:
-        table.add_row(*_cells(r))
-    if total is not None:
-        table.add_section()
-        table.add_row(*_cells(total), style="bold")
-    return table
+HEADERS = (
+    "code", "name", "cases", "concluded", "open", "on time", "early", "overdue", "breached",
+    "avg wd", "compression", "online", "corrections",
+)  # fmt: skip
+
+
+def _rows(title: str, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> None:
+    """A table when the terminal is wide enough, else a block per row (code and name first)."""
+    cells = [_cells(r) for r in rows] + ([_cells(total)] if total is not None else [])
+    show(console, HEADERS, cells, keys=2, title=title)
 
 
 def _cells(r: dict[str, Any]) -> list[str]:
@@ -94,8 +92,8 @@ def _print_report(report: dict[str, Any]) -> None:
     start, end = report["start"] or "first case", report["end"] or "last case"
     console.print(f"[bold]Cases submitted {start} to {end}[/], as of {report['as_of']}")
     if report["matters"]:
-        console.print(_rows_table("By matter", report["matters"], report["total"]))
-    console.print(_rows_table("By department (review tasks)", report["departments"], None))
+        _rows("By matter", report["matters"], report["total"])
+    _rows("By department (review tasks)", report["departments"], None)
     total = report["total"]
     if total is not None:
         console.print(
@@ -137,7 +135,7 @@ def sla(
         if png is not None:
             _save(client, "/reports/sla", params | {"by": by}, png)
     except ApiError as exc:
-        raise fail(str(exc)) from exc
+        raise api_failure(exc) from exc
 
 
 @report_app.command()
@@ -149,17 +147,17 @@ def timeline(case_id: str, png: Picture = None, api: ApiUrl = None) -> None:
         if png is not None:
             _save(client, f"/cases/{case_id}/timeline", {}, png)
     except ApiError as exc:
-        raise fail(str(exc)) from exc
+        raise api_failure(exc) from exc
     outcome = f" ({t['outcome']})" if t["outcome"] else ""
     console.print(f"[bold]{t['case_id']}[/] {t['matter_code']} {t['status']}{outcome}")
-    table = Table("step", "start", "end", "limit", "working days", "margin", "status")
-    for s in t["steps"]:
-        margin = "" if s["margin_days"] is None else f"{s['margin_days']:+d}"
-        paused = f" (+{s['paused_days']} paused)" if s["paused_days"] else ""
-        table.add_row(
+    rows = [
+        [
             s["label"], s["start"], s["end"] or "running", s["due"] or "–",
-            f"{s['working_days']}{paused}", margin, s["status"],
-        )  # fmt: skip
-    console.print(table)
+            f"{s['working_days']}" + (f" (+{s['paused_days']} paused)" if s["paused_days"] else ""),
+            "" if s["margin_days"] is None else f"{s['margin_days']:+d}", s["status"],
+        ]
+        for s in t["steps"]
+    ]  # fmt: skip
+    show(console, ["step", "start", "end", "limit", "working days", "margin", "status"], rows)
     for m in t["markers"]:
         console.print(f"  {m['on']}  {m['label']}")

@@ -19,7 +19,10 @@ token_app = typer.Typer(
 @token_app.callback()
 def token(
     role: Annotated[Role, typer.Option(help="who the token speaks for")],
-    dept: Annotated[str | None, typer.Option(help="department code (reviewer, dept_head)")] = None,
+    dept: Annotated[
+        str | None,
+        typer.Option("--department", "--dept", help="department code (reviewer, dept_head)"),
+    ] = None,
     sub: Annotated[str | None, typer.Option(help="subject id; default <role>-<dept>")] = None,
     name: Annotated[str | None, typer.Option(help="display name recorded on decisions")] = None,
     ttl_minutes: Annotated[int | None, typer.Option(help="lifetime; default from settings")] = None,
@@ -27,7 +30,9 @@ def token(
     """Print a signed token; use it as `Authorization: Bearer <token>` or on the login page."""
     settings = get_settings()
     if role in DEPARTMENT_ROLES and not dept:
-        raise typer.BadParameter(f"--dept is required for role {role.value}", param_hint="--dept")
+        raise typer.BadParameter(
+            f"--department is required for role {role.value}", param_hint="--department"
+        )
     if uses_dev_secret(settings):
         typer.secho(
             "warning: signed with the development key (set LIANBAN_JWT_SECRET in production)",

@@ -29,7 +29,10 @@ def _password(from_stdin: bool) -> str:
 def add(
     username: str,
     role: Annotated[str, typer.Option(help="clerk, reviewer, dept_head, operator, auditor, …")],
-    dept: Annotated[str | None, typer.Option(help="department (reviewer, dept_head)")] = None,
+    dept: Annotated[
+        str | None,
+        typer.Option("--department", "--dept", help="department (reviewer, dept_head)"),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="display name recorded on actions")] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:

@@ -27,6 +27,7 @@ class Replay:
     lines: list[TimelineLine]
     steps: Timeline | None
     entries: list[AuditEntry]  # every entry of the case (not only those up to `at`)
+    matter_name: str | None = None  # the catalog's name of the case's matter
 
 
 def parse_at(text: str) -> datetime:
@@ -78,7 +79,9 @@ async def replay(deps: Deps, case_id: str, at: datetime | None = None) -> Replay
     entries = await load_entries(deps, case_id)
     state = fold(case_id, entries, at, known_years=frozenset(deps.calendar().years))
     steps = _steps(deps, state, entries, at)
-    return Replay(case_id, at, state, timeline(entries, at), steps, entries)
+    matter = deps.catalog.matter(state.matter_code) if state.matter_code else None
+    name = matter.name if matter else None
+    return Replay(case_id, at, state, timeline(entries, at), steps, entries, name)
 
 
 def state_document(state: CaseState) -> dict[str, Any]:

@@ -157,8 +157,9 @@ async def test_an_anchor_reaches_the_topic_and_the_file(audited: App) -> None:
     assert kept is not None and kept[anchor.seq] == anchor.document()
 
 
-async def lianban(app: App, *args: str) -> tuple[int, str]:
-    """Run the CLI as an auditor on the server would: configured by environment variables."""
+async def lianban(app: App, *args: str, apart: bool = False) -> tuple[int, str]:
+    """Run the CLI as an auditor on the server would: configured by environment variables.
+    Its stdout and stderr together, or with `apart` stdout only (stderr after a NUL)."""
     env = {
         **os.environ,
         "LIANBAN_DATABASE_URL": app.settings.database_url,
@@ -176,10 +177,11 @@ async def lianban(app: App, *args: str) -> tuple[int, str]:
         *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE if apart else asyncio.subprocess.STDOUT,
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, out.decode()
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    text = out.decode() + (f"\0{err.decode()}" if apart else "")
+    return proc.returncode or 0, text
 
 
 async def test_the_cli_on_the_server(audited: App, tmp_path: Path) -> None:
@@ -194,5 +196,8 @@ async def test_the_cli_on_the_server(audited: App, tmp_path: Path) -> None:
     rebuilt = f"sqlite+aiosqlite:///{tmp_path / 'rebuilt.db'}"
     code, out = await lianban(audited, "rebuild", "--into", rebuilt, "--case", case_id)
     assert code == 0 and "equals the live one" in out, out
-    code, out = await lianban(audited, "verify", "LB-NO-SUCH-CASE")
-    assert code == 2 and "no case" in out
+    code, out = await lianban(audited, "verify", "LB-NO-SUCH-CASE", apart=True)
+    stdout, stderr = out.split("\0")
+    assert code == 2 and "no case 'LB-NO-SUCH-CASE'" in stderr and not stdout
+    code, out = await lianban(audited, "replay", case_id)
+    assert "matter RESTAURANT-OPENING 开办餐馆" in out, out

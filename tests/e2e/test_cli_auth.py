@@ -22,7 +22,7 @@ def test_token_command_mints_a_verifiable_token() -> None:
     who = verify(Settings(), jwt)
     assert (who.role, who.dept, who.name) == (Role.reviewer, "fire", "王工")
     refused = runner.invoke(cli, ["token", "--role", "dept_head"])
-    assert refused.exit_code != 0 and "--dept" in refused.output
+    assert refused.exit_code != 0 and "--department" in refused.output
 
 
 async def test_cli_sends_the_token_and_the_demo_runs(app: Any) -> None:

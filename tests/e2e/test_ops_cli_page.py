@@ -9,6 +9,7 @@ from datetime import date
 
 import httpx
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from entrypoints.cli.main import app as cli
@@ -140,3 +141,34 @@ async def test_operator_page_shows_a_missing_coming_year(
         june = (await http.get("/ops")).text
     assert 'id="calendar-incident"' in late and "2027" in late and "lianban calendar load" in late
     assert 'id="calendar-incident"' not in june
+
+
+def _narrow(app: App, *args: str) -> tuple[int, str, str]:
+    env = {"LIANBAN_TOKEN": token(app, name="值班员 周七"), "COLUMNS": "80"}
+    result = CliRunner().invoke(cli, [*args, "--api", app.api_url], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+async def test_the_cli_reads_at_80_columns(app: App) -> None:
+    cid = await _stalled_by_dead_letter(app)
+
+    async def listed() -> str | None:
+        code, out, _ = await asyncio.to_thread(
+            _narrow, app, "ops", "stalled", "--reason", "dead_letter"
+        )
+        return out if code == 0 and cid in out else None
+
+    # The case number whole on a line of its own, nothing past the 80th column.
+    out = await eventually(listed, timeout=30, every=1.0)
+    assert any(line.strip() == cid for line in out.splitlines()), out
+    assert all(cell_len(line) <= 80 for line in out.splitlines()), out
+    code, out, err = await asyncio.to_thread(_narrow, app, "report", "sla")
+    assert code == 0, err
+    fits = all(cell_len(line) <= 80 for line in out.splitlines())
+    assert "FIRE-DESIGN-REVIEW" in out and fits, out
+    assert "on time" in out and "…" not in out
+    # A refusal of the API: on stderr, its details as lines, exit 1.
+    code, out, err = await asyncio.to_thread(
+        _narrow, app, "ops", "escalate", cid, "-r", "x", "--note", "y" * 3000
+    )
+    assert code == 1 and out == "" and "HTTP 422" in err and "  - note:" in err, err

@@ -153,3 +153,12 @@ def test_blame_finds_the_entry_that_set_a_value() -> None:
     found = blame("LB-1", entries(), lambda s: s.clocks.statutory_due)
     assert found is not None and found.event_type == "ExtensionGranted"
     assert blame("LB-1", entries(), lambda s: s.licence_number) is None
+
+
+def test_the_matter_is_known_from_the_acceptance_too() -> None:
+    # A submission entry that names no matter (as an older record may hold): the acceptance
+    # names it, so a replay never says "matter None".
+    chain = entries()
+    chain[0] = replace(chain[0], data={k: v for k, v in STEPS[0][1].items() if k != "matter_code"})
+    assert fold("LB-1", chain).matter_code == "RESTAURANT-OPENING"
+    assert fold("LB-1", chain, at(1)).matter_code is None  # not yet known then

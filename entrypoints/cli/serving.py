@@ -1,0 +1,76 @@
+"""`lianban serve` and `lianban dev`: the processes, against configured servers or the
+embedded stack. Imported by `lianban` at start-up, so everything heavy is imported inside."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import asyncio
+
+
+def serve(
+    worker: bool = typer.Option(True, help="run the Temporal worker"),
+    consumers: bool = typer.Option(True, help="run the Kafka consumers"),
+    relay: bool = typer.Option(True, help="run the outbox relay"),
+    api: bool = typer.Option(True, help="run the HTTP API"),
+) -> None:
+    """Run the processes against the configured Temporal, Kafka and database."""
+    from entrypoints.cli.client import fail
+    from entrypoints.runner import Parts
+    from infra.settings import get_settings
+    from infra.tokens import uses_dev_secret
+
+    settings = get_settings()
+    if uses_dev_secret(settings) and not settings.allow_dev_key:
+        raise fail(
+            "refusing to serve with the development signing key published in Lianban's source: "
+            "anyone could mint an operator token. Set LIANBAN_JWT_SECRET to a random key of at "
+            "least 32 bytes (python -c 'import secrets; print(secrets.token_urlsafe(48))'); "
+            "on a developer's machine, LIANBAN_ALLOW_DEV_KEY=true or `lianban dev`."
+        )
+    if not settings.payload_kid and not settings.allow_dev_key:
+        raise fail(
+            "refusing to serve without Temporal payload encryption: workflow histories would "
+            "hold case titles and reasons in plain text. Set LIANBAN_PAYLOAD_KEYS "
+            '(JSON {"p1": "<base64 of 32 random bytes>"}) and LIANBAN_PAYLOAD_KID=p1; on a '
+            "developer's machine, LIANBAN_ALLOW_DEV_KEY=true or `lianban dev`."
+        )
+    _run(Parts(worker=worker, consumers=consumers, relay=relay, api=api), embedded=False)
+
+
+def dev() -> None:
+    """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
+    from entrypoints.runner import Parts
+    from infra.settings import get_settings
+
+    # Development: the sign-in page also takes a pasted token (`lianban token …`).
+    _run(Parts(), embedded=True, settings=get_settings().model_copy(update={"token_sign_in": True}))
+
+
+def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
+    import asyncio
+    import logging
+
+    from entrypoints.cli.client import fail
+    from entrypoints.devstack.server import run_forever
+    from infra.settings import get_settings
+    from store.migrate import SchemaNotCurrent
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = settings or get_settings()
+    try:
+        asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
+    except SchemaNotCurrent as exc:
+        raise fail(f"refusing to start: {exc}") from None
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
