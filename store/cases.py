@@ -121,7 +121,10 @@ async def submission_event_id(session: AsyncSession, case_id: str) -> str | None
     """The event id of the case's `ApplicationSubmitted` in its log (None: not logged yet)."""
     query = (
         sa.select(case_events.c.event_id)
-        .where(case_events.c.case_id == case_id, case_events.c.event_type == "ApplicationSubmitted")
+        .where(
+            case_events.c.case_id == case_id,
+            case_events.c.event_type == ApplicationSubmitted.EVENT_TYPE,
+        )
         .order_by(case_events.c.id)
         .limit(1)
     )

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, blame
 from domain.case_status import CaseStatus
-from events.contracts import DecisionOutcome
+from events.contracts import DecisionOutcome, DepartmentDecided
 from services.auditors.findings import Finding
 from workflows.case import CASE_WORKFLOW
 from workflows.joint_approval import JointApprovalWorkflow, child_id
@@ -154,7 +154,7 @@ async def _signalled(
 
 
 def _decided_entry(entries: Sequence[AuditEntry], department: str) -> AuditEntry | None:
-    decided = [e for e in entries if e.event_type == "DepartmentDecided"]
+    decided = [e for e in entries if e.event_type == DepartmentDecided.EVENT_TYPE]
     return next((e for e in decided if e.data.get("department") == department), None)
 
 

@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
-from events.contracts import DecisionMade, DecisionOutcome
+from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from infra import tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
@@ -284,7 +284,7 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
             s,
             topic=deps.topics.case_events,
             key=case_id,
-            event_types=("DepartmentDecided",),
+            event_types=(DepartmentDecided.EVENT_TYPE,),
             data={"department": department, "decision_event_id": event_id},
         )
     if again:
