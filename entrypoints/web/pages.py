@@ -12,6 +12,7 @@ from temporalio.service import RPCError
 
 from entrypoints.web import (
     audit_pages,
+    case_pages,
     dashboard_pages,
     extension_pages,
     inbox_pages,
@@ -47,6 +48,7 @@ ROUTERS = (
     session.router,
     audit_pages.router,
     inbox_pages.router,
+    case_pages.router,
     progress_pages.router,
     ops_pages.router,
     dashboard_pages.router,

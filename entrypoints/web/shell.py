@@ -94,4 +94,7 @@ def crumbs(user: Principal, *trail: tuple[str, str | None]) -> list[Crumb]:
     page itself, unlinked)."""
     key = HOME.get(user.role)
     first = [Crumb(_(BY_KEY[key].title), BY_KEY[key].path)] if key else []
-    return first + [Crumb(text, href) for text, href in trail]
+    rest = [Crumb(text, href) for text, href in trail]
+    if first and rest and rest[0].title == first[0].title:  # the trail starts at home
+        first = []
+    return first + rest

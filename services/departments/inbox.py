@@ -136,7 +136,7 @@ def in_view(item: dict[str, Any], view: View) -> bool:
     return view == "open" or bool(item[view])
 
 
-def _materials(deps: Deps, case: dict[str, Any]) -> list[dict[str, Any]]:
+def materials(deps: Deps, case: dict[str, Any]) -> list[dict[str, Any]]:
     """What the applicant submitted once, named from the catalog, shared with every department."""
     matter = deps.catalog.matter(case["matter_code"])
     names = {m.code: m.name for m in matter.materials} if matter else {}
@@ -182,7 +182,7 @@ async def task_detail(deps: Deps, task_id: str) -> dict[str, Any]:
         **with_urgency(deps, row),
         "department_name": dept.name if dept else row["department"],
         "case": case,
-        "materials": _materials(deps, case),
+        "materials": materials(deps, case),
         "missing_materials": case["missing_materials"],
         "departments": _progress(deps, case, others),
         "comments": notes,
