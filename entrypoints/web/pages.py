@@ -20,6 +20,8 @@ from entrypoints.web import (
     progress_pages,
     session,
     stats_pages,
+    supervision_pages,
+    task_pages,
 )
 from entrypoints.web.error_pages import error_page, wants_html
 from entrypoints.web.page_errors import LoginRequired, PageError
@@ -48,6 +50,8 @@ ROUTERS = (
     session.router,
     audit_pages.router,
     inbox_pages.router,
+    task_pages.router,
+    supervision_pages.router,
     case_pages.router,
     progress_pages.router,
     ops_pages.router,

@@ -66,7 +66,7 @@ async def same_origin(request: Request) -> None:
         raise PageError(403, _("A form sent from another site is refused"))
 
 
-def _safe_next(path: str | None) -> str | None:
+def safe_next(path: str | None) -> str | None:
     # Only a path on this site: never an open redirect to another host.
     if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
         return path
@@ -82,7 +82,7 @@ def _login_form(
 ) -> Response:
     context = {
         "username": username or "",
-        "next": _safe_next(next_path),
+        "next": safe_next(next_path),
         "error": error,
         "token_sign_in": request.app.state.deps.settings.token_sign_in,
         "sso": sso.configured(request.app.state.deps.settings),
@@ -96,7 +96,7 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 
 
 def _signed_in(request: Request, user: Principal, next_path: str | None) -> RedirectResponse:
-    return RedirectResponse(_safe_next(next_path) or home_for(user), status_code=303)
+    return RedirectResponse(safe_next(next_path) or home_for(user), status_code=303)
 
 
 def _cookie(request: Request, response: Response, name: str, value: str, minutes: int) -> None:
@@ -153,7 +153,7 @@ async def sso_start(request: Request, next: str | None = None) -> Response:
     except sso.SsoNotConfigured as exc:
         return _login_form(request, next, refusal(exc), status=404)
     response = RedirectResponse(url, status_code=303)
-    kept = {**asdict(attempt), "next": _safe_next(next)}
+    kept = {**asdict(attempt), "next": safe_next(next)}
     # SameSite=Lax: the IdP's redirect back is a top-level GET from its own site.
     response.set_cookie(
         SSO_COOKIE,

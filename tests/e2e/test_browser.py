@@ -69,6 +69,8 @@ async def _seed_colours(app: Any) -> None:
             await s.execute(sa.update(tasks).where(task).values(due_date=due))
             where = cases.c.case_id == case_id
             await s.execute(sa.update(cases).where(where).values(warning_level=case_level))
+            of_case = tasks.c.case_id == case_id  # kept beside its tasks, as the clocks do
+            await s.execute(sa.update(tasks).where(of_case).values(case_warning_level=case_level))
 
 
 async def test_reviewer_signs_in_sees_and_decides_the_task(app: Any, browser: Browser) -> None:
