@@ -89,8 +89,8 @@ async def test_reviewer_signs_in_sees_and_decides_the_task(app: Any, browser: Br
     await expect(page.get_by_role("heading", name="共享材料", exact=False)).to_be_visible()
     await page.get_by_role("button", name="认领 Claim").click()
     await expect(page.locator("#assignee")).to_have_text(f"env-r1-{password[-6:]}")
-    await page.get_by_label("附条件同意", exact=False).check()
-    await page.get_by_label("条件（每行一条）", exact=False).fill("施工期间夜间禁止高噪声作业")
+    await page.get_by_role("radio", name="附条件同意", exact=False).check()
+    await page.get_by_label("条件（每行一条", exact=False).fill("施工期间夜间禁止高噪声作业")
     await page.get_by_role("button", name="提交决定 Submit decision").click()
     await expect(page.get_by_role("status")).to_contain_text("决定已提交")
 
