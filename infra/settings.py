@@ -38,20 +38,20 @@ class Settings(BaseSettings):
         month, day = self.calendar_next_year_from.split("-")
         return int(month), int(day)
 
+    temporal_ui_url: str = Field(
+        default="",
+        max_length=500,
+        pattern=r"^(https?://[^\s]+)?$",
+        description="base URL of the Temporal Web UI (e.g. https://temporal.center.example): "
+        "the staff case page links each case's workflow there; empty: no link (`lianban dev` "
+        "sets it to its embedded UI)",
+    )
     temporal_ui_port: int = Field(
         default=8233,
         ge=0,
         le=65535,
         description="`lianban dev` only: port of the embedded Temporal Web UI; 0 runs none. "
         "Change it (with the other ports) to run two development stacks on one machine",
-    )
-    temporal_ui_url: str = Field(
-        default="http://127.0.0.1:8233",
-        max_length=500,
-        pattern=r"^(https?://[^\s]+)?$",
-        description="base URL of the Temporal Web UI the pages link each case's workflow to "
-        "(`<url>/namespaces/<namespace>/workflows/<case id>`); empty: no links. `lianban dev` "
-        "follows LIANBAN_TEMPORAL_UI_PORT when this is not set",
     )
     task_queue: str = "lianban-cases"
     kafka_bootstrap: str = "127.0.0.1:9092"

@@ -305,3 +305,6 @@ def local_minute(value: str | None) -> str:
 
 
 from entrypoints.cli import dead_letters as _dead_letters  # noqa: E402, F401  (its commands)
+from entrypoints.cli.legacy import legacy  # noqa: E402
+
+ops_app.command()(legacy)  # reads Temporal and the database, not the API

@@ -75,9 +75,7 @@ async def test_dead_letters_are_cleared_from_the_page(app: App, browser: Browser
     await page.goto(f"{app.api_url}/ops?reason=dead_letter")
     rows = page.locator(f'tr[data-case="{cid}"]')
     await expect(rows).to_have_count(2)
-    await expect(rows.first.get_by_role("link", name=cid)).to_have_attribute(
-        "href", f"/cases/{cid}"
-    )
+    await expect(rows.first.get_by_role("link", name=cid)).to_have_attribute("href", f"/case/{cid}")
     await expect(rows.first.get_by_role("button", name="放弃死信 Discard")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "ops_stalled.png"), full_page=True)

@@ -162,3 +162,11 @@ def test_the_matter_is_known_from_the_acceptance_too() -> None:
     chain[0] = replace(chain[0], data={k: v for k, v in STEPS[0][1].items() if k != "matter_code"})
     assert fold("LB-1", chain).matter_code == "RESTAURANT-OPENING"
     assert fold("LB-1", chain, at(1)).matter_code is None  # not yet known then
+
+
+def test_a_supervision_step_has_its_own_line() -> None:
+    data = {"supervision_id": 7, "action": "commented", "actor": "督查-刘", "text": "请加快"}
+    step = replace(entries()[0], event_type="SupervisionUpdated", data=data)
+    assert describe(step) == "supervision #7 commented by 督查-刘: 请加快"
+    # It changes nothing the fold holds (the supervision table keeps the item's state).
+    assert fold("LB-1", [step]).supervision == []
