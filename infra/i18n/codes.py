@@ -133,4 +133,5 @@ MARKED = (
     NP_("error", "unknown_case"),
     NP_("error", "unknown_department"),
     NP_("error", "unknown_item"),
+    NP_("error", "unknown_dead_letter"),
 )
