@@ -61,6 +61,12 @@ class ProgressPublic(BaseModel):
     statutory_due: date | None
     rating: str | None
     can_rate: bool
+    reasons: list[str] = Field(
+        default_factory=list, description="a refusal's (or non-acceptance's) every reason"
+    )
+    appeal_rights: str | None = Field(default=None, description="with a refusal")
+    conditions: list[str] = Field(default_factory=list, description="a grant's conditions")
+    licence_number: str | None = Field(default=None, description="once the licence is issued")
 
 
 class RatingCreate(ProgressQuery):

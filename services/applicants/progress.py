@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.case_status import ENDED, CaseStatus
 from domain.privacy import mask_text
+from domain.review import APPEAL_RIGHTS
 from events.contracts import ServiceRated
 from events.registry import make_envelope
 from infra.bootstrap import Deps
@@ -46,7 +47,10 @@ class TooManyAttempts(Refused):
     http_status = 429
 
     def __init__(self, retry_in: timedelta) -> None:
-        super().__init__("too many wrong query codes for this case; try again later")
+        super().__init__(
+            "查询码错误次数过多，请稍后再试 "
+            "too many wrong query codes for this case; try again later"
+        )
         # Whole seconds, at least 1: the Retry-After header.
         self.headers = {"Retry-After": str(max(1, math.ceil(retry_in.total_seconds())))}
 
@@ -81,7 +85,7 @@ async def find_case(
         case = await get_case(s, case_id)
     expected = case["query_code"] if case else ""
     if case is None or not secrets.compare_digest(expected.encode(), query_code.encode()):
-        raise NoSuchCase("no case with this number and query code")
+        raise NoSuchCase("办件编号或查询码不正确 no case with this number and query code")
     async with deps.sessions() as s, s.begin():
         await give_back(s, case_id, [source, EVERYONE])
     return case
@@ -132,6 +136,20 @@ async def progress(
         "statutory_due": case["statutory_due"],
         "rating": rating["level"] if rating else None,
         "can_rate": rating is None and case["status"] in ENDED,
+        **_result(case),
+    }
+
+
+def _result(case: dict[str, Any]) -> dict[str, Any]:
+    """What the applicant was told: every reason of a refusal (or of not accepting the
+    application) with the appeal rights; the conditions of a grant and its licence number."""
+    refused = case["outcome"] == "refused" or case["status"] == CaseStatus.not_accepted
+    granted = case["outcome"] == "granted"
+    return {
+        "reasons": list(case["reasons"] or []) if refused else [],
+        "appeal_rights": APPEAL_RIGHTS if case["outcome"] == "refused" else None,
+        "conditions": list(case["conditions"] or []) if granted else [],
+        "licence_number": case["licence_number"] if granted else None,
     }
 
 
@@ -141,12 +159,12 @@ async def rate(
     """Record the rating; returns the follow-up item opened for a bad one."""
     case = await find_case(deps, case_id, query_code, source)
     if case["status"] not in ENDED:
-        raise RatingRefused("the case can be rated once it is concluded")
+        raise RatingRefused("办结后方可评价 the case can be rated once it is concluded")
     comment = mask_text(comment)  # the applicant may type a number; keep none of it
     follow_up = None
     async with deps.sessions() as s, s.begin():
         if not await insert_rating(s, case_id, level, comment):
-            raise RatingRefused("this case has already been rated")
+            raise RatingRefused("此办件已评价 this case has already been rated")
         if level in BAD_RATINGS:
             detail = f"bad rating ({level}): {comment}" if comment else f"bad rating ({level})"
             follow_up = await open_follow_up(s, case_id, "bad_rating", detail)
