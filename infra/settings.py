@@ -295,6 +295,13 @@ class Settings(BaseSettings):
         description="origins of the Temporal Web UI allowed to call /codec from a browser (JSON: "
         '["https://temporal-ui.example"]); empty: no cross-origin calls',
     )
+    codec_path_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="a secret that, as a path segment (<api>/codec/ui/<key>), lets a Temporal "
+        "Web UI that can send no credentials call the codec (`lianban dev` makes one per run "
+        "for its embedded UI); unset: /codec/ui/… answers 404",
+    )
     codec_max_body_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=1024,

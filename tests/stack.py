@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from entrypoints.devstack.stack import free_port
 from entrypoints.runner import Parts, Running, serve
@@ -58,6 +59,7 @@ async def running_app(
     parts: Parts | None = None,
     *,
     audit: AuditSettings | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[App]:
     """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
     from entrypoints.devstack.stack import ensure_topics
@@ -77,6 +79,7 @@ async def running_app(
         token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
         temporal_ui_url="http://127.0.0.1:8233",  # the case page links each workflow there
     )
+    settings = settings.model_copy(update=overrides) if overrides else settings
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)
     await register_test_keys(deps)

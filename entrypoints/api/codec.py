@@ -8,6 +8,7 @@ calls from the Web UI are allowed only from LIANBAN_CODEC_CORS_ORIGINS (`CodecCo
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -87,9 +88,7 @@ def _answer(payloads: list[Any]) -> Response:
     return Response(text, media_type="application/json")
 
 
-@router.post("/decode", responses=ERRORS, openapi_extra=BODY)
-async def decode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
-    """Decrypt payloads; ones not encrypted come back unchanged."""
+async def _decode(request: Request) -> Response:
     payloads = await _payloads(request)
     codec = _codec(request.app.state.deps.settings)
     if codec is None:
@@ -102,15 +101,49 @@ async def decode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Resp
         raise HTTPException(422, "a payload does not decrypt with its key (altered?)") from exc
 
 
-@router.post("/encode", responses=ERRORS, openapi_extra=BODY)
-async def encode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
-    """Encrypt payloads with the current key, as a worker would (unchanged if none is set)."""
+async def _encode(request: Request) -> Response:
     payloads = await _payloads(request)
     settings: Settings = request.app.state.deps.settings
     codec = _codec(settings)
     if codec is None or not settings.payload_kid:
         return _answer(list(payloads.payloads))
     return _answer(await codec.encode(payloads.payloads))
+
+
+@router.post("/decode", responses=ERRORS, openapi_extra=BODY)
+async def decode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
+    """Decrypt payloads; ones not encrypted come back unchanged."""
+    return await _decode(request)
+
+
+@router.post("/encode", responses=ERRORS, openapi_extra=BODY)
+async def encode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
+    """Encrypt payloads with the current key, as a worker would (unchanged if none is set)."""
+    return await _encode(request)
+
+
+def _path_key(request: Request, key: str) -> None:
+    """A Web UI that sends no credentials carries LIANBAN_CODEC_PATH_KEY in the path; a wrong
+    key, or none configured, is the same 404 as a route that does not exist."""
+    expected = request.app.state.deps.settings.codec_path_key
+    if expected is None or not secrets.compare_digest(
+        key.encode(), expected.get_secret_value().encode()
+    ):
+        raise HTTPException(404, "Not Found")
+
+
+@router.post("/ui/{key}/decode", include_in_schema=False)
+async def decode_for_ui(request: Request, key: str) -> Response:
+    """`decode` for a Web UI configured with `<api>/codec/ui/<key>` (no token)."""
+    _path_key(request, key)
+    return await _decode(request)
+
+
+@router.post("/ui/{key}/encode", include_in_schema=False)
+async def encode_for_ui(request: Request, key: str) -> Response:
+    """`encode` for a Web UI configured with `<api>/codec/ui/<key>` (no token)."""
+    _path_key(request, key)
+    return await _encode(request)
 
 
 class CodecCors:

@@ -52,7 +52,25 @@ def dev() -> None:
     update: dict[str, Any] = {"token_sign_in": True}
     if not settings.temporal_ui_url and settings.temporal_ui_port:
         update["temporal_ui_url"] = f"http://127.0.0.1:{settings.temporal_ui_port}"
-    _run(Parts(), embedded=True, settings=settings.model_copy(update=update))
+    _run(Parts(), embedded=True, settings=settings.model_copy(update=update | ui_codec(settings)))
+
+
+def ui_codec(settings: Any) -> dict[str, Any]:
+    """The embedded Web UI reads the case: it calls the API's codec from its own origin, with
+    a key made for this run in the path (it can send no token), allowed by CORS."""
+    import secrets
+
+    from pydantic import SecretStr
+
+    if not settings.temporal_ui_port:
+        return {}
+    port = settings.temporal_ui_port
+    origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    key = settings.codec_path_key or SecretStr(secrets.token_urlsafe(32))
+    return {
+        "codec_path_key": key,
+        "codec_cors_origins": [*settings.codec_cors_origins, *origins],
+    }
 
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:

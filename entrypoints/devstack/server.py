@@ -20,7 +20,17 @@ def stack_config(settings: Settings) -> StackConfig:
         temporal_port=int(settings.temporal_address.rsplit(":", 1)[1]),
         temporal_ui_port=settings.temporal_ui_port or None,
         kafka_port=int(settings.kafka_bootstrap.rsplit(":", 1)[1]),
+        ui_codec_endpoint=ui_codec_endpoint(settings),
     )
+
+
+def ui_codec_endpoint(settings: Settings) -> str | None:
+    """The codec the embedded Web UI decodes payloads through: the API's, with the path key
+    (the UI sends no credentials of its own); None without a key."""
+    if settings.codec_path_key is None:
+        return None
+    key = settings.codec_path_key.get_secret_value()
+    return f"http://{settings.api_host}:{settings.api_port}/codec/ui/{key}"
 
 
 @contextlib.asynccontextmanager

@@ -68,6 +68,8 @@ class StackConfig:
     namespace: str = "default"
     # Use a healthy server already on a port instead of failing; it is not stopped on exit.
     reuse_existing: bool = False
+    # The Web UI's remote codec (`--ui-codec-endpoint`): it decodes payloads through it.
+    ui_codec_endpoint: str | None = None
     startup_timeout: float = 60.0
     stop_timeout: float = 10.0
 
@@ -145,6 +147,8 @@ def temporal_command(cfg: StackConfig) -> list[str]:
         cmd.append("--headless")
     else:
         cmd += ["--ui-port", str(cfg.temporal_ui_port)]
+        if cfg.ui_codec_endpoint:
+            cmd += ["--ui-codec-endpoint", cfg.ui_codec_endpoint]
     if cfg.namespace != "default":
         cmd += ["--namespace", cfg.namespace]  # "default" always exists
     # The dev server is chatty at info level; warnings are what we want in the log.

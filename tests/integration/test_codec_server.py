@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -188,3 +189,29 @@ async def test_cors_only_for_the_configured_ui(http: httpx.AsyncClient, deps: De
         "/codec/decode", json=body, headers={**headers, "Origin": "https://x.example"}
     )
     assert "access-control-allow-origin" not in r.headers
+
+
+async def test_the_path_key_serves_a_ui_that_sends_no_token(
+    http: httpx.AsyncClient, deps: Deps, tmp_path: Path
+) -> None:
+    sealed = await EncryptionCodec("p1", parse_keys(KEYS)).encode([_plain()])
+    body = {"payloads": [_json(p) for p in sealed]}
+    # No key configured: the route does not exist for anyone.
+    assert (await http.post(f"/codec/ui/{'k' * 40}/decode", json=body)).status_code == 404
+    keyed = deps.settings.model_copy(
+        update={"codec_path_key": SecretStr("k" * 40), "database_url": deps.settings.database_url}
+    )
+    other = await bootstrap(keyed, temporal=False, migrate=True)
+    try:
+        transport = httpx.ASGITransport(app=create_app(other))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as ui:
+            r = await ui.post(f"/codec/ui/{'k' * 40}/decode", json=body, headers={"Origin": UI})
+            assert r.status_code == 200, r.text
+            assert [_payload(p) for p in r.json()["payloads"]] == [_plain()]
+            assert r.headers["access-control-allow-origin"] == UI
+            # A wrong key is the same 404; the token route still wants its token.
+            wrong = await ui.post(f"/codec/ui/{'x' * 40}/decode", json=body)
+            assert wrong.status_code == 404
+            assert (await ui.post("/codec/decode", json=body)).status_code == 401
+    finally:
+        await other.close()
