@@ -294,17 +294,8 @@ def supervision(
 
 
 def local_minute(value: str | None) -> str:
-    """An API time (UTC, ISO) as the center reads it: Asia/Shanghai, to the minute."""
-    if not value:
-        return ""
-    from datetime import datetime
+    """An API time (UTC, ISO) as the center reads it: Asia/Shanghai, to the minute (the
+    pages' one formatter)."""
+    from infra.i18n.times import local_minute_or_dash
 
-    from domain.case_clocks import CHINA
-
-    return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-
-
-from entrypoints.cli import dead_letters as _dead_letters  # noqa: E402, F401  (its commands)
-from entrypoints.cli.legacy import legacy  # noqa: E402
-
-ops_app.command()(legacy)  # reads Temporal and the database, not the API
+    return local_minute_or_dash(value) if value else ""

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.deps import DepsDep
-from entrypoints.web import ops_words
+from entrypoints.web import ops_words, shell
 from entrypoints.web.session import PageError, PageUser, require_page_role, same_origin
-from entrypoints.web.templating import templates
+from entrypoints.web.templating import page, refusal, templates
 from events.limits import MAX_CODE
+from infra.i18n import _
 from infra.links import workflow_url
 from infra.tokens import Role
 from services.errors import Refused
@@ -24,7 +25,6 @@ from services.operators.action_log import Operator
 
 router = APIRouter(prefix="/dead-letters", include_in_schema=False)
 templates.env.filters.update(ops_words.FILTERS)
-templates.env.globals.update(ops_words.GLOBALS)
 Code = Annotated[str | None, Query(max_length=MAX_CODE)]
 PAGE = 50
 
@@ -71,7 +71,7 @@ async def dead_letters_page(
         "filter": asdict(filt),
         "states": ops.STATES,
         "case_filters": ops.CASE_FILTERS,
-        "errors": sorted(ops_words.DEAD_LETTER_ERRORS),
+        "errors": sorted(ops_words.ERRORS),
         "ui_link": lambda cid: workflow_url(deps.settings, cid),
         "here": f"/dead-letters?{urlencode(query)}",
         "older": f"/dead-letters?{urlencode({**query, 'before': found.next_before})}"
@@ -80,7 +80,8 @@ async def dead_letters_page(
         "done": done,
         "failed": failed,
     }
-    return templates.TemplateResponse(request, "dead_letters.html", context)
+    crumbs = shell.crumbs(user, (_("Dead letters"), None))
+    return templates.TemplateResponse(request, "dead_letters.html", page(context, crumbs=crumbs))
 
 
 @router.post("/{dead_letter_id}/{action}", dependencies=[Depends(same_origin)])
@@ -104,9 +105,9 @@ async def act(
     try:
         await run(deps, op, dead_letter_id, reason)
     except Refused as exc:
-        message = urlencode({"failed": f"#{dead_letter_id}: {exc.code}: {exc.detail}"[:2000]})
+        message = urlencode({"failed": f"#{dead_letter_id}: {refusal(exc)}"[:2000]})
         return RedirectResponse(f"{target}{sep}{message}", status_code=303)
-    label = ops_words.ACTION_LABELS["redrive" if action == "redrive" else "dead_letter_discard"]
+    label = ops_words.action_label("redrive" if action == "redrive" else "dead_letter_discard")
     return RedirectResponse(
         f"{target}{sep}{urlencode({'done': f'{label} #{dead_letter_id}'})}", status_code=303
     )

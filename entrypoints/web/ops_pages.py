@@ -16,7 +16,7 @@ from domain.case_clocks import local_date
 from entrypoints.http.deps import DepsDep
 from entrypoints.web import ops_words
 from entrypoints.web.session import PageError, PageUser, require_page_role, same_origin
-from entrypoints.web.templating import templates
+from entrypoints.web.templating import refusal, templates
 from infra.links import workflow_url
 from infra.tokens import Role
 from services.errors import Refused
@@ -29,7 +29,6 @@ from services.operators.stalled_model import StalledFilter
 router = APIRouter(prefix="/ops", include_in_schema=False)
 Text = Annotated[str, Form(min_length=1, max_length=2000)]
 templates.env.filters.update(ops_words.FILTERS)
-templates.env.globals.update(ops_words.GLOBALS)
 # The actions each stall reason offers on the page (the CLI and API offer them all).
 OFFERS = {
     "idle_task": ["remind", "escalate"],
@@ -121,6 +120,6 @@ async def act(
     try:
         await _run(deps, op, action, {"case_id": case_id, "target": target}, reason)
     except Refused as exc:
-        return RedirectResponse(f"/ops?{urlencode({'error': exc.detail})}", status_code=303)
-    done = f"{ops_words.ACTION_LABELS.get(action, action)} · {case_id}"
+        return RedirectResponse(f"/ops?{urlencode({'error': refusal(exc)})}", status_code=303)
+    done = f"{ops_words.action_label(action)} · {case_id}"
     return RedirectResponse(f"/ops?{urlencode({'done': done})}", status_code=303)

@@ -31,6 +31,9 @@ PLACES: tuple[Place, ...] = (
         frozenset({*DEPARTMENT_ROLES, *access.READ_EVERY_CASE}),
     ),
     Place("ops", "/ops", N_("Operations"), frozenset({Role.operator, Role.admin})),
+    Place(
+        "dead_letters", "/dead-letters", N_("Dead letters"), frozenset({Role.operator, Role.admin})
+    ),
     Place("auditor", "/auditor", N_("Audit"), frozenset({Role.auditor, Role.admin})),
     Place(
         "dashboard",

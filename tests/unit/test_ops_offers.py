@@ -7,17 +7,20 @@ import re
 from pathlib import Path
 
 from entrypoints.web.ops_pages import ACTIONS, OFFERS
-from entrypoints.web.ops_words import ACTION_LABELS, DEAD_LETTER_ERRORS, REASON_LABELS
+from entrypoints.web.ops_words import ERRORS
+from infra.i18n import known
 from services.operators.stalled import REASONS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_every_stalled_reason_is_actionable_from_the_page() -> None:
-    assert set(OFFERS) == set(REASONS) == set(REASON_LABELS)
+    assert set(OFFERS) == set(REASONS)
+    assert all(known("stalled reason", r) for r in REASONS)
     offered = {a for actions in OFFERS.values() for a in actions}
     assert all(OFFERS[r] for r in REASONS)
-    assert offered <= set(ACTIONS) and offered <= set(ACTION_LABELS)
+    assert offered <= set(ACTIONS)
+    assert all(known("operator action", a) for a in offered)
 
 
 def test_a_dead_letter_can_always_be_discarded_from_the_stalled_list() -> None:
@@ -29,5 +32,5 @@ def test_every_documented_dead_letter_error_has_words_and_a_remedy() -> None:
     table = table.split("\n## ")[0]
     documented = set(re.findall(r"^\| `([a-z_]+)`", table, re.MULTILINE)) - {"error"}
     assert len(documented) >= 18
-    assert documented == set(DEAD_LETTER_ERRORS)
-    assert all(label and remedy for label, remedy in DEAD_LETTER_ERRORS.values())
+    assert documented == set(ERRORS)
+    assert all(known("dead letter error", e) and known("dead letter remedy", e) for e in ERRORS)
