@@ -136,17 +136,24 @@ def trend_chart(
         fig = Figure(figsize=(WIDTH_IN, 3.4))
         ax = fig.add_subplot()
         xs = list(range(len(weeks)))
-        ax.bar(xs, volume, 0.6, color=COLOURS[0], label=names[0])
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        # The bars as one collection of thick lines: a bar apiece (a patch with its own
+        # transform and clip) cost a tenth of a second over two years of weeks.
+        width = min(40.0, 0.6 * WIDTH_IN * 72 * 0.75 / max(1, len(weeks)))
+        ax.vlines(xs, 0, volume, color=COLOURS[0], linewidth=width, label=names[0])
+        ax.set_xlim(-0.6, len(weeks) - 0.4)
+        ax.set_ylim(0, max(volume, default=0) * 1.1 or 1)
+        # Few ticks: each tick label is most of a chart's drawing time.
+        ax.yaxis.set_major_locator(MaxNLocator(4, integer=True))
         ax.set_ylabel(names[0])
         rate_ax = ax.twinx()
         rates = [float("nan") if r is None else r for r in on_time]
         rate_ax.plot(xs, rates, color=COLOURS[2], marker="o", linewidth=1.8, label=names[1])
         rate_ax.set_ylim(0, 1.05)
+        rate_ax.set_yticks([0, 0.5, 1.0])
         rate_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         rate_ax.set_ylabel(names[1])
-        step = max(1, -(-len(weeks) // 14))  # at most ~14 week labels, never overlapping
-        ax.set_xticks(xs[::step], [weeks[i] for i in xs[::step]], rotation=45, ha="right")
+        step = max(1, -(-len(weeks) // 9))  # at most ~9 week labels, never overlapping
+        ax.set_xticks(xs[::step], [weeks[i] for i in xs[::step]], rotation=30, ha="right")
         ax.grid(axis="y", color=GRID, linewidth=0.6)
         handles = ax.get_legend_handles_labels()[0] + rate_ax.get_legend_handles_labels()[0]
         ax.legend(
