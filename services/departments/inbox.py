@@ -23,24 +23,16 @@ View = Literal["open", "due_soon", "overdue", "decided"]
 VIEWS: tuple[View, ...] = ("open", "due_soon", "overdue", "decided")
 
 
-class TaskNotFound(Refused):
-    code = "not_found"
-    http_status = 404
+class TaskNotFound(Refused, code="not_found", http_status=404): ...
 
 
-class TaskNotOpen(Refused):
-    code = "task_closed"
-    http_status = 409
+class TaskNotOpen(Refused, code="task_closed", http_status=409): ...
 
 
-class TaskClaimed(Refused):
-    code = "task_claimed"
-    http_status = 409
+class TaskClaimed(Refused, code="task_claimed", http_status=409): ...
 
 
-class InvalidInput(Refused):
-    code = "invalid_request"
-    http_status = 422
+class InvalidInput(Refused, code="invalid_request", http_status=422): ...
 
 
 def calendar_in_force(deps: Deps) -> WorkingCalendar:
