@@ -120,14 +120,28 @@ class DecisionMade(Payload):
     @model_validator(mode="after")
     def _reasons_where_required(self) -> DecisionMade:
         # A refusal must tell the applicant why (ALL Art. 38); conditions must be listed.
-        needs_reason = (DecisionOutcome.reject, DecisionOutcome.request_corrections)
-        if self.outcome in needs_reason and not self.reasons:
-            raise ValueError(f"outcome {self.outcome.value} requires at least one reason")
-        if self.outcome is DecisionOutcome.request_corrections and not self.items:
-            raise ValueError("outcome request_corrections requires the list of items")
-        if self.outcome is DecisionOutcome.approve_with_conditions and not self.conditions:
-            raise ValueError("outcome approve_with_conditions requires at least one condition")
+        for name in required_lists(self.outcome):
+            if not getattr(self, name):
+                raise ValueError(REQUIRED_MESSAGES[name].format(outcome=self.outcome.value))
         return self
+
+
+# The lists an outcome cannot go without, in the order a form asks for them.
+_REQUIRED: dict[DecisionOutcome, tuple[str, ...]] = {
+    DecisionOutcome.reject: ("reasons",),
+    DecisionOutcome.request_corrections: ("reasons", "items"),
+    DecisionOutcome.approve_with_conditions: ("conditions",),
+}
+REQUIRED_MESSAGES = {
+    "reasons": "outcome {outcome} requires at least one reason",
+    "items": "outcome {outcome} requires the list of items",
+    "conditions": "outcome {outcome} requires at least one condition",
+}
+
+
+def required_lists(outcome: DecisionOutcome) -> tuple[str, ...]:
+    """The lists (`reasons`, `items`, `conditions`) a decision with `outcome` must fill."""
+    return _REQUIRED.get(outcome, ())
 
 
 class ReviewTaskAssigned(Payload):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -87,6 +88,35 @@ async def case_log(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
         sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
     )
     return [dict(r._mapping) for r in rows]
+
+
+# What a search result shows of a case: no personal data.
+_FOUND_COLUMNS = (
+    cases.c.case_id,
+    cases.c.title,
+    cases.c.matter_code,
+    cases.c.status,
+    cases.c.outcome,
+    cases.c.warning_level,
+    cases.c.submitted_at,
+    cases.c.statutory_due,
+)
+
+
+async def search_cases(
+    session: AsyncSession, text: str, matters: Collection[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Cases whose number starts with `text` or whose title contains it (case-insensitive,
+    `%` and `_` taken literally), among `matters` (None: every matter), newest first."""
+    found = sa.or_(
+        cases.c.case_id.istartswith(text, autoescape=True),
+        cases.c.title.icontains(text, autoescape=True),
+    )
+    query = sa.select(*_FOUND_COLUMNS).where(found)
+    if matters is not None:
+        query = query.where(cases.c.matter_code.in_(sorted(matters)))
+    query = query.order_by(cases.c.submitted_at.desc(), cases.c.case_id).limit(limit)
+    return [dict(r._mapping) for r in await session.execute(query)]
 
 
 async def department_tasks(

@@ -103,8 +103,13 @@ def dev() -> None:
     """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
     from entrypoints.runner import Parts
 
-    # Development: the sign-in page also takes a pasted token (`lianban token …`).
-    _run(Parts(), embedded=True, settings=get_settings().model_copy(update={"token_sign_in": True}))
+    # Development: the sign-in page also takes a pasted token (`lianban token …`); the case
+    # page links to the embedded Temporal UI unless another one is set.
+    settings = get_settings()
+    update: dict[str, Any] = {"token_sign_in": True}
+    if not settings.temporal_ui_url and settings.temporal_ui_port:
+        update["temporal_ui_url"] = f"http://127.0.0.1:{settings.temporal_ui_port}"
+    _run(Parts(), embedded=True, settings=settings.model_copy(update=update))
 
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:

@@ -55,7 +55,11 @@ def _rows(
 ) -> dict[sa.Table, list[dict[str, Any]]]:
     matter = catalog.matter(state.matter_code or "")
     opinion = {d.code for d in matter.departments if d.opinion_only} if matter else set()
-    task_rows = [{**t, "opinion_only": t["department"] in opinion} for t in state.task_rows()]
+    level = state.case_row().get("warning_level") or "none"
+    task_rows = [
+        {**t, "opinion_only": t["department"] in opinion, "case_warning_level": level}
+        for t in state.task_rows()
+    ]
     decided = [
         {
             "case_id": state.case_id,
