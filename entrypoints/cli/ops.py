@@ -299,3 +299,9 @@ def local_minute(value: str | None) -> str:
     from infra.i18n.times import local_minute_or_dash
 
     return local_minute_or_dash(value) if value else ""
+
+
+from entrypoints.cli import dead_letters as _dead_letters  # noqa: E402, F401  (its commands)
+from entrypoints.cli.legacy import legacy  # noqa: E402
+
+ops_app.command()(legacy)  # reads Temporal and the database, not the API

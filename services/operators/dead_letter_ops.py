@@ -40,9 +40,8 @@ CASE_FILTERS = ("any", "with", "without")
 NEVER_REDRIVABLE = frozenset({"too_large", "malformed_json"})
 
 
-class UnknownDeadLetter(Refused):
-    code = "unknown_dead_letter"
-    http_status = 404
+class UnknownDeadLetter(Refused, code="unknown_dead_letter", http_status=404):
+    """No dead letter with this id."""
 
 
 @dataclass(frozen=True)
