@@ -16,6 +16,7 @@ from typing import Any
 from domain.audit import AuditEntry
 from domain.audit_state import CaseState, TaskState
 from domain.case_status import CaseStatus
+from domain.library import material_row, with_reuse
 
 __all__ = ["HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
 
@@ -34,10 +35,11 @@ def _submitted(s: CaseState, e: AuditEntry) -> None:
     applicant = d.get("applicant") or {}
     s.applicant_kind, s.applicant_name = applicant.get("kind"), applicant.get("name")
     s.channel = d.get("channel", "online")
-    s.materials = [
-        {"code": m["code"], "name": m.get("name"), "ref": m.get("ref")}
-        for m in d.get("materials", [])
-    ]
+    s.materials = [material_row(m) for m in d.get("materials", [])]
+
+
+def _reused(s: CaseState, e: AuditEntry) -> None:
+    s.materials = with_reuse(s.materials, e.data.get("materials", []))
 
 
 def _supplied(s: CaseState, e: AuditEntry) -> None:
@@ -209,6 +211,8 @@ HANDLERS: dict[str, Handler] = {
     "SupervisionRaised": _append_to("supervision"),
     "PersonalDataAccessed": _append_to("personal_data_reads"),
     "ServiceRated": _rated,
+    "MaterialsReused": _reused,
+    "LicenceRevoked": _append_to("licence_revocations"),
 }
 
 

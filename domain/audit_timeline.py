@@ -69,6 +69,18 @@ def _operator(d: dict[str, Any]) -> str:
     return f"operator {d.get('action')}{target}: {d.get('result')} — reason: {d.get('reason')}"
 
 
+def _reused(d: dict[str, Any]) -> str:
+    parts = []
+    for m in d.get("materials", []):
+        p = m.get("provenance") or {}
+        how = "filled by the center" if p.get("how") == "filled" else "named"
+        parts.append(
+            f"{m.get('code')} ({how}) from {p.get('library_id')}: case {p.get('source_case')}, "
+            f"checked by {p.get('checked_by')} on {p.get('checked_on')}, sha256 {m.get('sha256')}"
+        )
+    return "materials from the library: " + ("; ".join(parts) or "none")
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "ApplicationSubmitted": _submitted,
     "CorrectionRequested": lambda d: (
@@ -106,7 +118,16 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         + (", supervision raised" if d.get("supervision") else "")
     ),
     "CaseConcluded": _concluded,
-    "LicenceIssued": lambda d: f"licence {d.get('licence_number')} issued",
+    "LicenceIssued": lambda d: (
+        f"licence {d.get('licence_number')} issued"
+        + (f", signed with {d['key_id']}" if d.get("key_id") else "")
+        + (f", valid until {d['valid_until']}" if d.get("valid_until") else "")
+    ),
+    "MaterialsReused": _reused,
+    "LicenceRevoked": lambda d: (
+        f"licence {d.get('licence_number')} revoked by {d.get('actor')} ({d.get('role')}): "
+        f"{d.get('reason')}"
+    ),
     "CaseTerminated": lambda d: f"{d.get('status')}: {d.get('reason')}",
     "OperatorActionRecorded": _operator,
     "SupervisionRaised": lambda d: f"supervision #{d.get('supervision_id')}: {d.get('note')}",

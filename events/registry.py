@@ -44,6 +44,7 @@ from events.contracts import (
     SupervisionUpdated,
 )
 from events.envelope import Envelope
+from events.library_events import LicenceRevoked, MaterialsReused
 
 PAYLOADS: dict[str, type[Payload]] = {
     cls.EVENT_TYPE: cls
@@ -73,12 +74,25 @@ PAYLOADS: dict[str, type[Payload]] = {
         MaterialsSupplied,
         DepartmentRequestedCorrections,
         ReviewTaskReopened,
+        MaterialsReused,
+        LicenceRevoked,
     )
 }
 
+
+def upcast_unchanged(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 → v2 of an event whose v2 only added optional fields (every v1 document is a v2 one
+    with them absent): ApplicationSubmitted and ReviewTaskAssigned (a material's `sha256`,
+    `library_id`, `provenance`), LicenceIssued (the electronic licence's fields)."""
+    return data
+
+
 # (event_type, from_version) -> function turning that version's data into the next version's.
-# Empty while every event is at version 1; add `upcast_<type>_v1_v2` here when a v2 ships.
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("ApplicationSubmitted", 1): upcast_unchanged,
+    ("ReviewTaskAssigned", 1): upcast_unchanged,
+    ("LicenceIssued", 1): upcast_unchanged,
+}
 
 
 class EventRejected(Exception):
