@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain.catalog import Matter, ReuseRule
-from events.materials import MaterialProvenance, MaterialRef, ReuseHow, SharedMaterial
+from events.materials import EntryKind, MaterialProvenance, MaterialRef, ReuseHow, SharedMaterial
 
 CENTER = "center"  # who checked a licence the center issued
 
@@ -50,6 +50,7 @@ class Entry:
     valid_until: date | None = None
     status: str = "valid"  # valid | revoked (stored); expired is read from valid_until
     licence_number: str | None = None
+    revoked_reason: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Entry:
@@ -93,7 +94,7 @@ def _shared(entry: Entry, how: ReuseHow, name: str | None) -> SharedMaterial:
         provenance=MaterialProvenance(
             library_id=entry.library_id,
             how=how,
-            kind=entry.kind,
+            kind=EntryKind(entry.kind),
             source_case=entry.case_id,
             checked_by=entry.department,
             checked_on=entry.checked_on,

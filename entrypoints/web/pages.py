@@ -12,6 +12,7 @@ from entrypoints.web import (
     dashboard_pages,
     extension_pages,
     inbox_pages,
+    licence_pages,
     ops_pages,
     progress_pages,
     session,
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
     app.include_router(dashboard_pages.router)
     app.include_router(extension_pages.router)
     app.include_router(stats_pages.router)
+    app.include_router(licence_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def to_login(_: Request, exc: LoginRequired) -> Response:
