@@ -4,14 +4,31 @@ as reused (the story itself: tests/e2e/library_flow.py)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
-from tests.e2e.library_flow import QUERY_CODE, Story, run_story
-from tests.utils.auth import bearer
+from domain.library import library_id_for
+from store.cases import get_case
+from store.library import add_entries, applicant_key
+from store.schema import cases
+from tests.e2e.kafka_util import Produce, dead_letter_for, read_until
+from tests.e2e.library_flow import (
+    CREDIT_CODE,
+    ENTERPRISE,
+    QUERY_CODE,
+    Story,
+    file,
+    run_story,
+    sha256,
+    submit,
+)
+from tests.utils.auth import bearer, client
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +122,113 @@ async def test_the_applicant_sees_them_as_reused(app: Any, story: Story) -> None
             "food-business-licence",
         }
         assert added["food-business-licence"]["library_id"] == story.licence["library_id"]
+
+
+async def test_the_audit_record_folds_the_reuse_into_the_same_case(app: Any, story: Story) -> None:
+    # The read model's materials (with provenance) are what the audit chain's fold rebuilds.
+    async with client(app, "auditor") as http:
+        report = (await http.get(f"/audit/cases/{story.case2}/verify?temporal=false")).json()
+        replayed = (await http.get(f"/audit/cases/{story.case2}")).json()
+    assert report["ok"], report
+    lines = [line["summary"] for line in replayed["timeline"]]
+    assert any(
+        line.startswith("materials from the library: business-licence (filled by the center)")
+        for line in lines
+    ), lines
+
+
+# --- Refusals ------------------------------------------------------------------------------
+
+
+def _entry_id(case_id: str, code: str) -> str:
+    return library_id_for(f"{case_id}/material/{code}")
+
+
+def _opening(applicant: dict[str, Any], named: dict[str, str]) -> dict[str, Any]:
+    """A CATERING-OPENING submission naming `named` ({code: library_id}) from the library."""
+    materials = [file("floor-plan", "refused")]
+    materials += [{"code": code, "library_id": lid} for code, lid in named.items()]
+    return {"matter_code": "CATERING-OPENING", "title": "开业核查", "applicant": applicant,
+            "materials": materials}  # fmt: skip
+
+
+async def _expired_entry(app: Any) -> str:
+    """A business licence the enterprise had checked long ago, valid until last year."""
+    found = applicant_key(app.deps.keyring, CREDIT_CODE)
+    assert found is not None
+    library_id = library_id_for(f"OLD-{uuid.uuid4().hex}/material/business-licence")
+    async with app.deps.sessions() as s, s.begin():
+        await add_entries(
+            s,
+            [
+                {
+                    "library_id": library_id,
+                    "applicant_key": found[1],
+                    "applicant_key_kid": found[0],
+                    "code": "business-licence",
+                    "kind": "material",
+                    "sha256": sha256("old"),
+                    "case_id": "OLD-CASE",
+                    "department": "samr",
+                    "checked_on": date.today() - timedelta(days=500),
+                    "valid_until": date.today() - timedelta(days=30),
+                }
+            ],
+        )
+    return library_id
+
+
+async def _cases(app: Any) -> int:
+    async with app.deps.sessions() as s:
+        return int(await s.scalar(sa.select(sa.func.count()).select_from(cases)) or 0)
+
+
+async def test_refusals_name_the_material_and_store_nothing(app: Any, story: Story) -> None:
+    other = {"kind": "enterprise", "name": "别家公司", "id_number": "91330106MA2H9YK81P"}
+    expired = await _expired_entry(app)
+    unknown = "LIB-" + "0" * 20
+    refused = {
+        "another applicant's": (
+            _opening(other, {"business-licence": _entry_id(story.case1, "business-licence")}),
+            f"materials[1] (business-licence): library entry "
+            f"{_entry_id(story.case1, 'business-licence')} is another applicant's",
+        ),
+        "expired": (
+            _opening(ENTERPRISE, {"business-licence": expired}),
+            f"materials[1] (business-licence): library entry {expired} expired on "
+            f"{date.today() - timedelta(days=30)}",
+        ),
+        "unknown": (
+            _opening(ENTERPRISE, {"food-business-licence": unknown}),
+            f"materials[1] (food-business-licence): no library entry {unknown}",
+        ),
+        "not reusable": (
+            _opening(ENTERPRISE, {"application-form": _entry_id(story.case1, "application-form")}),
+            "materials[1] (application-form): CATERING-OPENING does not take application-form "
+            "from the library",
+        ),
+    }
+    before = await _cases(app)
+    async with client(app, "clerk") as http:
+        for why, (body, detail) in refused.items():
+            r = await http.post("/cases", json=body)
+            assert r.status_code == 422, (why, r.text)
+            assert r.json() == {"error": "material_refused", "detail": detail}, why
+    assert await _cases(app) == before
+
+
+async def test_a_refusal_over_kafka_is_a_dead_letter_with_the_reason(
+    app: Any, story: Story
+) -> None:
+    case_id = f"CO-X-{uuid.uuid4().hex[:8].upper()}"
+    unknown = "LIB-" + "F" * 20
+    body = _opening(ENTERPRISE, {"business-licence": unknown})
+    async with Produce(app.settings.kafka_bootstrap) as produce:
+        source = await submit(produce, app, case_id, body)
+    dead = await read_until(
+        app.settings.kafka_bootstrap, app.settings.topics.dead_letters, dead_letter_for(source)
+    )
+    assert dead["data"]["error"] == "material_refused"
+    assert dead["data"]["detail"] == f"materials[1] (business-licence): no library entry {unknown}"
+    async with app.deps.sessions() as s:
+        assert await get_case(s, case_id) is None
