@@ -33,6 +33,11 @@ class PublicLicence:
     revoked_at: datetime | None
     revoked_reason: str | None
 
+    @property
+    def revoked_on(self) -> date | None:
+        """The day it was revoked, Asia/Shanghai."""
+        return local_date(self.revoked_at) if self.revoked_at else None
+
 
 def status_of(row: dict[str, Any], today: date) -> str:
     if row["status"] == "revoked":
