@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from playwright.async_api import async_playwright, expect
 
 from domain.library import library_id_for
 from store.cases import get_case
@@ -28,6 +29,7 @@ from tests.e2e.library_flow import (
     sha256,
     submit,
 )
+from tests.e2e.test_browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.utils.auth import bearer, client
 
 
@@ -232,3 +234,36 @@ async def test_a_refusal_over_kafka_is_a_dead_letter_with_the_reason(
     assert dead["data"]["detail"] == f"materials[1] (business-licence): no library entry {unknown}"
     async with app.deps.sessions() as s:
         assert await get_case(s, case_id) is None
+
+
+async def test_the_pages_in_chromium(app: Any, story: Story) -> None:
+    """The task page (fire), the inbox, the applicant's progress page and the dashboard's
+    library table, as Chromium draws them (screenshots in tests/artifacts/)."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            headers = bearer("reviewer", "fire", settings=app.settings)
+            context = await browser.new_context(
+                viewport={"width": 1200, "height": 1000}, locale="zh-CN", extra_http_headers=headers
+            )
+            page = await context.new_page()
+            await page.goto(f"{app.api_url}/inbox/tasks/{story.case2}.fire")
+            reused = page.locator('[data-material="food-business-licence"] .provenance')
+            await expect(reused).to_contain_text(story.case1)
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "task-provenance.png"), full_page=True)
+            await page.goto(f"{app.api_url}/inbox")
+            await expect(
+                page.locator(f'[data-task="{story.case2}.fire"] .badge.reused')
+            ).to_be_visible()
+            await page.screenshot(path=str(ARTIFACTS / "inbox-reused.png"))
+            await context.close()
+            page = await browser.new_page(viewport={"width": 1200, "height": 1100}, locale="zh-CN")
+            await page.goto(f"{app.api_url}/progress")
+            await page.get_by_label("办件编号 Case number").fill(story.case2)
+            await page.get_by_label("查询码 Query code").fill(QUERY_CODE)
+            await page.get_by_role("button", name="查询 Look up").click()
+            await expect(page.locator('[data-reused="filled"]')).to_have_count(2)
+            await page.screenshot(path=str(ARTIFACTS / "progress-reused.png"), full_page=True)
+        finally:
+            await browser.close()
