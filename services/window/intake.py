@@ -98,7 +98,6 @@ async def store_submission(
     its submission logged and, when the library gave some, `MaterialsReused`; False when the
     case exists (nothing is looked up or written again)."""
     if await get_case(s, envelope.case_id) is not None:
-        await log_case_event(s, envelope)  # the same event again is ignored
         return False
     materials, reused = await take_from_library(s, deps, sub)
     stored = await insert_submission(
