@@ -16,29 +16,24 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.base import PRODUCER, ActivityBase, current_traceparent, task_id_for
-from activities.licences import Issuer, issue
-from domain.case_clocks import local_date
+from activities.library import Issuer, library_entries, shared_materials, signed_licence
 from domain.case_status import CaseStatus
-from domain.library import entries_from_case
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
     CaseAccepted,
     CaseConcluded,
     CaseNotAccepted,
     CaseOutcome,
-    DecisionOutcome,
     DecisionSignature,
     DepartmentDecided,
-    LicenceIssued,
     Payload,
     ReviewTaskAssigned,
 )
 from events.materials import SharedMaterial
 from events.registry import make_envelope
 from infra.failpoints import failpoint
-from store.cases import get_case, get_decision
+from store.cases import get_decision
 from store.db import insert_ignore
-from store.library import add_entries
 from store.personal import decision_context, open_text
 from store.records import publish, step_event_id
 from store.schema import tasks
@@ -177,7 +172,7 @@ class CaseActivities(ActivityBase):
         ]
         if rows:
             await s.execute(insert_ignore(s.get_bind().dialect.name, tasks, "task_id"), rows)
-        shared = await _shared_materials(s, reviews[0].case_id) if reviews else {}
+        shared = await shared_materials(s, reviews[0].case_id) if reviews else {}
         events: list[tuple[str, Payload, str]] = [
             (
                 f"task/{r.department}",
@@ -220,17 +215,9 @@ class CaseActivities(ActivityBase):
         number = licence_number(inp.case_id)
         async with self._tx() as s:
             await self._update_case(s, inp.case_id, status=CaseStatus.issued, licence_number=number)
-            payload = await self._signed(s, inp.case_id, number, datetime.now(UTC))
+            payload = await signed_licence(s, self._issuer, self._catalog, inp.case_id, number)
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number
-
-    async def _signed(
-        self, s: AsyncSession, case_id: str, number: str, now: datetime
-    ) -> LicenceIssued:
-        case = await get_case(s, case_id)
-        assert case is not None
-        matter = self._catalog.matter(case["matter_code"])
-        return await issue(s, self._issuer, case, matter, number, now)
 
     @implements(CaseSteps.record_outcome)
     async def record_outcome(self, inp: ConclusionInput) -> str | None:
@@ -269,32 +256,11 @@ class CaseActivities(ActivityBase):
         )
         topic = self._topics.case_events
         events: list[tuple[str, Payload, str]] = [("concluded", concluded, topic)]
-        await self._library_entries(s, inp, now)
+        await library_entries(s, self._catalog, inp, now)
         if licence:
-            events.append(("issued", await self._signed(s, inp.case_id, licence, now), topic))
+            signed = await signed_licence(s, self._issuer, self._catalog, inp.case_id, licence, now)
+            events.append(("issued", signed, topic))
         await self._emit_all(s, inp.case_id, events)
-
-    async def _library_entries(self, s: AsyncSession, inp: ConclusionInput, now: datetime) -> None:
-        """Every material a department accepted on the case, into the applicant's library."""
-        case = await get_case(s, inp.case_id)
-        if case is None or not case.get("applicant_key"):
-            return
-        approved = frozenset(
-            v.department
-            for v in inp.verdicts
-            if v.outcome in (DecisionOutcome.approve, DecisionOutcome.approve_with_conditions)
-        )
-        matter = self._catalog.matter(case["matter_code"])
-        await add_entries(s, entries_from_case(case, matter, approved, local_date(now)))
-
-
-async def _shared_materials(s: AsyncSession, case_id: str) -> dict[str, SharedMaterial]:
-    """The case's materials as the departments get them: file, hash, and where a material
-    taken from the library came from (`cases.materials`, written at intake)."""
-    case = await get_case(s, case_id)
-    rows = case["materials"] if case else []
-    fields = ("code", "name", "ref", "sha256", "provenance")
-    return {m["code"]: SharedMaterial.model_validate({k: m.get(k) for k in fields}) for m in rows}
 
 
 def licence_number(case_id: str) -> str:

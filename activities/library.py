@@ -1,24 +1,29 @@
-"""Issuing an electronic licence inside the activity that records it: the document signed
-with the center's current key, kept with its signature, and entered in the holder's library
-— in the caller's transaction, so the licence, its event and its entry exist together."""
+"""The materials library inside the case's activities, in the caller's transaction: the
+materials a concluded case adds to the applicant's library; the licence it issues, signed with
+the center's current key, kept with its signature and entered in the holder's library (so the
+licence, its event and its entry exist together); the case's materials as departments get them.
+"""
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_clocks import local_date
-from domain.catalog import Matter
-from domain.library import CENTER, library_id_for
+from domain.catalog import Catalog, Matter
+from domain.library import CENTER, entries_from_case, library_id_for
 from domain.licence import Holder, canonical, licence_document, sha256_of, valid_until
-from events.contracts import LicenceIssued
+from events.contracts import DecisionOutcome, LicenceIssued
+from events.materials import SharedMaterial
+from store.cases import get_case
 from store.library import add_entries
 from store.licences import add_licence, create_key, signing_key
 from store.sealing import Keyring
+from workflows.models import ConclusionInput
 
 ISSUER = "lianban-orchestrator"
 
@@ -32,6 +37,47 @@ class Issuer:
 
     def verify_url(self, number: str) -> str:
         return f"{self.public_url}/public/licences/{number}"
+
+
+async def shared_materials(s: AsyncSession, case_id: str) -> dict[str, SharedMaterial]:
+    """The case's materials as the departments get them: file, hash, and where a material
+    taken from the library came from (`cases.materials`, written at intake)."""
+    case = await get_case(s, case_id)
+    rows = case["materials"] if case else []
+    fields = ("code", "name", "ref", "sha256", "provenance")
+    return {m["code"]: SharedMaterial.model_validate({k: m.get(k) for k in fields}) for m in rows}
+
+
+async def library_entries(
+    s: AsyncSession, catalog: Catalog, inp: ConclusionInput, now: datetime
+) -> None:
+    """Every material a department accepted on the concluded case, into the applicant's
+    library (`domain.library.entries_from_case`)."""
+    case = await get_case(s, inp.case_id)
+    if case is None or not case.get("applicant_key"):
+        return
+    approved = frozenset(
+        v.department
+        for v in inp.verdicts
+        if v.outcome in (DecisionOutcome.approve, DecisionOutcome.approve_with_conditions)
+    )
+    matter = catalog.matter(case["matter_code"])
+    await add_entries(s, entries_from_case(case, matter, approved, local_date(now)))
+
+
+async def signed_licence(
+    s: AsyncSession,
+    issuer: Issuer,
+    catalog: Catalog,
+    case_id: str,
+    number: str,
+    now: datetime | None = None,
+) -> LicenceIssued:
+    """Sign and keep the licence of the granted case; its `LicenceIssued` event to write."""
+    case = await get_case(s, case_id)
+    assert case is not None
+    matter = catalog.matter(case["matter_code"])
+    return await issue(s, issuer, case, matter, number, now or datetime.now(UTC))
 
 
 async def issue(
