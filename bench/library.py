@@ -37,7 +37,7 @@ from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
 from services.window.library import entries_of
 from services.window.reuse import take_from_library
-from store.library import applicant_key
+from store.library import applicant_key, applicant_keys
 
 CODES = ("application-form", "business-licence", "premises-lease", "food-business-licence")
 KEYS = {"bench": base64.b64encode(b"b" * 32).decode(), "old": base64.b64encode(b"o" * 32).decode()}
@@ -101,6 +101,22 @@ def _submission(i: int) -> ApplicationSubmitted:
     )
 
 
+async def explain(deps: Deps, url: str) -> None:
+    """The plan of intake's query for one applicant (two index ranges, OR-ed)."""
+    keys = sorted(applicant_keys(deps.keyring, credit_code(7)))
+    named = library_id_for("LB-BENCH-00000007/business-licence")
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        plan = await conn.fetch(
+            "EXPLAIN ANALYZE SELECT * FROM library_entries WHERE library_id = ANY($1) OR "
+            "(applicant_key = ANY($2) AND code = ANY($3))",
+            [named], keys, ["business-licence", "food-business-licence"],
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    print("\n".join(r[0] for r in plan))
+
+
 async def timed(
     runs: int, call: Callable[[int], Awaitable[object]], applicants: int
 ) -> list[float]:
@@ -139,6 +155,7 @@ async def main(applicants: int, runs: int) -> None:
                 assert len(found) == len(CODES)
                 return found
 
+            await explain(deps, url)
             await timed(50, intake, applicants)  # warm the pool and the caches
             print(
                 report("intake look-up (take_from_library)", await timed(runs, intake, applicants))

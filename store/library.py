@@ -60,37 +60,39 @@ def _entry(row: Any) -> Entry:
     return Entry.from_row(row._mapping)
 
 
-async def entries_by_id(session: AsyncSession, ids: Iterable[str]) -> dict[str, Entry]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        sa.select(library_entries).where(library_entries.c.library_id.in_(wanted))
-    )
-    return {r.library_id: _entry(r) for r in rows}
-
-
-_APPLICANT_CODES = sa.select(library_entries).where(
-    library_entries.c.applicant_key.in_(sa.bindparam("keys", expanding=True)),
-    library_entries.c.code.in_(sa.bindparam("codes", expanding=True)),
-)
-
-
-async def applicant_entries(
-    session: AsyncSession, keys: frozenset[str], codes: Sequence[str] | None = None
-) -> list[Entry]:
-    """The applicant's entries (of `codes` only, when given), newest checked first."""
+async def applicant_entries(session: AsyncSession, keys: frozenset[str]) -> list[Entry]:
+    """Every entry of the applicant, newest checked first."""
     if not keys:
         return []
-    if codes is not None:
-        if not codes:
-            return []
-        rows = await session.execute(_APPLICANT_CODES, {"keys": sorted(keys), "codes": list(codes)})
-    else:
-        query = sa.select(library_entries).where(library_entries.c.applicant_key.in_(sorted(keys)))
-        rows = await session.execute(query)
-    found = [_entry(r) for r in rows]
+    query = sa.select(library_entries).where(library_entries.c.applicant_key.in_(sorted(keys)))
+    found = [_entry(r) for r in await session.execute(query)]
     return sorted(found, key=lambda e: (e.checked_on, e.library_id), reverse=True)
+
+
+async def intake_entries(
+    session: AsyncSession, ids: Iterable[str], keys: frozenset[str], codes: Sequence[str]
+) -> tuple[dict[str, Entry], list[Entry]]:
+    """What intake needs in one round trip: the entries named by id, and the applicant's of the
+    codes the matter may reuse (newest checked first). Two index ranges, OR-ed."""
+    wanted = sorted(set(ids))
+    where: list[sa.ColumnElement[bool]] = []
+    if wanted:
+        where.append(library_entries.c.library_id.in_(wanted))
+    if keys and codes:
+        where.append(
+            sa.and_(
+                library_entries.c.applicant_key.in_(sorted(keys)),
+                library_entries.c.code.in_(list(codes)),
+            )
+        )
+    if not where:
+        return {}, []
+    found = [
+        _entry(r) for r in await session.execute(sa.select(library_entries).where(sa.or_(*where)))
+    ]
+    named = {e.library_id: e for e in found if e.library_id in wanted}
+    mine = [e for e in found if e.applicant_key in keys and e.code in codes]
+    return named, sorted(mine, key=lambda e: (e.checked_on, e.library_id), reverse=True)
 
 
 async def case_entries(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from events.materials import SharedMaterial
 from events.registry import make_envelope
 from infra.bootstrap import Deps
 from services.errors import Refused
-from store.library import applicant_entries, applicant_keys, entries_by_id, record_reuses
+from store.library import applicant_keys, intake_entries, record_reuses
 from store.records import publish, step_event_id
 
 
@@ -43,8 +43,12 @@ async def take_from_library(
     if matter is None:  # pre-review refuses it (unknown matter), with the reason
         return rows, []
     keys = applicant_keys(deps.keyring, sub.applicant.id_number)
-    named = await entries_by_id(s, [m.library_id for m in sub.materials if m.library_id])
-    candidates = await applicant_entries(s, keys, [r.code for r in matter.reuse])
+    named, candidates = await intake_entries(
+        s,
+        [m.library_id for m in sub.materials if m.library_id],
+        keys,
+        [r.code for r in matter.reuse],
+    )
     found = resolve(
         matter,
         sub.materials,
