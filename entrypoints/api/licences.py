@@ -62,14 +62,26 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
     return Response(content, media_type=media_type, headers=headers)
 
 
-@router.get("/public/licences/{number}/licence.json", responses=NOT_FOUND)
+def _file(media_type: str, what: str) -> dict[int | str, dict[str, object]]:
+    return {200: {"content": {media_type: {}}, "description": what}, **NOT_FOUND}
+
+
+@router.get(
+    "/public/licences/{number}/licence.json",
+    response_class=Response,
+    responses=_file("application/json", "the document's exact bytes"),
+)
 async def licence_document(number: Number, deps: DepsDep) -> Response:
     """The signed document, its exact bytes (what the signature is over); no token."""
     document, _ = await licences.signed_files(deps, number)
     return _download(document, "application/json", f"{number}.json")
 
 
-@router.get("/public/licences/{number}/licence.sig", responses=NOT_FOUND)
+@router.get(
+    "/public/licences/{number}/licence.sig",
+    response_class=Response,
+    responses=_file("application/octet-stream", "64 bytes"),
+)
 async def licence_signature(number: Number, deps: DepsDep) -> Response:
     """The Ed25519 signature over the document: 64 raw bytes; no token."""
     _, signature = await licences.signed_files(deps, number)
@@ -82,7 +94,11 @@ async def licence_keys(deps: DepsDep) -> LicenceKeysPublic:
     return LicenceKeysPublic.model_validate({"data": await licences.published_keys(deps)})
 
 
-@router.get("/public/licence-keys/{key_id}.pem", responses=NOT_FOUND)
+@router.get(
+    "/public/licence-keys/{key_id}.pem",
+    response_class=Response,
+    responses=_file("application/x-pem-file", "SubjectPublicKeyInfo PEM"),
+)
 async def licence_key_pem(key_id: KeyId, deps: DepsDep) -> Response:
     """One public key as PEM (SubjectPublicKeyInfo), for `openssl pkeyutl -verify`."""
     for key in await licences.published_keys(deps):
