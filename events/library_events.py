@@ -9,6 +9,7 @@ from pydantic import Field
 from events.contracts import Payload
 from events.limits import MAX_CODE, MAX_MATERIALS, MAX_TEXT
 from events.materials import SharedMaterial
+from events.topics import Topic
 
 
 class MaterialsReused(Payload):
@@ -17,6 +18,7 @@ class MaterialsReused(Payload):
     Topic: case-events (in the case's log and audit chain)."""
 
     EVENT_TYPE: ClassVar[str] = "MaterialsReused"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     materials: list[SharedMaterial] = Field(max_length=MAX_MATERIALS)
 
@@ -26,6 +28,7 @@ class LicenceRevoked(Payload):
     Topic: case-events (the licence's case)."""
 
     EVENT_TYPE: ClassVar[str] = "LicenceRevoked"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     licence_number: str = Field(max_length=MAX_CODE)
     reason: str = Field(min_length=1, max_length=MAX_TEXT)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from entrypoints.http.deps import DepsDep
-from entrypoints.web.session import PageError
+from entrypoints.web.page_errors import PageError
 from entrypoints.web.templating import templates
 from services.applicants import licences
 from services.errors import Refused

@@ -3,7 +3,7 @@ case took from the library, signed licences, the center's signing keys, verifica
 and the applicant's library key on each case (issue 25).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-08
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import store.schema
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
