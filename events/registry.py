@@ -47,8 +47,9 @@ def _register(classes: list[type[Payload]]) -> dict[str, type[Payload]]:
     return table
 
 
-# Built from the classes: those of `events.contracts` and `events.library_events`, imported above. A module that holds
-# more of them must be imported above too (tests/unit/test_event_types.py checks it is).
+# Built from the classes: those of `events.contracts` and `events.library_events`, imported
+# above. A module that holds more of them must be imported above too
+# (tests/unit/test_event_types.py checks it is).
 PAYLOADS: dict[str, type[Payload]] = _register(_payload_classes())
 
 
@@ -65,7 +66,6 @@ def inbound() -> dict[Topic, type[Payload]]:
 def in_case_log() -> list[type[Payload]]:
     """The event types written to a case's audit log: each has a fold and a timeline line."""
     return [cls for cls in PAYLOADS.values() if cls.CASE_LOG]
-
 
 
 def upcast_unchanged(data: dict[str, Any]) -> dict[str, Any]:

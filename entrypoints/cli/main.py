@@ -21,8 +21,8 @@ from entrypoints.cli.calendar import calendar_app
 from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
 from entrypoints.cli.keys import keys_app
-from entrypoints.cli.licences import licences_app
 from entrypoints.cli.legacy import legacy
+from entrypoints.cli.licences import licences_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app

@@ -13,16 +13,12 @@ from fastapi.responses import Response
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.page_errors import PageError
 from entrypoints.web.templating import templates
+from infra.i18n import _
 from services.applicants import licences
 from services.errors import Refused
 
 router = APIRouter(prefix="/public/licences", include_in_schema=False)
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
-STATUS_LABELS = {
-    "valid": "有效 Valid",
-    "expired": "已过期 Expired",
-    "revoked": "已撤销 Revoked",
-}
 
 
 def qr_svg(url: str) -> str:
@@ -33,15 +29,16 @@ def qr_svg(url: str) -> str:
 @router.get("/{number}")
 async def licence_page(request: Request, number: str, deps: DepsDep) -> Response:
     if not NUMBER.match(number):
-        raise PageError(404, "没有此证照 No such licence")
+        raise PageError(404, _("There is no licence %(number)s", number=number[:80]))
     try:
         found = await licences.verify(deps, number)
     except Refused as exc:
-        raise PageError(exc.http_status, f"没有此证照 No licence {number}") from exc
+        raise PageError(
+            exc.http_status, _("There is no licence %(number)s", number=number)
+        ) from exc
     context = {
         "licence": found,
         "doc": found.document,
-        "status_label": STATUS_LABELS[found.status],
         "qr": qr_svg(found.document["verify_url"]),
     }
     return templates.TemplateResponse(request, "licence.html", context)
