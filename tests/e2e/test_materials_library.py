@@ -85,7 +85,7 @@ async def test_each_department_sees_the_provenance_in_its_inbox(app: Any, story:
             inbox = await http.get("/inbox", headers=headers)
             assert inbox.status_code == 200
             assert f'data-task="{story.case2}.{dept}"' in inbox.text
-            assert "证照复用 2 from the library" in inbox.text
+            assert 'class="badge reused" data-reused="2"' in inbox.text
             page = await http.get(f"/inbox/tasks/{story.case2}.{dept}", headers=headers)
             assert page.status_code == 200, page.text
             html = page.text
@@ -267,3 +267,11 @@ async def test_the_pages_in_chromium(app: Any, story: Story) -> None:
             await page.screenshot(path=str(ARTIFACTS / "progress-reused.png"), full_page=True)
         finally:
             await browser.close()
+
+
+async def test_the_staff_case_page_shows_the_provenance(app: Any, story: Story) -> None:
+    async with client(app, "clerk") as http:
+        page = await http.get(f"/case/{story.case2}")
+    assert page.status_code == 200, page.text
+    assert 'data-material="food-business-licence" data-reused="filled"' in page.text
+    assert f"<strong data-source-case>{story.case1}</strong>" in page.text
