@@ -29,6 +29,7 @@ from tests.e2e.library_flow import (
     sha256,
     submit,
 )
+from tests.e2e.pages_util import fits_and_passes
 from tests.e2e.test_browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.utils.auth import bearer, client
 
@@ -244,7 +245,7 @@ async def test_the_pages_in_chromium(app: Any, story: Story) -> None:
         try:
             headers = bearer("reviewer", "fire", settings=app.settings)
             context = await browser.new_context(
-                viewport={"width": 1200, "height": 1000}, locale="zh-CN", extra_http_headers=headers
+                viewport={"width": 1280, "height": 800}, locale="zh-CN", extra_http_headers=headers
             )
             page = await context.new_page()
             await page.goto(f"{app.api_url}/inbox/tasks/{story.case2}.fire")
@@ -252,19 +253,21 @@ async def test_the_pages_in_chromium(app: Any, story: Story) -> None:
             await expect(reused).to_contain_text(story.case1)
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "task-provenance.png"), full_page=True)
+            await fits_and_passes(page)
             await page.goto(f"{app.api_url}/inbox")
             await expect(
                 page.locator(f'[data-task="{story.case2}.fire"] .badge.reused')
             ).to_be_visible()
             await page.screenshot(path=str(ARTIFACTS / "inbox-reused.png"))
             await context.close()
-            page = await browser.new_page(viewport={"width": 1200, "height": 1100}, locale="zh-CN")
+            page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
             await page.goto(f"{app.api_url}/progress")
             await page.get_by_label("办件编号 Case number").fill(story.case2)
             await page.get_by_label("查询码 Query code").fill(QUERY_CODE)
             await page.get_by_role("button", name="查询 Look up").click()
             await expect(page.locator('[data-reused="filled"]')).to_have_count(2)
             await page.screenshot(path=str(ARTIFACTS / "progress-reused.png"), full_page=True)
+            await fits_and_passes(page)
         finally:
             await browser.close()
 
