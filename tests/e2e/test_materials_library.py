@@ -17,7 +17,7 @@ from playwright.async_api import async_playwright, expect
 from domain.library import library_id_for
 from store.cases import get_case
 from store.library import add_entries, applicant_key
-from store.schema import cases
+from store.schema import cases, library_entries
 from tests.e2e.kafka_util import Produce, dead_letter_for, read_until
 from tests.e2e.library_flow import (
     CREDIT_CODE,
@@ -278,3 +278,17 @@ async def test_the_staff_case_page_shows_the_provenance(app: Any, story: Story) 
     assert page.status_code == 200, page.text
     assert 'data-material="food-business-licence" data-reused="filled"' in page.text
     assert f"<strong data-source-case>{story.case1}</strong>" in page.text
+
+
+async def test_entries_keep_a_keyed_hash_never_the_number(app: Any, story: Story) -> None:
+    async with app.deps.sessions() as s:
+        rows = (
+            await s.execute(
+                sa.select(library_entries).where(library_entries.c.case_id == story.case1)
+            )
+        ).all()
+    assert len(rows) == 4
+    found = applicant_key(app.deps.keyring, CREDIT_CODE)
+    assert found is not None and {r.applicant_key for r in rows} == {found[1]}
+    assert {r.applicant_key_kid for r in rows} == {app.settings.payload_kid}
+    assert all(CREDIT_CODE not in str(tuple(r)) for r in rows)
