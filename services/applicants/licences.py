@@ -17,9 +17,7 @@ from services.errors import Refused
 from store import licences as store
 
 
-class NoSuchLicence(Refused):
-    code = "not_found"
-    http_status = 404
+class NoSuchLicence(Refused, code="not_found", http_status=404): ...
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,13 @@ from store.library import revoke_entry
 from store.records import publish, step_event_id
 
 
-class LicenceNotFound(Refused):
-    code = "not_found"
-    http_status = 404
+class LicenceNotFound(Refused, code="not_found", http_status=404): ...
 
 
-class LicenceRevokedAlready(Refused):
-    code = "already_revoked"
-    http_status = 409
+class LicenceRevokedAlready(Refused, code="already_revoked", http_status=409): ...
 
 
-class NotYours(Refused):
-    code = "forbidden"
-    http_status = 403
+class NotYours(Refused, code="forbidden", http_status=403): ...
 
 
 def may_revoke(user: Principal, departments: set[str]) -> bool:

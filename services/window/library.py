@@ -30,9 +30,7 @@ FIELDS = (
 )
 
 
-class NoSuchEntry(Refused):
-    code = "not_found"
-    http_status = 404
+class NoSuchEntry(Refused, code="not_found", http_status=404): ...
 
 
 def public_entry(row: dict[str, Any], today: Any = None) -> dict[str, Any]:

@@ -26,11 +26,8 @@ from store.library import applicant_keys, intake_entries, record_reuses
 from store.records import publish, step_event_id
 
 
-class MaterialRefused(Refused):
+class MaterialRefused(Refused, code="material_refused", http_status=422):
     """A material named from the library cannot be used: `detail` names each and why."""
-
-    code = "material_refused"
-    http_status = 422
 
 
 async def take_from_library(
