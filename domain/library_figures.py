@@ -28,9 +28,9 @@ class LibraryRow:
 LIBRARY_COLUMNS = (
     Column("key", "事项 Matter", "text"),
     Column("name", "名称 Name", "text"),
-    Column("reused", "复用材料 Materials reused", "count"),
+    Column("reused", "复用 Reused", "count"),
     Column("not_brought", "免提交 Not brought", "count"),
-    Column("verified", "证照核验 Licences verified", "count"),
+    Column("verified", "核验 Verified", "count"),
 )
 
 

@@ -24,7 +24,7 @@ from services.leaders.reports import today_local
 from tests.e2e.library_flow import ENTERPRISE, Story, file, run_story
 from tests.e2e.pages_util import fits_and_passes
 from tests.e2e.test_browser import ARGS, ARTIFACTS, CHROMIUM, HAVE_CHROMIUM
-from tests.utils.auth import client
+from tests.utils.auth import client, token
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "library.md"
 
@@ -138,7 +138,9 @@ async def test_the_docs_openssl_recipe_verifies_it_and_a_changed_byte_fails(
     assert f"VERIFIED licence {number}" in ok.output
 
 
-async def test_the_figures_count_reuse_and_verification(app: Any, story: Story) -> None:
+async def test_the_figures_count_reuse_and_verification(
+    app: Any, story: Story, browser: Browser
+) -> None:
     async with client(app, "leader") as http:
         page = await http.get("/dashboard")
         csv = await http.get("/dashboard.csv", params={"table": "library"})
@@ -156,6 +158,20 @@ async def test_the_figures_count_reuse_and_verification(app: Any, story: Story) 
     async with client(app, "leader") as http:
         public = await http.get("/public/stats")
     assert 'id="library-figures"' in public.text
+    leader = token("leader", settings=app.settings, sub="leader-figures")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    await context.add_cookies([{"name": "lianban_token", "value": leader, "url": app.api_url}])
+    page = await context.new_page()
+    try:
+        await page.goto(f"{app.api_url}/dashboard#library")
+        section = page.locator('section[data-table="library"]')
+        await expect(section.locator('tr[data-row="CATERING-OPENING"]')).to_be_visible()
+        await section.screenshot(path=str(ARTIFACTS / "dashboard-library.png"))
+        await page.goto(f"{app.api_url}/public/stats")
+        await expect(page.locator("#library-figures")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / "public-stats.png"), full_page=True)
+    finally:
+        await context.close()
 
 
 async def test_a_revoked_licence_shows_revoked_everywhere(
