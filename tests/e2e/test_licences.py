@@ -161,15 +161,15 @@ async def test_the_figures_count_reuse_and_verification(
     leader = token("leader", settings=app.settings, sub="leader-figures")
     context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     await context.add_cookies([{"name": "lianban_token", "value": leader, "url": app.api_url}])
-    page = await context.new_page()
+    shown = await context.new_page()
     try:
-        await page.goto(f"{app.api_url}/dashboard#library")
-        section = page.locator('section[data-table="library"]')
+        await shown.goto(f"{app.api_url}/dashboard#library")
+        section = shown.locator('section[data-table="library"]')
         await expect(section.locator('tr[data-row="CATERING-OPENING"]')).to_be_visible()
         await section.screenshot(path=str(ARTIFACTS / "dashboard-library.png"))
-        await page.goto(f"{app.api_url}/public/stats")
-        await expect(page.locator("#library-figures")).to_be_visible()
-        await page.screenshot(path=str(ARTIFACTS / "public-stats.png"), full_page=True)
+        await shown.goto(f"{app.api_url}/public/stats")
+        await expect(shown.locator("#library-figures")).to_be_visible()
+        await shown.screenshot(path=str(ARTIFACTS / "public-stats.png"), full_page=True)
     finally:
         await context.close()
 
