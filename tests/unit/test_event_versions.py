@@ -3,6 +3,7 @@ JSON fixtures of the old versions, as producers and stored records have them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,10 +40,7 @@ def test_licence_issued_v1_decodes_as_v2() -> None:
 
 
 def _with_materials(materials: list[dict[str, str]]) -> bytes:
-    raw = _fixture("ApplicationSubmitted.v1.json").decode()
-    import json
-
-    doc = json.loads(raw)
+    doc = json.loads(_fixture("ApplicationSubmitted.v1.json"))
     doc["schema_version"] = 2
     doc["data"]["materials"] = materials
     return json.dumps(doc).encode()
