@@ -73,3 +73,13 @@ def test_a_signature_checks_over_the_exact_bytes_only() -> None:
         check(doc, sig, {"center-0": raw, "center-2": other})
     with pytest.raises(LicenceProblem):
         read_signature(b"not a signature")
+
+
+def test_a_licence_past_its_validity_reads_expired_and_a_revoked_one_revoked() -> None:
+    from services.applicants.licences import status_of
+
+    row = {"status": "valid", "valid_until": date(2026, 12, 1)}
+    assert status_of(row, date(2026, 12, 1)) == "valid"
+    assert status_of(row, date(2026, 12, 2)) == "expired"
+    assert status_of({**row, "valid_until": None}, date(2099, 1, 1)) == "valid"
+    assert status_of({**row, "status": "revoked"}, date(2026, 11, 1)) == "revoked"
