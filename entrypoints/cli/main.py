@@ -27,6 +27,11 @@ GROUPS = {
         "keys_app",
         "Department signing keys (Ed25519) for decisions sent on Kafka.",
     ),
+    "licences": (
+        "entrypoints.cli.licences",
+        "licences_app",
+        "Electronic licences: verify offline, revoke, the center's signing keys.",
+    ),
     "audit": (
         "entrypoints.cli.audit",
         "audit_app",

@@ -17,6 +17,8 @@ from entrypoints.api import (
     clocks,
     feedback,
     health,
+    library,
+    licences,
     ops,
     personal,
     public,
@@ -142,6 +144,8 @@ def create_app(deps: Deps) -> FastAPI:
         supervision_api.router,
         codec_api.router,
         health.router,
+        library.router,
+        licences.router,
     )
     plain_text.install(routers)
     for router in routers:

@@ -70,7 +70,7 @@ async def test_tables_are_the_report_figures(deps: Deps) -> None:
     dash = await dashboard(deps, **NOV)
     report = await sla_report(deps, **NOV)
     names = ["overview", "trend", "matters", "matter_service", "departments", "warnings"]
-    assert [t.name for t in dash.tables] == [*names, "supervision"]
+    assert [t.name for t in dash.tables] == [*names, "supervision", "library"]
     overview = dash.table("overview")
     assert overview is not None and report.total is not None
     figures = dict(zip(overview.column("figure"), overview.column("value"), strict=True))
@@ -119,7 +119,7 @@ async def test_warnings_count_running_cases_now(deps: Deps) -> None:
     assert env is not None and env.rows == (("ALL", "全部 All", 0, 0, 0, 0),)
     # A department's dashboard: its row is the overview, no matter table.
     scoped = await dashboard(deps, department="env", **NOV)
-    scoped_names = ["overview", "trend", "departments", "warnings", "supervision"]
+    scoped_names = ["overview", "trend", "departments", "warnings", "supervision", "library"]
     assert [t.name for t in scoped.tables] == scoped_names
 
 
@@ -177,7 +177,7 @@ async def test_pages_csv_and_roles(deps: Deps) -> None:
         for role in ("leader", "auditor", "admin"):
             r = await http.get(f"/dashboard?{query}", headers=bearer(role, settings=settings))
             assert r.status_code == 200, (role, r.text[:300])
-            assert r.text.count("<svg") == 7 and "导出 CSV" in r.text
+            assert r.text.count("<svg") == 8 and "导出 CSV" in r.text
         for role, dept in (("operator", None), ("reviewer", "fire"), ("clerk", None)):
             r = await http.get("/dashboard", headers=bearer(role, dept, settings=settings))
             assert r.status_code == 403, role
