@@ -65,6 +65,8 @@ ERROR_MARKS = (
     NP_("dead letter remedy", "case_closed"),
     NP_("dead letter error", "processing_failed"),
     NP_("dead letter remedy", "processing_failed"),
+    NP_("dead letter error", "material_refused"),
+    NP_("dead letter remedy", "material_refused"),
 )
 ERRORS = tuple(code for context, code in ERROR_MARKS if context == "dead letter error")
 
