@@ -72,3 +72,8 @@ class ChangedMeanwhile(Refused):
 
     code = "changed_meanwhile"
     http_status = 409
+
+
+class UnknownThreshold(Refused):
+    code = "not_found"
+    http_status = 404

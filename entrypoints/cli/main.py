@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import time
@@ -107,10 +106,12 @@ def dev() -> None:
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     from entrypoints.devstack.server import run_forever
+    from infra import logs
     from store.migrate import SchemaNotCurrent
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = settings or get_settings()
+    # JSON lines under `serve` (LIANBAN_LOG_FORMAT), readable ones under `dev`.
+    logs.configure(settings, dev=embedded)
     try:
         asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
     except SchemaNotCurrent as exc:

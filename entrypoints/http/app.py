@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
+from entrypoints.api import alerts as alerts_api
 from entrypoints.api import audit as audit_api
 from entrypoints.api import (
     cases,
@@ -24,10 +25,12 @@ from entrypoints.api import (
     tasks,
 )
 from entrypoints.api import codec as codec_api
+from entrypoints.api import metrics as metrics_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http import docs, openapi, plain_text
 from entrypoints.http.limits import BodyLimit
+from entrypoints.http.observe import Observe
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
 from infra import redact
@@ -108,6 +111,8 @@ def create_app(deps: Deps) -> FastAPI:
     # Added last, so it runs first: a preflight or a refusal from the body limit still carries
     # the CORS headers the Web UI needs to read it.
     app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
+    # Outermost: every request is measured and logged, refusals by the layers above included.
+    app.add_middleware(Observe)
     routers = (
         cases.router,
         tasks.router,
@@ -121,7 +126,9 @@ def create_app(deps: Deps) -> FastAPI:
         reports_api.router,
         supervision_api.router,
         codec_api.router,
+        alerts_api.router,
         health.router,
+        metrics_api.router,
     )
     plain_text.install(routers)
     for router in routers:

@@ -22,6 +22,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from infra import logs
 from store.db import insert_ignore
 from store.schema import activity_incidents
 
@@ -78,6 +79,8 @@ class _Inbound(ActivityInboundInterceptor):
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
+        # Every line the activity logs names its case (each activity runs in a task of its own).
+        logs.set_case(case_of(info.workflow_id) if info.workflow_id else None)
         if info.is_local or not info.workflow_id:
             return await super().execute_activity(input)
         try:
