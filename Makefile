@@ -57,7 +57,7 @@ lint: install monitoring
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m store.migrate check
 	$(BIN)/python -m entrypoints.cli.deploy_check
-	$(PROMTOOL) check rules deploy/prometheus/alerts.yaml
+	$(PROMTOOL) check config deploy/prometheus/prometheus.yaml
 	$(PROMTOOL) test rules deploy/prometheus/alerts.test.yaml
 	amtool check-config deploy/alertmanager/alertmanager.yaml
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/site
