@@ -98,10 +98,10 @@ class TemporalCollector(Collector):
     def _families(name: str, s: _Series) -> Iterator[Metric]:
         if s.kind == BUFFERED_METRIC_KIND_COUNTER:
             # Some SDK counters already end in `_total` (temporal_local_activity_total).
-            base = name.removesuffix("_total")
-            counter = CounterMetricFamily(base, s.description, labels=None)
+            family = name.removesuffix("_total")
+            counter = CounterMetricFamily(family, s.description, labels=None)
             for labels, value in s.values.items():
-                counter.add_sample(f"{base}_total", dict(labels), value)
+                counter.add_sample(f"{family}_total", dict(labels), value)
             yield counter
         elif s.kind == BUFFERED_METRIC_KIND_GAUGE:
             gauge = GaugeMetricFamily(name, s.description)

@@ -12,6 +12,7 @@ from entrypoints.web import (
     dashboard_pages,
     extension_pages,
     inbox_pages,
+    kpi_pages,
     ops_pages,
     progress_pages,
     session,
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.include_router(progress_pages.router)
     app.include_router(ops_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(kpi_pages.router)
     app.include_router(extension_pages.router)
     app.include_router(stats_pages.router)
 

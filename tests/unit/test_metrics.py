@@ -52,7 +52,7 @@ def test_set_gauges_removes_the_series_not_given_again() -> None:
     gauge = Gauge("g", "a gauge", ["reason"], registry=registry)
     metrics.set_gauges(gauge, [(("a",), 1), (("b",), 2)])
     metrics.set_gauges(gauge, [(("b",), 3)])
-    samples = {s.labels["reason"]: s.value for s in gauge.collect()[0].samples}
+    samples = {s.labels["reason"]: s.value for s in next(iter(gauge.collect())).samples}
     assert samples == {"b": 3}
 
 
