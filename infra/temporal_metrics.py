@@ -30,10 +30,13 @@ from prometheus_client.registry import Collector
 from temporalio.runtime import (
     BUFFERED_METRIC_KIND_COUNTER,
     BUFFERED_METRIC_KIND_GAUGE,
+    LogForwardingConfig,
+    LoggingConfig,
     MetricBuffer,
     MetricBufferDurationFormat,
     Runtime,
     TelemetryConfig,
+    TelemetryFilter,
 )
 
 log = logging.getLogger("lianban.metrics")
@@ -137,7 +140,15 @@ def runtime() -> Runtime:
     global _buffer, _runtime, _collector
     if _runtime is None:
         _buffer = MetricBuffer(BUFFER_SIZE, MetricBufferDurationFormat.SECONDS)
-        _runtime = Runtime(telemetry=TelemetryConfig(metrics=_buffer, metric_prefix="temporal_"))
+        # The SDK core's own warnings go through Python's logging too (JSON lines in
+        # production), not straight to stderr in a format of their own.
+        core_logs = LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+        )
+        _runtime = Runtime(
+            telemetry=TelemetryConfig(logging=core_logs, metrics=_buffer, metric_prefix="temporal_")
+        )
         _collector = TemporalCollector()
         REGISTRY.register(_collector)
     return _runtime

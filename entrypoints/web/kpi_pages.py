@@ -23,6 +23,15 @@ Code = Annotated[str, Form(min_length=1, max_length=64)]
 BACK = "/dashboard#kpi-thresholds"
 
 
+async def _setter(user: PageUser) -> Principal:
+    """Only leaders and admins (checked before any form field is read)."""
+    require_page_role(user, *SETTERS)
+    return user
+
+
+Setter = Annotated[Principal, Depends(_setter)]
+
+
 async def alert_context(deps: Deps, user: Principal) -> dict[str, Any]:
     """What the dashboard's alerts and KPI boxes show."""
     return {
@@ -38,14 +47,13 @@ async def alert_context(deps: Deps, user: Principal) -> dict[str, Any]:
 @router.post("", dependencies=[Depends(same_origin)])
 async def set_threshold(
     deps: DepsDep,
-    user: PageUser,
+    user: Setter,
     matter_code: Code,
     kpi_name: Annotated[str, Form(alias="kpi", min_length=1, max_length=32)],
     percent: Annotated[float, Form(gt=0, le=100)],
     period: Annotated[str, Form(max_length=16)] = "week",
     min_cases: Annotated[int, Form(ge=1, le=100_000)] = 1,
 ) -> Response:
-    require_page_role(user, *SETTERS)
     try:
         await kpi.set_threshold(
             deps,
@@ -64,11 +72,10 @@ async def set_threshold(
 @router.post("/remove", dependencies=[Depends(same_origin)])
 async def remove_threshold(
     deps: DepsDep,
-    user: PageUser,
+    user: Setter,
     matter_code: Code,
     kpi_name: Annotated[str, Form(alias="kpi", min_length=1, max_length=32)],
 ) -> Response:
-    require_page_role(user, *SETTERS)
     try:
         await kpi.remove_threshold(deps, matter_code, kpi_name)
     except Refused as exc:

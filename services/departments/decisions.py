@@ -23,7 +23,7 @@ from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
 from events.contracts import DecisionMade, DecisionOutcome
-from infra import metrics, tracing
+from infra import logs, metrics, tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
 from services.departments.signatures import Signed
@@ -204,6 +204,8 @@ async def apply_decision(
     started = time.monotonic()  # the decision reached Lianban (decision latency)
     d = _masked(d)
     case = await _check_case(deps, case_id, d)
+    # What is logged from here on (a retry while Temporal is away) names the case's trace.
+    logs.set_case(case_id, case["traceparent"])
     with tracing.span_in_case(
         f"decision {d.department}",
         case["traceparent"],

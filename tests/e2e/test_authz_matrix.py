@@ -156,6 +156,25 @@ PROBES: list[Probe] = [
         form={},
         route="/extensions/{case_id}/grant",
     ),
+    # Alerts (docs/monitoring.md): operators and the center's leadership read them; leaders set
+    # the KPI thresholds (an unknown matter's is not found once the role passes).
+    Probe("GET", "/alerts", expect({"operator", "auditor", "admin", "leader"})),
+    Probe("GET", "/alerts/kpi", expect({"operator", "auditor", "admin", "leader"})),
+    Probe(
+        "PUT",
+        "/alerts/kpi/IND-CONSTRUCTION/on_time_rate",
+        expect({"leader", "admin"}),
+        json={},
+        route="/alerts/kpi/{matter_code}/{kpi_name}",
+    ),
+    Probe(
+        "DELETE",
+        "/alerts/kpi/NO-SUCH-MATTER/on_time_rate",
+        expect(set(), {"leader", "admin"}),
+        route="/alerts/kpi/{matter_code}/{kpi_name}",
+    ),
+    Probe("POST", "/dashboard/kpi", expect({"leader", "admin"}), form={}),
+    Probe("POST", "/dashboard/kpi/remove", expect({"leader", "admin"}), form={}),
     # The Temporal codec server shows payloads in the clear (entrypoints/api/codec.py).
     Probe("POST", "/codec/decode", expect({"operator", "auditor"}), json={}),
     Probe("POST", "/codec/encode", expect({"operator", "auditor"}), json={}),
@@ -167,12 +186,12 @@ PUBLIC = {
     ("GET", "/progress"), ("POST", "/progress"),
     ("POST", "/progress/rating"), ("POST", "/public/progress"), ("POST", "/public/rating"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"), ("GET", "/public/stats"),
+    ("GET", "/redoc"), ("GET", "/public/stats"), ("GET", "/metrics"),
 }  # fmt: skip
 # Routes whose owners test their role rules with their own suites (operators:
 # tests/e2e/test_ops_*, audit: the audit log's tests); here they only have to refuse a caller
 # without a token. Move them into PROBES once their rules settle.
-DELEGATED = ("/ops", "/audit")
+DELEGATED = ("/ops", "/audit", "/alerts/webhook")  # the webhook: Alertmanager's own token
 
 
 @dataclass(frozen=True)

@@ -165,15 +165,18 @@ async def test_a_process_without_the_api_serves_its_metrics_port(
 ) -> None:
     port = free_port()
     db = tmp_path_factory.mktemp("relay-only") / "lianban.db"
-    async with running_app(
-        stack.temporal_address,
-        stack.kafka_bootstrap,
-        f"sqlite+aiosqlite:///{db}",
-        Parts(worker=False, consumers=False, relay=True, api=False),
-        audit=anchors_in(tmp_path_factory),
-        relay_metrics_port=port,
-        metrics_refresh_seconds=0.5,
-    ), httpx.AsyncClient(timeout=5) as http:
+    async with (
+        running_app(
+            stack.temporal_address,
+            stack.kafka_bootstrap,
+            f"sqlite+aiosqlite:///{db}",
+            Parts(worker=False, consumers=False, relay=True, api=False),
+            audit=anchors_in(tmp_path_factory),
+            relay_metrics_port=port,
+            metrics_refresh_seconds=0.5,
+        ),
+        httpx.AsyncClient(timeout=5) as http,
+    ):
 
         async def scraped() -> dict[str, Any] | None:
             found = scrape_text((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
