@@ -16,8 +16,34 @@ from typing import Any
 from domain.audit import AuditEntry
 from domain.audit_state import CaseState, TaskState
 from domain.case_status import CaseStatus
+from events.contracts import (
+    ApplicationSubmitted,
+    CaseAccepted,
+    CaseConcluded,
+    CaseNotAccepted,
+    CaseTerminated,
+    CaseWarningRaised,
+    ClockPaused,
+    ClockResumed,
+    CorrectionRequested,
+    DeadlinesRecalculated,
+    DepartmentDecided,
+    DepartmentReminded,
+    DepartmentRequestedCorrections,
+    ExtensionGranted,
+    LicenceIssued,
+    MaterialsSupplied,
+    OperatorActionRecorded,
+    Payload,
+    PersonalDataAccessed,
+    ReviewTaskAssigned,
+    ReviewTaskReopened,
+    ServiceRated,
+    SupervisionRaised,
+    SupervisionUpdated,
+)
 
-__all__ = ["HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
+__all__ = ["FOLDS", "HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
 
 
 def _day(value: Any) -> date | None:
@@ -187,29 +213,40 @@ def _correction(s: CaseState, _: AuditEntry) -> None:
     s.status = CaseStatus.correction_requested
 
 
-HANDLERS: dict[str, Handler] = {
-    "ApplicationSubmitted": _submitted,
-    "CorrectionRequested": _correction,
-    "MaterialsSupplied": _supplied,
-    "CaseAccepted": _accepted,
-    "CaseNotAccepted": _not_accepted,
-    "ReviewTaskAssigned": _task,
-    "DepartmentDecided": _decided,
-    "DepartmentRequestedCorrections": _task_status("corrections_requested"),
-    "ReviewTaskReopened": _task_status("open"),
-    "ClockPaused": _paused,
-    "ClockResumed": _resumed,
-    "ExtensionGranted": _extended,
-    "DeadlinesRecalculated": _recalculated,
-    "CaseWarningRaised": _warning,
-    "CaseConcluded": _concluded,
-    "LicenceIssued": _issued,
-    "CaseTerminated": _terminated,
-    "OperatorActionRecorded": _append_to("operator_actions"),
-    "SupervisionRaised": _append_to("supervision"),
-    "PersonalDataAccessed": _append_to("personal_data_reads"),
-    "ServiceRated": _rated,
+def _unchanged(s: CaseState, e: AuditEntry) -> None:
+    """Recorded, shown in the timeline, and changes nothing this state holds: a reminder asks
+    for nothing new; a supervision item's later steps live in the supervision table."""
+
+
+# One entry per event type of the case log (`Payload.CASE_LOG`): tests/unit/test_event_types.py
+# fails when a type has none. Keyed by class, so a renamed type cannot leave a stale string.
+FOLDS: dict[type[Payload], Handler] = {
+    ApplicationSubmitted: _submitted,
+    CorrectionRequested: _correction,
+    MaterialsSupplied: _supplied,
+    CaseAccepted: _accepted,
+    CaseNotAccepted: _not_accepted,
+    ReviewTaskAssigned: _task,
+    DepartmentDecided: _decided,
+    DepartmentRequestedCorrections: _task_status("corrections_requested"),
+    ReviewTaskReopened: _task_status("open"),
+    ClockPaused: _paused,
+    ClockResumed: _resumed,
+    ExtensionGranted: _extended,
+    DeadlinesRecalculated: _recalculated,
+    CaseWarningRaised: _warning,
+    CaseConcluded: _concluded,
+    LicenceIssued: _issued,
+    CaseTerminated: _terminated,
+    OperatorActionRecorded: _append_to("operator_actions"),
+    SupervisionRaised: _append_to("supervision"),
+    SupervisionUpdated: _unchanged,
+    DepartmentReminded: _unchanged,
+    PersonalDataAccessed: _append_to("personal_data_reads"),
+    ServiceRated: _rated,
 }
+# What `apply` looks up: an entry names its type as text.
+HANDLERS: dict[str, Handler] = {cls.EVENT_TYPE: handler for cls, handler in FOLDS.items()}
 
 
 def fold(

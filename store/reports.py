@@ -23,12 +23,16 @@ from sqlalchemy.sql.elements import ColumnElement, Grouping
 from domain.case_clocks import start_of_day
 from domain.case_status import CaseStatus
 from domain.report_model import BAD_RATINGS, CorrectionCounts, Counts, RatingCounts, Span
+from events.contracts import CorrectionRequested, DepartmentRequestedCorrections
 from store.schema import case_events, cases, follow_ups, ratings, tasks
 
 ENDED = (CaseStatus.withdrawn, CaseStatus.terminated)  # without a decision
 # A task waiting for the applicant's corrections is still the department's, and still open.
 OPEN_TASK = ("open", "corrections_requested")
-CORRECTIONS = {"CorrectionRequested": False, "DepartmentRequestedCorrections": True}
+CORRECTIONS = {
+    CorrectionRequested.EVENT_TYPE: False,
+    DepartmentRequestedCorrections.EVENT_TYPE: True,
+}
 
 
 @dataclass(frozen=True)

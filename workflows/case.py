@@ -1,12 +1,13 @@
 """The case in one workflow: every department review runs inside it (`workflows.review`).
 
-New cases start `CaseWorkflow`; cases started before it existed run `JointApprovalWorkflow`
-(one child workflow per department) to the end, and both stay registered. A new workflow type
-rather than a patch: the two shapes differ from the first review on (children or none), each
-history names its type, and callers that address reviews (decisions, runtime views, the audit
-cross-check) tell the shapes apart by the case's `workflow_type` (store.schema.cases) or by
-describing the workflow. Signals, queries and updates keep their names, so whatever addresses
-the case by its id works with either shape.
+New cases start `CaseWorkflow`. It is the case body (`workflows.case_body`) with the reviews as
+coroutines in its own history; cases started before it run the first shape,
+`workflows.legacy`'s `JointApprovalWorkflow` (one child workflow a department), to their end.
+A new workflow type rather than a patch: the two shapes differ from the first review on
+(children or none), each history names its type, and callers that address reviews (decisions,
+runtime views, the audit cross-check) tell the shapes apart by the case's `workflow_type`
+(store.schema.cases) or by describing the workflow. Signals, queries and updates have the same
+names in both, so whatever addresses a case by its id names `CaseWorkflow`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.review import MergeResult, Verdict
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps
-    from workflows.joint_approval import CASE, JointApprovalWorkflow, _tracer
+    from workflows.case_body import CASE, CaseBody, _tracer
     from workflows.models import (
         AcceptanceInput,
         AssignmentInput,
@@ -44,7 +45,7 @@ CASE_WORKFLOW = "CaseWorkflow"
 
 
 @workflow.defn(name=CASE_WORKFLOW)
-class CaseWorkflow(JointApprovalWorkflow):
+class CaseWorkflow(CaseBody):
     def __init__(self) -> None:
         super().__init__()
         self._reviews: dict[str, Review] = {}
@@ -54,7 +55,7 @@ class CaseWorkflow(JointApprovalWorkflow):
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
-        return await super().run(inp)
+        return await self._run_case(inp)
 
     @workflow.query
     def reviews(self) -> dict[str, ReviewStateView]:

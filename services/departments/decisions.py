@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
-from events.contracts import DecisionMade, DecisionOutcome
+from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from infra import logs, metrics, tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
@@ -45,8 +45,8 @@ from store.db import insert_ignore
 from store.outbox import resend_event
 from store.personal import decision_context, seal_text
 from store.schema import decisions
-from workflows.department_review import DepartmentReviewWorkflow
-from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.case import CaseWorkflow
+from workflows.legacy import child_id, review_decide
 from workflows.models import DecisionSignal
 
 OPEN_STATUSES = {CaseStatus.submitted, CaseStatus.in_review}
@@ -156,7 +156,7 @@ async def _signal(
     """Every decision goes to the case workflow (`CaseWorkflow`): its reviews run inside it,
     so that is one hop.
 
-    A case in the first shape (`JointApprovalWorkflow`, started before `CaseWorkflow`)
+    A case in the first shape (`workflows.legacy`, started before `CaseWorkflow`)
     still gets a final decision straight at the department's review (its child workflow):
     one hop, where the way through the case costs it two more workflow tasks and three
     history events. Before that review has started (a decision can overtake its task) or
@@ -169,11 +169,11 @@ async def _signal(
         and not via_case
     ):
         review = client.get_workflow_handle(child_id(case_id, signal.department))
-        if await _try_signal(review.signal(DepartmentReviewWorkflow.decide, signal)):
+        if await _try_signal(review.signal(review_decide, signal)):
             return
     case = client.get_workflow_handle(case_id)
     # NOT_FOUND here: a duplicate for a case that has since concluded, nothing left to tell.
-    await _try_signal(case.signal(JointApprovalWorkflow.decide, signal))
+    await _try_signal(case.signal(CaseWorkflow.decide, signal))
 
 
 async def _try_signal(call: Awaitable[None]) -> bool:
@@ -291,7 +291,7 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
             s,
             topic=deps.topics.case_events,
             key=case_id,
-            event_types=("DepartmentDecided",),
+            event_types=(DepartmentDecided.EVENT_TYPE,),
             data={"department": department, "decision_event_id": event_id},
         )
     if again:

@@ -17,7 +17,7 @@ from services.operators.action_log import ActionResult, Operator, perform
 from services.operators.reset import last_good_point, reset_to
 from services.operators.temporal_ops import PendingActivity
 from store.schema import decisions
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.models import DecisionSignal
 
 
@@ -117,7 +117,7 @@ async def _resignal_decisions(deps: Deps, client: Client, case_id: str) -> int:
             decided_at=r.received_at,
         )
         try:
-            await handle.signal(JointApprovalWorkflow.decide, signal)
+            await handle.signal(CaseWorkflow.decide, signal)
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:  # the case has finished meanwhile
                 return 0

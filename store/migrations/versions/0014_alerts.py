@@ -2,7 +2,7 @@
 and the leaders' KPI thresholds per matter.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import store.schema
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
