@@ -21,13 +21,16 @@ import httpx
 import pytest
 import yaml
 from markupsafe import escape
+from playwright.async_api import Browser, expect
 
 from activities.clocks import ClockActivities
 from entrypoints.devstack.stack import EmbeddedStack, free_port
 from tests.conftest import anchors_in
 from tests.e2e.ops_util import client, new_case_id, open_task, submit
+from tests.e2e.pages_util import VIEWPORT, serious_violations, shot, too_wide
 from tests.e2e.test_outbox_parked import FIRE, _enqueue
 from tests.stack import App, running_app
+from tests.utils.auth import token
 from tests.utils.eventually import eventually
 from workflows.models import ClockView, WarningInput
 
@@ -285,3 +288,61 @@ async def test_the_webhook_refuses_a_caller_without_its_token(
     assert none.headers["www-authenticate"].startswith("Bearer")
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
     assert ok.status_code == 200 and ok.json() == {"firing": 0, "resolved": 0}
+
+
+def notification(name: str, severity: str, summary: str, **labels: str) -> dict[str, Any]:
+    """An Alertmanager webhook notification of one firing alert."""
+    now = datetime.now(UTC).isoformat()
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": name, "severity": severity, **labels},
+        "annotations": {
+            "summary": summary,
+            "runbook_url": "https://docs.test/alerts/#dead-letters",
+        },
+        "startsAt": now,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "fingerprint": secrets.token_hex(8),
+    }
+    return {"version": "4", "status": "firing", "alerts": [alert]}
+
+
+async def test_alerts_and_kpi_thresholds_in_chromium(
+    watched: tuple[App, Monitoring], chromium: Browser
+) -> None:
+    """/ops and the dashboard with alerts showing, at 1280×800: they fit and pass axe-core;
+    a leader sets a KPI threshold from the dashboard's form."""
+    app, _ = watched
+    long = "消防审查意见签名校验失败 " * 6 + "signature check failed on every decision"
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=10) as http:
+        r = await http.post(
+            "/alerts/webhook",
+            json=notification("LianbanDeadLetters", "warning", long, topic="t.decisions"),
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert r.status_code == 200, r.text
+    ctx = await chromium.new_context(viewport=VIEWPORT, locale="zh-CN")  # type: ignore[arg-type]
+    try:
+        for role, path in (("operator", "/ops"), ("leader", "/dashboard")):
+            value = token(role, settings=app.settings, sub=f"{role}-alerts")
+            await ctx.add_cookies([{"name": "lianban_token", "value": value, "url": app.api_url}])
+            page = await ctx.new_page()
+            await page.goto(f"{app.api_url}{path}")
+            row = page.locator('#alerts tr[data-alert="LianbanDeadLetters"]')
+            await expect(row).to_contain_text("signature check failed")
+            await shot(page, f"alerts-{role}")
+            assert not await serious_violations(page), await serious_violations(page)
+            if role == "operator":  # the dashboard's own tables are wider (another branch)
+                assert not await too_wide(page), await too_wide(page)
+        await page.select_option("#kpi-matter", FIRE[0])
+        await page.select_option("#kpi-name", "on_time_rate")
+        await page.fill("#kpi-threshold", "97.5")
+        await page.get_by_role("button", name="设置 Set").click()
+        await expect(page.locator("#kpi-thresholds")).to_contain_text("97.5 %")
+        await shot(page, "alerts-kpi-set")
+    finally:
+        await ctx.close()
+    async with client(app, "leader") as http:
+        (set_,) = [t for t in (await http.get("/alerts/kpi")).json()["data"]
+                   if t["matter_code"] == FIRE[0]]  # fmt: skip
+    assert set_["threshold"] == 0.975 and set_["kpi"] == "on_time_rate"

@@ -141,9 +141,9 @@ async def test_the_figures_move_with_the_work(app: App) -> None:
         moved("lianban_http_requests_total", route="/tasks/{task_id}/decision", status="202") == 5
     )
     assert moved("temporal_workflow_completed_total", workflow_type="CaseWorkflow") >= 1
-    lag = after["lianban_consumer_lag_records"]
-    assert {ls["topic"] for ls, _ in lag} == {app.settings.topics.submissions,
-                                              app.settings.topics.decisions}  # fmt: skip
+    # (The registry is the process's: other apps of the test session have series there too.)
+    lag = {ls["topic"] for ls, _ in after["lianban_consumer_lag_records"]}
+    assert {app.settings.topics.submissions, app.settings.topics.decisions} <= lag
     running = {ls["clock"] for ls, _ in after["lianban_cases_running"]}
     assert running == {"green", "yellow", "red", "breach"}
 
