@@ -95,7 +95,8 @@ class LineFormatter(JsonFormatter):
             log_data.pop(key, None)
             if value:
                 log_data[key] = value
-        for key in ("levelname", "name", "asctime", "color_message"):
+        # (temporal_log: the SDK core's own record object, forwarded; its text is the message.)
+        for key in ("levelname", "name", "asctime", "color_message", "temporal_log"):
             log_data.pop(key, None)
 
 
