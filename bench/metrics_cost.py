@@ -1,7 +1,7 @@
 """What metrics cost: `python -m bench.throughput --metrics-cost [--cases N] [--rounds R]`.
 
 On one stack and one database, `lianban serve` runs the same load with metrics on (scraped every
-5 s, as a Prometheus would, a little more often than its usual 15 s) and with
+15 s, as deploy/prometheus/prometheus.yaml does) and with
 `LIANBAN_METRICS_ENABLED=false`, alternating R times, each round in a fresh process after a
 warm-up; prints the Lianban process's CPU per case of each round and the medians' difference.
 """
@@ -19,7 +19,7 @@ from bench.cpu import CpuMeter
 from bench.harness import Bench, stop, wait_http
 from domain.catalog import Matter
 
-SCRAPE_SECONDS = 5.0
+SCRAPE_SECONDS = 15.0
 
 
 @contextlib.asynccontextmanager
