@@ -53,10 +53,17 @@ def _from_traceparent(value: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
+NO_CONTEXT = "lianban_no_context"  # `extra={NO_CONTEXT: True}`: a line about no case
+
+
 class ContextFilter(logging.Filter):
     """Adds `case_id`, `trace_id` and `span_id` to every record (None when unknown)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, NO_CONTEXT, False):
+            # (The access log: what the request's handler set must not show in its line.)
+            record.case_id = record.trace_id = record.span_id = None
+            return True
         if getattr(record, "case_id", None) is None:
             record.case_id = _case_id.get() or _workflow_case(record)
         ctx = trace.get_current_span().get_span_context()
@@ -96,7 +103,7 @@ class LineFormatter(JsonFormatter):
             if value:
                 log_data[key] = value
         # (temporal_log: the SDK core's own record object, forwarded; its text is the message.)
-        for key in ("levelname", "name", "asctime", "color_message", "temporal_log"):
+        for key in ("levelname", "name", "asctime", "color_message", "temporal_log", NO_CONTEXT):
             log_data.pop(key, None)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra import metrics
+from infra import logs, metrics
 
 log = logging.getLogger("lianban.access")
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -71,5 +71,7 @@ class Observe:
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
             "role": role_of(scope),
+            # The handler may have set a case for its own lines (infra.logs): not for this one.
+            logs.NO_CONTEXT: True,
         }
         log.info("%s %s %d %.1f ms", method, route, status, seconds * 1000, extra=fields)

@@ -65,6 +65,15 @@ def test_the_current_span_wins_and_nothing_unknown_is_written(captured: io.Strin
     assert second == {k: second[k] for k in ("message", "route", "time", "level", "logger")}
 
 
+def test_the_access_log_never_names_the_case_its_handler_set(captured: io.StringIO) -> None:
+    with logs.case_context("LB-2026-000999", TRACEPARENT):
+        extra = {"route": "/tasks/{task_id}/decision", logs.NO_CONTEXT: True}
+        logging.getLogger("lianban.access").info("POST …", extra=extra)
+    (line,) = lines(captured)
+    assert "LB-2026-000999" not in json.dumps(line) and "trace_id" not in line
+    assert logs.NO_CONTEXT not in line and line["route"] == "/tasks/{task_id}/decision"
+
+
 def test_temporal_log_context_names_the_case(captured: io.StringIO) -> None:
     extra = {"temporal_activity": {"workflow_id": "LB-2026-000456/review/fire"}}
     logging.getLogger("temporalio.activity").info("retrying", extra=extra)
