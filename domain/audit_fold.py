@@ -16,32 +16,7 @@ from typing import Any
 from domain.audit import AuditEntry
 from domain.audit_state import CaseState, TaskState
 from domain.case_status import CaseStatus
-from events.contracts import (
-    ApplicationSubmitted,
-    CaseAccepted,
-    CaseConcluded,
-    CaseNotAccepted,
-    CaseTerminated,
-    CaseWarningRaised,
-    ClockPaused,
-    ClockResumed,
-    CorrectionRequested,
-    DeadlinesRecalculated,
-    DepartmentDecided,
-    DepartmentReminded,
-    DepartmentRequestedCorrections,
-    ExtensionGranted,
-    LicenceIssued,
-    MaterialsSupplied,
-    OperatorActionRecorded,
-    Payload,
-    PersonalDataAccessed,
-    ReviewTaskAssigned,
-    ReviewTaskReopened,
-    ServiceRated,
-    SupervisionRaised,
-    SupervisionUpdated,
-)
+from events import contracts as ev
 
 __all__ = ["FOLDS", "HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
 
@@ -220,30 +195,30 @@ def _unchanged(s: CaseState, e: AuditEntry) -> None:
 
 # One entry per event type of the case log (`Payload.CASE_LOG`): tests/unit/test_event_types.py
 # fails when a type has none. Keyed by class, so a renamed type cannot leave a stale string.
-FOLDS: dict[type[Payload], Handler] = {
-    ApplicationSubmitted: _submitted,
-    CorrectionRequested: _correction,
-    MaterialsSupplied: _supplied,
-    CaseAccepted: _accepted,
-    CaseNotAccepted: _not_accepted,
-    ReviewTaskAssigned: _task,
-    DepartmentDecided: _decided,
-    DepartmentRequestedCorrections: _task_status("corrections_requested"),
-    ReviewTaskReopened: _task_status("open"),
-    ClockPaused: _paused,
-    ClockResumed: _resumed,
-    ExtensionGranted: _extended,
-    DeadlinesRecalculated: _recalculated,
-    CaseWarningRaised: _warning,
-    CaseConcluded: _concluded,
-    LicenceIssued: _issued,
-    CaseTerminated: _terminated,
-    OperatorActionRecorded: _append_to("operator_actions"),
-    SupervisionRaised: _append_to("supervision"),
-    SupervisionUpdated: _unchanged,
-    DepartmentReminded: _unchanged,
-    PersonalDataAccessed: _append_to("personal_data_reads"),
-    ServiceRated: _rated,
+FOLDS: dict[type[ev.Payload], Handler] = {
+    ev.ApplicationSubmitted: _submitted,
+    ev.CorrectionRequested: _correction,
+    ev.MaterialsSupplied: _supplied,
+    ev.CaseAccepted: _accepted,
+    ev.CaseNotAccepted: _not_accepted,
+    ev.ReviewTaskAssigned: _task,
+    ev.DepartmentDecided: _decided,
+    ev.DepartmentRequestedCorrections: _task_status("corrections_requested"),
+    ev.ReviewTaskReopened: _task_status("open"),
+    ev.ClockPaused: _paused,
+    ev.ClockResumed: _resumed,
+    ev.ExtensionGranted: _extended,
+    ev.DeadlinesRecalculated: _recalculated,
+    ev.CaseWarningRaised: _warning,
+    ev.CaseConcluded: _concluded,
+    ev.LicenceIssued: _issued,
+    ev.CaseTerminated: _terminated,
+    ev.OperatorActionRecorded: _append_to("operator_actions"),
+    ev.SupervisionRaised: _append_to("supervision"),
+    ev.SupervisionUpdated: _unchanged,
+    ev.DepartmentReminded: _unchanged,
+    ev.PersonalDataAccessed: _append_to("personal_data_reads"),
+    ev.ServiceRated: _rated,
 }
 # What `apply` looks up: an entry names its type as text.
 HANDLERS: dict[str, Handler] = {cls.EVENT_TYPE: handler for cls, handler in FOLDS.items()}

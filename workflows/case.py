@@ -12,19 +12,17 @@ names in both, so whatever addresses a case by its id names `CaseWorkflow`.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.catalog import Matter
-    from domain.clocks import ISSUANCE_LIMIT
     from domain.review import MergeResult, Verdict
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps
-    from workflows.case_body import CASE, CaseBody, _tracer
+    from workflows.case_body import CaseBody, issuance_span
     from workflows.models import (
         AcceptanceInput,
         AssignmentInput,
@@ -127,25 +125,11 @@ class CaseWorkflow(CaseBody):
         if not workflow.patched(steps.ONE_STEP_WRITES):
             return await super()._conclude(case_id, result, verdicts)
         granted = result.outcome.value == "granted"
-        issuance: AbstractContextManager[Any] = (
-            _tracer().start_as_current_span(
-                "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
-            )
-            if granted
-            else nullcontext()
-        )
+        issuance = issuance_span(case_id) if granted else nullcontext()
         with issuance:
             licence = await steps.record(
                 CaseSteps.record_outcome,
                 ConclusionInput(case_id=case_id, result=result, verdicts=verdicts),
             )
         self._status = WorkflowStatus.issued if granted else WorkflowStatus(result.outcome.value)
-        return await self._finish(
-            JointApprovalResult(
-                case_id=case_id,
-                status=WorkflowStatus(result.outcome.value),
-                reasons=result.reasons,
-                conditions=result.conditions,
-                licence_number=licence,
-            )
-        )
+        return await self._concluded(case_id, result, licence)

@@ -14,8 +14,9 @@ Deterministic code only: I/O happens in activities, time comes from `workflow.no
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import date
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
@@ -62,6 +63,13 @@ CASE = "lianban.case_id"
 
 def _tracer() -> trace.Tracer:
     return trace.get_tracer("lianban.workflow")
+
+
+def issuance_span(case_id: str) -> AbstractContextManager[Any]:
+    """Issuing the licence, measured against its limit (Art. 44)."""
+    return _tracer().start_as_current_span(
+        "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
+    )
 
 
 class CaseBody:
@@ -374,11 +382,15 @@ class CaseBody:
         self._status = WorkflowStatus(result.outcome.value)
         licence = None
         if result.outcome.value == "granted":
-            with _tracer().start_as_current_span(
-                "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
-            ):
+            with issuance_span(case_id):
                 licence = await steps.record(CaseSteps.issue_licence, IssueInput(case_id=case_id))
             self._status = WorkflowStatus.issued
+        return await self._concluded(case_id, result, licence)
+
+    async def _concluded(
+        self, case_id: str, result: MergeResult, licence: str | None
+    ) -> JointApprovalResult:
+        """The concluded case's result, once every handler has finished."""
         return await self._finish(
             JointApprovalResult(
                 case_id=case_id,

@@ -2,8 +2,8 @@
 
 The workflow's models (`workflows.models`: `PauseRequest`, `ClockView`, …) are what its update
 handlers take and return, stored in every case's history; these are what API clients send and
-read. Each route translates (`command()` in, `of()` out), so a field of the API can change
-without changing a workflow's history, and the other way round.
+read. Each route translates (`command()` in, `of()` out, field by field of the same name), so a
+field of the API can change without changing a workflow's history, and the other way round.
 """
 
 from __future__ import annotations
@@ -55,13 +55,7 @@ class PauseCreate(BaseModel):
     requested_by: str = Field(min_length=1, max_length=100)
 
     def command(self) -> PauseRequest:
-        return PauseRequest(
-            kind=self.kind,
-            notice_ref=self.notice_ref,
-            start=self.start,
-            expected_days=self.expected_days,
-            requested_by=self.requested_by,
-        )
+        return PauseRequest.model_validate(self.model_dump())
 
 
 class PauseEndBody(BaseModel):
@@ -69,7 +63,7 @@ class PauseEndBody(BaseModel):
     requested_by: str = Field(min_length=1, max_length=100)
 
     def command(self, notice_ref: str) -> PauseEnd:
-        return PauseEnd(notice_ref=notice_ref, end=self.end, requested_by=self.requested_by)
+        return PauseEnd(notice_ref=notice_ref, **self.model_dump())
 
 
 class ExtensionBody(BaseModel):
@@ -100,9 +94,7 @@ class PrereviewCreate(BaseModel):
     )
 
     def command(self) -> PrereviewCommand:
-        return PrereviewCommand(
-            action=self.action, clerk=self.clerk, items=self.items, reasons=self.reasons
-        )
+        return PrereviewCommand.model_validate(self.model_dump())
 
 
 class SupplementCreate(BaseModel):
@@ -114,7 +106,7 @@ class SupplementCreate(BaseModel):
     submitted_by: str = Field(min_length=1, max_length=100)
 
     def command(self) -> Supplement:
-        return Supplement(material_codes=self.material_codes, submitted_by=self.submitted_by)
+        return Supplement.model_validate(self.model_dump())
 
 
 class DeskPublic(BaseModel):

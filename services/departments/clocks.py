@@ -25,9 +25,7 @@ from workflows.models import (
 )
 
 
-class CommandRefused(Refused):
-    code = "command_refused"
-    http_status = 409
+class CommandRefused(Refused, code="command_refused", http_status=409): ...
 
 
 async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:

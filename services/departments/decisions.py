@@ -241,16 +241,7 @@ async def _apply(
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    signal = DecisionSignal(
-        items=d.items,
-        event_id=event_id,
-        department=d.department,
-        outcome=d.outcome,
-        reasons=d.reasons,
-        conditions=d.conditions,
-        reviewer=d.reviewer,
-        decided_at=decided_at or datetime.now(UTC),
-    )
+    signal = _signal_of(d, event_id, decided_at, conditions=d.conditions)
     existing, recorded = await _record(deps, case, signal, d, source, signed)
     if recorded and metrics.enabled():  # DepartmentDecided is in, with the decision's row
         metrics.DECISION_LATENCY.labels(source).observe(time.monotonic() - started)
@@ -278,6 +269,22 @@ async def _apply(
         await _acknowledge_again(deps, case_id, d.department, signal_event)
     status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
     return DecisionReceipt(status, signal_event, case_id, d.department)
+
+
+def _signal_of(
+    d: DecisionMade, event_id: str, decided_at: datetime | None, **more: Any
+) -> DecisionSignal:
+    """The department's decision (or request for corrections) as the case workflow takes it."""
+    return DecisionSignal(
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        items=d.items,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+        **more,
+    )
 
 
 async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
@@ -321,15 +328,7 @@ async def _request_corrections(
         raise ConflictingDecision(
             f"{d.department} is already waiting for the applicant's corrections on {case_id}"
         )
-    signal = DecisionSignal(
-        event_id=event_id,
-        department=d.department,
-        outcome=d.outcome,
-        reasons=d.reasons,
-        items=d.items,
-        reviewer=d.reviewer,
-        decided_at=decided_at or datetime.now(UTC),
-    )
+    signal = _signal_of(d, event_id, decided_at)  # no conditions: nothing is decided yet
     assert deps.temporal is not None
     await _signal(deps.temporal, case_id, signal)
     return DecisionReceipt("accepted", event_id, case_id, d.department)

@@ -28,9 +28,7 @@ from workflows.case import CaseWorkflow
 from workflows.models import PauseEnd, TerminationRequest
 
 
-class NotOpen(Refused):
-    code = "task_not_open"
-    http_status = 409
+class NotOpen(Refused, code="task_not_open", http_status=409): ...
 
 
 async def _open_task(deps: Deps, task_id: str) -> dict[str, Any]:
