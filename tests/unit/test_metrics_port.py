@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from entrypoints.metrics_port import metrics_app, port_for
 from infra import metrics
@@ -30,7 +31,7 @@ def test_open_without_a_token(switched_on: None) -> None:
 
 
 def test_a_token_is_asked_for_when_set(switched_on: None) -> None:
-    client = TestClient(metrics_app(Settings(metrics_token="scrape-me")))
+    client = TestClient(metrics_app(Settings(metrics_token=SecretStr("scrape-me"))))
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
