@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def public_base_url(self) -> str:
+        """`public_url` without a trailing slash, or the API's own address."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
     def next_year_from(self) -> tuple[int, int]:
         month, day = self.calendar_next_year_from.split("-")
         return int(month), int(day)
@@ -96,6 +101,13 @@ class Settings(BaseSettings):
     catalog_path: str | None = Field(default=None, description="matters catalog; shipped default")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="where the public reaches this center (http(s)://host[/path], no trailing "
+        "query): a licence's verify link and QR code point there; default http://api_host:api_port",
+    )
     relay_batch: int = 500
     kafka_fetch_wait_ms: int = Field(
         default=50,

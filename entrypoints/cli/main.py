@@ -21,6 +21,7 @@ from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
 from entrypoints.cli.keys import keys_app
 from entrypoints.cli.legacy import legacy
+from entrypoints.cli.licences import licences_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -37,6 +38,7 @@ console = Console()
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(licences_app, name="licences")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(users_app, name="users")

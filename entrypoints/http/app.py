@@ -18,6 +18,8 @@ from entrypoints.api import (
     clocks,
     feedback,
     health,
+    library,
+    licences,
     ops,
     personal,
     public,
@@ -146,6 +148,8 @@ def create_app(deps: Deps) -> FastAPI:
         codec_api.router,
         alerts_api.router,
         health.router,
+        library.router,
+        licences.router,
         metrics_api.router,
     )
     plain_text.install(routers)

@@ -17,6 +17,7 @@ from entrypoints.web import (
     extension_pages,
     inbox_pages,
     kpi_pages,
+    licence_pages,
     ops_pages,
     progress_pages,
     session,
@@ -60,6 +61,7 @@ ROUTERS = (
     kpi_pages.router,
     extension_pages.router,
     stats_pages.router,
+    licence_pages.router,
 )
 
 

@@ -197,6 +197,22 @@ PROBES: list[Probe] = [
     ),
     Probe("POST", "/dashboard/kpi", expect({"leader", "admin"}), form={}),
     Probe("POST", "/dashboard/kpi/remove", expect({"leader", "admin"}), form={}),
+    # The materials library: the window and the overseers (docs/library.md).
+    Probe("POST", "/library/search", expect({"clerk", "auditor", "admin"}), json={}),
+    Probe(
+        "GET",
+        "/library/not-an-id",
+        expect({"clerk", "auditor", "admin"}),
+        route="/library/{library_id}",
+    ),
+    # Revoking a licence: admins and department heads (whether theirs: checked on the licence).
+    Probe(
+        "POST",
+        "/licences/XK-NONE/revoke",
+        expect({"dept_head", "dept_head-same-case", "dept_head-other", "admin"}),
+        json={},
+        route="/licences/{number}/revoke",
+    ),
     # The Temporal codec server shows payloads in the clear (entrypoints/api/codec.py).
     Probe("POST", "/codec/decode", expect({"operator", "auditor"}), json={}),
     Probe("POST", "/codec/encode", expect({"operator", "auditor"}), json={}),
@@ -209,6 +225,11 @@ PUBLIC = {
     ("POST", "/progress/rating"), ("POST", "/public/progress"), ("POST", "/public/rating"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"), ("GET", "/public/stats"), ("GET", "/metrics"),
+    # Electronic licences: anyone verifies (docs/library.md).
+    ("GET", "/public/licences/{number}"), ("GET", "/public/licences/{number}/status"),
+    ("GET", "/public/licences/{number}/licence.json"),
+    ("GET", "/public/licences/{number}/licence.sig"),
+    ("GET", "/public/licence-keys"), ("GET", "/public/licence-keys/{key_id}.pem"),
 }  # fmt: skip
 # Routes whose owners test their role rules with their own suites (operators:
 # tests/e2e/test_ops_*, audit: the audit log's tests); here they only have to refuse a caller

@@ -2,7 +2,7 @@
 and the leaders' KPI thresholds per matter.
 
 Revision ID: 0014
-Revises: 0016
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import store.schema
 
 revision = "0014"
-down_revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
