@@ -31,6 +31,7 @@ from events.contracts import (
 )
 from events.materials import SharedMaterial
 from events.registry import make_envelope
+from infra import metrics
 from infra.failpoints import failpoint
 from store.cases import get_decision
 from store.db import insert_ignore
@@ -204,8 +205,11 @@ class CaseActivities(ActivityBase):
         decision service did not record on receipt, see `write_decision`)."""
         d = inp.decision
         async with self._tx() as s:
-            signature = await _signature_of(s, self._keyring, inp.case_id, d.department, d.event_id)
+            row = await get_decision(s, inp.case_id, d.department)
+            signature = _signature_of(row, self._keyring, inp.case_id, d.department, d.event_id)
             await write_decision(s, self._topics.case_events, inp.case_id, d, signature)
+        if row is not None and row["event_id"] == d.event_id:
+            observe_decision_latency(row["source"], row["received_at"])
         # The fault suite kills the worker here: written and committed, not yet reported done.
         failpoint("activity.record_decision.after_write")
 
@@ -342,11 +346,18 @@ def signature_digest(key_id: str, signature: str, record: str) -> DecisionSignat
     return DecisionSignature(key_id=key_id, signature=signature, record_sha256=digest)
 
 
-async def _signature_of(
-    s: AsyncSession, keyring: Keyring, case_id: str, department: str, event_id: str
+def observe_decision_latency(source: str, received_at: datetime) -> None:
+    """`lianban_decision_latency_seconds`: from the decision's receipt (its row's time) to
+    its DepartmentDecided, recorded by the case's workflow."""
+    if metrics.enabled():
+        waited = (datetime.now(UTC) - received_at).total_seconds()
+        metrics.DECISION_LATENCY.labels(metrics.label_of(source)).observe(max(waited, 0.0))
+
+
+def _signature_of(
+    row: Mapping[str, Any] | None, keyring: Keyring, case_id: str, department: str, event_id: str
 ) -> DecisionSignature | None:
     """The signature the decision came with, into the audit chain with the decision."""
-    row = await get_decision(s, case_id, department)
     if row is None or row["event_id"] != event_id or not row["signature"]:
         return None
     context = decision_context(case_id, department)

@@ -547,6 +547,42 @@ security_events = sa.Table(
 )
 
 
+# Alerts that reach someone (services/operators/alerts.py): what Alertmanager's webhook reported
+# and what the leaders' KPI thresholds raised, one row per alert (its fingerprint), firing until
+# resolved. /ops and the dashboard show the firing ones.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(100), nullable=False, unique=True),
+    sa.Column("source", sa.String(16), nullable=False),  # prometheus | kpi
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # firing | resolved
+    sa.Column("summary", sa.String(500), nullable=False),
+    sa.Column("runbook_url", sa.String(300)),
+    sa.Column("matter_code", sa.String(64)),
+    sa.Column("labels", JSON, nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("ends_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_alerts_status", "status", "starts_at"),
+)
+
+# A leader's threshold on one figure of one matter (domain/kpi.py): below it, over the period,
+# an alert of source `kpi` fires.
+kpi_thresholds = sa.Table(
+    "kpi_thresholds",
+    metadata,
+    sa.Column("matter_code", sa.String(64), primary_key=True),
+    sa.Column("kpi", sa.String(32), primary_key=True),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),  # week | month
+    sa.Column("min_cases", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", UTCDateTime, nullable=False),
+)
+
 # The materials library (证照库, docs/library.md): per applicant (by keyed hash), every
 # material a department accepted on a concluded case and every licence issued. Entries are
 # never deleted; a revoked one says so, an expired one is read from `valid_until`.

@@ -75,15 +75,16 @@ def ui_codec(settings: Any) -> dict[str, Any]:
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     import asyncio
-    import logging
 
     from entrypoints.cli.client import fail
     from entrypoints.devstack.server import run_forever
+    from infra import logs
     from infra.settings import get_settings
     from store.migrate import SchemaNotCurrent
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = settings or get_settings()
+    # JSON lines under `serve` (LIANBAN_LOG_FORMAT), readable ones under `dev`.
+    logs.configure(settings, dev=embedded)
     try:
         asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
     except SchemaNotCurrent as exc:

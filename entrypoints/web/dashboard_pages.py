@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from domain.dashboard import Table, chart_data, shown, shown_columns, to_csv
 from entrypoints.http.deps import DepsDep
+from entrypoints.web.kpi_pages import alert_context
 from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
@@ -122,6 +123,7 @@ async def dashboard_page(
         "query": query,
         "matters": deps.catalog.matters,
         "departments": deps.catalog.departments,
+        **await alert_context(deps, user),  # the alerts box and the KPI thresholds (kpi_pages)
     }
     return templates.TemplateResponse(request, "dashboard.html", context)
 

@@ -20,7 +20,7 @@ from domain.case_clocks import ClockPolicy
 from domain.privacy import mask_text
 from events.contracts import ApplicationSubmitted, CaseAccepted, CaseNotAccepted
 from events.envelope import Envelope
-from infra import tracing
+from infra import logs, tracing
 from infra.bootstrap import Deps
 from services.errors import DuplicateCase
 from services.window.reuse import record_reuse, take_from_library
@@ -135,6 +135,8 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
             )
         case = await get_case(s, envelope.case_id)
     assert deps.temporal is not None and case is not None
+    # What is logged from here on (a retry while Temporal is away) names the case's trace.
+    logs.set_case(envelope.case_id, case["traceparent"])
     if acknowledged:
         deps.notify_outbox()
     policy = ClockPolicy(
