@@ -67,22 +67,21 @@ async def running_app(
     from entrypoints.devstack.stack import ensure_topics
 
     tag = uuid.uuid4().hex[:8]
-    settings = Settings(
-        database_url=database_url,
-        temporal_address=temporal_address,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"t{tag}",
-        task_queue=f"cases-{tag}",
-        consumer_group=f"g{tag}",
-        api_port=free_port(),
+    defaults: dict[str, Any] = {
+        "database_url": database_url,
+        "temporal_address": temporal_address,
+        "kafka_bootstrap": kafka_bootstrap,
+        "topic_prefix": f"t{tag}",
+        "task_queue": f"cases-{tag}",
+        "consumer_group": f"g{tag}",
+        "api_port": free_port(),
         # As in production: workflow histories hold only ciphertext.
-        payload_keys={"test": base64.b64encode(b"k" * 32).decode()},
-        payload_kid="test",
-        token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
-        temporal_ui_url="http://127.0.0.1:8233",  # the case page links each workflow there
-        **overrides,
-    )
-    settings = settings.model_copy(update=overrides) if overrides else settings
+        "payload_keys": {"test": base64.b64encode(b"k" * 32).decode()},
+        "payload_kid": "test",
+        "token_sign_in": True,  # the page tests sign in with tokens; test_sign_in.py not
+        "temporal_ui_url": "http://127.0.0.1:8233",  # the case page links each workflow there
+    }
+    settings = Settings(**(defaults | overrides))
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)
     await register_test_keys(deps)
