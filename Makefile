@@ -35,7 +35,7 @@ run: install
 ## databases. (The other "disk I/O error" seen in the suite was a test reading lianban.db in its
 ## own process, which drops SQLite's POSIX locks: tests/utils/sqlite_files.py.)
 test: install lint typecheck browser
-	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp
+	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.case_status import CaseStatus
+from domain.case_status import ENDED, CaseStatus
 from domain.privacy import mask_data, mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
@@ -151,8 +151,21 @@ async def submission_event_id(session: AsyncSession, case_id: str) -> str | None
     """The event id of the case's `ApplicationSubmitted` in its log (None: not logged yet)."""
     query = (
         sa.select(case_events.c.event_id)
-        .where(case_events.c.case_id == case_id, case_events.c.event_type == "ApplicationSubmitted")
+        .where(
+            case_events.c.case_id == case_id,
+            case_events.c.event_type == ApplicationSubmitted.EVENT_TYPE,
+        )
         .order_by(case_events.c.id)
         .limit(1)
     )
     return await session.scalar(query)
+
+
+async def open_cases_of_first_shape(session: AsyncSession) -> int:
+    """Cases the read model shows in the first shape (`workflow_type` NULL or `OLD_CASE_WORKFLOW`)
+    that have not ended: what the retirement of that shape waits for (`lianban ops legacy`)."""
+    query = sa.select(sa.func.count()).where(
+        sa.or_(cases.c.workflow_type.is_(None), cases.c.workflow_type == OLD_CASE_WORKFLOW),
+        cases.c.status.not_in([str(status) for status in ENDED]),
+    )
+    return int(await session.scalar(query) or 0)

@@ -21,6 +21,7 @@ from entrypoints.cli.calendar import calendar_app
 from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
 from entrypoints.cli.keys import keys_app
+from entrypoints.cli.legacy import legacy
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -40,6 +41,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(users_app, name="users")
+ops_app.command()(legacy)  # reads Temporal and the database, not the API
 app.add_typer(ops_app, name="ops")
 app.add_typer(report_app, name="report")
 

@@ -19,6 +19,7 @@ from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, fold
 from domain.catalog import Catalog
 from domain.privacy import mask_data
+from events.contracts import DepartmentDecided
 from infra.bootstrap import Deps
 from services.auditors.readmodel import CASE_FIELDS, TASK_FIELDS
 from services.auditors.settings import audit_settings
@@ -72,7 +73,7 @@ def _rows(
             "received_at": e.occurred_at,
         }
         for e in entries
-        if e.event_type == "DepartmentDecided"
+        if e.event_type == DepartmentDecided.EVENT_TYPE
     ]
     events = [
         {
@@ -109,7 +110,9 @@ async def _write_page(
                         await t.execute(sa.insert(table), rows)
                 out.cases += 1
                 out.tasks += len(state.tasks)
-                out.decisions += sum(1 for e in entries if e.event_type == "DepartmentDecided")
+                out.decisions += sum(
+                    1 for e in entries if e.event_type == DepartmentDecided.EVENT_TYPE
+                )
                 out.events += len(entries)
             tick()
 

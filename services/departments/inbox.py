@@ -25,26 +25,17 @@ View = Literal["open", "due_soon", "overdue", "decided"]
 VIEWS: tuple[View, ...] = ("open", "due_soon", "overdue", "decided")
 
 
-class TaskNotFound(Refused):
-    code = "not_found"
-    http_status = 404
+class TaskNotFound(Refused, code="not_found", http_status=404): ...
 
 
-class TaskNotOpen(Refused):
-    code = "task_closed"
-    http_status = 409
+class TaskNotOpen(Refused, code="task_closed", http_status=409): ...
 
 
-class TaskClaimed(Refused):
-    code = "task_claimed"
-    http_status = 409
+class TaskClaimed(Refused, code="task_claimed", http_status=409): ...
 
 
-class InvalidInput(Refused):
+class InvalidInput(Refused, code="invalid_request", http_status=422):
     """`errors`: pydantic's list, for a form that shows each next to its field."""
-
-    code = "invalid_request"
-    http_status = 422
 
     def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
