@@ -126,6 +126,7 @@ tasks = sa.Table(
     ),
     sa.Index("ix_tasks_department_due", "department", "due_date", "assigned_at"),
     sa.Index("ix_tasks_decided", "department", "status", "decided_at"),
+    sa.Index("ix_tasks_received", "department", "status", "assigned_at"),  # newest first
     sa.Index("ix_tasks_idle", "status", "last_activity_at"),
 )
 
