@@ -89,10 +89,11 @@ def _narrowed(q: Listing) -> list[ColumnElement[bool]]:
 
 
 def text_matches(text: str) -> ColumnElement[bool]:
-    """A case number's start (the task's own column, no case read) or words of the title."""
+    """A case number's start or words of the title, from the task's own columns (no case
+    read: the department's tasks are scanned in the listing's order, and it stops at a page)."""
     if CASE_NUMBER.fullmatch(text):
         return tasks.c.case_id.startswith(text.upper(), autoescape=True)
-    return cases.c.title.icontains(text, autoescape=True)
+    return tasks.c.case_title.icontains(text, autoescape=True)
 
 
 def _order(q: Listing) -> list[Any]:

@@ -34,6 +34,8 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 metadata = sa.MetaData()
+# PostgreSQL's operator class for LIKE 'prefix%' on an index whatever the database's collation.
+PATTERN_OPS = {"case_id": "varchar_pattern_ops"}
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 cases = sa.Table(
@@ -82,6 +84,7 @@ cases = sa.Table(
     sa.Column("workflow_type", sa.String(64)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cases_status_matter", "status", "matter_code"),
+    sa.Index("ix_cases_case_pattern", "case_id", postgresql_ops=PATTERN_OPS),  # the search
     sa.Index("ix_cases_warning", "status", "warning_level"),
 )
 
@@ -112,7 +115,12 @@ tasks = sa.Table(
     # transaction (activities/clocks.py; migration 0016): the inbox counts and filters by
     # urgency reading tasks alone.
     sa.Column("case_warning_level", sa.String(16), nullable=False, server_default="none"),
+    # The case's title (it does not change once submitted), for the inbox's search in the
+    # department's tasks alone (migration 0016b).
+    sa.Column("case_title", sa.String(300), nullable=False, server_default=""),
     sa.Index("ix_tasks_case", "case_id"),
+    # A case number's start (LIKE 'LB-2026%') as an index range under any collation.
+    sa.Index("ix_tasks_case_pattern", "case_id", postgresql_ops=PATTERN_OPS),
     # The inbox (store/inbox.py) reads one status at a time: soonest due first, ties by
     # assignment, for the tasks still to do (every view but decided; the default listing
     # merges its statuses); most recently decided first for the decided ones.
