@@ -10,7 +10,7 @@
   index on the number).
 
 Revision ID: 0016b
-Revises: 0016
+Revises: 0014
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016b"
-down_revision = "0016"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
