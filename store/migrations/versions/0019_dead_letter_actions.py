@@ -6,7 +6,7 @@ unsigned or malformed); it leaves the pending list and its case's stalled reason
 letters with no case to record it on.
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0016b
 Create Date: 2026-12-08
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import store.schema
 
 revision = "0019"
-down_revision = "0014"
+down_revision = "0016b"
 branch_labels = None
 depends_on = None
 
