@@ -24,7 +24,7 @@ HOMES = {
 NAVIGATION = {
     "reviewer": ["inbox", "search"],
     "dept_head": ["inbox", "search"],
-    "operator": ["inbox", "search", "ops", "supervision"],
+    "operator": ["inbox", "search", "ops", "dead_letters", "supervision"],
     "auditor": ["inbox", "search", "auditor", "dashboard", "supervision"],
     "leader": ["dashboard", "supervision"],
     "government_head": ["search", "extensions"],
