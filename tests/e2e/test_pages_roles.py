@@ -124,7 +124,7 @@ async def test_operator(app: Any, world: World, page: Page) -> None:
     row = page.locator("tr", has_text=world.cases["audit"]).filter(has_text="env")
     await row.get_by_placeholder("理由", exact=False).first.fill("电话提醒环境局 called env")
     await row.get_by_role("button", name="提醒", exact=False).first.click()
-    await expect(page.locator("main")).to_contain_text(f"remind {world.cases['audit']}")
+    await expect(page.locator("main")).to_contain_text(f"提醒部门 Remind · {world.cases['audit']}")
     await shot(page, "operator-4-reminded")
 
 
