@@ -15,8 +15,11 @@ EXPECTED = {
     Role.reviewer: (["inbox", "search"], "/inbox"),
     Role.dept_head: (["inbox", "search"], "/inbox"),
     Role.clerk: (["search"], "/search"),
-    Role.operator: (["inbox", "search", "ops", "supervision"], "/ops"),
-    Role.admin: (["inbox", "search", "ops", "auditor", "dashboard", "supervision"], "/ops"),
+    Role.operator: (["inbox", "search", "ops", "dead_letters", "supervision"], "/ops"),
+    Role.admin: (
+        ["inbox", "search", "ops", "dead_letters", "auditor", "dashboard", "supervision"],
+        "/ops",
+    ),
     Role.auditor: (["inbox", "search", "auditor", "dashboard", "supervision"], "/auditor"),
     Role.leader: (["dashboard", "supervision"], "/dashboard"),
     Role.government_head: (["search", "extensions"], "/extensions"),
