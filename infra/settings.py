@@ -212,6 +212,20 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="how long a locked account stays locked"
     )
+    login_address_max_failures: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="sign-in attempts from one address per LIANBAN_LOGIN_LOCKOUT_MINUTES "
+        "(a right password gives its attempt back); past it 429, no password is checked",
+    )
+    login_verify_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="argon2 password checks run at once per API process, in threads off the "
+        "event loop (each ~0.15 s of CPU and 64 MiB); 64 more may wait, the rest get 503",
+    )
     # Staff single sign-on by the OpenID Connect authorization-code flow (with PKCE).
     sso_issuer: str | None = Field(default=None, description="the IdP's issuer (`iss`)")
     sso_client_id: str | None = None

@@ -485,6 +485,16 @@ query_code_attempts = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
 )
 
+# Staff sign-in attempts per address (services/signin.py), counted like query codes: one
+# atomic upsert before any password is checked, shared by every API process.
+sign_in_attempts = sa.Table(
+    "sign_in_attempts",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+
 
 # Who runs the scheduled jobs (audit anchors): one row per job, held by one process until
 # expires_at; taken over only once it has expired (store/leases.py).

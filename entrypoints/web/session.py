@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
+from entrypoints.http.peer import client_address
 from entrypoints.web.templating import templates
 from infra.tokens import DEPARTMENT_ROLES, InvalidToken, Principal, Role, verify
 from services import signin, sso
@@ -94,7 +95,11 @@ def home_for(user: Principal) -> str:
 
 
 def _login_form(
-    request: Request, next_path: str | None, error: str | None, status: int = 200
+    request: Request,
+    next_path: str | None,
+    error: str | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     context = {
         "next": _safe_next(next_path),
@@ -102,7 +107,9 @@ def _login_form(
         "token_sign_in": request.app.state.deps.settings.token_sign_in,
         "sso": sso.configured(request.app.state.deps.settings),
     }
-    return templates.TemplateResponse(request, "login.html", context, status_code=status)
+    return templates.TemplateResponse(
+        request, "login.html", context, status_code=status, headers=headers
+    )
 
 
 @router.get("/login")
@@ -135,10 +142,13 @@ async def login(
 ) -> Response:
     settings = request.app.state.deps.settings
     if username and password:
+        deps = request.app.state.deps
         try:
-            session_id, user = await signin.sign_in(request.app.state.deps, username, password)
+            session_id, user = await signin.sign_in(
+                deps, username, password, client_address(request)
+            )
         except signin.SignInRefused as exc:
-            return _login_form(request, next, exc.detail, status=401)
+            return _login_form(request, next, exc.detail, exc.http_status, exc.headers)
         response = _signed_in(request, user, next)
         _cookie(request, response, SESSION_COOKIE, session_id, settings.session_minutes)
         response.delete_cookie(COOKIE)
