@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from typing import Literal
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
     catalog_path: str | None = Field(default=None, description="matters catalog; shipped default")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='addresses or networks of the reverse proxies in front of the API (JSON: '
+        '["10.0.0.5", "10.1.0.0/16"]): only from them are X-Forwarded-For and '
+        "X-Forwarded-Proto believed; empty (the default): from nowhere",
+    )
     relay_batch: int = 500
     kafka_fetch_wait_ms: int = Field(
         default=50,
@@ -314,6 +321,19 @@ class Settings(BaseSettings):
     @classmethod
     def _key_long_enough(cls, key: str) -> str:
         return _strong(key, "LIANBAN_JWT_SECRET")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy)
+            except ValueError:
+                raise ValueError(
+                    f"LIANBAN_TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
+                    "(e.g. 10.0.0.5 or 10.1.0.0/16)"
+                ) from None
+        return proxies
 
     @field_validator("jwt_previous_keys")
     @classmethod

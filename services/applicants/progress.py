@@ -29,9 +29,9 @@ RATING_LEVELS = (
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
 # A 6-digit query code is guessable in bulk. Every attempt is counted in the database before
 # the code is checked (store/attempts.py), per (case, source): a source gets MAX_FAILURES checks
-# per window. Across all sources a case gets CASE_BUDGET checks per window; past it, only a
-# source with no attempt of its own in the window is still checked (the applicant's first try
-# works while a spread-out guesser gets one per address). A right code gives its attempt back.
+# per window. Across all sources a case gets CASE_BUDGET checks per window; past it, no address
+# is checked until the window ends (a guesser with many addresses, or one who could choose its
+# address, gets no more than the budget). A right code gives its attempt back.
 MAX_FAILURES, CASE_BUDGET, FAILURE_WINDOW_S = 10, 100, 15 * 60
 EVERYONE = "*"
 
@@ -65,7 +65,7 @@ async def _count(deps: Deps, case_id: str, source: str) -> None:
         everyone, all_start = await count_attempt(s, case_id, EVERYONE, now, window)
     if mine > MAX_FAILURES:
         raise TooManyAttempts(my_start + window - now)
-    if everyone > CASE_BUDGET and mine > 1:
+    if everyone > CASE_BUDGET:
         raise TooManyAttempts(min(my_start, all_start) + window - now)
 
 
