@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description='addresses or networks of the reverse proxies in front of the API (JSON: '
+        description="addresses or networks of the reverse proxies in front of the API (JSON: "
         '["10.0.0.5", "10.1.0.0/16"]): only from them are X-Forwarded-For and '
         "X-Forwarded-Proto believed; empty (the default): from nowhere",
     )

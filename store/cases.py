@@ -15,6 +15,7 @@ from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from store.db import insert_ignore
 from store.personal import contact_columns
+from store.query_codes import hash_code
 from store.schema import case_events, cases, decisions, tasks
 from store.sealing import NO_KEYS, Keyring
 
@@ -39,12 +40,13 @@ async def insert_submission(
     """Create the case row; returns False when it already existed (a redelivered submission).
 
     `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
-    The ID number and phone are sealed with `keyring` (store.personal); an ID or mobile number
-    typed into the title, the name or a material is masked before it is stored.
+    The ID number and phone are sealed with `keyring` (store.personal), the query code is kept
+    as a keyed hash (store.query_codes); an ID or mobile number typed into the title, the name
+    or a material is masked before it is stored.
     """
     stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
         case_id=envelope.case_id,
-        query_code=query_code,
+        query_code=hash_code(keyring, envelope.case_id, query_code),
         matter_code=sub.matter_code,
         title=mask_text(sub.title),
         applicant_kind=sub.applicant.kind.value,
@@ -126,3 +128,14 @@ async def submission_event_id(session: AsyncSession, case_id: str) -> str | None
         .limit(1)
     )
     return await session.scalar(query)
+
+
+async def rehash_query_code(
+    session: AsyncSession, case_id: str, plain: str, keyring: Keyring
+) -> None:
+    """Replace a plain query code (written by a previous release) with its hash."""
+    await session.execute(
+        sa.update(cases)
+        .where(cases.c.case_id == case_id, cases.c.query_code == plain)
+        .values(query_code=hash_code(keyring, case_id, plain))
+    )

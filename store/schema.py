@@ -40,7 +40,8 @@ cases = sa.Table(
     "cases",
     metadata,
     sa.Column("case_id", sa.String(64), primary_key=True),
-    sa.Column("query_code", sa.String(16), nullable=False),
+    # A keyed hash of the applicant's query code (store/query_codes.py), never the code.
+    sa.Column("query_code", sa.String(160), nullable=False),
     sa.Column("matter_code", sa.String(64), nullable=False),
     sa.Column("title", sa.String(300), nullable=False),
     sa.Column("applicant_kind", sa.String(16), nullable=False),
@@ -251,6 +252,9 @@ dead_letters = sa.Table(
     # The record's Kafka headers ([name, base64 value] pairs): a signed decision is re-driven
     # with its signature, which is checked again.
     sa.Column("headers", JSON),
+    # `raw` is sealed with the payload keyring like the applicant's contact (it may hold their
+    # ID and phone numbers): the key's id, null when stored plain (development, no key).
+    sa.Column("raw_kid", sa.String(64)),
     # A redelivered poison message must not be dead-lettered twice.
     sa.UniqueConstraint(
         "source_topic", "partition", "offset", "raw_sha256", name="uq_dead_letter_record"

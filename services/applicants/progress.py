@@ -4,7 +4,6 @@ conclusion (好差评). Shows no personal data; a bad rating opens a follow-up i
 from __future__ import annotations
 
 import math
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,9 +14,11 @@ from events.registry import make_envelope
 from infra.bootstrap import Deps
 from services.errors import Refused
 from store.attempts import count_attempt, give_back
-from store.cases import case_tasks, get_case
+from store.cases import case_tasks, get_case, rehash_query_code
 from store.feedback import get_rating, insert_rating, open_follow_up
+from store.query_codes import code_matches, is_hashed
 from store.records import publish
+from store.sealing import UnknownKey
 
 RATING_LEVELS = (
     "very_satisfied",  # 非常满意
@@ -79,12 +80,21 @@ async def find_case(
     await _count(deps, case_id, source)
     async with deps.sessions() as s:
         case = await get_case(s, case_id)
-    expected = case["query_code"] if case else ""
-    if case is None or not secrets.compare_digest(expected.encode(), query_code.encode()):
+    if case is None or not _matches(deps, case, query_code):
         raise NoSuchCase("no case with this number and query code")
     async with deps.sessions() as s, s.begin():
         await give_back(s, case_id, [source, EVERYONE])
+        if not is_hashed(case["query_code"]):
+            await rehash_query_code(s, case_id, case["query_code"], deps.keyring)
     return case
+
+
+def _matches(deps: Deps, case: dict[str, Any], query_code: str) -> bool:
+    """Compared with the stored keyed hash (store/query_codes.py), in constant time."""
+    try:
+        return code_matches(deps.keyring, case["case_id"], query_code, case["query_code"])
+    except UnknownKey:  # hashed with a payload key no longer loaded: it cannot be checked
+        return False
 
 
 def _steps(case: dict[str, Any], done: int, total: int) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from events.limits import EXCERPT_BYTES, MAX_CODE, MAX_RECORD_BYTES, MAX_TEXT
 from events.registry import make_envelope
 from infra.bootstrap import Deps
 from store.db import insert_ignore
+from store.personal import seal_dead_letter
 from store.records import enqueue, step_event_id
 from store.schema import dead_letters
 
@@ -67,6 +68,9 @@ async def dead_letter(
     kept = value if len(value) <= MAX_RECORD_BYTES else value[:EXCERPT_BYTES]
     raw = kept.decode("utf-8", "replace")
     digest = hashlib.sha256(value).hexdigest()
+    # Whatever the sender typed may be an ID or phone number: the detail quotes the input.
+    detail = mask_text(detail[:MAX_TEXT])
+    sealed, kid = seal_dead_letter(deps.keyring, raw, rec.topic, rec.partition, rec.offset, digest)
     cid = _case_id(case_id, key)
     payload = DeadLettered(
         source_topic=rec.topic,
@@ -74,10 +78,10 @@ async def dead_letter(
         offset=rec.offset,
         key=key,
         # The topic is read by people: personal data masked. The row keeps the original,
-        # which re-drive needs and only operators can reach.
+        # sealed (store.personal): re-drive opens it with the key; nothing else reads it.
         raw=mask_text(raw),
         error=error,
-        detail=detail[:MAX_TEXT],
+        detail=detail,
         raw_bytes=len(value),
         raw_sha256=digest,
     )
@@ -102,11 +106,12 @@ async def dead_letter(
                 partition=rec.partition,
                 offset=rec.offset,
                 key=key,
-                raw=raw,
+                raw=sealed,
+                raw_kid=kid,
                 raw_sha256=digest,
                 headers=encode_headers(rec.headers),
                 error=error,
-                detail=detail[:MAX_TEXT],
+                detail=detail,
                 created_at=datetime.now(UTC),
             )
         )
