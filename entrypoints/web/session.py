@@ -11,12 +11,13 @@ import base64
 import json
 from dataclasses import asdict
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
+from entrypoints.http.origin import cross_site
 from entrypoints.http.peer import client_address
 from entrypoints.web.templating import templates
 from infra.tokens import DEPARTMENT_ROLES, InvalidToken, Principal, Role, verify
@@ -73,10 +74,10 @@ def require_page_role(user: Principal, *roles: Role) -> None:
 
 
 async def same_origin(request: Request) -> None:
-    """Form posts must come from our own pages (with SameSite=Strict: defence in depth)."""
-    source = request.headers.get("origin") or request.headers.get("referer")
-    if source and urlsplit(source).netloc != request.url.netloc:
-        raise PageError(403, "跨站提交被拒绝 Cross-site form submission refused")
+    """Form posts must come from our own pages (entrypoints/http/origin.py)."""
+    by_cookie = bool(request.cookies.get(SESSION_COOKIE) or request.cookies.get(COOKIE))
+    if (why := cross_site(request, by_cookie=by_cookie)) is not None:
+        raise PageError(403, f"跨站提交被拒绝 Cross-site form submission refused: {why}")
 
 
 def _safe_next(path: str | None) -> str | None:
