@@ -15,6 +15,7 @@ from domain.case_clocks import local_date
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.session import PageUser, require_page_role, same_origin
 from entrypoints.web.templating import templates
+from events.limits import MAX_ROW_ID
 from infra.tokens import Role
 from services.errors import Refused
 from services.operators import actions, outbox_ops, redrive, runtime
@@ -72,9 +73,9 @@ async def ops_page(
     return templates.TemplateResponse(request, "ops.html", context)
 
 
-def _row_id(target: str) -> int:
-    if not target.isdigit():
-        raise Refused(f"no outgoing event {target!r}")
+def _row_id(target: str, what: str = "outgoing event") -> int:
+    if not target.isdigit() or not 1 <= int(target) <= MAX_ROW_ID:
+        raise Refused(f"no {what} {target[:20]!r}")
     return int(target)
 
 
@@ -85,7 +86,8 @@ async def _run(deps: Any, op: Operator, action: str, item: dict[str, str], reaso
     elif action == "retry":
         await runtime.retry_now(deps, op, case_id, reason, target or None)
     elif action == "redrive":
-        await redrive.redrive(deps, op, case_id, reason, int(target) if target else None)
+        chosen = _row_id(target, "dead letter") if target else None
+        await redrive.redrive(deps, op, case_id, reason, chosen)
     elif action == "end_pause":
         await actions.end_pause(deps, op, case_id, target, reason)
     elif action == "escalate":
