@@ -18,10 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
 from entrypoints.http.auth import require
+from entrypoints.http.peer import client_address
 from entrypoints.http.schemas import Problem
 from infra.payload_crypto import EncryptionCodec, UnknownPayloadKey, parse_keys
 from infra.settings import Settings
 from infra.tokens import Principal, Role
+from services.auditors.codec_reads import record_decode
 
 PREFIX = "/codec"
 # Decoding shows case titles, reasons and personal data in the clear: the people who look at
@@ -88,18 +90,27 @@ def _answer(payloads: list[Any]) -> Response:
 
 
 @router.post("/decode", responses=ERRORS, openapi_extra=BODY)
-async def decode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
-    """Decrypt payloads; ones not encrypted come back unchanged."""
+async def decode(request: Request, user: Principal = require(*CODEC_ROLES)) -> Response:
+    """Decrypt payloads; ones not encrypted come back unchanged. Recorded in the security log."""
     payloads = await _payloads(request)
     codec = _codec(request.app.state.deps.settings)
-    if codec is None:
-        return _answer(list(payloads.payloads))
-    try:
-        return _answer(await codec.decode(payloads.payloads))
-    except UnknownPayloadKey as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except (InvalidTag, DecodeError, ValueError) as exc:
-        raise HTTPException(422, "a payload does not decrypt with its key (altered?)") from exc
+    decoded = list(payloads.payloads)
+    if codec is not None:
+        try:
+            decoded = await codec.decode(payloads.payloads)
+        except UnknownPayloadKey as exc:
+            raise HTTPException(422, str(exc)) from exc
+        except (InvalidTag, DecodeError, ValueError) as exc:
+            raise HTTPException(422, "a payload does not decrypt with its key (altered?)") from exc
+    if decoded:
+        await record_decode(
+            request.app.state.deps,
+            user,
+            [(p.metadata.get("encoding", b""), p.data) for p in decoded],
+            namespace=request.headers.get("x-namespace", "")[:100] or None,
+            source=client_address(request),
+        )
+    return _answer(decoded)
 
 
 @router.post("/encode", responses=ERRORS, openapi_extra=BODY)

@@ -27,6 +27,7 @@ from entrypoints.api import codec as codec_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http import docs, openapi, plain_text
+from entrypoints.http.access_log import AccessLog
 from entrypoints.http.limits import BodyLimit
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
@@ -108,6 +109,8 @@ def create_app(deps: Deps) -> FastAPI:
     # Added last, so it runs first: a preflight or a refusal from the body limit still carries
     # the CORS headers the Web UI needs to read it.
     app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
+    # Outermost: every request is logged once, refusals by the layers above included.
+    app.add_middleware(AccessLog)
     routers = (
         cases.router,
         tasks.router,

@@ -54,12 +54,15 @@ async def page_user(request: Request) -> Principal:
     if request.cookies.get(SESSION_COOKIE) and not request.headers.get("authorization"):
         signed_in = await session_principal(request)
         if signed_in is not None:
+            request.state.principal = signed_in  # for the access log
             return signed_in
         raise LoginRequired(request.url.path)
     token = _token(request)
     if token:
         try:
-            return verify(request.app.state.deps.settings, token)
+            user = verify(request.app.state.deps.settings, token)
+            request.state.principal = user  # for the access log
+            return user
         except InvalidToken:
             pass
     raise LoginRequired(request.url.path)
