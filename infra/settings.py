@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         description="the sign-in page also takes a pasted bearer token (development: `lianban "
         "dev` turns it on); staff otherwise sign in with a user name and password",
     )
+    secure_cookies: bool = Field(
+        default=True,
+        description="the sign-in cookies carry Secure (sent over HTTPS only); `lianban dev` "
+        "turns it off for its plain-HTTP pages; off only for plain HTTP on a developer's machine",
+    )
     session_minutes: int = Field(
         default=480, gt=0, le=7 * 24 * 60, description="how long a staff sign-in lasts"
     )

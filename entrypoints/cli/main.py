@@ -101,8 +101,10 @@ def dev() -> None:
     """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
     from entrypoints.runner import Parts
 
-    # Development: the sign-in page also takes a pasted token (`lianban token …`).
-    _run(Parts(), embedded=True, settings=get_settings().model_copy(update={"token_sign_in": True}))
+    # Development: the sign-in page also takes a pasted token (`lianban token …`), and its
+    # pages are plain HTTP on 127.0.0.1, where a Secure cookie would not come back.
+    development = {"token_sign_in": True, "secure_cookies": False}
+    _run(Parts(), embedded=True, settings=get_settings().model_copy(update=development))
 
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:

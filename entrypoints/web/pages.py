@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -26,19 +24,6 @@ from entrypoints.web.session import (
 )
 from entrypoints.web.templating import templates
 
-# No framing (the decision form must not be clickjacked), nothing loaded from elsewhere, no
-# referrer leaving the site, no caching of pages that show case data.
-PAGE_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
-        "form-action 'self'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-
 
 def install(app: FastAPI) -> None:
     """Add the page routes and their error handlers to `app`."""
@@ -59,15 +44,6 @@ def install(app: FastAPI) -> None:
     async def page_error(request: Request, exc: PageError) -> Response:
         context = {"status": exc.status, "message": exc.message}
         return templates.TemplateResponse(request, "error.html", context, status_code=exc.status)
-
-    @app.middleware("http")
-    async def page_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if response.headers.get("content-type", "").startswith("text/html") and not (
-            request.url.path.startswith(("/docs", "/redoc"))  # Swagger UI loads its own assets
-        ):
-            response.headers.update(PAGE_HEADERS)
-        return response
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

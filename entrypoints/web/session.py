@@ -131,7 +131,7 @@ def _cookie(request: Request, response: Response, name: str, value: str, minutes
         value,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.deps.settings.secure_cookies,
         max_age=minutes * 60,
     )
 
@@ -191,7 +191,7 @@ async def sso_start(request: Request, next: str | None = None) -> Response:
         base64.urlsafe_b64encode(json.dumps(kept).encode()).decode(),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.deps.settings.secure_cookies,
         max_age=600,
         path="/login/sso",
     )
