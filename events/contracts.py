@@ -22,6 +22,7 @@ from events.limits import (
     MAX_TEXT,
     MAX_TITLE,
 )
+from events.validators import PlainText
 
 
 class Payload(BaseModel):
@@ -48,7 +49,7 @@ class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ApplicantKind
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: PlainText = Field(min_length=1, max_length=MAX_NAME)
     id_number: str | None = Field(
         default=None, max_length=32, description="resident ID or unified social credit code"
     )
@@ -59,7 +60,7 @@ class MaterialRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=MAX_CODE)
-    name: str | None = Field(default=None, max_length=MAX_NAME)
+    name: PlainText | None = Field(default=None, max_length=MAX_NAME)
     ref: str | None = Field(
         default=None, max_length=MAX_REF, description="where the shared file lives (URI)"
     )
@@ -71,7 +72,7 @@ class ApplicationSubmitted(Payload):
     EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
 
     matter_code: str = Field(min_length=1, max_length=MAX_CODE)
-    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    title: PlainText = Field(min_length=1, max_length=MAX_TITLE)
     applicant: Applicant
     channel: Channel = Channel.online
     materials: list[MaterialRef] = Field(default_factory=list, max_length=MAX_MATERIALS)
@@ -94,7 +95,7 @@ class DecisionMade(Payload):
     outcome: DecisionOutcome
     reasons: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
     conditions: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
-    reviewer: str = Field(min_length=1, max_length=MAX_REVIEWER)
+    reviewer: PlainText = Field(min_length=1, max_length=MAX_REVIEWER)
     task_id: str | None = Field(default=None, max_length=2 * MAX_CODE + 1)
     items: list[Text] = Field(
         default_factory=list,

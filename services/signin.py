@@ -11,6 +11,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from events.validators import UNSAFE_TEXT, describe
 from infra.bootstrap import Deps
 from infra.passwords import Busy
 from infra.tokens import DEPARTMENT_ROLES, Principal, Role
@@ -56,6 +57,9 @@ async def add_user(
         raise AccountRefused(f"role {role} needs a department of the catalog (got {dept!r})")
     if parsed is Role.applicant:
         raise AccountRefused("applicants do not have staff accounts")
+    for field, text in (("user name", username), ("name", name or "")):
+        if found := UNSAFE_TEXT.search(text):
+            raise AccountRefused(f"{field}: {describe(found.group())}")
     _check_password(password)
     password_hash = await deps.passwords.hash(password)
     async with deps.sessions() as s, s.begin():
