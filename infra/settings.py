@@ -8,9 +8,15 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from events.topics import Topics
+from infra.dev_keys import stored_keys
 
 # Printed as a warning wherever it is in use: anyone can mint tokens with it.
 DEV_JWT_SECRET = "lianban-dev-only-secret-change-me-0123456789abcdef"
@@ -18,8 +24,36 @@ MIN_KEY_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 Â
 MAX_TOKEN_MINUTES = 7 * 24 * 60
 
 
+class DevKeysSource(PydanticBaseSettingsSource):
+    """The keys `lianban dev` generated under var/ (infra/dev_keys.py): below the environment
+    and `.env`, above the defaults."""
+
+    def __init__(self, settings_cls: type[BaseSettings], given: set[str]) -> None:
+        super().__init__(settings_cls)
+        self.given = given  # fields the caller passed: their group is not taken from the file
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:
+        return None, field_name, False  # everything comes from __call__
+
+    def __call__(self) -> dict[str, object]:
+        return stored_keys(skip=self.given)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANBAN_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        given = set(getattr(init_settings, "init_kwargs", {}))
+        dev_keys = DevKeysSource(settings_cls, given)
+        return init_settings, env_settings, dotenv_settings, dev_keys, file_secret_settings
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///var/lianban.db",

@@ -25,6 +25,7 @@ from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
 from entrypoints.cli.users import users_app
+from infra.dev_keys import ensure_keys
 from infra.settings import get_settings
 from infra.tokens import uses_dev_secret
 
@@ -101,6 +102,12 @@ def dev() -> None:
     """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
     from entrypoints.runner import Parts
 
+    # Its own keys on the first start, kept under var/ (infra/dev_keys.py): histories are
+    # encrypted and its tokens signed with a key nobody else has, as in production.
+    made = ensure_keys()
+    if made is not None:
+        console.print(f"keys: {made} (the JWT key and the payload key; mode 600)")
+    get_settings.cache_clear()
     # Development: the sign-in page also takes a pasted token (`lianban token …`), and its
     # pages are plain HTTP on 127.0.0.1, where a Secure cookie would not come back.
     development = {"token_sign_in": True, "secure_cookies": False}
