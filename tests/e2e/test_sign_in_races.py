@@ -52,7 +52,7 @@ async def _locked_until(app: App, username: str) -> object:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_app(request: pytest.FixtureRequest) -> App:
-    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")  # type: ignore[no-any-return]
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
 
 
 async def test_forty_parallel_sign_ins_compare_no_more_than_the_limit(any_app: App) -> None:
