@@ -22,16 +22,11 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 200
 
 
-class SignInRefused(Refused):
-    code = "sign_in_refused"
-    http_status = 401
+class SignInRefused(Refused, code="sign_in_refused", http_status=401): ...
 
 
-class AccountRefused(Refused):
+class AccountRefused(Refused, code="account_refused", http_status=400):
     """An account command that cannot be done (unknown role, weak password, …)."""
-
-    code = "account_refused"
-    http_status = 400
 
 
 def digest(session_id: str) -> str:
@@ -123,22 +118,16 @@ REFUSED = (
 )
 
 
-class TooManySignIns(SignInRefused):
+class TooManySignIns(SignInRefused, code="too_many_attempts", http_status=429):
     """Too many attempts from one address: refused before any password is checked."""
-
-    code = "too_many_attempts"
-    http_status = 429
 
     def __init__(self, retry_in: timedelta) -> None:
         super().__init__("too many sign-in attempts from this address; try again later")
         self.headers = {"Retry-After": str(max(1, math.ceil(retry_in.total_seconds())))}
 
 
-class SignInBusy(SignInRefused):
+class SignInBusy(SignInRefused, code="busy", http_status=503):
     """More sign-ins at once than the password pool takes (infra/passwords.py)."""
-
-    code = "busy"
-    http_status = 503
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

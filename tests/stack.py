@@ -76,6 +76,7 @@ async def running_app(
         payload_kid="test",
         token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
         secure_cookies=False,  # plain HTTP on 127.0.0.1, as `lianban dev` serves it
+        temporal_ui_url="http://127.0.0.1:8233",  # the case page links each workflow there
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)

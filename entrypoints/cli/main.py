@@ -21,6 +21,7 @@ from entrypoints.cli.calendar import calendar_app
 from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
 from entrypoints.cli.keys import keys_app
+from entrypoints.cli.legacy import legacy
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -41,6 +42,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(users_app, name="users")
+ops_app.command()(legacy)  # reads Temporal and the database, not the API
 app.add_typer(ops_app, name="ops")
 app.add_typer(report_app, name="report")
 
@@ -108,10 +110,14 @@ def dev() -> None:
     if made is not None:
         console.print(f"keys: {made} (the JWT key and the payload key; mode 600)")
     get_settings.cache_clear()
-    # Development: the sign-in page also takes a pasted token (`lianban token …`), and its
-    # pages are plain HTTP on 127.0.0.1, where a Secure cookie would not come back.
-    development = {"token_sign_in": True, "secure_cookies": False}
-    _run(Parts(), embedded=True, settings=get_settings().model_copy(update=development))
+    # Development: the sign-in page also takes a pasted token (`lianban token …`); its pages
+    # are plain HTTP on 127.0.0.1, where a Secure cookie would not come back; the case page
+    # links to the embedded Temporal UI unless another one is set.
+    settings = get_settings()
+    update: dict[str, Any] = {"token_sign_in": True, "secure_cookies": False}
+    if not settings.temporal_ui_url and settings.temporal_ui_port:
+        update["temporal_ui_url"] = f"http://127.0.0.1:{settings.temporal_ui_port}"
+    _run(Parts(), embedded=True, settings=settings.model_copy(update=update))
 
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:

@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
-from events.contracts import DecisionMade, DecisionOutcome
+from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from infra import tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
@@ -44,8 +44,8 @@ from store.db import insert_ignore
 from store.outbox import resend_event
 from store.personal import decision_context, seal_text
 from store.schema import decisions
-from workflows.department_review import DepartmentReviewWorkflow
-from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.case import CaseWorkflow
+from workflows.legacy import child_id, review_decide
 from workflows.models import DecisionSignal
 
 OPEN_STATUSES = {CaseStatus.submitted, CaseStatus.in_review}
@@ -155,7 +155,7 @@ async def _signal(
     """Every decision goes to the case workflow (`CaseWorkflow`): its reviews run inside it,
     so that is one hop.
 
-    A case in the first shape (`JointApprovalWorkflow`, started before `CaseWorkflow`)
+    A case in the first shape (`workflows.legacy`, started before `CaseWorkflow`)
     still gets a final decision straight at the department's review (its child workflow):
     one hop, where the way through the case costs it two more workflow tasks and three
     history events. Before that review has started (a decision can overtake its task) or
@@ -168,11 +168,11 @@ async def _signal(
         and not via_case
     ):
         review = client.get_workflow_handle(child_id(case_id, signal.department))
-        if await _try_signal(review.signal(DepartmentReviewWorkflow.decide, signal)):
+        if await _try_signal(review.signal(review_decide, signal)):
             return
     case = client.get_workflow_handle(case_id)
     # NOT_FOUND here: a duplicate for a case that has since concluded, nothing left to tell.
-    await _try_signal(case.signal(JointApprovalWorkflow.decide, signal))
+    await _try_signal(case.signal(CaseWorkflow.decide, signal))
 
 
 async def _try_signal(call: Awaitable[None]) -> bool:
@@ -236,16 +236,7 @@ async def _apply(
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    signal = DecisionSignal(
-        items=d.items,
-        event_id=event_id,
-        department=d.department,
-        outcome=d.outcome,
-        reasons=d.reasons,
-        conditions=d.conditions,
-        reviewer=d.reviewer,
-        decided_at=decided_at or datetime.now(UTC),
-    )
+    signal = _signal_of(d, event_id, decided_at, conditions=d.conditions)
     existing, recorded = await _record(deps, case, signal, d, source, signed)
     if existing is not None and not _same(existing, d):
         raise ConflictingDecision(
@@ -273,6 +264,22 @@ async def _apply(
     return DecisionReceipt(status, signal_event, case_id, d.department)
 
 
+def _signal_of(
+    d: DecisionMade, event_id: str, decided_at: datetime | None, **more: Any
+) -> DecisionSignal:
+    """The department's decision (or request for corrections) as the case workflow takes it."""
+    return DecisionSignal(
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        items=d.items,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+        **more,
+    )
+
+
 async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
     """A department re-sends its decision until it sees `DepartmentDecided` with the decision's
     event id on case-events (docs/contracts.md, "Acknowledgements"). An identical repeat changes
@@ -284,7 +291,7 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
             s,
             topic=deps.topics.case_events,
             key=case_id,
-            event_types=("DepartmentDecided",),
+            event_types=(DepartmentDecided.EVENT_TYPE,),
             data={"department": department, "decision_event_id": event_id},
         )
     if again:
@@ -314,15 +321,7 @@ async def _request_corrections(
         raise ConflictingDecision(
             f"{d.department} is already waiting for the applicant's corrections on {case_id}"
         )
-    signal = DecisionSignal(
-        event_id=event_id,
-        department=d.department,
-        outcome=d.outcome,
-        reasons=d.reasons,
-        items=d.items,
-        reviewer=d.reviewer,
-        decided_at=decided_at or datetime.now(UTC),
-    )
+    signal = _signal_of(d, event_id, decided_at)  # no conditions: nothing is decided yet
     assert deps.temporal is not None
     await _signal(deps.temporal, case_id, signal)
     return DecisionReceipt("accepted", event_id, case_id, d.department)

@@ -21,9 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.errors import Refused
 
 
-class NoGoodPoint(Refused):
-    code = "no_reset_point"
-    http_status = 409
+class NoGoodPoint(Refused, code="no_reset_point", http_status=409): ...
 
 
 class BadResetPoint(Refused):
