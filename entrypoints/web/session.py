@@ -68,7 +68,8 @@ async def same_origin(request: Request) -> None:
     """Form posts must come from our own pages (entrypoints/http/origin.py)."""
     by_cookie = bool(request.cookies.get(SESSION_COOKIE) or request.cookies.get(COOKIE))
     if (why := cross_site(request, by_cookie=by_cookie)) is not None:
-        raise PageError(403, f"{_('A form sent from another site is refused')} ({why})")
+        refused = _("A form sent from another site is refused")
+        raise PageError(403, f"{refused} ({why})")
 
 
 def safe_next(path: str | None) -> str | None:
