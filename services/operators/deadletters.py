@@ -10,6 +10,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.privacy import mask_text
 from events.contracts import DeadLettered
@@ -70,7 +71,6 @@ async def dead_letter(
     digest = hashlib.sha256(value).hexdigest()
     # Whatever the sender typed may be an ID or phone number: the detail quotes the input.
     detail = mask_text(detail[:MAX_TEXT])
-    sealed, kid = seal_dead_letter(deps.keyring, raw, rec.topic, rec.partition, rec.offset, digest)
     cid = _case_id(case_id, key)
     payload = DeadLettered(
         source_topic=rec.topic,
@@ -90,6 +90,12 @@ async def dead_letter(
     envelope = make_envelope(
         payload, case_id=cid, producer="lianban-consumer", event_id=step_event_id(cid, source)
     )
+    row = _row(deps, rec, raw, digest) | {
+        "case_id": None if cid == UNKNOWN_CASE_KEY else cid,
+        "key": key,
+        "error": error,
+        "detail": detail,
+    }
     async with deps.sessions() as s, s.begin():
         stmt = insert_ignore(
             s.get_bind().dialect.name,
@@ -99,20 +105,20 @@ async def dead_letter(
             "offset",
             "raw_sha256",
         )
-        await s.execute(
-            stmt.values(
-                case_id=None if cid == UNKNOWN_CASE_KEY else cid,
-                source_topic=rec.topic,
-                partition=rec.partition,
-                offset=rec.offset,
-                key=key,
-                raw=sealed,
-                raw_kid=kid,
-                raw_sha256=digest,
-                headers=encode_headers(rec.headers),
-                error=error,
-                detail=detail,
-                created_at=datetime.now(UTC),
-            )
-        )
+        await s.execute(stmt.values(**row))
         await enqueue(s, envelope, deps.topics.dead_letters)
+
+
+def _row(deps: Deps, rec: SourceRecord, raw: str, digest: str) -> dict[str, Any]:
+    """The `dead_letters` columns of the record itself: its record sealed (store.personal)."""
+    sealed, kid = seal_dead_letter(deps.keyring, raw, rec.topic, rec.partition, rec.offset, digest)
+    return {
+        "source_topic": rec.topic,
+        "partition": rec.partition,
+        "offset": rec.offset,
+        "raw": sealed,
+        "raw_kid": kid,
+        "raw_sha256": digest,
+        "headers": encode_headers(rec.headers),
+        "created_at": datetime.now(UTC),
+    }
