@@ -11,10 +11,12 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_status import ENDED, CaseStatus
+from domain.library import material_row
 from domain.privacy import mask_data, mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from store.db import insert_ignore
+from store.library import applicant_key
 from store.personal import contact_columns
 from store.query_codes import hash_code
 from store.schema import case_events, cases, decisions, tasks
@@ -37,14 +39,20 @@ async def insert_submission(
     query_code: str,
     applicant_ref: str | None = None,
     keyring: Keyring = NO_KEYS,
+    materials: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Create the case row; returns False when it already existed (a redelivered submission).
 
     `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
     The ID number and phone are sealed with `keyring` (store.personal), the query code is kept
     as a keyed hash (store.query_codes); an ID or mobile number typed into the title, the name
-    or a material is masked before it is stored.
+    or a material is masked before it is stored. `materials`: the case's materials once the
+    library's are in (`domain.library.with_reuse`); by default the submission's. The
+    applicant's library key (store.library) is kept with the case.
     """
+    if materials is None:
+        materials = [material_row(m.model_dump(mode="json")) for m in sub.materials]
+    found = applicant_key(keyring, sub.applicant.id_number)
     stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
         case_id=envelope.case_id,
         query_code=hash_code(keyring, envelope.case_id, query_code),
@@ -55,7 +63,9 @@ async def insert_submission(
         **contact_columns(keyring, envelope.case_id, sub.applicant.id_number, sub.applicant.phone),
         applicant_ref=applicant_ref,
         channel=sub.channel.value,
-        materials=mask_data([m.model_dump(mode="json") for m in sub.materials]),
+        materials=mask_data(materials),
+        applicant_key=found[1] if found else None,
+        applicant_key_kid=found[0] if found else None,
         status=CaseStatus.submitted,
         reasons=[],
         conditions=[],

@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from entrypoints.devstack.stack import free_port
 from entrypoints.runner import Parts, Running, serve
@@ -28,7 +29,7 @@ class App:
         return f"http://{self.settings.api_host}:{self.settings.api_port}"
 
 
-async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
+async def _wait_assigned(running: Running, parts: Parts, timeout: float = 60.0) -> None:
     # A consumer group join takes seconds: wait for the assignment, never a fixed sleep.
     async with asyncio.timeout(timeout):
         for consumer in running.consumers:
@@ -37,7 +38,8 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
     async def api_started() -> bool:
         return running.api_server is not None and running.api_server.started
 
-    await eventually(api_started, timeout=timeout, what="the API serving")
+    if parts.api:
+        await eventually(api_started, timeout=timeout, what="the API serving")
 
 
 async def register_test_keys(deps: Deps) -> None:
@@ -58,8 +60,10 @@ async def running_app(
     parts: Parts | None = None,
     *,
     audit: AuditSettings | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[App]:
-    """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
+    """Worker, consumers, relay and API in this event loop, on their own topics and queue;
+    `overrides`: other settings (e.g. the metrics' refresh period)."""
     from entrypoints.devstack.stack import ensure_topics
 
     tag = uuid.uuid4().hex[:8]
@@ -77,15 +81,17 @@ async def running_app(
         token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
         secure_cookies=False,  # plain HTTP on 127.0.0.1, as `lianban dev` serves it
         temporal_ui_url="http://127.0.0.1:8233",  # the case page links each workflow there
+        **overrides,
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)
     await register_test_keys(deps)
     stop = asyncio.Event()
     running = Running()
-    task = asyncio.create_task(serve(deps, stop, parts or Parts(), running))
+    parts = parts or Parts()
+    task = asyncio.create_task(serve(deps, stop, parts, running))
     try:
-        await _wait_assigned(running)
+        await _wait_assigned(running, parts)
         yield App(deps, running, settings)
     finally:
         stop.set()

@@ -11,12 +11,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
+from entrypoints.api import alerts as alerts_api
 from entrypoints.api import audit as audit_api
 from entrypoints.api import (
     cases,
     clocks,
     feedback,
     health,
+    library,
+    licences,
     ops,
     personal,
     public,
@@ -24,11 +27,12 @@ from entrypoints.api import (
     tasks,
 )
 from entrypoints.api import codec as codec_api
+from entrypoints.api import metrics as metrics_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http import docs, openapi, plain_text
-from entrypoints.http.access_log import AccessLog
 from entrypoints.http.limits import BodyLimit
+from entrypoints.http.observe import Observe
 from entrypoints.http.security_headers import SecurityHeaders
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
@@ -129,8 +133,8 @@ def create_app(deps: Deps) -> FastAPI:
     # the CORS headers the Web UI needs to read it.
     app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
     app.add_middleware(SecurityHeaders)
-    # Outermost: every request is logged once, refusals by the layers above included.
-    app.add_middleware(AccessLog)
+    # Outermost: every request is measured and logged, refusals by the layers above included.
+    app.add_middleware(Observe)
     routers = (
         cases.router,
         tasks.router,
@@ -144,7 +148,11 @@ def create_app(deps: Deps) -> FastAPI:
         reports_api.router,
         supervision_api.router,
         codec_api.router,
+        alerts_api.router,
         health.router,
+        library.router,
+        licences.router,
+        metrics_api.router,
     )
     plain_text.install(routers)
     for router in routers:
