@@ -168,6 +168,7 @@ class CaseActivities(ActivityBase):
                 "conditions": [],
                 "assigned_at": now,
                 "due_date": r.due_date,
+                "case_title": r.title,  # the inbox searches it beside the task
             }
             for r in reviews
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -102,6 +103,8 @@ async def case_log(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+# What a search takes for a case number's start rather than words of a title.
+CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}-[A-Za-z0-9-]*")
 # What a search result shows of a case: no personal data.
 _FOUND_COLUMNS = (
     cases.c.case_id,
@@ -118,12 +121,13 @@ _FOUND_COLUMNS = (
 async def search_cases(
     session: AsyncSession, text: str, matters: Collection[str] | None, limit: int
 ) -> list[dict[str, Any]]:
-    """Cases whose number starts with `text` or whose title contains it (case-insensitive,
-    `%` and `_` taken literally), among `matters` (None: every matter), newest first."""
-    found = sa.or_(
-        cases.c.case_id.istartswith(text, autoescape=True),
-        cases.c.title.icontains(text, autoescape=True),
-    )
+    """Cases whose number starts with `text` (when it looks like one: `LB-2026…`) or whose
+    title contains it (case-insensitive), `%` and `_` taken literally, among `matters` (None:
+    every matter), newest first."""
+    if CASE_NUMBER.fullmatch(text):
+        found = cases.c.case_id.startswith(text.upper(), autoescape=True)
+    else:
+        found = cases.c.title.icontains(text, autoescape=True)
     query = sa.select(*_FOUND_COLUMNS).where(found)
     if matters is not None:
         query = query.where(cases.c.matter_code.in_(sorted(matters)))

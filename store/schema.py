@@ -34,6 +34,8 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 metadata = sa.MetaData()
+# PostgreSQL's operator class for LIKE 'prefix%' on an index whatever the database's collation.
+PATTERN_OPS = {"case_id": "varchar_pattern_ops"}
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 cases = sa.Table(
@@ -88,6 +90,7 @@ cases = sa.Table(
     sa.Column("applicant_key_kid", sa.String(64)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cases_status_matter", "status", "matter_code"),
+    sa.Index("ix_cases_case_pattern", "case_id", postgresql_ops=PATTERN_OPS),  # the search
     sa.Index("ix_cases_warning", "status", "warning_level"),
 )
 
@@ -118,7 +121,12 @@ tasks = sa.Table(
     # transaction (activities/clocks.py; migration 0016): the inbox counts and filters by
     # urgency reading tasks alone.
     sa.Column("case_warning_level", sa.String(16), nullable=False, server_default="none"),
+    # The case's title (it does not change once submitted), for the inbox's search in the
+    # department's tasks alone (migration 0016b).
+    sa.Column("case_title", sa.String(300), nullable=False, server_default=""),
     sa.Index("ix_tasks_case", "case_id"),
+    # A case number's start (LIKE 'LB-2026%') as an index range under any collation.
+    sa.Index("ix_tasks_case_pattern", "case_id", postgresql_ops=PATTERN_OPS),
     # The inbox (store/inbox.py) reads one status at a time: soonest due first, ties by
     # assignment, for the tasks still to do (every view but decided; the default listing
     # merges its statuses); most recently decided first for the decided ones.
@@ -132,6 +140,7 @@ tasks = sa.Table(
     ),
     sa.Index("ix_tasks_department_due", "department", "due_date", "assigned_at"),
     sa.Index("ix_tasks_decided", "department", "status", "decided_at"),
+    sa.Index("ix_tasks_received", "department", "status", "assigned_at"),  # newest first
     sa.Index("ix_tasks_idle", "status", "last_activity_at"),
 )
 

@@ -52,7 +52,7 @@ async def _seed_before_0013(engine: AsyncEngine) -> None:
     now = datetime(2026, 11, 1, tzinfo=UTC)
 
     def work(conn: sa.Connection) -> None:
-        command.upgrade(_alembic(conn, None), "0014")  # type: ignore[arg-type]
+        command.upgrade(_alembic(conn, None), "0016b")  # type: ignore[arg-type]
         conn.execute(
             sa.text(
                 'INSERT INTO dead_letters (source_topic, partition, "offset", key, raw, error, '
@@ -97,7 +97,7 @@ async def test_dead_letters_are_sealed_and_query_codes_hashed(engine: AsyncEngin
     assert not code_matches(KEYS, "C2", "123456", stored)  # bound to its case
 
     def down(conn: sa.Connection) -> None:
-        command.downgrade(_alembic(conn, KEYS), "0014")  # type: ignore[arg-type]
+        command.downgrade(_alembic(conn, KEYS), "0016b")  # type: ignore[arg-type]
 
     async with engine.begin() as conn:
         await conn.run_sync(down)

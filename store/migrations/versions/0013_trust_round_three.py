@@ -19,7 +19,7 @@ back, so after a downgrade the cases made before it answer no code (their applic
 window for the case's progress).
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0016b
 Create Date: 2026-12-08
 """
 
@@ -35,7 +35,7 @@ from store.query_codes import PREFIX, hash_code, is_hashed
 from store.sealing import Keyring, keyring_from_environment
 
 revision = "0013"
-down_revision = "0014"
+down_revision = "0016b"
 branch_labels = None
 depends_on = None
 
