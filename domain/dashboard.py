@@ -6,14 +6,13 @@ two cannot disagree. Figures and their definitions: :mod:`domain.reports` (docs/
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from domain.report_model import SlaReport, SlaRow
+from domain.spreadsheet import csv_text
 
 Value = int | float | str | None
 Unit = Literal["count", "rate", "days", "number", "text"]
@@ -269,15 +268,12 @@ def chart_data(table: Table) -> tuple[list[str], list[tuple[str, list[float | No
 
 def to_csv(table: Table) -> str:
     """The table as CSV (header of column keys; rates as fractions to 4 places, empty for
-    none), UTF-8 text a spreadsheet opens."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.key for c in table.columns])
-    for row in table.rows:
-        writer.writerow(
-            ["" if v is None else round(v, 4) if isinstance(v, float) else v for v in row]
-        )
-    return out.getvalue()
+    none), UTF-8 text a spreadsheet opens; no cell is a formula (domain/spreadsheet.py)."""
+    rows = (
+        ["" if v is None else round(v, 4) if isinstance(v, float) else v for v in row]
+        for row in table.rows
+    )
+    return csv_text([c.key for c in table.columns], rows)
 
 
 def display(value: Value, unit: Unit) -> str:

@@ -50,11 +50,25 @@ class Running:
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
+def api_config(deps: Deps) -> uvicorn.Config:
+    """The API's server. uvicorn takes `X-Forwarded-For`/`-Proto` only from the addresses in
+    LIANBAN_TRUSTED_PROXIES; by default from none (uvicorn's own default trusts 127.0.0.1, so
+    anything on the host, or a caller through a proxy that passes the header on, could choose
+    the address that query-code and sign-in attempts are counted against)."""
     s = deps.settings
-    config = uvicorn.Config(
-        create_app(deps), host=s.api_host, port=s.api_port, log_level="warning", lifespan="off"
+    return uvicorn.Config(
+        create_app(deps),
+        host=s.api_host,
+        port=s.api_port,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=bool(s.trusted_proxies),
+        forwarded_allow_ips=list(s.trusted_proxies),
     )
+
+
+async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
+    config = api_config(deps)
     server = uvicorn.Server(config)
     running.api_server = server
     task = asyncio.create_task(server.serve())

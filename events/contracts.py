@@ -23,6 +23,7 @@ from events.limits import (
 )
 from events.materials import MaterialRef, SharedMaterial
 from events.topics import Topic
+from events.validators import PlainText
 
 
 class Payload(BaseModel):
@@ -58,7 +59,7 @@ class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ApplicantKind
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: PlainText = Field(min_length=1, max_length=MAX_NAME)
     id_number: str | None = Field(
         default=None, max_length=32, description="resident ID or unified social credit code"
     )
@@ -76,7 +77,7 @@ class ApplicationSubmitted(Payload):
     INBOUND: ClassVar[bool] = True
 
     matter_code: str = Field(min_length=1, max_length=MAX_CODE)
-    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    title: PlainText = Field(min_length=1, max_length=MAX_TITLE)
     applicant: Applicant
     channel: Channel = Channel.online
     materials: list[MaterialRef] = Field(default_factory=list, max_length=MAX_MATERIALS)
@@ -102,7 +103,7 @@ class DecisionMade(Payload):
     outcome: DecisionOutcome
     reasons: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
     conditions: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
-    reviewer: str = Field(min_length=1, max_length=MAX_REVIEWER)
+    reviewer: PlainText = Field(min_length=1, max_length=MAX_REVIEWER)
     task_id: str | None = Field(default=None, max_length=2 * MAX_CODE + 1)
     items: list[Text] = Field(
         default_factory=list,

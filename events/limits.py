@@ -22,3 +22,5 @@ MAX_TEXT = 2000  # one reason, condition, correction item or comment
 MAX_ITEMS = 50  # reasons, conditions or correction items of one decision; attachments
 MAX_REVIEWER = 100
 MAX_PRODUCER = 100
+MAX_ROW_ID = 2**31 - 1  # a row id given by a caller (dead letter, outbox row, follow-up): INTEGER
+MAX_HISTORY_EVENT_ID = 2**63 - 1  # a Temporal history event id (int64)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.limits import MAX_CODE, MAX_NAME, MAX_REF
+from events.validators import PlainText
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 LIBRARY_ID_PATTERN = r"^LIB-[0-9A-F]{20}$"
@@ -24,7 +25,7 @@ class MaterialRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=MAX_CODE)
-    name: str | None = Field(default=None, max_length=MAX_NAME)
+    name: PlainText | None = Field(default=None, max_length=MAX_NAME)
     ref: str | None = Field(
         default=None, max_length=MAX_REF, description="where the shared file lives (URI)"
     )

@@ -7,7 +7,6 @@ that goes into the dead-letter record.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from events import library_events  # noqa: F401  # defines MaterialsReused, Lice
 from events.contracts import Payload  # defines the payload classes
 from events.envelope import Envelope
 from events.topics import Topic
+from events.validators import UNSAFE_TEXT, describe
 
 
 def _payload_classes(base: type[Payload] = Payload) -> list[type[Payload]]:
@@ -131,18 +131,16 @@ def _validation_text(exc: ValidationError) -> str:
     )
 
 
-# Text is for people: no control characters but tab and line breaks, no lone surrogates.
-# PostgreSQL stores neither NUL in text nor \u0000 in jsonb: such a record would fail at the
-# database on every retry and hold up its partition, so it is refused here.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-UNSAFE_TEXT = _UNSAFE  # the HTTP API refuses the same (entrypoints.http.plain_text)
+# Text is for people (events/validators.py): the HTTP API refuses the same
+# (entrypoints.http.plain_text).
+_UNSAFE = UNSAFE_TEXT
 
 
 def _unsafe_text(node: Any, where: str = "") -> str | None:
     """Where the first string with a character not allowed is, if any."""
     if isinstance(node, str):
         found = _UNSAFE.search(node)
-        return f"{where or 'value'}: character U+{ord(found.group()):04X}" if found else None
+        return f"{where or 'value'}: {describe(found.group())}" if found else None
     items = (
         node.items()
         if isinstance(node, dict)
@@ -163,10 +161,7 @@ def decode(raw: bytes) -> Decoded:
     doc = _parse_json(raw)
     bad = _unsafe_text(doc)
     if bad is not None:
-        raise EventRejected(
-            "invalid_payload",
-            f"{bad} is not allowed (no control characters but tab and line breaks)",
-        )
+        raise EventRejected("invalid_payload", bad)
     try:
         envelope = Envelope.model_validate(doc)
     except ValidationError as exc:

@@ -18,6 +18,7 @@ from events.topics import Topics
 from infra import metrics, redact, temporal_metrics, tracing
 from infra.calendars import CalendarProvider
 from infra.outbox_signal import OutboxSignal
+from infra.passwords import PasswordPool
 from infra.payload_crypto import data_converter
 from infra.settings import AuditSettings, Settings
 from store.db import make_engine, make_sessionmaker
@@ -41,6 +42,7 @@ class Deps:
     temporal: Client | None = None
     audit: AuditSettings | None = None  # None: from the environment when first needed
     outbox: OutboxSignal = field(default_factory=OutboxSignal)
+    passwords: PasswordPool = field(default_factory=PasswordPool)  # argon2 off the event loop
 
     @property
     def topics(self) -> Topics:
@@ -56,6 +58,7 @@ class Deps:
         self.outbox.notify()
 
     async def close(self) -> None:
+        self.passwords.close()
         await self.engine.dispose()
 
 
@@ -141,4 +144,14 @@ async def bootstrap(
     else:
         client = temporal
     sessions = make_sessionmaker(engine)
-    return Deps(settings, engine, sessions, catalog, calendar, temporal=client, audit=audit)
+    passwords = PasswordPool(settings.login_verify_workers)
+    return Deps(
+        settings,
+        engine,
+        sessions,
+        catalog,
+        calendar,
+        temporal=client,
+        audit=audit,
+        passwords=passwords,
+    )

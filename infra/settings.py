@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from events.topics import Topics
+from infra.dev_keys import stored_keys
 
 # Printed as a warning wherever it is in use: anyone can mint tokens with it.
 DEV_JWT_SECRET = "lianban-dev-only-secret-change-me-0123456789abcdef"
@@ -17,8 +24,36 @@ MIN_KEY_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 Â
 MAX_TOKEN_MINUTES = 7 * 24 * 60
 
 
+class DevKeysSource(PydanticBaseSettingsSource):
+    """The keys `lianban dev` generated under var/ (infra/dev_keys.py): below the environment
+    and `.env`, above the defaults."""
+
+    def __init__(self, settings_cls: type[BaseSettings], given: set[str]) -> None:
+        super().__init__(settings_cls)
+        self.given = given  # fields the caller passed: their group is not taken from the file
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:
+        return None, field_name, False  # everything comes from __call__
+
+    def __call__(self) -> dict[str, object]:
+        return stored_keys(skip=self.given)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANBAN_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        given = set(getattr(init_settings, "init_kwargs", {}))
+        dev_keys = DevKeysSource(settings_cls, given)
+        return init_settings, env_settings, dotenv_settings, dev_keys, file_secret_settings
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///var/lianban.db",
@@ -101,6 +136,12 @@ class Settings(BaseSettings):
     catalog_path: str | None = Field(default=None, description="matters catalog; shipped default")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of the reverse proxies in front of the API (JSON: "
+        '["10.0.0.5", "10.1.0.0/16"]): only from them are X-Forwarded-For and '
+        "X-Forwarded-Proto believed; empty (the default): from nowhere",
+    )
     public_url: str | None = Field(
         default=None,
         max_length=200,
@@ -223,6 +264,11 @@ class Settings(BaseSettings):
         description="the sign-in page also takes a pasted bearer token (development: `lianban "
         "dev` turns it on); staff otherwise sign in with a user name and password",
     )
+    secure_cookies: bool = Field(
+        default=True,
+        description="the sign-in cookies carry Secure (sent over HTTPS only); `lianban dev` "
+        "turns it off for its plain-HTTP pages; off only for plain HTTP on a developer's machine",
+    )
     session_minutes: int = Field(
         default=480, gt=0, le=7 * 24 * 60, description="how long a staff sign-in lasts"
     )
@@ -231,6 +277,20 @@ class Settings(BaseSettings):
     )
     login_lockout_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="how long a locked account stays locked"
+    )
+    login_address_max_failures: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="sign-in attempts from one address per LIANBAN_LOGIN_LOCKOUT_MINUTES "
+        "(a right password gives its attempt back); past it 429, no password is checked",
+    )
+    login_verify_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="argon2 password checks run at once per API process, in threads off the "
+        "event loop (each ~0.15 s of CPU and 64 MiB); 64 more may wait, the rest get 503",
     )
     # Staff single sign-on by the OpenID Connect authorization-code flow (with PKCE).
     sso_issuer: str | None = Field(default=None, description="the IdP's issuer (`iss`)")
@@ -384,6 +444,19 @@ class Settings(BaseSettings):
     @classmethod
     def _key_long_enough(cls, key: str) -> str:
         return _strong(key, "LIANBAN_JWT_SECRET")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy)
+            except ValueError:
+                raise ValueError(
+                    f"LIANBAN_TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
+                    "(e.g. 10.0.0.5 or 10.1.0.0/16)"
+                ) from None
+        return proxies
 
     @field_validator("jwt_previous_keys")
     @classmethod

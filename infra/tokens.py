@@ -135,15 +135,45 @@ def verify(settings: Settings, token: str) -> Principal:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"token refused: {exc}") from exc
-    lifetime = timedelta(seconds=int(claims["exp"]) - int(claims["iat"]))
-    if lifetime > timedelta(minutes=settings.jwt_max_lifetime_minutes):
+    lifetime = _instant(claims, "exp") - _instant(claims, "iat")
+    if lifetime > settings.jwt_max_lifetime_minutes * 60:
         limit = settings.jwt_max_lifetime_minutes
-        raise InvalidToken(f"token refused: it lives {lifetime}, longer than {limit} minutes")
+        shown = timedelta(seconds=int(lifetime))
+        raise InvalidToken(f"token refused: it lives {shown}, longer than {limit} minutes")
+    role_name = _required(claims, "role", 32)
     try:
-        role = Role(claims["role"])
+        role = Role(role_name)
     except ValueError as exc:
-        raise InvalidToken(f"unknown role {claims['role']!r}") from exc
-    dept = claims.get("dept")
+        raise InvalidToken(f"unknown role {role_name!r}") from exc
+    dept = _text(claims, "dept", 64)
     if role in DEPARTMENT_ROLES and not dept:
         raise InvalidToken(f"a {role.value} token must name its department (dept claim)")
-    return Principal(sub=str(claims["sub"]), role=role, dept=dept, name=claims.get("name"))
+    sub = _required(claims, "sub", 200)
+    return Principal(sub=sub, role=role, dept=dept, name=_text(claims, "name", 100))
+
+
+# Seconds since 1970 of 9999-12-31: a token's times are numbers within it (a signed
+# `exp: 1e20` passed the library's checks and overflowed the lifetime's arithmetic: a 500).
+LAST_INSTANT = 253_402_300_799
+
+
+def _instant(claims: dict[str, object], name: str) -> float:
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidToken(f"token refused: claim {name!r} is not a number")
+    if not 0 <= value <= LAST_INSTANT:  # also refuses NaN
+        raise InvalidToken(f"token refused: claim {name!r} is not a time before the year 10000")
+    return float(value)
+
+
+def _text(claims: dict[str, object], name: str, limit: int) -> str | None:
+    """A claim that, when present, is a string (a list or an object as `dept` broke the
+    checks after it: a 500)."""
+    return None if claims.get(name) is None else _required(claims, name, limit)
+
+
+def _required(claims: dict[str, object], name: str, limit: int) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise InvalidToken(f"token refused: claim {name!r} must be text of 1 to {limit} characters")
+    return value

@@ -19,6 +19,7 @@ from events.envelope import Envelope
 from store.db import insert_ignore
 from store.library import applicant_key
 from store.personal import contact_columns
+from store.query_codes import hash_code
 from store.schema import case_events, cases, decisions, tasks
 from store.sealing import NO_KEYS, Keyring
 
@@ -44,17 +45,18 @@ async def insert_submission(
     """Create the case row; returns False when it already existed (a redelivered submission).
 
     `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
-    The ID number and phone are sealed with `keyring` (store.personal); an ID or mobile number
-    typed into the title, the name or a material is masked before it is stored. `materials`:
-    the case's materials once the library's are in (`domain.library.with_reuse`); by default
-    the submission's. The applicant's library key (store.library) is kept with the case.
+    The ID number and phone are sealed with `keyring` (store.personal), the query code is kept
+    as a keyed hash (store.query_codes); an ID or mobile number typed into the title, the name
+    or a material is masked before it is stored. `materials`: the case's materials once the
+    library's are in (`domain.library.with_reuse`); by default the submission's. The
+    applicant's library key (store.library) is kept with the case.
     """
     if materials is None:
         materials = [material_row(m.model_dump(mode="json")) for m in sub.materials]
     found = applicant_key(keyring, sub.applicant.id_number)
     stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
         case_id=envelope.case_id,
-        query_code=query_code,
+        query_code=hash_code(keyring, envelope.case_id, query_code),
         matter_code=sub.matter_code,
         title=mask_text(sub.title),
         applicant_kind=sub.applicant.kind.value,
@@ -173,6 +175,17 @@ async def submission_event_id(session: AsyncSession, case_id: str) -> str | None
         .limit(1)
     )
     return await session.scalar(query)
+
+
+async def rehash_query_code(
+    session: AsyncSession, case_id: str, plain: str, keyring: Keyring
+) -> None:
+    """Replace a plain query code (written by a previous release) with its hash."""
+    await session.execute(
+        sa.update(cases)
+        .where(cases.c.case_id == case_id, cases.c.query_code == plain)
+        .values(query_code=hash_code(keyring, case_id, plain))
+    )
 
 
 async def open_cases_of_first_shape(session: AsyncSession) -> int:

@@ -70,3 +70,23 @@ def open_text(keyring: Keyring, stored: str, kid: str | None, context: str) -> s
 def decision_context(case_id: str, department: str) -> str:
     """What a decision's sealed record is bound to: a sealed value copied to another row fails."""
     return f"decision/{case_id}/{department}"
+
+
+def dead_letter_context(topic: str, partition: int, offset: int, sha256: str | None) -> str:
+    """What a dead letter's sealed record is bound to: its source position and digest."""
+    return f"dead-letter/{topic}/{partition}/{offset}/{sha256 or ''}"
+
+
+def seal_dead_letter(
+    keyring: Keyring, raw: str, topic: str, partition: int, offset: int, sha256: str
+) -> tuple[str, str | None]:
+    """(raw, raw_kid) for a `dead_letters` row: the record sealed, as `seal_text` does."""
+    return seal_text(keyring, raw, dead_letter_context(topic, partition, offset, sha256))
+
+
+def open_dead_letter(keyring: Keyring, row: Mapping[str, Any]) -> str:
+    """A dead letter's record as it was received (re-drive): needs the key that sealed it."""
+    context = dead_letter_context(
+        row["source_topic"], row["partition"], row["offset"], row["raw_sha256"]
+    )
+    return open_text(keyring, row["raw"], row.get("raw_kid"), context)

@@ -58,6 +58,9 @@ class ReportQuery:
     # Which day the period selects cases by: submitted (the report) or concluded (handled in
     # the period: the public statistics).
     by: Literal["submitted", "concluded"] = "submitted"
+    # The catalog's matter codes: a case of any other matter that was never accepted (a portal
+    # sent a code that is no matter, pre-review refused it) is no figure of the center's.
+    known_matters: tuple[str, ...] | None = None
 
 
 def local_day(dialect: str, column: Any) -> ColumnElement[date]:
@@ -116,6 +119,13 @@ def case_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
     return where
 
 
+def _known(q: ReportQuery) -> list[ColumnElement[bool]]:
+    """Only for the case-level reads: tasks exist only for accepted cases."""
+    if q.known_matters is None:
+        return []
+    return [sa.or_(cases.c.matter_code.in_(q.known_matters), cases.c.accepted_at.is_not(None))]
+
+
 def clock_counts(
     done: ColumnElement[bool],
     running: ColumnElement[bool],
@@ -162,7 +172,7 @@ async def case_counts(s: AsyncSession, q: ReportQuery) -> list[Counts]:
             _count(cases.c.channel == "online").label("online"),
             *_day_sums(q.ranks, decided, accepted_on, concluded_on, _paused_days()),
         )
-        .where(*case_filter(q))
+        .where(*case_filter(q), *_known(q))
         .group_by(cases.c.matter_code)
     )
     return [_counts(r, "matter_code", q) for r in (await s.execute(query)).mappings()]
@@ -189,6 +199,7 @@ async def case_spans(s: AsyncSession, q: ReportQuery) -> list[Span]:
         )
         .where(
             *case_filter(q),
+            *_known(q),
             cases.c.outcome.is_not(None),
             cases.c.accepted_at.is_not(None),
             cases.c.concluded_at.is_not(None),
@@ -268,7 +279,7 @@ async def rating_counts(s: AsyncSession, q: ReportQuery) -> list[RatingCounts]:
             _count(sa.and_(bad, follow_ups.c.status == "resolved")),
         )
         .select_from(joined)
-        .where(*case_filter(q))
+        .where(*case_filter(q), *_known(q))
         .group_by(cases.c.matter_code)
     )
     rows = (await s.execute(query)).all()
@@ -281,7 +292,7 @@ async def correction_counts(s: AsyncSession, q: ReportQuery) -> list[CorrectionC
     query = (
         sa.select(cases.c.matter_code, department, case_events.c.event_type, sa.func.count())
         .select_from(case_events.join(cases, case_events.c.case_id == cases.c.case_id))
-        .where(*case_filter(q), case_events.c.event_type.in_(list(CORRECTIONS)))
+        .where(*case_filter(q), *_known(q), case_events.c.event_type.in_(list(CORRECTIONS)))
         .group_by(cases.c.matter_code, department, case_events.c.event_type)
     )
     if q.department is not None:

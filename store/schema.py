@@ -42,7 +42,8 @@ cases = sa.Table(
     "cases",
     metadata,
     sa.Column("case_id", sa.String(64), primary_key=True),
-    sa.Column("query_code", sa.String(16), nullable=False),
+    # A keyed hash of the applicant's query code (store/query_codes.py), never the code.
+    sa.Column("query_code", sa.String(160), nullable=False),
     sa.Column("matter_code", sa.String(64), nullable=False),
     sa.Column("title", sa.String(300), nullable=False),
     sa.Column("applicant_kind", sa.String(16), nullable=False),
@@ -274,6 +275,9 @@ dead_letters = sa.Table(
     sa.Column("headers", JSON),
     # An operator gave up on it (with a reason, in `dead_letter_actions`): no longer pending.
     sa.Column("discarded_at", UTCDateTime),
+    # `raw` is sealed with the payload keyring like the applicant's contact (it may hold their
+    # ID and phone numbers): the key's id, null when stored plain (development, no key).
+    sa.Column("raw_kid", sa.String(64)),
     # A redelivered poison message must not be dead-lettered twice.
     sa.UniqueConstraint(
         "source_topic", "partition", "offset", "raw_sha256", name="uq_dead_letter_record"
@@ -522,6 +526,16 @@ query_code_attempts = sa.Table(
     "query_code_attempts",
     metadata,
     sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+
+# Staff sign-in attempts per address (services/signin.py), counted like query codes: one
+# atomic upsert before any password is checked, shared by every API process.
+sign_in_attempts = sa.Table(
+    "sign_in_attempts",
+    metadata,
     sa.Column("source", sa.String(64), primary_key=True),
     sa.Column("window_start", UTCDateTime(), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),

@@ -1,4 +1,5 @@
-"""The security log: refused attempts by callers a case or route is not for."""
+"""The security log: refused attempts by callers a case or route is not for, and reads of
+decrypted workflow payloads (the codec server)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.schema import security_events as t
 
 
-async def record_refusal(
+async def record_event(
     session: AsyncSession,
     *,
     role: str,
@@ -32,6 +33,10 @@ async def record_refusal(
             case_id=case_id[:64] if case_id else None,
         )
     )
+
+
+# Refusals and codec reads are the same kind of line: who, from where, which route, why.
+record_refusal = record_event
 
 
 async def recent_refusals(session: AsyncSession, limit: int = 100) -> list[dict[str, Any]]:

@@ -29,15 +29,53 @@ async def update_user(s: AsyncSession, username: str, **values: Any) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def count_failure(s: AsyncSession, username: str) -> int:
-    """One more failed attempt, counted in the database (every API process shares it)."""
+def _not_locked(now: datetime) -> sa.ColumnElement[bool]:
+    u = staff_users.c
+    return sa.or_(u.locked_until.is_(None), u.locked_until <= now)
+
+
+async def reserve_attempt(s: AsyncSession, username: str, now: datetime) -> dict[str, Any] | None:
+    """Count one attempt on the account *before* its password is compared, and return the
+    account with the count; None when it is unknown, disabled or locked now.
+
+    One `UPDATE … RETURNING`: the row lock (PostgreSQL) or the write lock (SQLite) gives each
+    of any number of concurrent attempts its own count, so no more than the limit are ever
+    compared. An attempt after a lock has run out starts a new count at 1."""
+    u = staff_users.c
+    ran_out = u.locked_until.is_not(None)  # and past, by the WHERE clause
     result = await s.execute(
         sa.update(staff_users)
-        .where(staff_users.c.username == username)
-        .values(failed_attempts=staff_users.c.failed_attempts + 1)
-        .returning(staff_users.c.failed_attempts)
+        .where(u.username == username, u.disabled_at.is_(None), _not_locked(now))
+        .values(
+            failed_attempts=sa.case((ran_out, 1), else_=u.failed_attempts + 1),
+            locked_until=None,
+        )
+        .returning(staff_users)
     )
-    return int(result.scalar() or 0)
+    row = result.first()
+    return dict(row._mapping) if row else None
+
+
+async def lock(s: AsyncSession, username: str, now: datetime, until: datetime) -> None:
+    """Lock the account until `until`, unless a lock is already running (it is not extended)."""
+    await s.execute(
+        sa.update(staff_users)
+        .where(staff_users.c.username == username, _not_locked(now))
+        .values(locked_until=until)
+    )
+
+
+async def signed_in(s: AsyncSession, username: str, **values: Any) -> bool:
+    """A right password: the count starts again, unless the account was locked or disabled
+    meanwhile (by concurrent wrong attempts): a right password never clears a lock. False
+    then, and nothing is changed."""
+    u = staff_users.c
+    result = await s.execute(
+        sa.update(staff_users)
+        .where(u.username == username, u.disabled_at.is_(None), u.locked_until.is_(None))
+        .values(failed_attempts=0, **values)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def list_users(s: AsyncSession) -> list[dict[str, Any]]:

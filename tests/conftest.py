@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +21,10 @@ from entrypoints.devstack.stack import EmbeddedStack, StackConfig, free_port
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import AuditSettings, Settings
 from tests.stack import App, running_app
+
+# The suite never reads the keys a developer's `lianban dev` generated under var/
+# (infra/dev_keys.py): its settings are the same whoever runs it, wherever.
+os.environ["LIANBAN_DEV_KEYS_FILE"] = ""
 
 # Workers evict cached workflows at shutdown inside open spans; OpenTelemetry then logs a
 # harmless "Failed to detach context" per span (infra.tracing silences it the same way).

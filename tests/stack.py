@@ -79,6 +79,7 @@ async def running_app(
         "payload_keys": {"test": base64.b64encode(b"k" * 32).decode()},
         "payload_kid": "test",
         "token_sign_in": True,  # the page tests sign in with tokens; test_sign_in.py not
+        "secure_cookies": False,  # plain HTTP on 127.0.0.1, as `lianban dev` serves it
         "temporal_ui_url": "http://127.0.0.1:8233",  # the case page links each workflow there
     }
     settings = Settings(**(defaults | overrides))

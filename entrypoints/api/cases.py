@@ -18,6 +18,7 @@ from infra.failpoints import failpoint
 from infra.tokens import Principal, Role
 from services.window.intake import keyed_case_id, new_case_id, new_query_code, store_submission
 from store.cases import case_log, case_tasks, get_case
+from store.query_codes import derived_code, is_hashed
 from store.records import enqueue
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -53,8 +54,10 @@ async def submit_case(
     if deps.catalog.matter(body.matter_code) is None:
         known = ", ".join(m.code for m in deps.catalog.matters)
         raise HTTPException(422, f"unknown matter_code {body.matter_code!r}; known: {known}")
-    payload = ApplicationSubmitted(**body.model_dump(), query_code=new_query_code())
     case_id = keyed_case_id(user.sub, idempotency_key) if idempotency_key else new_case_id()
+    # Only the code's hash is kept: a retry's answer must be able to name the same code again.
+    code = derived_code(deps.keyring, case_id) if idempotency_key else new_query_code()
+    payload = ApplicationSubmitted(**body.model_dump(), query_code=code)
     # The case's one trace starts here, at the window.
     with tracing.tracer().start_as_current_span(
         "submission", kind=SpanKind.SERVER, attributes={tracing.CASE_ATTR: case_id}
@@ -69,17 +72,18 @@ async def submit_case(
             # An applicant submitting online owns the case; one taken at the window has no owner
             # token (the applicant follows it with the case number and query code).
             owner = user.sub if user.role is Role.applicant else None
-            code = payload.query_code or ""
             # Materials named from the library are checked here: 422 `material_refused`.
             if await store_submission(s, deps, envelope, payload, code, owner):
                 await enqueue(s, envelope, deps.topics.submissions)
             else:  # the same caller's retry with the same key: the first answer again
                 first = await get_case(s, case_id)
                 assert first is not None
-                return _accepted(case_id, first["query_code"], first["status"])
+                stored = first["query_code"]
+                again = derived_code(deps.keyring, case_id, stored) if is_hashed(stored) else stored
+                return _accepted(case_id, again, first["status"])
     failpoint("api.after_write")
     deps.notify_outbox()
-    return _accepted(case_id, payload.query_code or "", "submitted")
+    return _accepted(case_id, code, "submitted")
 
 
 def _accepted(case_id: str, query_code: str, state: str) -> CaseAccepted:

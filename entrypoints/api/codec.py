@@ -19,16 +19,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
 from entrypoints.http.auth import require
+from entrypoints.http.peer import client_address
 from entrypoints.http.schemas import Problem
 from infra.payload_crypto import EncryptionCodec, UnknownPayloadKey, parse_keys
 from infra.settings import Settings
 from infra.tokens import Principal, Role
+from services.auditors.codec_reads import record_decode
 
 PREFIX = "/codec"
 # Decoding shows case titles, reasons and personal data in the clear: the people who look at
 # workflow histories, nobody acting for a department or an applicant.
 CODEC_ROLES = (Role.operator, Role.auditor)
 router = APIRouter(prefix=PREFIX, tags=["codec"])
+# Who the security log names for a decode through the path key (`lianban dev`'s own Web UI,
+# which can send no token): the key grants what an operator may read.
+EMBEDDED_UI = Principal(sub="temporal-ui", role=Role.operator, name="Temporal Web UI (path key)")
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 413, 422)}
 BODY = {
     "requestBody": {
@@ -88,17 +93,27 @@ def _answer(payloads: list[Any]) -> Response:
     return Response(text, media_type="application/json")
 
 
-async def _decode(request: Request) -> Response:
+async def _decode(request: Request, user: Principal) -> Response:
+    """Decrypt payloads (ones not encrypted come back unchanged); recorded in the security log."""
     payloads = await _payloads(request)
     codec = _codec(request.app.state.deps.settings)
-    if codec is None:
-        return _answer(list(payloads.payloads))
-    try:
-        return _answer(await codec.decode(payloads.payloads))
-    except UnknownPayloadKey as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except (InvalidTag, DecodeError, ValueError) as exc:
-        raise HTTPException(422, "a payload does not decrypt with its key (altered?)") from exc
+    decoded = list(payloads.payloads)
+    if codec is not None:
+        try:
+            decoded = await codec.decode(payloads.payloads)
+        except UnknownPayloadKey as exc:
+            raise HTTPException(422, str(exc)) from exc
+        except (InvalidTag, DecodeError, ValueError) as exc:
+            raise HTTPException(422, "a payload does not decrypt with its key (altered?)") from exc
+    if decoded:
+        await record_decode(
+            request.app.state.deps,
+            user,
+            [(p.metadata.get("encoding", b""), p.data) for p in decoded],
+            namespace=request.headers.get("x-namespace", "")[:100] or None,
+            source=client_address(request),
+        )
+    return _answer(decoded)
 
 
 async def _encode(request: Request) -> Response:
@@ -111,9 +126,9 @@ async def _encode(request: Request) -> Response:
 
 
 @router.post("/decode", responses=ERRORS, openapi_extra=BODY)
-async def decode(request: Request, _: Principal = require(*CODEC_ROLES)) -> Response:
-    """Decrypt payloads; ones not encrypted come back unchanged."""
-    return await _decode(request)
+async def decode(request: Request, user: Principal = require(*CODEC_ROLES)) -> Response:
+    """Decrypt payloads; ones not encrypted come back unchanged. Recorded in the security log."""
+    return await _decode(request, user)
 
 
 @router.post("/encode", responses=ERRORS, openapi_extra=BODY)
@@ -136,7 +151,7 @@ def _path_key(request: Request, key: str) -> None:
 async def decode_for_ui(request: Request, key: str) -> Response:
     """`decode` for a Web UI configured with `<api>/codec/ui/<key>` (no token)."""
     _path_key(request, key)
-    return await _decode(request)
+    return await _decode(request, EMBEDDED_UI)
 
 
 @router.post("/ui/{key}/encode", include_in_schema=False)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
@@ -21,7 +21,7 @@ from entrypoints.api.streaming import NDJSON, ndjson_progress
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
-from events.limits import MAX_CODE, MAX_TEXT
+from events.limits import MAX_CODE, MAX_HISTORY_EVENT_ID, MAX_ROW_ID, MAX_TEXT
 from infra.tokens import Principal, Role
 from services.errors import UnknownCase
 from services.operators import actions, bulk, outbox_ops, redrive, runtime
@@ -52,6 +52,9 @@ router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[Depends(sta
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
 
 
+OutboxId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the outbox row's id")]
+
+
 def operator(user: Principal) -> Operator:
     return Operator(actor=user.display, role=user.role.value)
 
@@ -80,7 +83,9 @@ class EndPauseBody(Reasoned):
 
 
 class RedriveBody(Reasoned):
-    dead_letter_id: int | None = Field(default=None, description="default: all of the case's")
+    dead_letter_id: int | None = Field(
+        default=None, ge=1, le=MAX_ROW_ID, description="default: all of the case's"
+    )
 
 
 class EscalateBody(Reasoned):
@@ -92,7 +97,12 @@ class TerminateBody(Reasoned):
 
 
 class ResetBody(Reasoned):
-    event_id: int | None = Field(default=None, description="default: the last good point")
+    event_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HISTORY_EVENT_ID,
+        description="a completed workflow task's event id; default: the last good point",
+    )
     bad_build: str | None = Field(
         default=None, max_length=200, description="build id of the bad deploy"
     )
@@ -232,7 +242,7 @@ async def redrive_dead_letters(
     "/cases/{case_id}/outbox/{outbox_id}/retry", response_model=ActionPublic, responses=ERRORS
 )
 async def retry_outgoing(
-    case_id: str, outbox_id: int, body: Reasoned, deps: DepsDep, user: CurrentUser
+    case_id: str, outbox_id: OutboxId, body: Reasoned, deps: DepsDep, user: CurrentUser
 ) -> Any:
     """Publish a parked outgoing event again, with a fresh set of attempts."""
     r = await outbox_ops.retry_parked(deps, operator(user), case_id, outbox_id, body.reason)
@@ -243,7 +253,7 @@ async def retry_outgoing(
     "/cases/{case_id}/outbox/{outbox_id}/discard", response_model=ActionPublic, responses=ERRORS
 )
 async def discard_outgoing(
-    case_id: str, outbox_id: int, body: Reasoned, deps: DepsDep, user: CurrentUser
+    case_id: str, outbox_id: OutboxId, body: Reasoned, deps: DepsDep, user: CurrentUser
 ) -> Any:
     """Give up on a parked outgoing event; the case's later events flow again."""
     r = await outbox_ops.discard_parked(deps, operator(user), case_id, outbox_id, body.reason)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.inbox_schemas import MaterialPublic
 from entrypoints.http.library_schemas import LibraryEntryPublic
+from entrypoints.http.peer import client_address
 from entrypoints.http.schemas import Problem
 from services.applicants import progress
 
@@ -24,12 +25,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
 RatingLevel = Literal[
     "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
 ]
-
-
-def source(request: Request) -> str:
-    """The address query-code attempts are counted against: the peer of this connection
-    (behind a proxy, run uvicorn with --forwarded-allow-ips so it is the client's)."""
-    return request.client.host if request.client else "unknown"
 
 
 class ProgressQuery(BaseModel):
@@ -92,7 +87,7 @@ class RatingPublic(BaseModel):
 async def read_progress(body: ProgressQuery, request: Request, deps: DepsDep) -> ProgressPublic:
     """A case's progress: steps, departments done, due dates (case number + query code)."""
     return ProgressPublic.model_validate(
-        await progress.progress(deps, body.case_id, body.query_code, source(request))
+        await progress.progress(deps, body.case_id, body.query_code, client_address(request))
     )
 
 
@@ -102,6 +97,6 @@ async def read_progress(body: ProgressQuery, request: Request, deps: DepsDep) ->
 async def rate_service(body: RatingCreate, request: Request, deps: DepsDep) -> RatingPublic:
     """Rate the service once the case is concluded (five levels, with a comment)."""
     follow_up = await progress.rate(
-        deps, body.case_id, body.query_code, body.level, body.comment, source(request)
+        deps, body.case_id, body.query_code, body.level, body.comment, client_address(request)
     )
     return RatingPublic(case_id=body.case_id, level=body.level, follow_up=follow_up is not None)

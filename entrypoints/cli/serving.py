@@ -44,12 +44,20 @@ def serve(
 def dev() -> None:
     """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
     from entrypoints.runner import Parts
+    from infra.dev_keys import ensure_keys
     from infra.settings import get_settings
 
-    # Development: the sign-in page also takes a pasted token (`lianban token …`); the case
-    # page links to the embedded Temporal UI unless another one is set.
+    # Its own keys on the first start, kept under var/ (infra/dev_keys.py): histories are
+    # encrypted and its tokens signed with a key nobody else has, as in production.
+    made = ensure_keys()
+    if made is not None:
+        typer.echo(f"keys: {made} (the JWT key and the payload key; mode 600)")
+    get_settings.cache_clear()
+    # Development: the sign-in page also takes a pasted token (`lianban token …`); its pages
+    # are plain HTTP on 127.0.0.1, where a Secure cookie would not come back; the case page
+    # links to the embedded Temporal UI unless another one is set.
     settings = get_settings()
-    update: dict[str, Any] = {"token_sign_in": True}
+    update: dict[str, Any] = {"token_sign_in": True, "secure_cookies": False}
     if not settings.temporal_ui_url and settings.temporal_ui_port:
         update["temporal_ui_url"] = f"http://127.0.0.1:{settings.temporal_ui_port}"
     _run(Parts(), embedded=True, settings=settings.model_copy(update=update | ui_codec(settings)))

@@ -34,6 +34,7 @@ from entrypoints.api import supervision as supervision_api
 from entrypoints.http import docs, openapi, plain_text
 from entrypoints.http.limits import BodyLimit
 from entrypoints.http.observe import Observe
+from entrypoints.http.security_headers import SecurityHeaders
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
 from infra import redact
@@ -132,6 +133,7 @@ def create_app(deps: Deps) -> FastAPI:
     # Added last, so it runs first: a preflight or a refusal from the body limit still carries
     # the CORS headers the Web UI needs to read it.
     app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
+    app.add_middleware(SecurityHeaders)
     # Outermost: every request is measured and logged, refusals by the layers above included.
     app.add_middleware(Observe)
     routers = (

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from entrypoints.http.origin import cross_site
 from infra.oidc import verify_bearer
 from infra.tokens import InvalidToken, Principal, Role
 
@@ -47,6 +48,11 @@ async def current_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    by_cookie = creds is None and (
+        request.cookies.get(SESSION_COOKIE) or request.cookies.get(COOKIE)
+    )
+    if by_cookie and (why := cross_site(request, by_cookie=True)) is not None:
+        raise HTTPException(403, f"cross-site request: {why}")
     if creds is None and request.cookies.get(SESSION_COOKIE):
         signed_in = await session_principal(request)
         if signed_in is None:

@@ -8,6 +8,9 @@ stops at 4.x, which cannot) and are mounted under ASSETS.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from importlib.resources import files
 
 from fastapi import FastAPI
@@ -23,33 +26,68 @@ ASSETS = "/docs-assets"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
 
+# Nothing from elsewhere; Swagger UI's and the OAuth2 redirect's one inline script each allowed
+# by its hash (computed from the page served), inline styles and data: images as both viewers
+# draw them, ReDoc's search in a blob: worker; no framing.
+_CSP = (
+    "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+class _Page:
+    """A documentation page and the Content-Security-Policy that allows exactly its own
+    inline scripts; a new response for each request."""
+
+    def __init__(self, page: HTMLResponse) -> None:
+        self.body = bytes(page.body).decode()
+        hashes = "".join(
+            f" 'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+            for script in _INLINE_SCRIPT.findall(self.body)
+        )
+        self.policy = _CSP.format(hashes=hashes)
+
+    def response(self) -> HTMLResponse:
+        return HTMLResponse(self.body, headers={"Content-Security-Policy": self.policy})
+
+
 def install(app: FastAPI) -> None:
     """Mount the assets and the two documentation pages (create the app with docs_url=None)."""
     static = files("fastapi_offline").joinpath("static")
     app.mount(ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
-    title = app.title
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{title} — API",
+    title = f"{app.title} — API"
+    openapi_url = app.openapi_url or "/openapi.json"
+    swagger = _Page(
+        get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=title,
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon.png",
             oauth2_redirect_url=OAUTH2_REDIRECT,
         )
-
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{title} — API",
+    )
+    redirect = _Page(get_swagger_ui_oauth2_redirect_html())
+    redoc = _Page(
+        get_redoc_html(
+            openapi_url=openapi_url,
+            title=title,
             redoc_js_url=f"{ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS}/favicon.png",
             with_google_fonts=False,
         )
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return swagger.response()
+
+    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return redirect.response()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_page() -> HTMLResponse:
+        return redoc.response()

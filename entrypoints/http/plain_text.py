@@ -1,7 +1,8 @@
-"""Request bodies carry text for people: no NUL or other control characters (but tab and line
-breaks), no lone surrogates. PostgreSQL stores no NUL in text or jsonb, so such a body failed
-at the database with a 500; it is a 422 naming the field instead, as over Kafka
-(`events.registry`).
+"""Request bodies carry text for people (events/validators.py): no NUL or other control
+characters (but tab and line breaks), no lone surrogates, no bidirectional controls or
+zero-width characters. PostgreSQL stores no NUL in text or jsonb, so such a body failed at the
+database with a 500, and an override made a title display reversed; it is a 422 naming the
+field instead, as over Kafka (`events.registry`).
 
 The check wraps each route's endpoint, so it runs after the route's dependencies (identity and
 role checks: a caller the route is not for still gets its 401/403 first) and after FastAPI's
@@ -20,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from events.registry import UNSAFE_TEXT
+from events.validators import UNSAFE_TEXT, describe
 
 Path = tuple[str | int, ...]
 
@@ -50,11 +51,7 @@ def _refuse_unsafe(bodies: dict[str, Path], values: dict[str, Any]) -> None:
         bad = first_unsafe(values.get(name), prefix)
         if bad is not None:
             where, char = bad
-            message = (
-                f"character U+{ord(char):04X} is not allowed "
-                "(no control characters but tab and line breaks)"
-            )
-            raise RequestValidationError([{"loc": where, "msg": message}])
+            raise RequestValidationError([{"loc": where, "msg": describe(char)}])
 
 
 def _guarded(endpoint: Callable[..., Any], bodies: dict[str, Path]) -> Callable[..., Any]:

@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.privacy import mask_data, mask_id_number, mask_phone
 from events.contracts import Applicant, Channel, DecisionOutcome, MaterialRef, Text
 from events.limits import MAX_CODE, MAX_ITEMS, MAX_MATERIALS, MAX_TITLE
+from events.validators import PlainText
 
 
 class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     matter_code: str = Field(min_length=1, max_length=MAX_CODE, examples=["IND-CONSTRUCTION"])
-    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    title: PlainText = Field(min_length=1, max_length=MAX_TITLE)
     applicant: Applicant
     channel: Channel = Channel.online
     materials: list[MaterialRef] = Field(default_factory=list, max_length=MAX_MATERIALS)

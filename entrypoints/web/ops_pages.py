@@ -17,6 +17,7 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.web import ops_words
 from entrypoints.web.session import PageError, PageUser, require_page_role, same_origin
 from entrypoints.web.templating import refusal, templates
+from events.limits import MAX_ROW_ID
 from infra.links import workflow_url
 from infra.tokens import Role
 from services.errors import Refused
@@ -78,9 +79,9 @@ async def ops_page(
     return templates.TemplateResponse(request, "ops.html", context)
 
 
-def _row_id(target: str) -> int:
-    if not target.isdigit():
-        raise Refused(f"no such item {target!r}")
+def _row_id(target: str, what: str = "item") -> int:
+    if not target.isdigit() or not 1 <= int(target) <= MAX_ROW_ID:
+        raise Refused(f"no such {what} {target[:20]!r}")
     return int(target)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -37,18 +35,6 @@ from services.errors import Refused
 
 __all__ = ["browser_error", "install", "wants_html"]
 
-# No framing (the decision form must not be clickjacked), nothing loaded from elsewhere, no
-# referrer leaving the site, no caching of pages that show case data.
-PAGE_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
-        "form-action 'self'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 ROUTERS = (
     session.router,
     audit_pages.router,
@@ -102,15 +88,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def page_error(request: Request, exc: PageError) -> Response:
         return await error_page(request, exc.status, exc.message)
-
-    @app.middleware("http")
-    async def page_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if response.headers.get("content-type", "").startswith("text/html") and not (
-            request.url.path.startswith(("/docs", "/redoc"))  # Swagger UI loads its own assets
-        ):
-            response.headers.update(PAGE_HEADERS)
-        return response
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from entrypoints.http.deps import DepsDep
+from entrypoints.http.peer import client_address
 from entrypoints.web.session import same_origin
 from entrypoints.web.templating import templates
 from services.applicants import progress
@@ -17,11 +18,6 @@ from services.errors import Refused
 router = APIRouter(prefix="/progress", include_in_schema=False)
 CaseNumber = Annotated[str, Form(min_length=1, max_length=64)]
 QueryCode = Annotated[str, Form(min_length=1, max_length=16)]
-
-
-def _source(request: Request) -> str:
-    """Query-code attempts are counted per address (see services/applicants/progress.py)."""
-    return request.client.host if request.client else "unknown"
 
 
 def _page(request: Request, status: int = 200, **context: Any) -> Response:
@@ -42,7 +38,9 @@ async def progress_page(
 ) -> Response:
     """POST, so the query code stays out of URLs and access logs."""
     try:
-        found = await progress.progress(deps, case_id.strip(), query_code.strip(), _source(request))
+        found = await progress.progress(
+            deps, case_id.strip(), query_code.strip(), client_address(request)
+        )
     except Refused as exc:
         return _page(request, exc.http_status, error=exc.detail, case_id=case_id)
     return _page(request, progress=found, case_id=case_id.strip(), query_code=query_code.strip())
@@ -63,12 +61,14 @@ async def rating(
         error, status = "请选择评价等级 Choose a rating", 422
     else:
         try:
-            await progress.rate(deps, case_id, query_code, level, comment.strip(), _source(request))
+            await progress.rate(
+                deps, case_id, query_code, level, comment.strip(), client_address(request)
+            )
             thanks = "感谢您的评价 Thank you for your rating"
         except Refused as exc:
             error, status = exc.detail, exc.http_status
     try:
-        found = await progress.progress(deps, case_id, query_code, _source(request))
+        found = await progress.progress(deps, case_id, query_code, client_address(request))
     except Refused as exc:
         return _page(request, exc.http_status, error=exc.detail, case_id=case_id)
     context = {"progress": found, "case_id": case_id, "query_code": query_code}

@@ -11,12 +11,14 @@ import base64
 import json
 from dataclasses import asdict
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
+from entrypoints.http.origin import cross_site
+from entrypoints.http.peer import client_address
 from entrypoints.web.page_errors import LoginRequired, PageError
 from entrypoints.web.shell import home_for
 from entrypoints.web.templating import refusal, templates
@@ -63,10 +65,11 @@ def require_page_role(user: Principal, *roles: Role) -> None:
 
 
 async def same_origin(request: Request) -> None:
-    """Form posts must come from our own pages (with SameSite=Strict: defence in depth)."""
-    source = request.headers.get("origin") or request.headers.get("referer")
-    if source and urlsplit(source).netloc != request.url.netloc:
-        raise PageError(403, _("A form sent from another site is refused"))
+    """Form posts must come from our own pages (entrypoints/http/origin.py)."""
+    by_cookie = bool(request.cookies.get(SESSION_COOKIE) or request.cookies.get(COOKIE))
+    if (why := cross_site(request, by_cookie=by_cookie)) is not None:
+        refused = _("A form sent from another site is refused")
+        raise PageError(403, f"{refused} ({why})")
 
 
 def safe_next(path: str | None) -> str | None:
@@ -82,6 +85,7 @@ def _login_form(
     error: str | None,
     status: int = 200,
     username: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     context = {
         "username": username or "",
@@ -90,7 +94,9 @@ def _login_form(
         "token_sign_in": request.app.state.deps.settings.token_sign_in,
         "sso": sso.configured(request.app.state.deps.settings),
     }
-    return templates.TemplateResponse(request, "login.html", context, status_code=status)
+    return templates.TemplateResponse(
+        request, "login.html", context, status_code=status, headers=headers
+    )
 
 
 @router.get("/login")
@@ -108,7 +114,7 @@ def _cookie(request: Request, response: Response, name: str, value: str, minutes
         value,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.deps.settings.secure_cookies,
         max_age=minutes * 60,
     )
 
@@ -123,10 +129,14 @@ async def login(
 ) -> Response:
     settings = request.app.state.deps.settings
     if username and password:
+        source = client_address(request)
         try:
-            session_id, user = await signin.sign_in(request.app.state.deps, username, password)
+            session_id, user = await signin.sign_in(
+                request.app.state.deps, username, password, source
+            )
         except signin.SignInRefused as exc:
-            return _login_form(request, next, refusal(exc), status=401, username=username)
+            status, headers = exc.http_status, exc.headers
+            return _login_form(request, next, refusal(exc), status, username, headers)
         response = _signed_in(request, user, next)
         _cookie(request, response, SESSION_COOKIE, session_id, settings.session_minutes)
         response.delete_cookie(COOKIE)
@@ -163,7 +173,7 @@ async def sso_start(request: Request, next: str | None = None) -> Response:
         base64.urlsafe_b64encode(json.dumps(kept).encode()).decode(),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.deps.settings.secure_cookies,
         max_age=600,
         path="/login/sso",
     )

@@ -4,7 +4,6 @@ conclusion (好差评). Shows no personal data; a bad rating opens a follow-up i
 from __future__ import annotations
 
 import math
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,10 +17,12 @@ from services.errors import Refused
 from services.materials_view import materials_view
 from services.window.library import public_entry
 from store.attempts import count_attempt, give_back
-from store.cases import case_tasks, get_case
+from store.cases import case_tasks, get_case, rehash_query_code
 from store.feedback import get_rating, insert_rating, open_follow_up
 from store.library import case_entries
+from store.query_codes import code_matches, is_hashed
 from store.records import publish
+from store.sealing import UnknownKey
 
 RATING_LEVELS = (
     "very_satisfied",  # 非常满意
@@ -33,9 +34,9 @@ RATING_LEVELS = (
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
 # A 6-digit query code is guessable in bulk. Every attempt is counted in the database before
 # the code is checked (store/attempts.py), per (case, source): a source gets MAX_FAILURES checks
-# per window. Across all sources a case gets CASE_BUDGET checks per window; past it, only a
-# source with no attempt of its own in the window is still checked (the applicant's first try
-# works while a spread-out guesser gets one per address). A right code gives its attempt back.
+# per window. Across all sources a case gets CASE_BUDGET checks per window; past it, no address
+# is checked until the window ends (a guesser with many addresses, or one who could choose its
+# address, gets no more than the budget). A right code gives its attempt back.
 MAX_FAILURES, CASE_BUDGET, FAILURE_WINDOW_S = 10, 100, 15 * 60
 EVERYONE = "*"
 
@@ -65,7 +66,7 @@ async def _count(deps: Deps, case_id: str, source: str) -> None:
         everyone, all_start = await count_attempt(s, case_id, EVERYONE, now, window)
     if mine > MAX_FAILURES:
         raise TooManyAttempts(my_start + window - now)
-    if everyone > CASE_BUDGET and mine > 1:
+    if everyone > CASE_BUDGET:
         raise TooManyAttempts(min(my_start, all_start) + window - now)
 
 
@@ -79,12 +80,21 @@ async def find_case(
     await _count(deps, case_id, source)
     async with deps.sessions() as s:
         case = await get_case(s, case_id)
-    expected = case["query_code"] if case else ""
-    if case is None or not secrets.compare_digest(expected.encode(), query_code.encode()):
+    if case is None or not _matches(deps, case, query_code):
         raise NoSuchCase("办件编号或查询码不正确 no case with this number and query code")
     async with deps.sessions() as s, s.begin():
         await give_back(s, case_id, [source, EVERYONE])
+        if not is_hashed(case["query_code"]):
+            await rehash_query_code(s, case_id, case["query_code"], deps.keyring)
     return case
+
+
+def _matches(deps: Deps, case: dict[str, Any], query_code: str) -> bool:
+    """Compared with the stored keyed hash (store/query_codes.py), in constant time."""
+    try:
+        return code_matches(deps.keyring, case["case_id"], query_code, case["query_code"])
+    except UnknownKey:  # hashed with a payload key no longer loaded: it cannot be checked
+        return False
 
 
 def _steps(case: dict[str, Any], done: int, total: int) -> list[dict[str, Any]]:

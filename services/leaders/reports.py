@@ -108,7 +108,8 @@ async def sla_report(
     today = today or today_local()
     calendar = deps.calendar()
     ranks = rank_table(calendar, today) if deps.engine.dialect.name == "postgresql" else None
-    q = store.ReportQuery(today, start, end, matter, department, ranks, by)
+    known = tuple(m.code for m in deps.catalog.matters)
+    q = store.ReportQuery(today, start, end, matter, department, ranks, by, known)
     data = await read_sla(deps, q)
     return build_sla_report(
         deps.catalog,

@@ -32,6 +32,7 @@ from services.operators.deadletters import excerpt
 from services.operators.runtime import NothingToDo
 from store import dead_letter_queries as q
 from store.schema import dead_letter_actions, dead_letters
+from store.sealing import Keyring
 
 STATES = ("pending", "redriven", "discarded", "all")
 CASE_FILTERS = ("any", "with", "without")
@@ -76,11 +77,11 @@ def _state(row: dict[str, Any]) -> str:
     return "redriven" if row["redriven_at"] is not None else "pending"
 
 
-def _item(row: dict[str, Any], last: dict[str, Any] | None) -> dict[str, Any]:
+def _item(row: dict[str, Any], last: dict[str, Any] | None, keyring: Keyring) -> dict[str, Any]:
     return {
-        **{k: v for k, v in row.items() if k not in ("raw", "headers")},
+        **{k: v for k, v in row.items() if k not in ("raw", "raw_kid", "headers")},
         "state": _state(row),
-        "excerpt": excerpt(row),
+        "excerpt": excerpt(row, keyring),
         "redrivable": row["error"] not in NEVER_REDRIVABLE,
         "last_action": last,
     }
@@ -107,7 +108,7 @@ async def list_dead_letters(deps: Deps, filt: DeadLetterFilter) -> DeadLetterLis
     more = len(rows) > filt.limit
     rows = rows[: filt.limit]
     return DeadLetterList(
-        [_item(r, last.get(r["id"])) for r in rows],
+        [_item(r, last.get(r["id"]), deps.keyring) for r in rows],
         counts,
         topics,
         rows[-1]["id"] if more and rows else None,

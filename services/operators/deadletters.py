@@ -19,8 +19,10 @@ from events.limits import EXCERPT_BYTES, MAX_CODE, MAX_RECORD_BYTES, MAX_TEXT
 from events.registry import make_envelope
 from infra.bootstrap import Deps
 from store.db import insert_ignore
+from store.personal import open_dead_letter, seal_dead_letter
 from store.records import enqueue, step_event_id
 from store.schema import dead_letters
+from store.sealing import Keyring, UnknownKey
 
 UNKNOWN_CASE_KEY = "unknown"
 EXCERPT_CHARS = 600  # what a page shows of a dead letter's record
@@ -69,6 +71,8 @@ async def dead_letter(
     kept = value if len(value) <= MAX_RECORD_BYTES else value[:EXCERPT_BYTES]
     raw = kept.decode("utf-8", "replace")
     digest = hashlib.sha256(value).hexdigest()
+    # Whatever the sender typed may be an ID or phone number: the detail quotes the input.
+    detail = mask_text(detail[:MAX_TEXT])
     cid = _case_id(case_id, key)
     payload = DeadLettered(
         source_topic=rec.topic,
@@ -76,10 +80,10 @@ async def dead_letter(
         offset=rec.offset,
         key=key,
         # The topic is read by people: personal data masked. The row keeps the original,
-        # which re-drive needs and only operators can reach.
+        # sealed (store.personal): re-drive opens it with the key; nothing else reads it.
         raw=mask_text(raw),
         error=error,
-        detail=detail[:MAX_TEXT],
+        detail=detail,
         raw_bytes=len(value),
         raw_sha256=digest,
     )
@@ -88,6 +92,12 @@ async def dead_letter(
     envelope = make_envelope(
         payload, case_id=cid, producer="lianban-consumer", event_id=step_event_id(cid, source)
     )
+    row = _row(deps, rec, raw, digest) | {
+        "case_id": None if cid == UNKNOWN_CASE_KEY else cid,
+        "key": key,
+        "error": error,
+        "detail": detail,
+    }
     async with deps.sessions() as s, s.begin():
         stmt = insert_ignore(
             s.get_bind().dialect.name,
@@ -97,26 +107,31 @@ async def dead_letter(
             "offset",
             "raw_sha256",
         )
-        await s.execute(
-            stmt.values(
-                case_id=None if cid == UNKNOWN_CASE_KEY else cid,
-                source_topic=rec.topic,
-                partition=rec.partition,
-                offset=rec.offset,
-                key=key,
-                raw=raw,
-                raw_sha256=digest,
-                headers=encode_headers(rec.headers),
-                error=error,
-                detail=detail[:MAX_TEXT],
-                created_at=datetime.now(UTC),
-            )
-        )
+        await s.execute(stmt.values(**row))
         await enqueue(s, envelope, deps.topics.dead_letters)
 
 
-def excerpt(row: dict[str, Any], limit: int = EXCERPT_CHARS) -> str:
-    """What a person may read of a dead letter's record: its start, personal data masked.
-    Every page and listing shows a dead letter's record through this one function."""
-    text = mask_text(str(row.get("raw") or ""))
+def excerpt(row: dict[str, Any], keyring: Keyring, limit: int = EXCERPT_CHARS) -> str:
+    """What a person may read of a dead letter's record: its start, opened (it is sealed at
+    rest, store.personal) and with personal data masked. Every page and listing shows a dead
+    letter's record through this one function."""
+    try:
+        text = mask_text(open_dead_letter(keyring, row))
+    except UnknownKey:
+        return "(sealed with a key not loaded here 密钥未加载)"
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _row(deps: Deps, rec: SourceRecord, raw: str, digest: str) -> dict[str, Any]:
+    """The `dead_letters` columns of the record itself: its record sealed (store.personal)."""
+    sealed, kid = seal_dead_letter(deps.keyring, raw, rec.topic, rec.partition, rec.offset, digest)
+    return {
+        "source_topic": rec.topic,
+        "partition": rec.partition,
+        "offset": rec.offset,
+        "raw": sealed,
+        "raw_kid": kid,
+        "raw_sha256": digest,
+        "headers": encode_headers(rec.headers),
+        "created_at": datetime.now(UTC),
+    }

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 
+from domain.privacy import mask_text
 from events.registry import EventRejected, decode
 from infra.bootstrap import Deps
 from services.errors import Refused
@@ -22,7 +24,9 @@ from services.handlers import handler_for_topic
 from services.operators.action_log import ActionResult, Operator, perform
 from services.operators.deadletters import decode_headers
 from services.operators.runtime import NothingToDo
+from store.personal import open_dead_letter
 from store.schema import dead_letters
+from store.sealing import UnknownKey
 
 
 class RedriveRefused(Refused, code="redrive_refused", http_status=409):
@@ -56,7 +60,12 @@ async def apply(deps: Deps, row: dict[str, Any]) -> str:
     if handler is None:
         raise RedriveRefused(f"events from {row['source_topic']} cannot be re-driven")
     try:
-        record = row["raw"].encode()
+        record = open_dead_letter(deps.keyring, row).encode()
+    except UnknownKey as exc:
+        raise RedriveRefused(f"dead letter {row['id']}: {exc}; load that payload key") from exc
+    except InvalidTag as exc:  # altered in the database, or moved to another row
+        raise RedriveRefused(f"dead letter {row['id']}: its sealed record does not open") from exc
+    try:
         # With the record's bytes and headers: a decision's signature is checked again.
         ev = replace(decode(record), record=record, headers=decode_headers(row["headers"]))
         result = await handler(deps, ev)
@@ -97,7 +106,7 @@ async def redrive(
             try:
                 item["result"] = await apply(deps, row)
             except RedriveRefused as exc:
-                item["result"], item["detail"] = "refused", exc.detail
+                item["result"], item["detail"] = "refused", mask_text(exc.detail)
                 done.append(item)
                 continue
             await mark(deps, row["id"])

@@ -16,11 +16,19 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.errors import Refused
 
 
 class NoGoodPoint(Refused, code="no_reset_point", http_status=409): ...
+
+
+class BadResetPoint(Refused):
+    """Temporal refused the event id given: not a completed workflow task of the history."""
+
+    code = "invalid_reset_point"
+    http_status = 422
 
 
 def _build_of(attrs: Any) -> str:
@@ -75,14 +83,19 @@ async def reset_to(
     client: Client, workflow_id: str, event_id: int, reason: str, identity: str
 ) -> str:
     """Reset `workflow_id` to just after workflow task `event_id`; returns the new run id."""
-    response = await client.workflow_service.reset_workflow_execution(
-        ResetWorkflowExecutionRequest(
-            namespace=client.namespace,
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
-            reason=reason,
-            workflow_task_finish_event_id=event_id,
-            request_id=str(uuid.uuid4()),
-            identity=identity,
-        )
+    request = ResetWorkflowExecutionRequest(
+        namespace=client.namespace,
+        workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+        reason=reason,
+        workflow_task_finish_event_id=event_id,
+        request_id=str(uuid.uuid4()),
+        identity=identity,
     )
+    try:
+        response = await client.workflow_service.reset_workflow_execution(request)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:  # the caller's id, not Temporal down
+            detail = f"cannot reset {workflow_id} to event {event_id}: {exc.message}"
+            raise BadResetPoint(detail) from exc
+        raise
     return str(response.run_id)

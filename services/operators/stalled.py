@@ -16,8 +16,11 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
 from domain.calendar import working_calendar
 from domain.case_clocks import local_date
+from domain.privacy import mask_text
 from domain.worktime import WorkingHours, working_cutoff, working_hours_between
 from events.contracts import ClockPaused
 from infra.bootstrap import Deps
@@ -26,6 +29,8 @@ from services.operators import stalled_queries as q
 from services.operators.stalled_live import activity_items, failing_task_items
 from services.operators.stalled_model import Context, StalledFilter, StalledItem
 from store import outbox as box
+from store.personal import open_dead_letter
+from store.sealing import Keyring, UnknownKey
 
 REASONS = (
     "idle_task",
@@ -66,10 +71,10 @@ async def _idle(ctx: Context) -> list[StalledItem]:
     return items
 
 
-def _department_of_raw(raw: str) -> str | None:
+def _department_of_raw(keyring: Keyring, row: dict[str, Any]) -> str | None:
     try:
-        data = json.loads(raw).get("data") or {}
-    except (ValueError, AttributeError):
+        data = json.loads(open_dead_letter(keyring, row)).get("data") or {}
+    except (ValueError, AttributeError, UnknownKey, InvalidTag):  # not JSON; key gone
         return None
     dept = data.get("department") if isinstance(data, dict) else None
     return str(dept) if dept else None
@@ -83,8 +88,9 @@ async def _dead_letters(ctx: Context) -> list[StalledItem]:
             r["case_id"],
             r["matter_code"],
             "dead_letter",
-            f"{r['error']} on {r['source_topic']}: {r['detail']}",
-            department=_department_of_raw(r["raw"]),
+            # Masked when shown: rows from before details were masked when stored.
+            mask_text(f"{r['error']} on {r['source_topic']}: {r['detail']}"),
+            department=_department_of_raw(ctx.deps.keyring, r),
             target=str(r["id"]),
             since=r["created_at"],
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_api import SUBMISSION
+from tests.e2e.test_api import SUBMISSION, submitted_case
 from tests.stack import App
 from tests.utils.auth import token
 
@@ -93,6 +93,25 @@ async def test_the_spec_holds_for_every_role(app: App, label: str, tmp_path: Pat
     code, out = await fuzz(app, label, tmp_path)
     # Exit code 0: no server error, every status code and content type documented, every body
     # (the 4xx ones too) of its declared schema.
+    assert code == 0, out[max(out.find("FAILURES"), 0) :][:20000]
+    assert "Schema Error" not in out, out[-20000:]
+
+
+async def test_an_operator_on_a_real_case_gets_no_server_error(app: App, tmp_path: Path) -> None:
+    """Issue 21, items 15 and 21: with an operator token on a case that exists (a made-up
+    number stops at 404 before any id is used), unbounded ids gave `500 OverflowError` (outbox
+    retry and discard, re-drive) and a reset to a negative or made-up event id `503`. Every path
+    parameter is the real case's here, so the bodies' ids reach the database and Temporal."""
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=30) as http:
+        case_id = await submitted_case(http)
+    (tmp_path / "schemathesis.toml").write_text(
+        f'[parameters]\ncase_id = "{case_id}"\ntask_id = "{case_id}.fire"\n'
+        'notice_ref = "N-1"\ncode = "fire"\n',
+        encoding="utf-8",
+    )
+    code, out = await fuzz(
+        app, "operator", tmp_path, "--include-path-regex", "^/ops/", "--max-examples", "30"
+    )
     assert code == 0, out[max(out.find("FAILURES"), 0) :][:20000]
     assert "Schema Error" not in out, out[-20000:]
 

@@ -215,3 +215,36 @@ async def test_the_path_key_serves_a_ui_that_sends_no_token(
             assert (await ui.post("/codec/decode", json=body)).status_code == 401
     finally:
         await other.close()
+
+
+async def test_who_decoded_which_cases_is_in_the_security_log(
+    http: httpx.AsyncClient, deps: Deps
+) -> None:
+    """Issue 21, item 17: a decode was never recorded. Now each one is, with the cases its
+    payloads belong to (read from the decoded payloads: the protocol names no workflow)."""
+    from store.security import recent_refusals
+    from workflows.models import JointApprovalInput
+
+    codec = EncryptionCodec("p1", parse_keys(KEYS))
+    convert = pydantic_data_converter.payload_converter.to_payloads
+    case_input = {"case_id": "LB-20261201-AAAA0001", "title": SECRET_TEXT}
+    signal = {"task_id": "LB-20261201-BBBB0002.fire", "outcome": "approve"}
+    assert "case_id" in JointApprovalInput.model_fields  # what a case's workflow input names
+    sealed = await codec.encode(convert([case_input, signal]))
+    auditor = bearer("auditor", settings=deps.settings, name="审计员 李四")
+    headers = auditor | {"X-Namespace": "lianban"}
+    body = {"payloads": [_json(p) for p in sealed]}
+    r = await http.post("/codec/decode", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    async with deps.sessions() as s:
+        [line] = [e for e in await recent_refusals(s) if e["route"] == "/codec/decode"]
+    assert (line["role"], line["subject"]) == ("auditor", "审计员 李四")
+    assert "decoded 2 payload(s) in namespace lianban" in line["reason"]
+    assert "LB-20261201-AAAA0001" in line["reason"] and "LB-20261201-BBBB0002" in line["reason"]
+    assert SECRET_TEXT not in line["reason"]  # who and which, never what
+    # Encoding shows nothing: not recorded; a refused decode is no read either.
+    await http.post("/codec/encode", json=body, headers=auditor)
+    clerk = bearer("clerk", settings=deps.settings)
+    assert (await http.post("/codec/decode", json=body, headers=clerk)).status_code == 403
+    async with deps.sessions() as s:
+        assert len([e for e in await recent_refusals(s) if e["route"] == "/codec/decode"]) == 1

@@ -202,3 +202,28 @@ async def test_pages_csv_and_roles(deps: Deps) -> None:
         public = await http.get("/public/stats")
         assert public.status_code == 200 and "少于5件" in public.text
         assert "星河" not in public.text and "LB-" not in public.text
+
+
+BOGUS = '=HYPERLINK("http://evil.example/","click")'
+
+
+async def test_a_matter_that_is_not_one_is_no_figure(deps: Deps) -> None:
+    """Issue 21, item 11: a portal's submission with a `matter_code` that is no matter was
+    refused at pre-review, but counted, and its code was a formula cell of the matters CSV."""
+    before = await sla_report(deps, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    async with deps.sessions() as s, s.begin():
+        await s.execute(
+            sa.insert(cases),
+            [case("BOGUS-1", BOGUS, at("2026-11-03"), status="not_accepted", accepted_at=None)],
+        )
+    after = await sla_report(deps, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    assert [r.key for r in after.matters] == [r.key for r in before.matters]
+    assert after.total == before.total
+    transport = httpx.ASGITransport(app=create_app(deps))
+    leader = bearer("leader", settings=deps.settings)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        query = "from=2026-11-01&to=2026-11-30"
+        for table in ("matters", "overview"):
+            r = await http.get(f"/dashboard.csv?{query}&table={table}", headers=leader)
+            assert r.status_code == 200
+            assert "HYPERLINK" not in r.text, table

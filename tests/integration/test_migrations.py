@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.devstack.postgres import postgres_database
@@ -195,7 +193,7 @@ async def test_a_column_without_a_migration_is_found(engine: AsyncEngine) -> Non
     changed.tables["outbox"].append_column(sa.Column("not_migrated", sa.Integer))
 
     def compare(conn: sa.Connection) -> list[object]:
-        return list(compare_metadata(MigrationContext.configure(conn), changed))
+        return migrate.differences(conn, changed)
 
     async with engine.connect() as conn:
         found = await conn.run_sync(compare)

@@ -213,7 +213,9 @@ async def test_total_row(deps: Deps) -> None:
     assert (total.on_time, total.early, total.overdue, total.breached) == (3, 2, 3, 1)
     assert total.on_time_rate == 0.5 and total.online == 7 and total.immediate_share == 0
     assert total.avg_working_days == pytest.approx((2 + 10 + 11 + 10) / 4)
-    assert total.compression == pytest.approx(63 / 100) and total.materials == 4.0
+    # Over the whole catalog: Σ (statutory − promised) / Σ statutory.
+    assert total.compression == pytest.approx(86 / 140)
+    assert total.materials == pytest.approx(23 / 6)  # materials per matter of the catalog
     # Without a period G (October) counts too: one more early, on-time conclusion.
     everything = (await sla_report(deps, today=TODAY)).total
     assert everything is not None and (everything.cases, everything.early) == (10, 3)
@@ -225,7 +227,7 @@ async def test_department_rows(deps: Deps) -> None:
     assert (fire.cases, fire.concluded, fire.open, fire.ended) == (8, 4, 3, 1)
     assert (fire.on_time, fire.early, fire.overdue, fire.breached) == (3, 2, 3, 1)
     assert fire.online == 6 and fire.avg_working_days == pytest.approx((2 + 10 + 11 + 3) / 4)
-    assert fire.compression == pytest.approx(50 / 80)
+    assert fire.compression == pytest.approx(63 / 100)  # the matters fire reviews
     env = row(report.departments, "env")
     assert (env.cases, env.on_time, env.early, env.avg_working_days) == (2, 2, 2, 7.5)
     assert row(report.departments, "cad").cases == 0
