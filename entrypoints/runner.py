@@ -24,6 +24,7 @@ from entrypoints.relay import OutboxRelay, make_producer
 from entrypoints.worker import build_worker
 from infra import tracing
 from infra.bootstrap import Deps
+from services.departments.delivery import run_sweeper
 from store.spans import store_spans
 
 log = logging.getLogger("lianban.runner")
@@ -164,6 +165,8 @@ async def serve(
     if parts.consumers:
         running.consumers = build_consumers(deps)
         tasks += [asyncio.create_task(c.run(stop), name=c.topic) for c in running.consumers]
+    if deps.temporal is not None:  # every process that can signal a case delivers decisions
+        tasks.append(asyncio.create_task(run_sweeper(deps, stop), name="deliveries"))
     if parts.api:
         tasks.append(asyncio.create_task(_run_api(deps, running, stop), name="api"))
         tasks.append(asyncio.create_task(_run_supervision_sweep(deps, stop), name="supervision"))

@@ -37,6 +37,8 @@ OFFERS = {
         ("outbox_retry", "重新发布 Retry publish"),
         ("outbox_discard", "放弃发布 Discard"),
     ],
+    # Signalled again by the delivery sweeper of every process: nothing to offer by hand.
+    "decision_undelivered": [],
 }
 
 

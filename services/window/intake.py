@@ -105,6 +105,7 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                 key=envelope.case_id,
                 event_types=ACKNOWLEDGEMENTS,
                 data={},
+                sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
             )
         await log_case_event(s, envelope)
         case = await get_case(s, envelope.case_id)
