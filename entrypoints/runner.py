@@ -164,7 +164,7 @@ async def serve(
         tasks.append(asyncio.create_task(_run_relay(deps, running, stop), name="relay"))
     if parts.consumers:
         running.consumers = build_consumers(deps)
-        tasks += [asyncio.create_task(c.run(stop), name=c.topic) for c in running.consumers]
+        tasks += [asyncio.create_task(c.serve(stop), name=c.topic) for c in running.consumers]
     if deps.temporal is not None:  # every process that can signal a case delivers decisions
         tasks.append(asyncio.create_task(run_sweeper(deps, stop), name="deliveries"))
     if parts.api:
