@@ -20,6 +20,7 @@ from entrypoints.cli.audit import audit_app
 from entrypoints.cli.calendar import calendar_app
 from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
+from entrypoints.cli.exit import run_cli
 from entrypoints.cli.keys import keys_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
@@ -242,5 +243,10 @@ def demo(
         raise fail(str(exc)) from exc
 
 
+def run() -> None:
+    """The `lianban` command (entrypoints.cli.exit says how it ends)."""
+    run_cli(app)
+
+
 if __name__ == "__main__":
-    app()
+    run()
