@@ -36,6 +36,7 @@ from infra.failpoints import failpoint
 from services.errors import Refused
 from services.handlers import Handler, handler_for_topic
 from services.operators.deadletters import SourceRecord, dead_letter
+from store.failures import storage_failure
 
 log = logging.getLogger("lianban.consumers")
 COMMIT_TIMEOUT = 10.0
@@ -118,7 +119,13 @@ class EventConsumer:
             except TRANSIENT as exc:
                 if stop.is_set():
                     raise
-                log.warning("transient error on %s/%s: %r; retrying", rec.topic, rec.offset, exc)
+                failure = storage_failure(exc)
+                if failure is not None and failure.full:  # nothing moves until it is fixed
+                    log.error("%s/%s: %s; retrying", rec.topic, rec.offset, failure.detail)
+                else:
+                    log.warning(
+                        "transient error on %s/%s: %r; retrying", rec.topic, rec.offset, exc
+                    )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 

@@ -517,6 +517,15 @@ job_leases = sa.Table(
     sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
 
+# Readiness writes here (one row per process, updated in place): a database that answers reads
+# but cannot write (its disk full) must not look ready (services.operators.health).
+health_probes = sa.Table(
+    "health_probes",
+    metadata,
+    sa.Column("instance", sa.String(200), primary_key=True),
+    sa.Column("probed_at", UTCDateTime(), nullable=False),
+)
+
 
 # Refused attempts by callers the case or route is not for: kept here, never on a case's audit
 # chain (a case's record holds what was done to it, not what outsiders tried).

@@ -110,7 +110,7 @@ def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     from entrypoints.devstack.server import run_forever
     from store.migrate import SchemaNotCurrent
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings or get_settings()
     try:
         asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))

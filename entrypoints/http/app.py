@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
@@ -34,6 +35,7 @@ from infra import redact
 from infra.bootstrap import Deps
 from infra.tokens import uses_dev_secret
 from services.errors import Refused
+from store.failures import storage_failure
 
 log = logging.getLogger("lianban.api")
 
@@ -82,6 +84,25 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def temporal_down(_: Request, exc: RPCError) -> JSONResponse:
         # Nothing was acknowledged: the client may retry the same request safely.
         return _problem(503, "orchestrator_unavailable", f"Temporal call failed: {exc.message}")
+
+    @app.exception_handler(DBAPIError)
+    async def database_failed(request: Request, exc: DBAPIError) -> Response:
+        """The database cannot write (a full disk) or does not answer: 503 naming the cause,
+        and an ERROR in the log. Nothing was acknowledged, so the same request may be retried.
+        Any other database error is a bug: the usual 500."""
+        failure = storage_failure(exc)
+        if failure is None:
+            raise exc
+        log.error("%s %s refused: %s", request.method, request.url.path, failure.detail)
+        headers = {"Retry-After": "30"}
+        if "text/html" in request.headers.get("accept", ""):  # a browser on a page
+            from entrypoints.web.templating import templates
+
+            context = {"status": 503, "message": f"暂时无法办理 Unavailable: {failure.detail}"}
+            return templates.TemplateResponse(
+                request, "error.html", context, status_code=503, headers=headers
+            )
+        return _problem(503, failure.code, failure.detail, headers=headers)
 
 
 def create_app(deps: Deps) -> FastAPI:

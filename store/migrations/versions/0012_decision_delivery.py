@@ -9,6 +9,9 @@ a decision it already has, by event id) — which heals a case left waiting by a
 `outbox.queued_at`: when a sent row was put back to be sent again; the outbox's age on
 `/readyz` is measured from it, not from the row's creation.
 
+`health_probes`: the row each process's readiness check writes, so that a database that still
+answers reads but can no longer write (a full disk) is not reported ready.
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-08
@@ -59,9 +62,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("queued_at", store.schema.UTCDateTime()))
+    op.create_table(
+        "health_probes",
+        sa.Column("instance", sa.String(200), primary_key=True),
+        sa.Column("probed_at", store.schema.UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("health_probes")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("queued_at")
     op.drop_index("ix_decisions_undelivered", table_name="decisions")
