@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from entrypoints.devstack.stack import free_port
 from entrypoints.runner import Parts, Running, serve
@@ -58,8 +59,10 @@ async def running_app(
     parts: Parts | None = None,
     *,
     audit: AuditSettings | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[App]:
-    """Worker, consumers, relay and API in this event loop, on their own topics and queue."""
+    """Worker, consumers, relay and API in this event loop, on their own topics and queue;
+    `overrides`: other settings than the defaults (e.g. `ack_again_seconds=2.0`)."""
     from entrypoints.devstack.stack import ensure_topics
 
     tag = uuid.uuid4().hex[:8]
@@ -75,6 +78,7 @@ async def running_app(
         payload_keys={"test": base64.b64encode(b"k" * 32).decode()},
         payload_kid="test",
         token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
+        **overrides,
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())
     deps = await bootstrap(settings, audit=audit, migrate=True)
