@@ -155,7 +155,7 @@ class Settings(BaseSettings):
         "is reported by `ops stalled` (`decision_undelivered`) and `audit verify`",
     )
     ack_again_seconds: float = Field(
-        default=30.0,
+        default=10.0,
         ge=0,
         le=3600,
         description="a re-sent record publishes its acknowledgement again at most once per "
