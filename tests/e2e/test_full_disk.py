@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def settings(stack: EmbeddedStack, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def api(settings: Settings) -> Iterator[Api]:
+async def api(settings: Settings) -> AsyncIterator[Api]:
     deps = await bootstrap(settings, temporal=False, migrate=True)  # the schema, made once
     await deps.close()
     await ensure_topics(settings.kafka_bootstrap, settings.topics.all())

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -54,7 +55,7 @@ async def _ack_row(deps: Deps, case_id: str, *, created: datetime, sent: datetim
         "data": {"department": "fire", "decision_event_id": "d-1"},
     }
     async with deps.sessions() as s, s.begin():
-        result = await s.execute(
+        result: Any = await s.execute(
             sa.insert(outbox).values(
                 event_id=event_id,
                 topic=TOPIC,
