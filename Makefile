@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser lint typecheck unit workflows integration e2e faults bench bench-audit histories docs clean
+.PHONY: run test install browser lint typecheck unit workflows integration e2e faults bench bench-audit histories docs messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ run: install
 ## databases. (The other "disk I/O error" seen in the suite was a test reading lianban.db in its
 ## own process, which drops SQLite's POSIX locks: tests/utils/sqlite_files.py.)
 test: install lint typecheck browser
-	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp
+	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -74,6 +74,16 @@ bench-audit: install
 ## Re-export tests/histories/*.json from the current workflow code (after a patched change).
 histories: install
 	$(BIN)/python -m tests.histories.export
+
+## The message catalog: collect every marked word into lianban.pot and add the new ones to each
+## language's .po (then write their words there; tests/unit/test_messages.py lists the gaps).
+## Nothing to compile: the .po files are read at start-up (infra/i18n/catalog.py).
+I18N := infra/i18n
+messages: install
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k NP_:1c,2 --no-location --sort-output \
+		--project Lianban -w 100 -o $(I18N)/locale/lianban.pot entrypoints infra services
+	$(BIN)/pybabel update -i $(I18N)/locale/lianban.pot -d $(I18N)/locale -D lianban \
+		--no-fuzzy-matching --ignore-obsolete -w 100
 
 ## The docs site (mkdocs-material), offline, into site/.
 docs: install

@@ -36,7 +36,7 @@ from store.cases import get_decision
 from store.db import insert_ignore
 from store.personal import decision_context, open_text
 from store.records import publish, step_event_id
-from store.schema import tasks
+from store.schema import cases, tasks
 from store.sealing import NO_KEYS, Keyring
 from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
@@ -169,6 +169,13 @@ class CaseActivities(ActivityBase):
         ]
         if rows:
             await s.execute(insert_ignore(s.get_bind().dialect.name, tasks, "task_id"), rows)
+            # A task made after a warning (a reopened review) carries it from the start.
+            warning = sa.select(cases.c.warning_level).where(cases.c.case_id == tasks.c.case_id)
+            await s.execute(
+                sa.update(tasks)
+                .where(tasks.c.task_id.in_(list(ids.values())))
+                .values(case_warning_level=warning.scalar_subquery())
+            )
         events: list[tuple[str, Payload, str]] = [
             (
                 f"task/{r.department}",

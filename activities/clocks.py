@@ -101,6 +101,12 @@ class ClockActivities(ActivityBase):
         c = rec.clocks
         async with self._tx() as s:
             await self._update_case(s, rec.case_id, warning_level=rec.level)
+            # Kept beside each task too, for the inbox's counts and urgency filter.
+            await s.execute(
+                sa.update(tasks)
+                .where(tasks.c.case_id == rec.case_id)
+                .values(case_warning_level=rec.level)
+            )
             payload = CaseWarningRaised(
                 level=rec.level,
                 due_at=rec.due_at,

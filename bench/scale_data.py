@@ -184,6 +184,7 @@ class CaseBuilder:
             "decided_at": None,
             "due_date": view.promised_due,
             "last_activity_at": assigned,
+            "case_warning_level": self.row["warning_level"],  # as activities/clocks.py keeps it
         }
 
     def pause_events(self, pause: Pause | None) -> None:

@@ -16,6 +16,22 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from events.contracts import (
+    ApplicationSubmitted,
+    CaseTerminated,
+    ClockPaused,
+    ClockResumed,
+    CorrectionRequested,
+    DepartmentDecided,
+    DepartmentReminded,
+    DepartmentRequestedCorrections,
+    ExtensionGranted,
+    MaterialsSupplied,
+    OperatorActionRecorded,
+    ServiceRated,
+    SupervisionRaised,
+)
+
 GENESIS = "0" * 64
 SYSTEM_ROLE = "system"
 HASHED_FIELDS = (
@@ -105,14 +121,14 @@ def seal(entry: AuditEntry, prev_hash: str) -> AuditEntry:
 
 # Event types whose data names the person who acted, and the field and role to read.
 _PERSON_FIELDS: dict[str, tuple[str, str]] = {
-    "DepartmentDecided": ("reviewer", "department_reviewer"),
-    "DepartmentRequestedCorrections": ("reviewer", "department_reviewer"),
-    "CorrectionRequested": ("clerk", "clerk"),
-    "MaterialsSupplied": ("submitted_by", "applicant"),
-    "ClockPaused": ("requested_by", "requester"),
-    "ClockResumed": ("requested_by", "requester"),
-    "SupervisionRaised": ("actor", "operator"),
-    "DepartmentReminded": ("actor", "operator"),
+    DepartmentDecided.EVENT_TYPE: ("reviewer", "department_reviewer"),
+    DepartmentRequestedCorrections.EVENT_TYPE: ("reviewer", "department_reviewer"),
+    CorrectionRequested.EVENT_TYPE: ("clerk", "clerk"),
+    MaterialsSupplied.EVENT_TYPE: ("submitted_by", "applicant"),
+    ClockPaused.EVENT_TYPE: ("requested_by", "requester"),
+    ClockResumed.EVENT_TYPE: ("requested_by", "requester"),
+    SupervisionRaised.EVENT_TYPE: ("actor", "operator"),
+    DepartmentReminded.EVENT_TYPE: ("actor", "operator"),
 }
 
 
@@ -125,15 +141,15 @@ def actor_and_role(event_type: str, producer: str, data: Mapping[str, Any]) -> t
     """
     if isinstance(data.get("actor"), str) and isinstance(data.get("role"), str):
         return data["actor"], data["role"]
-    if event_type == "ExtensionGranted":
+    if event_type == ExtensionGranted.EVENT_TYPE:
         return str(data.get("approver", producer)), str(data.get("approver_role", "head"))
-    if event_type == "CaseTerminated":
+    if event_type == CaseTerminated.EVENT_TYPE:
         role = "applicant" if data.get("status") == "withdrawn" else "operator"
         return str(data.get("actor", producer)), role
-    if event_type == "ApplicationSubmitted":
+    if event_type == ApplicationSubmitted.EVENT_TYPE:
         role = "clerk" if data.get("channel") == "window" else "applicant"
         return producer, role
-    if event_type == "ServiceRated":
+    if event_type == ServiceRated.EVENT_TYPE:
         return "applicant", "applicant"
     person = _PERSON_FIELDS.get(event_type)
     if person and isinstance(data.get(person[0]), str):
@@ -143,7 +159,7 @@ def actor_and_role(event_type: str, producer: str, data: Mapping[str, Any]) -> t
 
 def action_of(event_type: str, data: Mapping[str, Any]) -> str:
     """The verb of the record: an operator's own action name, else the event type."""
-    if event_type == "OperatorActionRecorded" and isinstance(data.get("action"), str):
+    if event_type == OperatorActionRecorded.EVENT_TYPE and isinstance(data.get("action"), str):
         return f"operator:{data['action']}"
     return event_type
 

@@ -16,8 +16,9 @@ from typing import Any
 from domain.audit import AuditEntry
 from domain.audit_state import CaseState, TaskState
 from domain.case_status import CaseStatus
+from events import contracts as ev
 
-__all__ = ["HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
+__all__ = ["FOLDS", "HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
 
 
 def _day(value: Any) -> date | None:
@@ -187,29 +188,40 @@ def _correction(s: CaseState, _: AuditEntry) -> None:
     s.status = CaseStatus.correction_requested
 
 
-HANDLERS: dict[str, Handler] = {
-    "ApplicationSubmitted": _submitted,
-    "CorrectionRequested": _correction,
-    "MaterialsSupplied": _supplied,
-    "CaseAccepted": _accepted,
-    "CaseNotAccepted": _not_accepted,
-    "ReviewTaskAssigned": _task,
-    "DepartmentDecided": _decided,
-    "DepartmentRequestedCorrections": _task_status("corrections_requested"),
-    "ReviewTaskReopened": _task_status("open"),
-    "ClockPaused": _paused,
-    "ClockResumed": _resumed,
-    "ExtensionGranted": _extended,
-    "DeadlinesRecalculated": _recalculated,
-    "CaseWarningRaised": _warning,
-    "CaseConcluded": _concluded,
-    "LicenceIssued": _issued,
-    "CaseTerminated": _terminated,
-    "OperatorActionRecorded": _append_to("operator_actions"),
-    "SupervisionRaised": _append_to("supervision"),
-    "PersonalDataAccessed": _append_to("personal_data_reads"),
-    "ServiceRated": _rated,
+def _unchanged(s: CaseState, e: AuditEntry) -> None:
+    """Recorded, shown in the timeline, and changes nothing this state holds: a reminder asks
+    for nothing new; a supervision item's later steps live in the supervision table."""
+
+
+# One entry per event type of the case log (`Payload.CASE_LOG`): tests/unit/test_event_types.py
+# fails when a type has none. Keyed by class, so a renamed type cannot leave a stale string.
+FOLDS: dict[type[ev.Payload], Handler] = {
+    ev.ApplicationSubmitted: _submitted,
+    ev.CorrectionRequested: _correction,
+    ev.MaterialsSupplied: _supplied,
+    ev.CaseAccepted: _accepted,
+    ev.CaseNotAccepted: _not_accepted,
+    ev.ReviewTaskAssigned: _task,
+    ev.DepartmentDecided: _decided,
+    ev.DepartmentRequestedCorrections: _task_status("corrections_requested"),
+    ev.ReviewTaskReopened: _task_status("open"),
+    ev.ClockPaused: _paused,
+    ev.ClockResumed: _resumed,
+    ev.ExtensionGranted: _extended,
+    ev.DeadlinesRecalculated: _recalculated,
+    ev.CaseWarningRaised: _warning,
+    ev.CaseConcluded: _concluded,
+    ev.LicenceIssued: _issued,
+    ev.CaseTerminated: _terminated,
+    ev.OperatorActionRecorded: _append_to("operator_actions"),
+    ev.SupervisionRaised: _append_to("supervision"),
+    ev.SupervisionUpdated: _unchanged,
+    ev.DepartmentReminded: _unchanged,
+    ev.PersonalDataAccessed: _append_to("personal_data_reads"),
+    ev.ServiceRated: _rated,
 }
+# What `apply` looks up: an entry names its type as text.
+HANDLERS: dict[str, Handler] = {cls.EVENT_TYPE: handler for cls, handler in FOLDS.items()}
 
 
 def fold(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.audit import AuditEntry
+from events import contracts as ev
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,9 @@ class TimelineLine:
     summary: str
     event_id: str
     hash: str
+
+
+Summary = Callable[[dict[str, Any]], str]
 
 
 def _items(values: Iterable[str] | None) -> str:
@@ -69,60 +73,69 @@ def _operator(d: dict[str, Any]) -> str:
     return f"operator {d.get('action')}{target}: {d.get('result')} — reason: {d.get('reason')}"
 
 
-SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "ApplicationSubmitted": _submitted,
-    "CorrectionRequested": lambda d: (
+def _supervision_step(d: dict[str, Any]) -> str:
+    text = f"supervision #{d.get('supervision_id')} {d.get('action')} by {d.get('actor')}"
+    return f"{text}: {d['text']}" if d.get("text") else text
+
+
+# One line per event type of the case log (`Payload.CASE_LOG`): tests/unit/test_event_types.py
+# fails when a type has none. Keyed by class, like the fold.
+SUMMARIES: dict[type[ev.Payload], Summary] = {
+    ev.ApplicationSubmitted: _submitted,
+    ev.CorrectionRequested: lambda d: (
         f"correction requested: {_items(d.get('items'))}"
         + ("" if d.get("in_time", True) else " (after the 5-working-day limit)")
     ),
-    "MaterialsSupplied": lambda d: f"materials supplied: {_items(d.get('material_codes'))}",
-    "CaseAccepted": _accepted,
-    "CaseNotAccepted": lambda d: _with("not accepted", "reasons", d.get("reasons")),
-    "ReviewTaskAssigned": lambda d: (
+    ev.MaterialsSupplied: lambda d: f"materials supplied: {_items(d.get('material_codes'))}",
+    ev.CaseAccepted: _accepted,
+    ev.CaseNotAccepted: lambda d: _with("not accepted", "reasons", d.get("reasons")),
+    ev.ReviewTaskAssigned: lambda d: (
         f"task {d.get('task_id')} to {d.get('department')}"
         + (f", due {d['due_date']}" if d.get("due_date") else "")
     ),
-    "DepartmentDecided": _decided,
-    "DepartmentRequestedCorrections": lambda d: (
+    ev.DepartmentDecided: _decided,
+    ev.DepartmentRequestedCorrections: lambda d: (
         f"{d.get('department')} asks for corrections "
         f"by {d.get('reviewer')}: {_items(d.get('items'))}"
         + (", clock paused" if d.get("clock_paused") else "")
     ),
-    "ReviewTaskReopened": lambda d: (
+    ev.ReviewTaskReopened: lambda d: (
         f"{d.get('department')} task open again; supplied {_items(d.get('material_codes'))}"
     ),
-    "ClockPaused": _paused,
-    "ClockResumed": lambda d: (
+    ev.ClockPaused: _paused,
+    ev.ClockResumed: lambda d: (
         f"{d.get('notice_ref')} ended {d.get('ended_on')}: "
         f"{d.get('paused_days')} working days not counted; {_dues(d)}"
     ),
-    "ExtensionGranted": lambda d: (
+    ev.ExtensionGranted: lambda d: (
         f"extension +{d.get('extension_days')} working days approved "
         f"by {d.get('approver')} ({d.get('approver_role')}): {d.get('reason')}; {_dues(d)}"
     ),
-    "DeadlinesRecalculated": lambda d: f"deadlines recalculated ({d.get('reason')}): {_dues(d)}",
-    "CaseWarningRaised": lambda d: (
+    ev.DeadlinesRecalculated: lambda d: f"deadlines recalculated ({d.get('reason')}): {_dues(d)}",
+    ev.CaseWarningRaised: lambda d: (
         f"{d.get('level')} warning (limit {d.get('due_at')})"
         + (", supervision raised" if d.get("supervision") else "")
     ),
-    "CaseConcluded": _concluded,
-    "LicenceIssued": lambda d: f"licence {d.get('licence_number')} issued",
-    "CaseTerminated": lambda d: f"{d.get('status')}: {d.get('reason')}",
-    "OperatorActionRecorded": _operator,
-    "SupervisionRaised": lambda d: f"supervision #{d.get('supervision_id')}: {d.get('note')}",
-    "DepartmentReminded": lambda d: f"{d.get('department')} reminded: {d.get('reason')}",
-    "PersonalDataAccessed": lambda d: (
+    ev.CaseConcluded: _concluded,
+    ev.LicenceIssued: lambda d: f"licence {d.get('licence_number')} issued",
+    ev.CaseTerminated: lambda d: f"{d.get('status')}: {d.get('reason')}",
+    ev.OperatorActionRecorded: _operator,
+    ev.SupervisionRaised: lambda d: f"supervision #{d.get('supervision_id')}: {d.get('note')}",
+    ev.SupervisionUpdated: _supervision_step,
+    ev.DepartmentReminded: lambda d: f"{d.get('department')} reminded: {d.get('reason')}",
+    ev.PersonalDataAccessed: lambda d: (
         f"read personal data {', '.join(d.get('fields', []))} ({d.get('purpose')})"
     ),
-    "ServiceRated": lambda d: (
+    ev.ServiceRated: lambda d: (
         f"rated {d.get('level')}" + (f": {d['comment']}" if d.get("comment") else "")
     ),
 }
+_BY_NAME: dict[str, Summary] = {cls.EVENT_TYPE: line for cls, line in SUMMARIES.items()}
 
 
 def describe(e: AuditEntry) -> str:
     """One line saying what the entry records."""
-    summary = SUMMARIES.get(e.event_type)
+    summary = _BY_NAME.get(e.event_type)
     try:
         return summary(e.data) if summary else e.event_type
     except (KeyError, TypeError, AttributeError):

@@ -27,6 +27,18 @@ from domain.calendar import WorkingCalendar
 from domain.case_clocks import local_date
 from domain.clocks import ISSUANCE_LIMIT, correction_notice_deadline
 from domain.timeline_model import Marker, Step, Timeline, make_step
+from events.contracts import (
+    CaseNotAccepted,
+    CaseWarningRaised,
+    ClockPaused,
+    ClockResumed,
+    CorrectionRequested,
+    DepartmentRequestedCorrections,
+    ExtensionGranted,
+    LicenceIssued,
+    Payload,
+    ReviewTaskReopened,
+)
 
 __all__ = ["Marker", "Step", "Timeline", "build_timeline", "make_step"]
 
@@ -36,12 +48,14 @@ def _when(row: Mapping[str, Any], column: str) -> date | None:
     return local_date(value) if isinstance(value, datetime) else None
 
 
-def _first(events: Iterable[Mapping[str, Any]], event_type: str) -> Mapping[str, Any] | None:
-    return next((e for e in events if e["event_type"] == event_type), None)
+def _first(
+    events: Iterable[Mapping[str, Any]], event_type: type[Payload]
+) -> Mapping[str, Any] | None:
+    return next((e for e in events if e["event_type"] == event_type.EVENT_TYPE), None)
 
 
 def _acceptance(case: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> date | None:
-    refused = _first(events, "CaseNotAccepted")
+    refused = _first(events, CaseNotAccepted)
     return _when(case, "accepted_at") or (_when(refused, "occurred_at") if refused else None)
 
 
@@ -53,7 +67,7 @@ def _pre_review(
     received = _when(case, "submitted_at") or today
     answered = _acceptance(case, events)
     limit = (correction_notice_deadline(cal, received), None)
-    notice = _first(events, "CorrectionRequested")
+    notice = _first(events, CorrectionRequested)
     if notice is None:
         span = (received, answered)
         return [make_step("acceptance", "Acceptance", "acceptance", span, limit, cal, today)]
@@ -81,9 +95,9 @@ def _applicant_rounds(
     rounds: list[tuple[str, date, date | None]] = []
     for e in events:
         kind, dept = e["event_type"], str(e["data"].get("department"))
-        if kind == "DepartmentRequestedCorrections":
+        if kind == DepartmentRequestedCorrections.EVENT_TYPE:
             rounds.append((dept, local_date(e["occurred_at"]), None))
-        elif kind == "ReviewTaskReopened":
+        elif kind == ReviewTaskReopened.EVENT_TYPE:
             # The department's oldest request still waiting is the one answered.
             i = next((i for i, r in enumerate(rounds) if r[0] == dept and r[2] is None), None)
             if i is not None:
@@ -128,11 +142,11 @@ def _pauses(events: Sequence[Mapping[str, Any]], cal: WorkingCalendar, today: da
     ends = {
         e["data"]["notice_ref"]: date.fromisoformat(e["data"]["ended_on"])
         for e in events
-        if e["event_type"] == "ClockResumed"
+        if e["event_type"] == ClockResumed.EVENT_TYPE
     }
     steps = []
     for e in events:
-        if e["event_type"] != "ClockPaused":
+        if e["event_type"] != ClockPaused.EVENT_TYPE:
             continue
         d = e["data"]
         start = date.fromisoformat(d["started_on"])
@@ -159,9 +173,9 @@ def _markers(events: Iterable[Mapping[str, Any]]) -> list[Marker]:
     out = []
     for e in events:
         d = e["data"]
-        if e["event_type"] == "CaseWarningRaised":
+        if e["event_type"] == CaseWarningRaised.EVENT_TYPE:
             out.append(Marker("warning", local_date(e["occurred_at"]), str(d["level"])))
-        elif e["event_type"] == "ExtensionGranted":
+        elif e["event_type"] == ExtensionGranted.EVENT_TYPE:
             label = f"ext. +{d['extension_days']} wd"
             out.append(Marker("extension", local_date(e["occurred_at"]), label))
     return out
@@ -186,7 +200,7 @@ def _closing(
     # Withdrawn or terminated: the case ended without a decision.
     steps = [replace(decision, status="cancelled") if ended else decision]
     if decided is not None and case.get("outcome") == "granted":
-        issued = _first(events, "LicenceIssued")
+        issued = _first(events, LicenceIssued)
         end = _when(issued, "occurred_at") if issued else None
         due = cal.add_working_days(decided, ISSUANCE_LIMIT)
         span = (decided, end)

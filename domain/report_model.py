@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})  # 不满意, 非常不满意
 TOTAL = "ALL"
@@ -13,6 +13,22 @@ NOT_MEASURED: tuple[str, ...] = (
     "in-person visits per case: only a submission at the window is recorded as a visit "
     "(in_person_per_case, a lower bound); supplements and collection record no channel",
 )
+
+
+class Ratio:
+    """A rate of a row, read like a field: one of its counts over another (None over 0)."""
+
+    def __init__(self, part: str, whole: str) -> None:
+        self.part, self.whole = part, whole
+
+    @overload
+    def __get__(self, row: None, owner: type[Any]) -> Ratio: ...
+    @overload
+    def __get__(self, row: object, owner: type[Any]) -> float | None: ...
+    def __get__(self, row: object | None, owner: type[Any]) -> Ratio | float | None:
+        if row is None:
+            return self
+        return _ratio(getattr(row, self.part), getattr(row, self.whole))
 
 
 @dataclass(frozen=True)
@@ -117,21 +133,15 @@ class SlaRow:
         """Open cases not yet past their promised due date (or with the clock paused)."""
         return max(0, self.open - (self.settled - self.concluded))
 
-    @property
-    def on_time_rate(self) -> float | None:
-        return _ratio(self.on_time, self.settled)
-
-    @property
-    def early_rate(self) -> float | None:
-        return _ratio(self.early, self.settled)
-
-    @property
-    def overdue_rate(self) -> float | None:
-        return _ratio(self.overdue, self.settled)
-
-    @property
-    def online_rate(self) -> float | None:
-        return _ratio(self.online, self.cases)
+    # The rates: one count over another, None where the other is 0.
+    on_time_rate = Ratio("on_time", "settled")
+    early_rate = Ratio("early", "settled")
+    overdue_rate = Ratio("overdue", "settled")
+    online_rate = Ratio("online", "cases")
+    immediate_share = Ratio("immediate", "cases")
+    # Department correction requests per accepted case (per department: per task).
+    corrections_per_case = Ratio("corrections", "accepted")
+    follow_up_rate = Ratio("followed_up", "bad_ratings")
 
     @property
     def in_person_per_case(self) -> float | None:
@@ -140,21 +150,8 @@ class SlaRow:
         return _ratio(self.cases - self.online, self.cases)
 
     @property
-    def immediate_share(self) -> float | None:
-        return _ratio(self.immediate, self.cases)
-
-    @property
-    def corrections_per_case(self) -> float | None:
-        """Department correction requests per accepted case (per department: per task)."""
-        return _ratio(self.corrections, self.accepted)
-
-    @property
     def satisfaction(self) -> float | None:
         return _ratio(self.rated - self.bad_ratings, self.rated)
-
-    @property
-    def follow_up_rate(self) -> float | None:
-        return _ratio(self.followed_up, self.bad_ratings)
 
 
 @dataclass(frozen=True)

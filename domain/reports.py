@@ -141,13 +141,19 @@ def _ratings_by_matter(ratings: Iterable[RatingCounts]) -> Mapping[str, RatingCo
     return {r.matter_code: r for r in ratings}
 
 
+def _per_key(
+    counts: tuple[Counts, ...], spans: tuple[Span, ...], catalog: Catalog, cal: WorkingCalendar
+) -> tuple[dict[str, Counts], dict[str, float], dict[str, int]]:
+    """Per key (matter or department): the summed counts, the mean working days, and how many
+    were of immediate matters."""
+    return _sum_by_key(counts), average_days(counts, spans, cal), _immediate(counts, catalog)
+
+
 def matter_rows(
     catalog: Catalog, scope: list[Matter], data: SlaInput, cal: WorkingCalendar
 ) -> list[SlaRow]:
     """One row per matter in scope, plus any matter found in the data but not the catalog."""
-    counts = _sum_by_key(data.case_counts)
-    days = average_days(data.case_counts, data.case_spans, cal)
-    immediate = _immediate(data.case_counts, catalog)
+    counts, days, immediate = _per_key(data.case_counts, data.case_spans, catalog, cal)
     ratings = _ratings_by_matter(data.ratings)
     asked = _corrections(data.corrections, lambda c: (c.matter_code, c.department is not None))
     codes = [m.code for m in scope] + sorted(set(counts) - {m.code for m in scope})
@@ -179,9 +185,7 @@ def department_rows(
     catalog: Catalog, scope: list[Matter], data: SlaInput, cal: WorkingCalendar
 ) -> list[SlaRow]:
     """One row per department reviewing a matter in scope or found in the task data."""
-    counts = _sum_by_key(data.task_counts)
-    days = average_days(data.task_counts, data.task_spans, cal)
-    immediate = _immediate(data.task_counts, catalog)
+    counts, days, immediate = _per_key(data.task_counts, data.task_spans, catalog, cal)
     in_scope = {d.code for m in scope for d in m.departments}
     asked = _corrections(data.corrections, lambda c: c.department)
     rows = []

@@ -34,7 +34,7 @@ from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
 from services.errors import Refused
-from services.handlers import Handler, handler_for_topic
+from services.handlers import Handler, handler_for_topic, topic_events
 from services.operators.deadletters import SourceRecord, dead_letter
 from store.failures import storage_failure
 
@@ -263,7 +263,7 @@ class EventConsumer:
 def build_consumers(deps: Deps) -> list[EventConsumer]:
     """One consumer per incoming topic, each applying its events through the routing table."""
     consumers = []
-    for topic in (deps.topics.submissions, deps.topics.decisions):
+    for topic in topic_events(deps):
         handler = handler_for_topic(deps, topic)
         assert handler is not None
         consumers.append(EventConsumer(deps, topic, handler))

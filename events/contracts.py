@@ -22,12 +22,22 @@ from events.limits import (
     MAX_TEXT,
     MAX_TITLE,
 )
+from events.topics import Topic
 
 
 class Payload(BaseModel):
+    """One event type's `data`. Each subclass names itself in `EVENT_TYPE` and its topic in
+    `TOPIC` (None: written to the case log only, never published); `events.registry` finds
+    every subclass, so a new event type is a new class here (docs/how-to-change.md)."""
+
     model_config = ConfigDict(extra="forbid")
     EVENT_TYPE: ClassVar[str]
+    TOPIC: ClassVar[Topic | None]
     VERSION: ClassVar[int] = 1
+    # Lianban's consumers read it (a handler in `services.handlers` applies it).
+    INBOUND: ClassVar[bool] = False
+    # It is written to its case's audit log (and so folded and shown in the timeline).
+    CASE_LOG: ClassVar[bool] = True
 
 
 class Channel(StrEnum):
@@ -69,6 +79,8 @@ class ApplicationSubmitted(Payload):
     """An application arrived (portal or window). Topic: submissions."""
 
     EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
+    TOPIC: ClassVar[Topic | None] = Topic.submissions
+    INBOUND: ClassVar[bool] = True
 
     matter_code: str = Field(min_length=1, max_length=MAX_CODE)
     title: str = Field(min_length=1, max_length=MAX_TITLE)
@@ -89,6 +101,9 @@ class DecisionMade(Payload):
     """A department decided its review task. Topic: decisions."""
 
     EVENT_TYPE: ClassVar[str] = "DecisionMade"
+    TOPIC: ClassVar[Topic | None] = Topic.decisions
+    INBOUND: ClassVar[bool] = True
+    CASE_LOG: ClassVar[bool] = False  # applied as DepartmentDecided
 
     department: str = Field(min_length=1, max_length=MAX_CODE)
     outcome: DecisionOutcome
@@ -105,20 +120,35 @@ class DecisionMade(Payload):
     @model_validator(mode="after")
     def _reasons_where_required(self) -> DecisionMade:
         # A refusal must tell the applicant why (ALL Art. 38); conditions must be listed.
-        needs_reason = (DecisionOutcome.reject, DecisionOutcome.request_corrections)
-        if self.outcome in needs_reason and not self.reasons:
-            raise ValueError(f"outcome {self.outcome.value} requires at least one reason")
-        if self.outcome is DecisionOutcome.request_corrections and not self.items:
-            raise ValueError("outcome request_corrections requires the list of items")
-        if self.outcome is DecisionOutcome.approve_with_conditions and not self.conditions:
-            raise ValueError("outcome approve_with_conditions requires at least one condition")
+        for name in required_lists(self.outcome):
+            if not getattr(self, name):
+                raise ValueError(REQUIRED_MESSAGES[name].format(outcome=self.outcome.value))
         return self
+
+
+# The lists an outcome cannot go without, in the order a form asks for them.
+_REQUIRED: dict[DecisionOutcome, tuple[str, ...]] = {
+    DecisionOutcome.reject: ("reasons",),
+    DecisionOutcome.request_corrections: ("reasons", "items"),
+    DecisionOutcome.approve_with_conditions: ("conditions",),
+}
+REQUIRED_MESSAGES = {
+    "reasons": "outcome {outcome} requires at least one reason",
+    "items": "outcome {outcome} requires the list of items",
+    "conditions": "outcome {outcome} requires at least one condition",
+}
+
+
+def required_lists(outcome: DecisionOutcome) -> tuple[str, ...]:
+    """The lists (`reasons`, `items`, `conditions`) a decision with `outcome` must fill."""
+    return _REQUIRED.get(outcome, ())
 
 
 class ReviewTaskAssigned(Payload):
     """A department got a joint review task. Topic: review-tasks."""
 
     EVENT_TYPE: ClassVar[str] = "ReviewTaskAssigned"
+    TOPIC: ClassVar[Topic | None] = Topic.review_tasks
 
     task_id: str
     department: str
@@ -133,6 +163,7 @@ class CaseAccepted(Payload):
     """Pre-review passed; the statutory clock runs. Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "CaseAccepted"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     matter_code: str
     tolerant: bool = False
@@ -154,6 +185,7 @@ class CaseNotAccepted(Payload):
     """Pre-review failed. Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "CaseNotAccepted"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     reasons: list[str]
 
@@ -174,6 +206,7 @@ class DepartmentDecided(Payload):
     """The orchestrator applied a department's decision. Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "DepartmentDecided"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     department: str
     outcome: DecisionOutcome
@@ -193,6 +226,7 @@ class CaseConcluded(Payload):
     """All reviews merged into one decision. Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "CaseConcluded"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     outcome: CaseOutcome
     reasons: list[str] = Field(default_factory=list)
@@ -204,6 +238,7 @@ class LicenceIssued(Payload):
     """The licence was issued to the applicant. Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "LicenceIssued"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     licence_number: str
     issued_at: datetime
@@ -213,6 +248,8 @@ class DeadLettered(Payload):
     """An input event could not be applied. Topic: dead-letters."""
 
     EVENT_TYPE: ClassVar[str] = "DeadLettered"
+    TOPIC: ClassVar[Topic | None] = Topic.dead_letters
+    CASE_LOG: ClassVar[bool] = False  # a row in dead_letters, not a case's record
 
     source_topic: str
     partition: int
@@ -233,6 +270,7 @@ class ClockPaused(Payload):
     Site inspection is recorded the same way but does not stop it (`stops_clock` false)."""
 
     EVENT_TYPE: ClassVar[str] = "ClockPaused"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     kind: str
     notice_ref: str
@@ -246,6 +284,7 @@ class ClockPaused(Payload):
 
 class ClockResumed(Payload):
     EVENT_TYPE: ClassVar[str] = "ClockResumed"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     notice_ref: str
     ended_on: date
@@ -257,6 +296,7 @@ class ClockResumed(Payload):
 
 class ExtensionGranted(Payload):
     EVENT_TYPE: ClassVar[str] = "ExtensionGranted"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     approver: str
     approver_role: str
@@ -269,6 +309,7 @@ class DeadlinesRecalculated(Payload):
     """Due dates moved (e.g. the official calendar for a year was loaded)."""
 
     EVENT_TYPE: ClassVar[str] = "DeadlinesRecalculated"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     reason: str
     statutory_due: date | None = None
@@ -281,6 +322,7 @@ class CaseWarningRaised(Payload):
     (a breach also raises supervision 督办)."""
 
     EVENT_TYPE: ClassVar[str] = "CaseWarningRaised"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     level: str
     due_at: datetime = Field(description="the instant the limit set (00:00 Asia/Shanghai)")
@@ -296,6 +338,7 @@ class OperatorActionRecorded(Payload):
     Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "OperatorActionRecorded"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     action: str = Field(description="remind, reassign, retry_now, redrive, escalate, …")
     actor: str
@@ -310,6 +353,7 @@ class DepartmentReminded(Payload):
     """An operator reminded a department of its open task. Topic: review-tasks."""
 
     EVENT_TYPE: ClassVar[str] = "DepartmentReminded"
+    TOPIC: ClassVar[Topic | None] = Topic.review_tasks
 
     task_id: str
     department: str
@@ -322,6 +366,7 @@ class SupervisionRaised(Payload):
     """The case was escalated to supervision (督办). Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "SupervisionRaised"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     supervision_id: int
     actor: str
@@ -338,6 +383,7 @@ class SupervisionUpdated(Payload):
     Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "SupervisionUpdated"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     supervision_id: int
     action: str  # assigned | commented | closed | escalated
@@ -354,6 +400,7 @@ class CaseTerminated(Payload):
     materials owed under tolerant acceptance were not supplied). Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "CaseTerminated"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     status: str = Field(description="withdrawn | terminated")
     reason: str
@@ -366,6 +413,7 @@ class PersonalDataAccessed(Payload):
     record). Case log only: it is not published on a topic."""
 
     EVENT_TYPE: ClassVar[str] = "PersonalDataAccessed"
+    TOPIC: ClassVar[Topic | None] = None  # case log only
 
     actor: str = Field(description="the token subject who read it")
     role: str
@@ -377,6 +425,7 @@ class ServiceRated(Payload):
     """The applicant rated the service after conclusion (好差评). Topic: case-events."""
 
     EVENT_TYPE: ClassVar[str] = "ServiceRated"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     level: str = Field(description="very_satisfied … very_dissatisfied")
     comment: str = ""
@@ -387,6 +436,7 @@ class CorrectionRequested(Payload):
     """The window told the applicant, once and fully, what to correct (Art. 32)."""
 
     EVENT_TYPE: ClassVar[str] = "CorrectionRequested"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     items: list[str]
     requested_on: date
@@ -397,6 +447,7 @@ class CorrectionRequested(Payload):
 
 class MaterialsSupplied(Payload):
     EVENT_TYPE: ClassVar[str] = "MaterialsSupplied"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     material_codes: list[str]
     submitted_by: str
@@ -407,6 +458,7 @@ class DepartmentRequestedCorrections(Payload):
     the case's clocks stop meanwhile when the matter says so."""
 
     EVENT_TYPE: ClassVar[str] = "DepartmentRequestedCorrections"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     department: str
     reasons: list[str]
@@ -419,6 +471,7 @@ class ReviewTaskReopened(Payload):
     """The applicant supplied the corrections; the department's task is open again."""
 
     EVENT_TYPE: ClassVar[str] = "ReviewTaskReopened"
+    TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     department: str
     material_codes: list[str]

@@ -15,66 +15,56 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from events.contracts import (
-    ApplicationSubmitted,
-    CaseAccepted,
-    CaseConcluded,
-    CaseNotAccepted,
-    CaseTerminated,
-    CaseWarningRaised,
-    ClockPaused,
-    ClockResumed,
-    CorrectionRequested,
-    DeadLettered,
-    DeadlinesRecalculated,
-    DecisionMade,
-    DepartmentDecided,
-    DepartmentReminded,
-    DepartmentRequestedCorrections,
-    ExtensionGranted,
-    LicenceIssued,
-    MaterialsSupplied,
-    OperatorActionRecorded,
-    Payload,
-    PersonalDataAccessed,
-    ReviewTaskAssigned,
-    ReviewTaskReopened,
-    ServiceRated,
-    SupervisionRaised,
-    SupervisionUpdated,
-)
+from events.contracts import Payload  # defines the payload classes
 from events.envelope import Envelope
+from events.topics import Topic
 
-PAYLOADS: dict[str, type[Payload]] = {
-    cls.EVENT_TYPE: cls
-    for cls in (
-        ApplicationSubmitted,
-        DecisionMade,
-        ReviewTaskAssigned,
-        CaseAccepted,
-        CaseNotAccepted,
-        DepartmentDecided,
-        CaseConcluded,
-        LicenceIssued,
-        DeadLettered,
-        ClockPaused,
-        ClockResumed,
-        ExtensionGranted,
-        DeadlinesRecalculated,
-        CaseWarningRaised,
-        OperatorActionRecorded,
-        DepartmentReminded,
-        SupervisionRaised,
-        SupervisionUpdated,
-        CaseTerminated,
-        PersonalDataAccessed,
-        ServiceRated,
-        CorrectionRequested,
-        MaterialsSupplied,
-        DepartmentRequestedCorrections,
-        ReviewTaskReopened,
-    )
-}
+
+def _payload_classes(base: type[Payload] = Payload) -> list[type[Payload]]:
+    """Every payload class defined so far, in definition order (subclasses of subclasses too)."""
+    found: list[type[Payload]] = []
+    for cls in base.__subclasses__():
+        found += [cls, *_payload_classes(cls)]
+    return found
+
+
+def _register(classes: list[type[Payload]]) -> dict[str, type[Payload]]:
+    """The table by `EVENT_TYPE`. A class that does not name its type and topic, a type named
+    twice, or two inbound types on one topic (a consumer applies one type) stop the import:
+    a new event type is never half-declared."""
+    table: dict[str, type[Payload]] = {}
+    for cls in classes:
+        missing = [name for name in ("EVENT_TYPE", "TOPIC") if name not in vars(cls)]
+        if missing:
+            raise TypeError(f"{cls.__qualname__} must declare {' and '.join(missing)}")
+        if cls.EVENT_TYPE in table:
+            raise TypeError(f"event type {cls.EVENT_TYPE} is declared twice")
+        inbound_here = [c for c in table.values() if c.INBOUND and c.TOPIC is cls.TOPIC]
+        if cls.INBOUND and (cls.TOPIC is None or inbound_here):
+            raise TypeError(f"inbound {cls.EVENT_TYPE} needs a topic of its own")
+        table[cls.EVENT_TYPE] = cls
+    return table
+
+
+# Built from the classes: those of `events.contracts`, imported above. A module that holds
+# more of them must be imported above too (tests/unit/test_event_types.py checks it is).
+PAYLOADS: dict[str, type[Payload]] = _register(_payload_classes())
+
+
+def on_topic(topic: Topic) -> list[type[Payload]]:
+    """The event types that travel on `topic`."""
+    return [cls for cls in PAYLOADS.values() if cls.TOPIC is topic]
+
+
+def inbound() -> dict[Topic, type[Payload]]:
+    """The topics Lianban's consumers read, each with the one event type it carries."""
+    return {cls.TOPIC: cls for cls in PAYLOADS.values() if cls.INBOUND and cls.TOPIC}
+
+
+def in_case_log() -> list[type[Payload]]:
+    """The event types written to a case's audit log: each has a fold and a timeline line."""
+    return [cls for cls in PAYLOADS.values() if cls.CASE_LOG]
+
 
 # (event_type, from_version) -> function turning that version's data into the next version's.
 # Empty while every event is at version 1; add `upcast_<type>_v1_v2` here when a v2 ships.

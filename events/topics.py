@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    """One of Lianban's topics, by its name after the prefix. Each payload class names the one
+    it travels on (`Payload.TOPIC`); `Topics.name` gives its full name under a prefix."""
+
+    submissions = "submissions"
+    review_tasks = "review-tasks"
+    decisions = "decisions"
+    case_events = "case-events"
+    dead_letters = "dead-letters"
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,10 @@ class Topics:
 
     def all(self) -> list[str]:
         return list(self.__dict__.values())
+
+    def name(self, topic: Topic) -> str:
+        """The full name of `topic` under this prefix."""
+        return str(getattr(self, topic.name))
 
 
 TOPICS = Topics()

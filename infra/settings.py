@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         month, day = self.calendar_next_year_from.split("-")
         return int(month), int(day)
 
+    temporal_ui_url: str = Field(
+        default="",
+        max_length=500,
+        pattern=r"^(https?://[^\s]+)?$",
+        description="base URL of the Temporal Web UI (e.g. https://temporal.center.example): "
+        "the staff case page links each case's workflow there; empty: no link (`lianban dev` "
+        "sets it to its embedded UI)",
+    )
     temporal_ui_port: int = Field(
         default=8233,
         ge=0,

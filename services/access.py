@@ -7,7 +7,7 @@ caller cannot even learn that another department's task exists).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from infra.tokens import DEPARTMENT_ROLES, Principal, Role
@@ -53,3 +53,21 @@ def can_work_task(p: Principal, department: str) -> bool:
 def can_release(p: Principal, holder: str | None) -> bool:
     """A reviewer gives back what they hold; a head may free any task of the department."""
     return p.role is Role.dept_head or holder == p.sub
+
+
+def case_scope(p: Principal, reviewing: Mapping[str, Collection[str]]) -> frozenset[str] | None:
+    """The matters whose cases `p` may find (the same cases `can_read_case` shows): None for
+    every case; a department's people, the matters their department reviews (`reviewing`:
+    matter code → its departments); nobody else any (an applicant follows their own case on
+    the progress page, a leader reads figures only)."""
+    if p.role in READ_EVERY_CASE:
+        return None
+    if p.role in DEPARTMENT_ROLES:
+        return frozenset(m for m, depts in reviewing.items() if p.dept in depts)
+    return frozenset()
+
+
+def sees_department_work(p: Principal, department: str) -> bool:
+    """A department's reasons, conditions and comments on a case, before the case's outcome
+    tells them: its own people and the roles that read every inbox (as on the task page)."""
+    return can_read_inbox(p, department)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from events.contracts import ApplicationSubmitted, DecisionMade, Payload
-from events.registry import Decoded
+from events.registry import Decoded, inbound
 from infra.bootstrap import Deps
 from services.departments.decisions import apply_decision
 from services.departments.signatures import check_signature
@@ -42,6 +42,7 @@ async def decided(deps: Deps, ev: Decoded) -> object:
     )
 
 
+# One a type the consumers read (`events.registry.inbound`; a unit test checks they agree).
 HANDLERS: dict[type[Payload], Handler] = {
     ApplicationSubmitted: submitted,
     DecisionMade: decided,
@@ -64,5 +65,5 @@ def handler_for_topic(deps: Deps, topic: str) -> Handler | None:
 
 
 def topic_events(deps: Deps) -> dict[str, type[Payload]]:
-    """Which event type each incoming topic carries."""
-    return {deps.topics.submissions: ApplicationSubmitted, deps.topics.decisions: DecisionMade}
+    """Which event type each incoming topic carries (`Payload.INBOUND`), by its full name."""
+    return {deps.topics.name(topic): cls for topic, cls in inbound().items()}

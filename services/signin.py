@@ -25,20 +25,14 @@ _hasher = PasswordHasher()  # argon2id, the library's recommended parameters
 _DUMMY = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class SignInRefused(Refused):
-    code = "sign_in_refused"
-    http_status = 401
+class SignInRefused(Refused, code="sign_in_refused", http_status=401): ...
 
 
-class AccountLocked(SignInRefused):
-    code = "account_locked"
+class AccountLocked(SignInRefused, code="account_locked"): ...
 
 
-class AccountRefused(Refused):
+class AccountRefused(Refused, code="account_refused", http_status=400):
     """An account command that cannot be done (unknown role, weak password, …)."""
-
-    code = "account_refused"
-    http_status = 400
 
 
 def digest(session_id: str) -> str:

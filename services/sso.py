@@ -27,9 +27,7 @@ from store import staff
 NOT_A_PASSWORD = "!sso"  # never a valid argon2 hash: an SSO account has no password
 
 
-class SsoNotConfigured(SignInRefused):
-    code = "sso_not_configured"
-    http_status = 404
+class SsoNotConfigured(SignInRefused, code="sso_not_configured", http_status=404): ...
 
 
 @dataclass(frozen=True)

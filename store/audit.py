@@ -10,7 +10,7 @@ every append in flight — so every audit_log id below the anchor's is committed
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,23 +141,13 @@ async def append_all(
     return entries
 
 
+# The entry's fields are the table's columns, by name.
+_ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
+
+
 def to_entry(row: Any) -> AuditEntry:
     m = row._mapping
-    return AuditEntry(
-        id=m["id"],
-        seq=m["seq"],
-        case_id=m["case_id"],
-        event_id=m["event_id"],
-        event_type=m["event_type"],
-        occurred_at=m["occurred_at"],
-        actor=m["actor"],
-        role=m["role"],
-        action=m["action"],
-        data=m["data"],
-        prev_hash=m["prev_hash"],
-        hash=m["hash"],
-        recorded_at=m["recorded_at"],
-    )
+    return AuditEntry(**{name: m[name] for name in _ENTRY_FIELDS})
 
 
 async def case_entries(session: AsyncSession, case_id: str) -> list[AuditEntry]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.case_status import CaseStatus
+from domain.case_status import ENDED, CaseStatus
 from domain.privacy import mask_data, mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
@@ -89,6 +90,35 @@ async def case_log(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+# What a search result shows of a case: no personal data.
+_FOUND_COLUMNS = (
+    cases.c.case_id,
+    cases.c.title,
+    cases.c.matter_code,
+    cases.c.status,
+    cases.c.outcome,
+    cases.c.warning_level,
+    cases.c.submitted_at,
+    cases.c.statutory_due,
+)
+
+
+async def search_cases(
+    session: AsyncSession, text: str, matters: Collection[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Cases whose number starts with `text` or whose title contains it (case-insensitive,
+    `%` and `_` taken literally), among `matters` (None: every matter), newest first."""
+    found = sa.or_(
+        cases.c.case_id.istartswith(text, autoescape=True),
+        cases.c.title.icontains(text, autoescape=True),
+    )
+    query = sa.select(*_FOUND_COLUMNS).where(found)
+    if matters is not None:
+        query = query.where(cases.c.matter_code.in_(sorted(matters)))
+    query = query.order_by(cases.c.submitted_at.desc(), cases.c.case_id).limit(limit)
+    return [dict(r._mapping) for r in await session.execute(query)]
+
+
 async def department_tasks(
     session: AsyncSession, department: str, status: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
@@ -121,8 +151,21 @@ async def submission_event_id(session: AsyncSession, case_id: str) -> str | None
     """The event id of the case's `ApplicationSubmitted` in its log (None: not logged yet)."""
     query = (
         sa.select(case_events.c.event_id)
-        .where(case_events.c.case_id == case_id, case_events.c.event_type == "ApplicationSubmitted")
+        .where(
+            case_events.c.case_id == case_id,
+            case_events.c.event_type == ApplicationSubmitted.EVENT_TYPE,
+        )
         .order_by(case_events.c.id)
         .limit(1)
     )
     return await session.scalar(query)
+
+
+async def open_cases_of_first_shape(session: AsyncSession) -> int:
+    """Cases the read model shows in the first shape (`workflow_type` NULL or `OLD_CASE_WORKFLOW`)
+    that have not ended: what the retirement of that shape waits for (`lianban ops legacy`)."""
+    query = sa.select(sa.func.count()).where(
+        sa.or_(cases.c.workflow_type.is_(None), cases.c.workflow_type == OLD_CASE_WORKFLOW),
+        cases.c.status.not_in([str(status) for status in ENDED]),
+    )
+    return int(await session.scalar(query) or 0)

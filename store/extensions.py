@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.contracts import ExtensionGranted
 from store.dashboard import RUNNING, WARNING_LEVELS
 from store.reports import OPEN_TASK
 from store.schema import case_events, cases, tasks
@@ -82,7 +83,7 @@ async def granted_extensions(
         )
         .join(cases, cases.c.case_id == case_events.c.case_id)
         .where(
-            case_events.c.event_type == "ExtensionGranted",
+            case_events.c.event_type == ExtensionGranted.EVENT_TYPE,
             cases.c.matter_code.in_(list(joint)),
         )
         .order_by(case_events.c.id.desc())

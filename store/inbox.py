@@ -15,17 +15,17 @@ from store.db import insert_ignore
 from store.schema import cases, task_assignments, task_comments, tasks
 
 # What the inbox shows of the case next to each task: never the applicant's personal data.
+# (The case's warning is `tasks.case_warning_level`, kept beside the task.)
 _CASE_COLUMNS = (
     cases.c.title,
     cases.c.matter_code,
     cases.c.status.label("case_status"),
-    cases.c.warning_level.label("case_warning_level"),
     cases.c.promised_due,
     cases.c.statutory_due,
 )
 
 
-def _inbox_query() -> sa.Select[Any]:
+def inbox_query() -> sa.Select[Any]:
     return (
         sa.select(tasks, *_CASE_COLUMNS, task_assignments.c.assignee)
         .join(cases, cases.c.case_id == tasks.c.case_id)
@@ -33,7 +33,7 @@ def _inbox_query() -> sa.Select[Any]:
     )
 
 
-async def _rows(session: AsyncSession, query: sa.Select[Any]) -> list[dict[str, Any]]:
+async def rows_of(session: AsyncSession, query: sa.Select[Any]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in await session.execute(query)]
 
 
@@ -54,12 +54,12 @@ async def inbox_rows(
     """A department's tasks in one status (and `where`), joined with their case and assignee,
     soonest due first (no due date last), ties by assignment: `ix_tasks_inbox` gives the order."""
     query = (
-        _inbox_query()
+        inbox_query()
         .where(tasks.c.department == department, tasks.c.status == status, *where)
         .order_by(tasks.c.due_date.asc().nulls_last(), tasks.c.assigned_at)
         .limit(limit)
     )
-    return await _rows(session, query)
+    return await rows_of(session, query)
 
 
 def _due_order(row: dict[str, Any]) -> tuple[bool, date, datetime]:
@@ -80,19 +80,19 @@ async def to_do_rows(session: AsyncSession, department: str, limit: int) -> list
 async def decided_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
     """The department's decided tasks, most recently decided first (`ix_tasks_decided`)."""
     query = (
-        _inbox_query()
+        inbox_query()
         .where(tasks.c.department == department, tasks.c.status == "decided")
         .order_by(tasks.c.decided_at.desc())
         .limit(limit)
     )
-    return await _rows(session, query)
+    return await rows_of(session, query)
 
 
 async def ended_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
     """Tasks neither to do nor decided (cancelled when their case was withdrawn or terminated),
     the most recently touched first."""
     query = (
-        _inbox_query()
+        inbox_query()
         .where(
             tasks.c.department == department,
             tasks.c.status.not_in((*TO_DO, "decided")),
@@ -100,7 +100,7 @@ async def ended_rows(session: AsyncSession, department: str, limit: int) -> list
         .order_by(tasks.c.last_activity_at.desc(), tasks.c.task_id)
         .limit(limit)
     )
-    return await _rows(session, query)
+    return await rows_of(session, query)
 
 
 async def all_rows(session: AsyncSession, department: str, limit: int) -> list[dict[str, Any]]:
@@ -119,9 +119,12 @@ async def all_rows(session: AsyncSession, department: str, limit: int) -> list[d
 # days left (from today) are within the due-soon and yellow thresholds (services.departments.inbox).
 
 
+CASE_WARNING = tasks.c.case_warning_level
+
+
 def overdue(today: date) -> ColumnElement[bool]:
     """Past its own due date, or its case's clocks are red or in statutory breach."""
-    return sa.or_(tasks.c.due_date < today, cases.c.warning_level.in_(SEVERE))
+    return sa.or_(tasks.c.due_date < today, CASE_WARNING.in_(SEVERE))
 
 
 def due_soon_by_date(today: date, soon_until: date) -> ColumnElement[bool]:
@@ -129,16 +132,20 @@ def due_soon_by_date(today: date, soon_until: date) -> ColumnElement[bool]:
     return sa.and_(
         tasks.c.due_date >= today,
         tasks.c.due_date <= soon_until,
-        cases.c.warning_level.not_in(SEVERE),
+        CASE_WARNING.not_in(SEVERE),
     )
 
 
 def due_soon_by_case(soon_until: date) -> ColumnElement[bool]:
     """The case's clocks are yellow while its own due date is further off (or not yet set)."""
     return sa.and_(
-        cases.c.warning_level == "yellow",
+        CASE_WARNING == "yellow",
         sa.or_(tasks.c.due_date > soon_until, tasks.c.due_date.is_(None)),
     )
+
+
+def due_soon(today: date, soon_until: date) -> ColumnElement[bool]:
+    return sa.or_(due_soon_by_date(today, soon_until), due_soon_by_case(soon_until))
 
 
 async def due_soon_rows(
@@ -157,27 +164,23 @@ async def due_soon_rows(
 async def view_counts(
     session: AsyncSession, department: str, today: date, soon_until: date
 ) -> dict[str, int]:
-    """How many tasks of the department each view holds (open, due_soon, overdue, decided)."""
-    soon = sa.or_(due_soon_by_date(today, soon_until), due_soon_by_case(soon_until))
-    open_query = (
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(soon),
-            sa.func.count().filter(overdue(today)),
-        )
-        .select_from(tasks.join(cases, cases.c.case_id == tasks.c.case_id))
-        .where(tasks.c.department == department, tasks.c.status == "open")
-    )
-    opened, due_soon, late = (await session.execute(open_query)).one()
+    """How many tasks of the department each view holds (open, due_soon, overdue, decided):
+    each a range of one index (`ix_tasks_inbox`, `ix_tasks_decided`), no case read."""
+    open_query = sa.select(
+        sa.func.count(),
+        sa.func.count().filter(due_soon(today, soon_until)),
+        sa.func.count().filter(overdue(today)),
+    ).where(tasks.c.department == department, tasks.c.status == "open")
+    opened, soon, late = (await session.execute(open_query)).one()
     decided_query = sa.select(sa.func.count()).where(
         tasks.c.department == department, tasks.c.status == "decided"
     )
     decided = (await session.execute(decided_query)).scalar_one()
-    return {"open": opened, "due_soon": due_soon, "overdue": late, "decided": decided}
+    return {"open": opened, "due_soon": soon, "overdue": late, "decided": decided}
 
 
 async def inbox_row(session: AsyncSession, task_id: str) -> dict[str, Any] | None:
-    row = (await session.execute(_inbox_query().where(tasks.c.task_id == task_id))).first()
+    row = (await session.execute(inbox_query().where(tasks.c.task_id == task_id))).first()
     return dict(row._mapping) if row else None
 
 
@@ -231,4 +234,4 @@ async def comments(session: AsyncSession, task_id: str) -> list[dict[str, Any]]:
         .where(task_comments.c.task_id == task_id)
         .order_by(task_comments.c.id)
     )
-    return await _rows(session, query)
+    return await rows_of(session, query)

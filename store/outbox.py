@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.contracts import ReviewTaskAssigned
 from store.schema import cases, outbox, tasks
 
 UNSENT = outbox.c.sent_at.is_(None)
@@ -274,7 +275,7 @@ async def resend_open_review_tasks(s: AsyncSession, topic: str) -> int:
         doc = _event(value)
         task_id = (doc.get("data") or {}).get("task_id")
         if (
-            doc.get("event_type") == "ReviewTaskAssigned"
+            doc.get("event_type") == ReviewTaskAssigned.EVENT_TYPE
             and isinstance(task_id, str)
             and (task_id in task_ids)
         ):

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.privacy import mask_data
+from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from events.limits import MAX_OUTBOX_BYTES
 from events.registry import encode
@@ -90,7 +91,7 @@ class EventTooLarge(ValueError):
 
 
 def _outbox_row(envelope: Envelope, topic: str, now: datetime) -> dict[str, Any]:
-    if envelope.event_type == "ApplicationSubmitted":
+    if envelope.event_type == ApplicationSubmitted.EVENT_TYPE:
         # Only the API enqueues submissions, after storing the case with the unmasked values:
         # the topic copy, read by its consumer only to start the workflow, needs none of them.
         envelope = envelope.model_copy(update={"data": mask_data(envelope.data)})

@@ -23,12 +23,16 @@ from sqlalchemy.sql.elements import ColumnElement, Grouping
 from domain.case_clocks import start_of_day
 from domain.case_status import CaseStatus
 from domain.report_model import BAD_RATINGS, CorrectionCounts, Counts, RatingCounts, Span
+from events.contracts import CorrectionRequested, DepartmentRequestedCorrections
 from store.schema import case_events, cases, follow_ups, ratings, tasks
 
 ENDED = (CaseStatus.withdrawn, CaseStatus.terminated)  # without a decision
 # A task waiting for the applicant's corrections is still the department's, and still open.
 OPEN_TASK = ("open", "corrections_requested")
-CORRECTIONS = {"CorrectionRequested": False, "DepartmentRequestedCorrections": True}
+CORRECTIONS = {
+    CorrectionRequested.EVENT_TYPE: False,
+    DepartmentRequestedCorrections.EVENT_TYPE: True,
+}
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,17 @@ async def case_counts(s: AsyncSession, q: ReportQuery) -> list[Counts]:
     return [_counts(r, "matter_code", q) for r in (await s.execute(query)).mappings()]
 
 
+def _span_days(
+    s: AsyncSession, began: ColumnElement[Any], ended: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The local days a span began and ended, labelled `start` and `end` (grouped on)."""
+    dialect = s.get_bind().dialect.name
+    return local_day(dialect, began).label("start"), local_day(dialect, ended).label("end")
+
+
 async def case_spans(s: AsyncSession, q: ReportQuery) -> list[Span]:
     """Per matter: decided cases grouped by (accepted day, concluded day), with paused days."""
-    dialect = s.get_bind().dialect.name
-    start = local_day(dialect, cases.c.accepted_at).label("start")
-    end = local_day(dialect, cases.c.concluded_at).label("end")
+    start, end = _span_days(s, cases.c.accepted_at, cases.c.concluded_at)
     query = (
         sa.select(
             cases.c.matter_code,
@@ -233,9 +243,7 @@ async def task_counts(s: AsyncSession, q: ReportQuery) -> list[Counts]:
 
 async def task_spans(s: AsyncSession, q: ReportQuery) -> list[Span]:
     """Per department: decided tasks grouped by (assigned day, decided day)."""
-    dialect = s.get_bind().dialect.name
-    start = local_day(dialect, tasks.c.assigned_at).label("start")
-    end = local_day(dialect, tasks.c.decided_at).label("end")
+    start, end = _span_days(s, tasks.c.assigned_at, tasks.c.decided_at)
     query = (
         sa.select(tasks.c.department, start, end, sa.func.count())
         .select_from(_task_source(q, need_case=False))

@@ -108,6 +108,10 @@ tasks = sa.Table(
         UTCDateTime,
         default=lambda ctx: ctx.get_current_parameters().get("assigned_at"),
     ),
+    # The case's warning (cases.warning_level), kept beside each of its tasks in the same
+    # transaction (activities/clocks.py; migration 0016): the inbox counts and filters by
+    # urgency reading tasks alone.
+    sa.Column("case_warning_level", sa.String(16), nullable=False, server_default="none"),
     sa.Index("ix_tasks_case", "case_id"),
     # The inbox (store/inbox.py) reads one status at a time: soonest due first, ties by
     # assignment, for the tasks still to do (every view but decided; the default listing
@@ -116,7 +120,10 @@ tasks = sa.Table(
     # listing before it put the work still to do first; no inbox query needs it now. It ends
     # in assigned_at like ix_tasks_inbox, so a one-status query never prefers it and filters
     # past every decided task due earlier (bench.scale).
-    sa.Index("ix_tasks_inbox", "department", "status", "due_date", "assigned_at"),
+    # It ends with the case's warning so a view's counts are read from the index alone.
+    sa.Index(
+        "ix_tasks_inbox", "department", "status", "due_date", "assigned_at", "case_warning_level"
+    ),
     sa.Index("ix_tasks_department_due", "department", "due_date", "assigned_at"),
     sa.Index("ix_tasks_decided", "department", "status", "decided_at"),
     sa.Index("ix_tasks_idle", "status", "last_activity_at"),
@@ -372,6 +379,7 @@ task_assignments = sa.Table(
     sa.Column("assignee", sa.String(128), nullable=False),
     sa.Column("assigned_by", sa.String(128), nullable=False),
     sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Index("ix_task_assignments_assignee", "assignee"),  # "claimed by me"
 )
 
 task_comments = sa.Table(

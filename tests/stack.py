@@ -78,6 +78,7 @@ async def running_app(
         payload_keys={"test": base64.b64encode(b"k" * 32).decode()},
         payload_kid="test",
         token_sign_in=True,  # the page tests sign in with tokens; tests/e2e/test_sign_in.py not
+        temporal_ui_url="http://127.0.0.1:8233",  # the case page links each workflow there
         **overrides,
     )
     await ensure_topics(kafka_bootstrap, settings.topics.all())

@@ -1,29 +1,28 @@
 """The case in one workflow: every department review runs inside it (`workflows.review`).
 
-New cases start `CaseWorkflow`; cases started before it existed run `JointApprovalWorkflow`
-(one child workflow per department) to the end, and both stay registered. A new workflow type
-rather than a patch: the two shapes differ from the first review on (children or none), each
-history names its type, and callers that address reviews (decisions, runtime views, the audit
-cross-check) tell the shapes apart by the case's `workflow_type` (store.schema.cases) or by
-describing the workflow. Signals, queries and updates keep their names, so whatever addresses
-the case by its id works with either shape.
+New cases start `CaseWorkflow`. It is the case body (`workflows.case_body`) with the reviews as
+coroutines in its own history; cases started before it run the first shape,
+`workflows.legacy`'s `JointApprovalWorkflow` (one child workflow a department), to their end.
+A new workflow type rather than a patch: the two shapes differ from the first review on
+(children or none), each history names its type, and callers that address reviews (decisions,
+runtime views, the audit cross-check) tell the shapes apart by the case's `workflow_type`
+(store.schema.cases) or by describing the workflow. Signals, queries and updates have the same
+names in both, so whatever addresses a case by its id names `CaseWorkflow`.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.catalog import Matter
-    from domain.clocks import ISSUANCE_LIMIT
     from domain.review import MergeResult, Verdict
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps
-    from workflows.joint_approval import CASE, JointApprovalWorkflow, _tracer
+    from workflows.case_body import CaseBody, issuance_span
     from workflows.models import (
         AcceptanceInput,
         AssignmentInput,
@@ -44,7 +43,7 @@ CASE_WORKFLOW = "CaseWorkflow"
 
 
 @workflow.defn(name=CASE_WORKFLOW)
-class CaseWorkflow(JointApprovalWorkflow):
+class CaseWorkflow(CaseBody):
     def __init__(self) -> None:
         super().__init__()
         self._reviews: dict[str, Review] = {}
@@ -54,7 +53,7 @@ class CaseWorkflow(JointApprovalWorkflow):
 
     @workflow.run
     async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
-        return await super().run(inp)
+        return await self._run_case(inp)
 
     @workflow.query
     def reviews(self) -> dict[str, ReviewStateView]:
@@ -126,25 +125,11 @@ class CaseWorkflow(JointApprovalWorkflow):
         if not workflow.patched(steps.ONE_STEP_WRITES):
             return await super()._conclude(case_id, result, verdicts)
         granted = result.outcome.value == "granted"
-        issuance: AbstractContextManager[Any] = (
-            _tracer().start_as_current_span(
-                "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
-            )
-            if granted
-            else nullcontext()
-        )
+        issuance = issuance_span(case_id) if granted else nullcontext()
         with issuance:
             licence = await steps.record(
                 CaseSteps.record_outcome,
                 ConclusionInput(case_id=case_id, result=result, verdicts=verdicts),
             )
         self._status = WorkflowStatus.issued if granted else WorkflowStatus(result.outcome.value)
-        return await self._finish(
-            JointApprovalResult(
-                case_id=case_id,
-                status=WorkflowStatus(result.outcome.value),
-                reasons=result.reasons,
-                conditions=result.conditions,
-                licence_number=licence,
-            )
-        )
+        return await self._concluded(case_id, result, licence)

@@ -1,25 +1,28 @@
-"""One department's review inside the case workflow: its task, its decision, its corrections.
+"""One department's review: its task, its decision, its rounds of corrections.
 
-The case publishes every department's task in one step, then runs one `Review` per department
-as a coroutine (`workflows.case.CaseWorkflow`), in
-the case's own history: what `DepartmentReviewWorkflow` did as a child workflow, without a
-second history, the start and completion events and the forwarded signals. The case hands it
-decisions and supplements directly (plain method calls); the clock stays the case's.
+`ReviewState` is what a review waits on, whichever shape runs it: the first decision, and each
+request for corrections parked until the applicant supplies them (`wait`). `Review` is a review
+inside the case workflow (`workflows.case.CaseWorkflow`): a coroutine in the case's own history,
+handed decisions and supplements by plain method calls, the clock staying the case's. The first
+shape runs the same `ReviewState` in a child workflow a department
+(`workflows.legacy.department_review`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.review import Verdict
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps, WindowSteps
-    from workflows.department_review import DELIVERY_OPTIONS
     from workflows.models import (
         CorrectionsInput,
         DecisionRecordInput,
@@ -29,6 +32,13 @@ with workflow.unsafe.imports_passed_through():
         ReviewStateView,
         Supplement,
     )
+
+# A department's own system may be down for hours: back off further, never give up; operators
+# see the retries and can retry now, pause or unpause (services.operators).
+DELIVERY_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5)),
+}
 
 
 def delivery_activity_id(department: str) -> str:
@@ -42,13 +52,10 @@ def department_of_activity(activity_id: str) -> str | None:
     return dept if sep and prefix == "deliver" and dept else None
 
 
-class Review:
-    def __init__(self, inp: DepartmentReviewInput, task_id: str, url: str | None) -> None:
-        """The case has published the task (all its departments' in one step) and looked up
-        `url`, the department's own system if it takes tasks over HTTP."""
-        self.inp = inp
-        self.url = url
-        self.task_id = task_id
+class ReviewState:
+    """A department's decision, and its requests for corrections until the decision comes."""
+
+    def __init__(self) -> None:
         self.decision: DecisionSignal | None = None
         self._corrections: DecisionSignal | None = None
         self._supplied: Supplement | None = None
@@ -67,6 +74,65 @@ class Review:
         if self._corrections is not None:
             self._supplied = supplement
 
+    async def wait(self, inp: DepartmentReviewInput) -> DecisionSignal:
+        """Until the final decision: each correction request parks the task until the
+        applicant supplies what was asked, then the task is open again."""
+        rounds = 0
+        while True:
+            await workflow.wait_condition(
+                lambda: self.decision is not None or self._corrections is not None
+            )
+            if self.decision is not None:
+                return self.decision
+            rounds += 1
+            await _record_corrections(inp, rounds, request=self._corrections)
+            await workflow.wait_condition(
+                lambda: self._supplied is not None or self.decision is not None
+            )
+            if self.decision is not None:
+                return self.decision  # decided without waiting for the supplement
+            codes = self._supplied.material_codes if self._supplied else []
+            await _record_corrections(inp, rounds, codes=codes)
+            self._corrections, self._supplied = None, None
+
+
+async def _record_corrections(
+    inp: DepartmentReviewInput,
+    rounds: int,
+    request: DecisionSignal | None = None,
+    codes: list[str] | None = None,
+) -> None:
+    record = CorrectionsInput(
+        case_id=inp.case_id,
+        department=inp.department,
+        request=request,
+        material_codes=codes or [],
+        clock_paused=inp.corrections_pause_clock,
+        round=rounds,
+    )
+    await steps.record(WindowSteps.record_corrections, record)
+
+
+def verdict(inp: DepartmentReviewInput, decision: DecisionSignal) -> Verdict:
+    return Verdict(
+        department=inp.department,
+        outcome=decision.outcome,
+        reasons=decision.reasons,
+        conditions=decision.conditions,
+        reviewer=decision.reviewer,
+        opinion_only=inp.opinion_only,
+    )
+
+
+class Review(ReviewState):
+    def __init__(self, inp: DepartmentReviewInput, task_id: str, url: str | None) -> None:
+        """The case has published the task (all its departments' in one step) and looked up
+        `url`, the department's own system if it takes tasks over HTTP."""
+        super().__init__()
+        self.inp = inp
+        self.url = url
+        self.task_id = task_id
+
     def view(self) -> ReviewStateView:
         outcome = self.decision.outcome if self.decision else None
         return ReviewStateView(task_id=self.task_id, decision=outcome)
@@ -75,7 +141,7 @@ class Review:
         inp = self.inp
         delivery = self._start_delivery(self.task_id)
         try:
-            await self._await_decision()
+            decision = await self.wait(inp)
         finally:
             # Decided (web/API) while its system was still unreachable, or the case ended:
             # no need to push on.
@@ -83,8 +149,6 @@ class Review:
                 delivery.cancel()
                 with suppress(asyncio.CancelledError, ActivityError):
                     await delivery
-        decision = self.decision
-        assert decision is not None
         # `patched` only where the decision came recorded: a signal without the flag (every
         # history before it) takes the step as it always did.
         if not (decision.recorded and workflow.patched(steps.ONE_STEP_WRITES)):
@@ -92,14 +156,7 @@ class Review:
                 CaseSteps.record_decision,
                 DecisionRecordInput(case_id=inp.case_id, decision=decision),
             )
-        return Verdict(
-            department=inp.department,
-            outcome=decision.outcome,
-            reasons=decision.reasons,
-            conditions=decision.conditions,
-            reviewer=decision.reviewer,
-            opinion_only=inp.opinion_only,
-        )
+        return verdict(inp, decision)
 
     def _start_delivery(self, task_id: str) -> asyncio.Task[None] | None:
         """Push the task to the department's system when it has an endpoint, alongside the
@@ -114,37 +171,3 @@ class Review:
                 **DELIVERY_OPTIONS,
             )
         )
-
-    async def _await_decision(self) -> None:
-        """Until the final decision: each correction request parks the task until the
-        applicant supplies what was asked, then the task is open again."""
-        rounds = 0
-        while True:
-            await workflow.wait_condition(
-                lambda: self.decision is not None or self._corrections is not None
-            )
-            if self.decision is not None:
-                return
-            rounds += 1
-            await self._record_corrections(rounds, request=self._corrections)
-            await workflow.wait_condition(
-                lambda: self._supplied is not None or self.decision is not None
-            )
-            if self.decision is not None:
-                return  # decided without waiting for the supplement
-            codes = self._supplied.material_codes if self._supplied else []
-            await self._record_corrections(rounds, codes=codes)
-            self._corrections, self._supplied = None, None
-
-    async def _record_corrections(
-        self, rounds: int, request: DecisionSignal | None = None, codes: list[str] | None = None
-    ) -> None:
-        record = CorrectionsInput(
-            case_id=self.inp.case_id,
-            department=self.inp.department,
-            request=request,
-            material_codes=codes or [],
-            clock_paused=self.inp.corrections_pause_clock,
-            round=rounds,
-        )
-        await steps.record(WindowSteps.record_corrections, record)

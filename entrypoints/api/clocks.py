@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
 
 from entrypoints.api.guards import ALL_ROLES, CaseAccess, case_for
+from entrypoints.http.clock_schemas import (
+    ClocksPublic,
+    DeskPublic,
+    ExtensionBody,
+    PauseCreate,
+    PauseEndBody,
+    PrereviewCreate,
+    SupplementCreate,
+)
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.schemas import Problem
 from infra.tokens import Role
 from services.departments import clocks as clock_commands
-from workflows.models import (
-    ClockView,
-    DeskView,
-    ExtensionRequest,
-    PauseEnd,
-    PauseRequest,
-    PrereviewCommand,
-    Supplement,
-)
-
-
-class PauseEndBody(BaseModel):
-    end: date | None = None
-    requested_by: str = Field(min_length=1, max_length=100)
-
+from workflows.models import ExtensionRequest
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["clocks"])
 # A reviewing department asks for the special procedure; operators resume stuck clocks.
@@ -40,73 +32,57 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.get("/clocks", response_model=ClockView, responses=ERRORS)
+@router.get("/clocks", response_model=ClocksPublic, responses=ERRORS)
 async def read_clocks(
     case_id: str, deps: DepsDep, _: CaseAccess = case_for(*ALL_ROLES)
-) -> ClockView:
+) -> ClocksPublic:
     """Due dates, pauses, extension and the warnings fired so far."""
-    return await clock_commands.current_clocks(deps, case_id)
+    return ClocksPublic.of(await clock_commands.current_clocks(deps, case_id))
 
 
-@router.post("/pauses", response_model=ClockView, responses=ERRORS)
+@router.post("/pauses", response_model=ClocksPublic, responses=ERRORS)
 async def start_pause(
-    case_id: str, body: PauseRequest, deps: DepsDep, _: CaseAccess = case_for(*PAUSERS)
-) -> ClockView:
+    case_id: str, body: PauseCreate, deps: DepsDep, _: CaseAccess = case_for(*PAUSERS)
+) -> ClocksPublic:
     """Start a special procedure (hearing, testing, expert review…): the clock stops."""
-    return await clock_commands.start_pause(deps, case_id, body)
+    return ClocksPublic.of(await clock_commands.start_pause(deps, case_id, body.command()))
 
 
-@router.post("/pauses/{notice_ref}/end", response_model=ClockView, responses=ERRORS)
+@router.post("/pauses/{notice_ref}/end", response_model=ClocksPublic, responses=ERRORS)
 async def end_pause(
     case_id: str,
     notice_ref: str,
     body: PauseEndBody,
     deps: DepsDep,
     _: CaseAccess = case_for(*PAUSERS),
-) -> ClockView:
+) -> ClocksPublic:
     """End a special procedure: the clock runs again, due dates move by the paused days."""
-    req = PauseEnd(notice_ref=notice_ref, end=body.end, requested_by=body.requested_by)
-    return await clock_commands.end_pause(deps, case_id, req)
+    return ClocksPublic.of(await clock_commands.end_pause(deps, case_id, body.command(notice_ref)))
 
 
-@router.post("/prereview", response_model=DeskView, responses=ERRORS)
+@router.post("/prereview", response_model=DeskPublic, responses=ERRORS)
 async def window_prereview(
     case_id: str,
-    body: PrereviewCommand,
+    body: PrereviewCreate,
     deps: DepsDep,
     _: CaseAccess = case_for(Role.clerk),
-) -> DeskView:
+) -> DeskPublic:
     """The window clerk's pre-review: accept, not accept (reasons), or request corrections
     once and fully (items). Without a notice within 5 working days the case is accepted as of
     receipt (Art. 32)."""
-    return await clock_commands.window_prereview(deps, case_id, body)
+    return DeskPublic.of(await clock_commands.window_prereview(deps, case_id, body.command()))
 
 
 @router.post("/supplement", status_code=202, responses=ERRORS)
 async def supplement(
     case_id: str,
-    body: Supplement,
+    body: SupplementCreate,
     deps: DepsDep,
     _: CaseAccess = case_for(Role.applicant, Role.clerk),  # the applicant: their own case only
 ) -> dict[str, str]:
     """The applicant supplied the materials the correction notice asked for."""
-    await clock_commands.supplement(deps, case_id, body)
+    await clock_commands.supplement(deps, case_id, body.command())
     return {"status": "accepted"}
-
-
-class ExtensionBody(BaseModel):
-    """Who approves is the caller: the token's name and role, never a typed claim."""
-
-    reason: str = Field(min_length=1, max_length=1000, description="told to the applicant")
-    approver_role: str | None = Field(
-        default=None,
-        max_length=32,
-        description="optional check: refused (403) unless it is the role the token carries "
-        "(`department_head` for a dept_head token, `government_head` for a government_head one)",
-    )
-    approver: str | None = Field(
-        default=None, max_length=100, description="ignored: the token's name (or sub) is recorded"
-    )
 
 
 # The approver role a token carries: a self-declared one would let a department head approve
@@ -114,13 +90,13 @@ class ExtensionBody(BaseModel):
 APPROVER_ROLES = {Role.dept_head: "department_head", Role.government_head: "government_head"}
 
 
-@router.post("/extension", response_model=ClockView, responses=ERRORS)
+@router.post("/extension", response_model=ClocksPublic, responses=ERRORS)
 async def grant_extension(
     case_id: str,
     body: ExtensionBody,
     deps: DepsDep,
     seen: CaseAccess = case_for(Role.dept_head, Role.government_head),
-) -> ClockView:
+) -> ClocksPublic:
     """Extend the statutory limit once (+10 by the organ's head, +15 joint by the government
     head); the reason is told to the applicant. The approver and their role come from the
     token."""
@@ -132,4 +108,4 @@ async def grant_extension(
             "sign in as the person who holds that office",
         )
     req = ExtensionRequest(approver=seen.user.display, approver_role=role, reason=body.reason)
-    return await clock_commands.grant_extension(deps, case_id, req)
+    return ClocksPublic.of(await clock_commands.grant_extension(deps, case_id, req))

@@ -22,6 +22,7 @@ from entrypoints.cli.client import Api, ApiError, fail, token_holder
 from entrypoints.cli.db import db_app
 from entrypoints.cli.exit import run_cli
 from entrypoints.cli.keys import keys_app
+from entrypoints.cli.legacy import legacy
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -41,6 +42,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(users_app, name="users")
+ops_app.command()(legacy)  # reads Temporal and the database, not the API
 app.add_typer(ops_app, name="ops")
 app.add_typer(report_app, name="report")
 
@@ -102,8 +104,13 @@ def dev() -> None:
     """Start the embedded stack (Temporal dev server, broker, SQLite) and every process."""
     from entrypoints.runner import Parts
 
-    # Development: the sign-in page also takes a pasted token (`lianban token …`).
-    _run(Parts(), embedded=True, settings=get_settings().model_copy(update={"token_sign_in": True}))
+    # Development: the sign-in page also takes a pasted token (`lianban token …`); the case
+    # page links to the embedded Temporal UI unless another one is set.
+    settings = get_settings()
+    update: dict[str, Any] = {"token_sign_in": True}
+    if not settings.temporal_ui_url and settings.temporal_ui_port:
+        update["temporal_ui_url"] = f"http://127.0.0.1:{settings.temporal_ui_port}"
+    _run(Parts(), embedded=True, settings=settings.model_copy(update=update))
 
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
@@ -49,15 +49,21 @@ def _problem(
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    """JSON for API clients; a browser (asking for text/html) gets the error page instead."""
+
     @app.exception_handler(Refused)
-    async def refused(_: Request, exc: Refused) -> JSONResponse:
+    async def refused(request: Request, exc: Refused) -> Response:
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
         # Over HTTP an input that is understood but wrong is a 422, as every route declares.
         status = 422 if exc.http_status == 400 else exc.http_status
         return _problem(status, exc.code, exc.detail, headers=exc.headers)
 
     # Starlette's HTTPException, which FastAPI's extends: the body limit raises the former.
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
         codes = {
             401: "unauthorized",
             403: "forbidden",
@@ -74,35 +80,41 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem(exc.status_code, code, exc.detail, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
         detail = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         return _problem(422, "invalid_request", detail)
 
     @app.exception_handler(RPCError)
-    async def temporal_down(_: Request, exc: RPCError) -> JSONResponse:
+    async def temporal_down(request: Request, exc: RPCError) -> Response:
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
         # Nothing was acknowledged: the client may retry the same request safely.
         return _problem(503, "orchestrator_unavailable", f"Temporal call failed: {exc.message}")
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # Starlette still logs the exception and re-raises it after this answer is sent; a
+        # browser gets the error page instead of the bare text, an API client that text.
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)
 
     @app.exception_handler(DBAPIError)
     async def database_failed(request: Request, exc: DBAPIError) -> Response:
         """The database cannot write (a full disk) or does not answer: 503 naming the cause,
         and an ERROR in the log. Nothing was acknowledged, so the same request may be retried.
-        Any other database error is a bug: the usual 500."""
+        Any other database error is a bug: raised on, to be logged and answered as one."""
         failure = storage_failure(exc)
         if failure is None:
             raise exc
         log.error("%s %s refused: %s", request.method, request.url.path, failure.detail)
-        headers = {"Retry-After": "30"}
-        if "text/html" in request.headers.get("accept", ""):  # a browser on a page
-            from entrypoints.web.templating import templates
-
-            context = {"status": 503, "message": f"暂时无法办理 Unavailable: {failure.detail}"}
-            return templates.TemplateResponse(
-                request, "error.html", context, status_code=503, headers=headers
-            )
-        return _problem(503, failure.code, failure.detail, headers=headers)
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
+        return _problem(503, failure.code, failure.detail, headers={"Retry-After": "30"})
 
 
 def create_app(deps: Deps) -> FastAPI:

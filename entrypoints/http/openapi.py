@@ -18,6 +18,8 @@ from entrypoints.http.schemas import InvalidRequest, Problem
 
 REF = "#/components/schemas/{model}"
 METHODS = {"get", "put", "post", "delete", "patch"}
+# The models this module puts in the document itself (the routes bring the others).
+DECLARED = (Problem, InvalidRequest)
 
 
 def _json(model: str) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def _tuples_as_arrays(node: Any) -> None:
 
 def _declare_errors(spec: dict[str, Any]) -> None:
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-    for model in (Problem, InvalidRequest):
+    for model in DECLARED:
         doc = model.model_json_schema(ref_template=REF)
         schemas.update(doc.pop("$defs", {}))
         schemas[model.__name__] = doc

@@ -12,18 +12,18 @@ from fastapi.responses import RedirectResponse, Response
 
 from domain.case_clocks import CHINA
 from entrypoints.http.deps import DepsDep
-from entrypoints.web.session import PageError, PageUser, require_page_role
-from entrypoints.web.templating import templates
-from infra.tokens import Role
+from entrypoints.web import shell
+from entrypoints.web.session import PageError, PageUser
+from entrypoints.web.templating import page, templates
+from infra.i18n import _, local_minute
 from services.auditors import replay, verify
 
 router = APIRouter(prefix="/auditor", include_in_schema=False)
-AUDIT_ROLES = (Role.auditor, Role.admin)
 Text = Annotated[str | None, Query(max_length=64)]
 
 
 def _local(instant: datetime | None) -> str:
-    return instant.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if instant else "—"
+    return local_minute(instant) if instant else "—"
 
 
 def _at_link(case_id: str, instant: datetime) -> str:
@@ -36,22 +36,23 @@ async def audit_home(
     request: Request, user: PageUser, case_id: Text = None, at: Text = None
 ) -> Response:
     """Pick a case (and optionally a moment)."""
-    require_page_role(user, *AUDIT_ROLES)
+    shell.require(user, "auditor")
     if case_id and case_id.strip():
         query = f"?{urlencode({'at': at})}" if at else ""
         return RedirectResponse(f"/auditor/cases/{quote(case_id.strip())}{query}", 303)
-    return templates.TemplateResponse(request, "audit_home.html", {"user": user})
+    context = page({"user": user}, crumbs=shell.crumbs(user, (_("Audit"), None)))
+    return templates.TemplateResponse(request, "audit_home.html", context)
 
 
 async def _replay(deps: Any, case_id: str, at: str | None) -> replay.Replay:
     try:
         moment = replay.parse_at(at) if at else None
     except ValueError as exc:
-        raise PageError(422, f"时间格式错误 Bad moment {at!r}: {exc}") from exc
+        raise PageError(422, _("Not a moment: %(at)s (%(why)s)", at=at, why=exc)) from exc
     try:
         return await replay.replay(deps, case_id, moment)
     except LookupError as exc:
-        raise PageError(404, f"没有此办件的审计记录 {exc}") from exc
+        raise PageError(404, _("No audit record of case %(case)s", case=case_id)) from exc
 
 
 @router.get("/cases/{case_id}")
@@ -64,11 +65,12 @@ async def audit_case(
     check: bool = False,
 ) -> Response:
     """The case as its record shows it at `at` (default: now); `check` also verifies it."""
-    require_page_role(user, *AUDIT_ROLES)
+    shell.require(user, "auditor")
     r = await _replay(deps, case_id, at)
     report = await verify.verify_case(deps, case_id) if check else None
     context = {
         "user": user,
+        "crumbs": shell.crumbs(user, (_("Audit"), "/auditor"), (case_id, None)),
         "r": r,
         "s": r.state,
         "report": report,

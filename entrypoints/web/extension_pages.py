@@ -10,20 +10,22 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.deps import DepsDep
-from entrypoints.web.session import PageUser, require_page_role, same_origin
-from entrypoints.web.templating import templates
+from entrypoints.web import shell
+from entrypoints.web.session import PageUser, same_origin
+from entrypoints.web.templating import refusal, templates
 from infra.bootstrap import Deps
-from infra.tokens import Principal, Role
+from infra.i18n import N_, _
+from infra.tokens import Principal
 from services.errors import Refused
 from services.leaders import extensions
 
 router = APIRouter(prefix="/extensions", include_in_schema=False)
-VIEWS = {"attention": "需关注 Needs attention", "all": "全部未延期 All without extension"}
+VIEWS = {"attention": N_("Needs attention"), "all": N_("All without extension")}
 
 
 async def _head(user: PageUser) -> Principal:
     """Only the government head (checked before any form field is read)."""
-    require_page_role(user, Role.government_head)
+    shell.require(user, "extensions")
     return user
 
 
@@ -39,9 +41,11 @@ async def _render(
     done: str | None = None,
     error: str | None = None,
     status: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     context: dict[str, Any] = {
         "user": user,
+        "crumbs": shell.crumbs(user, (_("Extensions"), None)),
         "view": view,
         "views": VIEWS,
         "items": await extensions.candidates(deps, view),
@@ -50,6 +54,7 @@ async def _render(
         "limit": extensions.ROWS,
         "done": done,
         "error": error,
+        "typed": typed or {},  # a refused reason comes back as typed
     }
     return templates.TemplateResponse(request, "extensions.html", context, status_code=status)
 
@@ -63,7 +68,7 @@ async def extensions_page(
     granted: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The joint cases that may need the extension (or all without one) and those granted."""
-    done = f"已批准延期 Extension granted: {granted}" if granted else None
+    done = _("Extension granted: %(case)s", case=granted) if granted else None
     return await _render(request, deps, user, view, done=done)
 
 
@@ -78,11 +83,15 @@ async def grant(
 ) -> Response:
     """Grant the case's one extension; a refusal is shown on the page with its reason."""
     if not reason.strip():
-        message = "请填写延期理由（将告知申请人） Give a reason: it is told to the applicant"
-        return await _render(request, deps, user, view, error=message, status=422)
+        message = _("Give a reason: it is told to the applicant")
+        error = f"{case_id}: {message}"
+        return await _render(request, deps, user, view, error=error, status=422)
     try:
         await extensions.grant(deps, user, case_id, reason.strip())
     except Refused as exc:
-        error = f"{case_id}: {exc.detail}"
-        return await _render(request, deps, user, view, error=error, status=exc.http_status)
+        error = f"{case_id}: {refusal(exc)}"
+        typed = {case_id: reason}
+        return await _render(
+            request, deps, user, view, error=error, status=exc.http_status, typed=typed
+        )
     return RedirectResponse(f"/extensions?view={view}&granted={case_id}", status_code=303)

@@ -17,27 +17,15 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entrypoints.http.auth import COOKIE, SESSION_COOKIE, session_principal
-from entrypoints.web.templating import templates
-from infra.tokens import DEPARTMENT_ROLES, InvalidToken, Principal, Role, verify
+from entrypoints.web.page_errors import LoginRequired, PageError
+from entrypoints.web.shell import home_for
+from entrypoints.web.templating import refusal, templates
+from infra.i18n import _
+from infra.tokens import InvalidToken, Principal, Role, verify
 from services import signin, sso
 from services.signin import MAX_PASSWORD
 
 router = APIRouter(include_in_schema=False)
-
-
-class LoginRequired(Exception):
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-class PageError(Exception):
-    """Rendered as the error page with this status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _token(request: Request) -> str | None:
@@ -68,36 +56,33 @@ PageUser = Annotated[Principal, Depends(page_user)]
 
 def require_page_role(user: Principal, *roles: Role) -> None:
     if user.role not in roles:
-        raise PageError(403, f"角色 {user.role.value} 无权访问此页 This page is not for your role")
+        raise PageError(403, _("This page is not for your role (%(role)s)", role=user.role.value))
 
 
 async def same_origin(request: Request) -> None:
     """Form posts must come from our own pages (with SameSite=Strict: defence in depth)."""
     source = request.headers.get("origin") or request.headers.get("referer")
     if source and urlsplit(source).netloc != request.url.netloc:
-        raise PageError(403, "跨站提交被拒绝 Cross-site form submission refused")
+        raise PageError(403, _("A form sent from another site is refused"))
 
 
-def _safe_next(path: str | None) -> str | None:
+def safe_next(path: str | None) -> str | None:
     # Only a path on this site: never an open redirect to another host.
     if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
         return path
     return None
 
 
-def home_for(user: Principal) -> str:
-    if user.role is Role.leader:
-        return "/dashboard"
-    if user.role is Role.government_head:
-        return "/extensions"
-    return "/inbox" if user.role in DEPARTMENT_ROLES else "/inbox/departments"
-
-
 def _login_form(
-    request: Request, next_path: str | None, error: str | None, status: int = 200
+    request: Request,
+    next_path: str | None,
+    error: str | None,
+    status: int = 200,
+    username: str | None = None,
 ) -> Response:
     context = {
-        "next": _safe_next(next_path),
+        "username": username or "",
+        "next": safe_next(next_path),
         "error": error,
         "token_sign_in": request.app.state.deps.settings.token_sign_in,
         "sso": sso.configured(request.app.state.deps.settings),
@@ -111,7 +96,7 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 
 
 def _signed_in(request: Request, user: Principal, next_path: str | None) -> RedirectResponse:
-    return RedirectResponse(_safe_next(next_path) or home_for(user), status_code=303)
+    return RedirectResponse(safe_next(next_path) or home_for(user), status_code=303)
 
 
 def _cookie(request: Request, response: Response, name: str, value: str, minutes: int) -> None:
@@ -138,22 +123,20 @@ async def login(
         try:
             session_id, user = await signin.sign_in(request.app.state.deps, username, password)
         except signin.SignInRefused as exc:
-            return _login_form(request, next, exc.detail, status=401)
+            return _login_form(request, next, refusal(exc), status=401, username=username)
         response = _signed_in(request, user, next)
         _cookie(request, response, SESSION_COOKIE, session_id, settings.session_minutes)
         response.delete_cookie(COOKIE)
         return response
     if not token:
-        return _login_form(
-            request, next, "请输入用户名和密码 Enter your user name and password", 422
-        )
+        return _login_form(request, next, _("Enter your user name and password"), 422, username)
     if not settings.token_sign_in:
-        message = "令牌登录仅用于开发环境 Signing in with a token is for development only"
+        message = _("Signing in with a token is for development only")
         return _login_form(request, next, message, status=403)
     try:
         user = verify(settings, token.strip())
     except InvalidToken as exc:
-        return _login_form(request, next, str(exc), status=401)
+        return _login_form(request, next, _("The token is not accepted: %(why)s", why=exc), 401)
     response = _signed_in(request, user, next)
     _cookie(request, response, COOKIE, token.strip(), settings.jwt_ttl_minutes)
     return response
@@ -168,9 +151,9 @@ async def sso_start(request: Request, next: str | None = None) -> Response:
     try:
         url, attempt = sso.start(request.app.state.deps.settings)
     except sso.SsoNotConfigured as exc:
-        return _login_form(request, next, exc.detail, status=404)
+        return _login_form(request, next, refusal(exc), status=404)
     response = RedirectResponse(url, status_code=303)
-    kept = {**asdict(attempt), "next": _safe_next(next)}
+    kept = {**asdict(attempt), "next": safe_next(next)}
     # SameSite=Lax: the IdP's redirect back is a top-level GET from its own site.
     response.set_cookie(
         SSO_COOKIE,
@@ -195,12 +178,12 @@ async def sso_callback(
         kept = json.loads(base64.urlsafe_b64decode(request.cookies.get(SSO_COOKIE, "")))
         attempt = sso.Attempt(kept["state"], kept["nonce"], kept["verifier"])
     except (ValueError, KeyError, TypeError):
-        message = "单点登录已过期，请重试 The sign-on expired or was not started here: try again"
+        message = _("The sign-on expired or was not started here: try again")
         return _login_form(request, None, message, status=400)
     try:
         session_id, user = await sso.finish(request.app.state.deps, code, state, attempt)
     except signin.SignInRefused as exc:
-        return _login_form(request, kept.get("next"), exc.detail, status=401)
+        return _login_form(request, kept.get("next"), refusal(exc), status=401)
     response = _signed_in(request, user, kept.get("next"))
     minutes = request.app.state.deps.settings.session_minutes
     _cookie(request, response, SESSION_COOKIE, session_id, minutes)

@@ -1,41 +1,69 @@
-"""The Jinja2 environment of the pages (autoescaping on: every value is escaped)."""
+"""The Jinja2 environment of the pages (autoescaping on: every value is escaped).
+
+Words come from the message catalog (infra.i18n) through Jinja's i18n extension: `{{ _("Inbox")
+}}` shows "待办 Inbox"; `label(context, code)` names a stored code; the `minute` filter shows an
+instant in the center's time zone, to the minute. The navigation bar is the shell's
+(entrypoints/web/shell.py).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
 
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+from entrypoints.web import shell
+from infra.i18n import N_, gettext, label, local_minute_or_dash
+from infra.i18n.catalog import unfilled
+from services.errors import Refused
 
-LEVEL_LABELS = {
-    "none": "正常 On track",
-    "yellow": "临近到期 Due soon",
-    "red": "已逾期 Overdue",
-    "breach": "超法定时限 Statutory breach",
-}
-VIEW_LABELS = {
-    "open": "待办 Open",
-    "due_soon": "即将到期 Due soon",
-    "overdue": "已逾期 Overdue",
-    "decided": "已办 Decided",
-}
-OUTCOME_LABELS = {
-    "approve": "同意 Approve",
-    "approve_with_conditions": "附条件同意 Approve with conditions",
-    "reject": "不同意 Reject",
-    "request_corrections": "要求补正 Request corrections",
-}
-RATING_LABELS = {
-    "very_satisfied": "非常满意 Very satisfied",
-    "satisfied": "满意 Satisfied",
-    "basically_satisfied": "基本满意 Basically satisfied",
-    "dissatisfied": "不满意 Dissatisfied",
-    "very_dissatisfied": "非常不满意 Very dissatisfied",
-}
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(newstyle=True, **unfilled())  # type: ignore[attr-defined]
+
+LEVELS = ("none", "yellow", "red", "breach")
+VIEWS = ("open", "due_soon", "overdue", "decided")
+OUTCOMES = ("approve", "approve_with_conditions", "reject", "request_corrections")
+RATINGS = (
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "very_dissatisfied",
+)
+# The words for these codes are in the catalog under these contexts.
+LEVEL_LABELS = {v: label("urgency", v) for v in LEVELS}
+VIEW_LABELS = {v: label("inbox view", v) for v in VIEWS}
+OUTCOME_LABELS = {v: label("outcome", v) for v in OUTCOMES}
+RATING_LABELS = {v: label("rating", v) for v in RATINGS}
+SEARCH_HINT = N_("Case number or title")
+
+
+def refusal(exc: Refused) -> str:
+    """A refusal as a person reads it: its kind in both languages (the catalog's words for its
+    code), then what exactly was refused (the service's own sentence) when it says more."""
+    headline = label("error", exc.code, fallback="")
+    if not headline:
+        return exc.detail
+    return f"{headline}（{exc.detail}）" if exc.detail else headline
+
+
 templates.env.globals.update(
     LEVEL_LABELS=LEVEL_LABELS,
     VIEW_LABELS=VIEW_LABELS,
     OUTCOME_LABELS=OUTCOME_LABELS,
     RATING_LABELS=RATING_LABELS,
+    SEARCH_HINT=SEARCH_HINT,
+    label=label,
+    tr=gettext,  # a msgid held in a variable (marked with N_ where it is written)
+    places_for=shell.places_for,
+    may_use=shell.may_use,
+    home_for=shell.home_for,
 )
+templates.env.filters["minute"] = local_minute_or_dash
+
+
+def page(context: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A template's context with the shell's defaults (no breadcrumbs, no flash messages)."""
+    return {"crumbs": [], "error": None, "message": None, **context, **more}

@@ -36,24 +36,17 @@ MAX_FAILURES, CASE_BUDGET, FAILURE_WINDOW_S = 10, 100, 15 * 60
 EVERYONE = "*"
 
 
-class NoSuchCase(Refused):
-    code = "not_found"
-    http_status = 404
+class NoSuchCase(Refused, code="not_found", http_status=404): ...
 
 
-class TooManyAttempts(Refused):
-    code = "too_many_attempts"
-    http_status = 429
-
+class TooManyAttempts(Refused, code="too_many_attempts", http_status=429):
     def __init__(self, retry_in: timedelta) -> None:
         super().__init__("too many wrong query codes for this case; try again later")
         # Whole seconds, at least 1: the Retry-After header.
         self.headers = {"Retry-After": str(max(1, math.ceil(retry_in.total_seconds())))}
 
 
-class RatingRefused(Refused):
-    code = "rating_refused"
-    http_status = 409
+class RatingRefused(Refused, code="rating_refused", http_status=409): ...
 
 
 async def _count(deps: Deps, case_id: str, source: str) -> None:

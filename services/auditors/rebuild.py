@@ -19,6 +19,7 @@ from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, fold
 from domain.catalog import Catalog
 from domain.privacy import mask_data
+from events.contracts import DepartmentDecided
 from infra.bootstrap import Deps
 from services.auditors.readmodel import CASE_FIELDS, TASK_FIELDS
 from services.auditors.settings import audit_settings
@@ -54,7 +55,11 @@ def _rows(
 ) -> dict[sa.Table, list[dict[str, Any]]]:
     matter = catalog.matter(state.matter_code or "")
     opinion = {d.code for d in matter.departments if d.opinion_only} if matter else set()
-    task_rows = [{**t, "opinion_only": t["department"] in opinion} for t in state.task_rows()]
+    level = state.case_row().get("warning_level") or "none"
+    task_rows = [
+        {**t, "opinion_only": t["department"] in opinion, "case_warning_level": level}
+        for t in state.task_rows()
+    ]
     decided = [
         {
             "case_id": state.case_id,
@@ -68,7 +73,7 @@ def _rows(
             "received_at": e.occurred_at,
         }
         for e in entries
-        if e.event_type == "DepartmentDecided"
+        if e.event_type == DepartmentDecided.EVENT_TYPE
     ]
     events = [
         {
@@ -105,7 +110,9 @@ async def _write_page(
                         await t.execute(sa.insert(table), rows)
                 out.cases += 1
                 out.tasks += len(state.tasks)
-                out.decisions += sum(1 for e in entries if e.event_type == "DepartmentDecided")
+                out.decisions += sum(
+                    1 for e in entries if e.event_type == DepartmentDecided.EVENT_TYPE
+                )
                 out.events += len(entries)
             tick()
 

@@ -18,10 +18,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.audit import AuditEntry
 from domain.audit_fold import CaseState, blame
 from domain.case_status import CaseStatus
-from events.contracts import DecisionOutcome
+from events.contracts import DecisionOutcome, DepartmentDecided
 from services.auditors.findings import Finding
-from workflows.case import CASE_WORKFLOW
-from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.case import CASE_WORKFLOW, CaseWorkflow
+from workflows.legacy import child_id
 from workflows.models import CaseStateView, DecisionSignal, JointApprovalResult, WorkflowStatus
 
 # The workflow's status once the activity that records a step has completed, by the status
@@ -59,7 +59,7 @@ async def _look(
     handle: WorkflowHandle[Any, Any], timeout: timedelta
 ) -> tuple[Any, CaseStateView, str | None]:
     desc = await handle.describe(rpc_timeout=timeout)
-    view = await handle.query(JointApprovalWorkflow.state, rpc_timeout=timeout)
+    view = await handle.query(CaseWorkflow.state, rpc_timeout=timeout)
     return desc.status, view, desc.workflow_type
 
 
@@ -154,7 +154,7 @@ async def _signalled(
 
 
 def _decided_entry(entries: Sequence[AuditEntry], department: str) -> AuditEntry | None:
-    decided = [e for e in entries if e.event_type == "DepartmentDecided"]
+    decided = [e for e in entries if e.event_type == DepartmentDecided.EVENT_TYPE]
     return next((e for e in decided if e.data.get("department") == department), None)
 
 
@@ -180,7 +180,7 @@ def _decision_findings(
 async def _compare(
     client: Client, state: CaseState, entries: Sequence[AuditEntry], timeout: timedelta
 ) -> list[Finding]:
-    handle = client.get_workflow_handle_for(JointApprovalWorkflow.run, state.case_id)
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, state.case_id)
     status, view, workflow_type = await _look(handle, timeout)
     running = status == WorkflowExecutionStatus.RUNNING
     if running and view.status not in _expected(state):

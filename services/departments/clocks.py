@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from infra.bootstrap import Deps
 from services.errors import CaseClosed, Refused, UnknownCase
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.models import (
     ClockView,
     DeskView,
@@ -25,14 +25,12 @@ from workflows.models import (
 )
 
 
-class CommandRefused(Refused):
-    code = "command_refused"
-    http_status = 409
+class CommandRefused(Refused, code="command_refused", http_status=409): ...
 
 
 async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:
     assert deps.temporal is not None
-    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     try:
         result = await handle.execute_update(update, arg)
     except WorkflowUpdateFailedError as exc:
@@ -47,28 +45,28 @@ async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:
 
 
 async def start_pause(deps: Deps, case_id: str, req: PauseRequest) -> ClockView:
-    return await _update(deps, case_id, JointApprovalWorkflow.start_pause, req)
+    return await _update(deps, case_id, CaseWorkflow.start_pause, req)
 
 
 async def end_pause(deps: Deps, case_id: str, req: PauseEnd) -> ClockView:
-    return await _update(deps, case_id, JointApprovalWorkflow.end_pause, req)
+    return await _update(deps, case_id, CaseWorkflow.end_pause, req)
 
 
 async def grant_extension(deps: Deps, case_id: str, req: ExtensionRequest) -> ClockView:
-    return await _update(deps, case_id, JointApprovalWorkflow.grant_extension, req)
+    return await _update(deps, case_id, CaseWorkflow.grant_extension, req)
 
 
 async def window_prereview(deps: Deps, case_id: str, cmd: PrereviewCommand) -> DeskView:
-    result: DeskView = await _update(deps, case_id, JointApprovalWorkflow.window_prereview, cmd)
+    result: DeskView = await _update(deps, case_id, CaseWorkflow.window_prereview, cmd)
     return result
 
 
 async def supplement(deps: Deps, case_id: str, sup: Supplement) -> None:
     """Deliver the applicant's supplement; the clerk then decides again."""
     assert deps.temporal is not None
-    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     try:
-        await handle.signal(JointApprovalWorkflow.supplement_materials, sup)
+        await handle.signal(CaseWorkflow.supplement_materials, sup)
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCase(f"no running case {case_id!r}") from exc
@@ -78,9 +76,9 @@ async def supplement(deps: Deps, case_id: str, sup: Supplement) -> None:
 async def current_clocks(deps: Deps, case_id: str) -> ClockView:
     """The workflow's view while it runs; after it ends, the last one it recorded."""
     assert deps.temporal is not None
-    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     try:
-        return await handle.query(JointApprovalWorkflow.clocks)
+        return await handle.query(CaseWorkflow.clocks)
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCase(f"no case {case_id!r}") from exc

@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
-from events.contracts import DecisionMade, DecisionOutcome
+from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from infra import tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
@@ -190,16 +190,7 @@ async def _apply(
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    signal = DecisionSignal(
-        items=d.items,
-        event_id=event_id,
-        department=d.department,
-        outcome=d.outcome,
-        reasons=d.reasons,
-        conditions=d.conditions,
-        reviewer=d.reviewer,
-        decided_at=decided_at or datetime.now(UTC),
-    )
+    signal = _signal_of(d, event_id, decided_at, conditions=d.conditions)
     existing, recorded = await _record(deps, case, signal, d, source, signed)
     if existing is not None and not _same(existing, d):
         raise ConflictingDecision(
@@ -217,6 +208,22 @@ async def _apply(
     return DecisionReceipt("duplicate", existing["event_id"], case_id, d.department)
 
 
+def _signal_of(
+    d: DecisionMade, event_id: str, decided_at: datetime | None, **more: Any
+) -> DecisionSignal:
+    """The department's decision (or request for corrections) as the case workflow takes it."""
+    return DecisionSignal(
+        event_id=event_id,
+        department=d.department,
+        outcome=d.outcome,
+        reasons=d.reasons,
+        items=d.items,
+        reviewer=d.reviewer,
+        decided_at=decided_at or datetime.now(UTC),
+        **more,
+    )
+
+
 async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
     """A department re-sends its decision until it sees `DepartmentDecided` with the decision's
     event id on case-events (docs/contracts.md, "Acknowledgements"). An identical repeat changes
@@ -229,7 +236,7 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
             s,
             topic=deps.topics.case_events,
             key=case_id,
-            event_types=("DepartmentDecided",),
+            event_types=(DepartmentDecided.EVENT_TYPE,),
             data={"department": department, "decision_event_id": event_id},
             sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
         )
@@ -254,15 +261,7 @@ async def _request_corrections(
         raise ConflictingDecision(
             f"{d.department} is already waiting for the applicant's corrections on {case_id}"
         )
-    signal = DecisionSignal(
-        event_id=event_id,
-        department=d.department,
-        outcome=d.outcome,
-        reasons=d.reasons,
-        items=d.items,
-        reviewer=d.reviewer,
-        decided_at=decided_at or datetime.now(UTC),
-    )
+    signal = _signal_of(d, event_id, decided_at)  # no conditions: nothing is decided yet
     assert deps.temporal is not None
     await signal_case(deps.temporal, case_id, signal)
     return DecisionReceipt("accepted", event_id, case_id, d.department)

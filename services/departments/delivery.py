@@ -29,8 +29,8 @@ from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps
 from store import deliveries as store
 from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, get_case, get_task, workflow_type_of
-from workflows.department_review import DepartmentReviewWorkflow
-from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.case import CaseWorkflow
+from workflows.legacy import child_id, review_decide
 from workflows.models import DecisionSignal
 
 log = logging.getLogger("lianban.delivery")
@@ -51,7 +51,7 @@ async def signal_case(
     """Signal the decision to its case; False when the workflow does not exist or has closed.
 
     Every decision goes to the case workflow (`CaseWorkflow`): its reviews run inside it, so
-    that is one hop. A case in the first shape (`JointApprovalWorkflow`, started before
+    that is one hop. A case in the first shape (`workflows.legacy`, started before
     `CaseWorkflow`) still gets a final decision straight at the department's review (its child
     workflow): one hop, where the way through the case costs it two more workflow tasks and
     three history events. Before that review has started (a decision can overtake its task) or
@@ -64,13 +64,11 @@ async def signal_case(
         and not via_case
     ):
         review = client.get_workflow_handle(child_id(case_id, signal.department))
-        decide = review.signal(DepartmentReviewWorkflow.decide, signal, rpc_timeout=SIGNAL_TIMEOUT)
+        decide = review.signal(review_decide, signal, rpc_timeout=SIGNAL_TIMEOUT)
         if await _try_signal(decide):
             return True
     case = client.get_workflow_handle(case_id)
-    return await _try_signal(
-        case.signal(JointApprovalWorkflow.decide, signal, rpc_timeout=SIGNAL_TIMEOUT)
-    )
+    return await _try_signal(case.signal(CaseWorkflow.decide, signal, rpc_timeout=SIGNAL_TIMEOUT))
 
 
 async def _try_signal(call: Awaitable[None]) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from domain.calendar import WorkingCalendar, working_calendar
 from domain.case_clocks import local_date
 from domain.urgency import task_urgency
@@ -23,24 +25,21 @@ View = Literal["open", "due_soon", "overdue", "decided"]
 VIEWS: tuple[View, ...] = ("open", "due_soon", "overdue", "decided")
 
 
-class TaskNotFound(Refused):
-    code = "not_found"
-    http_status = 404
+class TaskNotFound(Refused, code="not_found", http_status=404): ...
 
 
-class TaskNotOpen(Refused):
-    code = "task_closed"
-    http_status = 409
+class TaskNotOpen(Refused, code="task_closed", http_status=409): ...
 
 
-class TaskClaimed(Refused):
-    code = "task_claimed"
-    http_status = 409
+class TaskClaimed(Refused, code="task_claimed", http_status=409): ...
 
 
-class InvalidInput(Refused):
-    code = "invalid_request"
-    http_status = 422
+class InvalidInput(Refused, code="invalid_request", http_status=422):
+    """`errors`: pydantic's list, for a form that shows each next to its field."""
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
 
 
 def calendar_in_force(deps: Deps) -> WorkingCalendar:
@@ -136,7 +135,7 @@ def in_view(item: dict[str, Any], view: View) -> bool:
     return view == "open" or bool(item[view])
 
 
-def _materials(deps: Deps, case: dict[str, Any]) -> list[dict[str, Any]]:
+def materials(deps: Deps, case: dict[str, Any]) -> list[dict[str, Any]]:
     """What the applicant submitted once, named from the catalog, shared with every department."""
     matter = deps.catalog.matter(case["matter_code"])
     names = {m.code: m.name for m in matter.materials} if matter else {}
@@ -182,7 +181,7 @@ async def task_detail(deps: Deps, task_id: str) -> dict[str, Any]:
         **with_urgency(deps, row),
         "department_name": dept.name if dept else row["department"],
         "case": case,
-        "materials": _materials(deps, case),
+        "materials": materials(deps, case),
         "missing_materials": case["missing_materials"],
         "departments": _progress(deps, case, others),
         "comments": notes,
@@ -228,12 +227,20 @@ async def assign(deps: Deps, user: Principal, task_id: str, assignee: str) -> No
         await store.reassign(s, task_id, assignee, user.sub)
 
 
-async def _ensure_may_decide(deps: Deps, user: Principal, task_id: str) -> None:
-    """An open task claimed by someone else is theirs to decide."""
+async def _claim_to_decide(deps: Deps, user: Principal, task_id: str) -> None:
+    """An open task claimed by someone else is theirs to decide; one nobody holds is claimed
+    for the person deciding it (recorded like any claim: who, by whom, when)."""
     async with deps.sessions() as s:
         row = await store.inbox_row(s, task_id)
-    if row is not None and row["status"] == "open" and row["assignee"] not in (None, user.sub):
-        raise TaskClaimed(f"task {task_id} is claimed by {row['assignee']}")
+    if row is None or row["status"] != "open" or row["assignee"] == user.sub:
+        return
+    if row["assignee"] is None:
+        async with deps.sessions() as s, s.begin():
+            holder = await store.claim(s, task_id, user.sub, user.sub)
+    else:
+        holder = row["assignee"]
+    if holder != user.sub:
+        raise TaskClaimed(f"task {task_id} is claimed by {holder}")
 
 
 async def decide(
@@ -258,9 +265,12 @@ async def decide(
             items=[i for i in items or [] if i.strip()],
             reviewer=user.display,
         )
+    except ValidationError as exc:
+        errors = [dict(e) for e in exc.errors(include_url=False)]
+        raise InvalidInput(str(exc), errors) from exc
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    await _ensure_may_decide(deps, user, task_id)
+    await _claim_to_decide(deps, user, task_id)
     envelope = make_envelope(decision, case_id=case_id, producer="lianban-api")
     return await apply_decision(deps, case_id, decision, event_id=envelope.event_id, source="api")
 

@@ -31,14 +31,10 @@ ROWS = 500  # cases listed; the page says when there are more
 APPROVER_ROLE = "government_head"
 
 
-class NotJoint(Refused):
-    code = "not_joint"
-    http_status = 409
+class NotJoint(Refused, code="not_joint", http_status=409): ...
 
 
-class AlreadyExtended(Refused):
-    code = "already_extended"
-    http_status = 409
+class AlreadyExtended(Refused, code="already_extended", http_status=409): ...
 
 
 @dataclass(frozen=True)

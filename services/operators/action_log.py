@@ -27,14 +27,10 @@ OPERATOR_ROLES = frozenset({"operator", "admin"})
 PRODUCER = "lianban-operations"
 
 
-class Forbidden(Refused):
-    code = "forbidden"
-    http_status = 403
+class Forbidden(Refused, code="forbidden", http_status=403): ...
 
 
-class ReasonRequired(Refused):
-    code = "reason_required"
-    http_status = 422
+class ReasonRequired(Refused, code="reason_required", http_status=422): ...
 
 
 @dataclass(frozen=True)
@@ -58,29 +54,23 @@ async def record_action(
     deps: Deps, op: Operator, case_id: str, action: str, reason: str, **extra: Any
 ) -> None:
     """Append the action to the case's log and to `operator_actions`, in one transaction."""
-    target, result = extra.get("target"), extra.get("result", "done")
-    detail = extra.get("detail") or {}
-    payload = OperatorActionRecorded(
-        action=action,
-        actor=op.actor,
-        role=op.role,
-        reason=reason,
-        target=target,
-        result=result,
-        detail=detail,
-    )
+    # What the event and the `operator_actions` row both say.
+    said = {
+        "action": action,
+        "actor": op.actor,
+        "role": op.role,
+        "reason": reason,
+        "target": extra.get("target"),
+        "result": extra.get("result", "done"),
+    }
+    payload = OperatorActionRecorded(**said, detail=extra.get("detail") or {})
     envelope = make_envelope(payload, case_id=case_id, producer=PRODUCER, event_id=uuid.uuid4())
     async with deps.sessions() as s, s.begin():
         level = await s.scalar(sa.select(cases.c.warning_level).where(cases.c.case_id == case_id))
         await s.execute(
             sa.insert(operator_actions).values(
                 case_id=case_id,
-                action=action,
-                actor=op.actor,
-                role=op.role,
-                reason=reason,
-                target=target,
-                result=result,
+                **said,
                 warning_level=level or "none",
                 created_at=datetime.now(UTC),
             )

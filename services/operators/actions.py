@@ -24,13 +24,11 @@ from store import inbox as inbox_store
 from store.cases import get_case, get_task
 from store.records import publish
 from store.schema import supervision_items, tasks
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.models import PauseEnd, TerminationRequest
 
 
-class NotOpen(Refused):
-    code = "task_not_open"
-    http_status = 409
+class NotOpen(Refused, code="task_not_open", http_status=409): ...
 
 
 async def _open_task(deps: Deps, task_id: str) -> dict[str, Any]:
@@ -155,11 +153,9 @@ async def terminate(
     async def run() -> dict[str, Any]:
         assert deps.temporal is not None
         req = TerminationRequest(status=status, reason=reason, actor=op.actor)
-        handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+        handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
         try:
-            await handle.execute_update(
-                JointApprovalWorkflow.terminate, req, id=f"terminate-{uuid.uuid4()}"
-            )
+            await handle.execute_update(CaseWorkflow.terminate, req, id=f"terminate-{uuid.uuid4()}")
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             raise CommandRefused(str(getattr(cause, "message", None) or exc)) from exc

@@ -15,7 +15,7 @@ from domain.case_status import CaseStatus
 from infra.bootstrap import Deps
 from services.progress import Progress, no_progress
 from store.schema import cases
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 
 
 def validate_file(path: Path) -> CalendarData:
@@ -49,9 +49,9 @@ async def recalculate_running_cases(
     failed: list[str] = []
     progress(0, len(case_ids))
     for done, case_id in enumerate(case_ids, 1):
-        handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+        handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
         try:
-            await handle.signal(JointApprovalWorkflow.calendar_updated, data)
+            await handle.signal(CaseWorkflow.calendar_updated, data)
         except RPCError:
             failed.append(case_id)  # finished meanwhile, or unreachable: reported, not fatal
         progress(done, len(case_ids))

@@ -21,9 +21,7 @@ from services.errors import Refused
 from store.department_keys import KeyExists, add_key, list_keys, revoke_key
 
 
-class KeyRefused(Refused):
-    code = "key_refused"
-    http_status = 400
+class KeyRefused(Refused, code="key_refused", http_status=400): ...
 
 
 @dataclass(frozen=True)

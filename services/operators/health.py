@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from domain.calendar_source import missing_years
 from domain.case_clocks import local_date
+from events.registry import inbound
 from infra.bootstrap import Deps
 from infra.broker_loss import recovery_log
 from infra.broker_probe import BrokerProbe
@@ -166,6 +167,6 @@ async def check_health(
     )
     checks = [*base, _calendar(deps, today or local_date(datetime.now(UTC)))]
     if checks[3].ok:  # the broker
-        incoming = (deps.topics.submissions, deps.topics.decisions)
+        incoming = [deps.topics.name(topic) for topic in inbound()]
         checks += await asyncio.gather(*(_lag(deps, broker, t) for t in incoming))
     return HealthReport(checks)

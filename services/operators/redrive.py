@@ -25,11 +25,8 @@ from services.operators.runtime import NothingToDo
 from store.schema import dead_letters
 
 
-class RedriveRefused(Refused):
+class RedriveRefused(Refused, code="redrive_refused", http_status=409):
     """The event was refused again: its cause is not fixed yet."""
-
-    code = "redrive_refused"
-    http_status = 409
 
 
 async def pending_dead_letters(

@@ -20,9 +20,7 @@ from temporalio.client import Client
 from services.errors import Refused
 
 
-class NoGoodPoint(Refused):
-    code = "no_reset_point"
-    http_status = 409
+class NoGoodPoint(Refused, code="no_reset_point", http_status=409): ...
 
 
 def _build_of(attrs: Any) -> str:

@@ -4,6 +4,7 @@ case's workflow to its last good point. Each goes through `audit.perform`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,13 +18,11 @@ from services.operators.action_log import ActionResult, Operator, perform
 from services.operators.reset import last_good_point, reset_to
 from services.operators.temporal_ops import PendingActivity
 from store.schema import decisions
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.models import DecisionSignal
 
 
-class NothingToDo(Refused):
-    code = "nothing_to_do"
-    http_status = 409
+class NothingToDo(Refused, code="nothing_to_do", http_status=409): ...
 
 
 def _identity(op: Operator) -> str:
@@ -50,55 +49,71 @@ def _listed(acts: list[PendingActivity]) -> dict[str, Any]:
     return {"activities": [f"{a.workflow_id}:{a.activity_type}#{a.activity_id}" for a in acts]}
 
 
+ActOn = Callable[[Client, PendingActivity, str], Awaitable[None]]
+
+
+async def _act_on_activities(
+    deps: Deps,
+    op: Operator,
+    case_id: str,
+    reason: str,
+    target: tuple[str, str | None],
+    act: ActOn,
+    *,
+    retrying: bool,
+    paused_only: bool = False,
+) -> ActionResult:
+    """One control on each matching activity of the case, as the recorded action `target[0]`
+    on the activity `target[1]` (None: every one that is retrying or paused)."""
+    assert deps.temporal is not None
+    client = deps.temporal
+    action, activity_id = target
+
+    async def run() -> dict[str, Any]:
+        acts = await _activities(client, case_id, activity_id, retrying=retrying)
+        if paused_only:
+            acts = [a for a in acts if a.paused]
+            if not acts:
+                raise NothingToDo(f"case {case_id} has no paused activity")
+        for a in acts:
+            await act(client, a, _identity(op))
+        return _listed(acts)
+
+    return await perform(deps, op, case_id, action, reason, run, target=activity_id)
+
+
 async def retry_now(
     deps: Deps, op: Operator, case_id: str, reason: str, activity_id: str | None = None
 ) -> ActionResult:
     """Skip the backoff: ResetActivity on each retrying (or paused) activity of the case."""
-    assert deps.temporal is not None
-    client = deps.temporal
-
-    async def run() -> dict[str, Any]:
-        acts = await _activities(client, case_id, activity_id, retrying=True)
-        for a in acts:
-            await temporal_ops.retry_now(client, a, _identity(op))
-        return _listed(acts)
-
-    return await perform(deps, op, case_id, "retry_now", reason, run, target=activity_id)
+    target = ("retry_now", activity_id)
+    return await _act_on_activities(
+        deps, op, case_id, reason, target, temporal_ops.retry_now, retrying=True
+    )
 
 
 async def pause_activity(
     deps: Deps, op: Operator, case_id: str, reason: str, activity_id: str | None = None
 ) -> ActionResult:
     """Stop retrying a failing activity (e.g. the department announced a long outage)."""
-    assert deps.temporal is not None
-    client = deps.temporal
 
-    async def run() -> dict[str, Any]:
-        acts = await _activities(client, case_id, activity_id, retrying=activity_id is None)
-        for a in acts:
-            await temporal_ops.pause(client, a, _identity(op), reason)
-        return _listed(acts)
+    async def pause(client: Client, act: PendingActivity, identity: str) -> None:
+        await temporal_ops.pause(client, act, identity, reason)
 
-    return await perform(deps, op, case_id, "pause_activity", reason, run, target=activity_id)
+    target = ("pause_activity", activity_id)
+    return await _act_on_activities(
+        deps, op, case_id, reason, target, pause, retrying=activity_id is None
+    )
 
 
 async def unpause_activity(
     deps: Deps, op: Operator, case_id: str, reason: str, activity_id: str | None = None
 ) -> ActionResult:
     """Let a paused activity run again, at once and with a fresh attempt count."""
-    assert deps.temporal is not None
-    client = deps.temporal
-
-    async def run() -> dict[str, Any]:
-        acts = await _activities(client, case_id, activity_id, retrying=True)
-        paused = [a for a in acts if a.paused]
-        if not paused:
-            raise NothingToDo(f"case {case_id} has no paused activity")
-        for a in paused:
-            await temporal_ops.unpause(client, a, _identity(op))
-        return _listed(paused)
-
-    return await perform(deps, op, case_id, "unpause_activity", reason, run, target=activity_id)
+    target = ("unpause_activity", activity_id)
+    return await _act_on_activities(
+        deps, op, case_id, reason, target, temporal_ops.unpause, retrying=True, paused_only=True
+    )
 
 
 async def _resignal_decisions(deps: Deps, client: Client, case_id: str) -> int:
@@ -117,7 +132,7 @@ async def _resignal_decisions(deps: Deps, client: Client, case_id: str) -> int:
             decided_at=r.received_at,
         )
         try:
-            await handle.signal(JointApprovalWorkflow.decide, signal)
+            await handle.signal(CaseWorkflow.decide, signal)
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:  # the case has finished meanwhile
                 return 0

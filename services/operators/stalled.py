@@ -20,6 +20,7 @@ from typing import Any
 from domain.calendar import working_calendar
 from domain.case_clocks import local_date
 from domain.worktime import WorkingHours, working_cutoff, working_hours_between
+from events.contracts import ClockPaused
 from infra.bootstrap import Deps
 from services.errors import Refused
 from services.operators import stalled_queries as q
@@ -98,7 +99,7 @@ def _open_pauses(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, 
     open_: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         key = (r["case_id"], str(r["data"].get("notice_ref")))
-        if r["event_type"] == "ClockPaused":
+        if r["event_type"] == ClockPaused.EVENT_TYPE:
             open_[key] = r
         else:
             open_.pop(key, None)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_status import CaseStatus
+from events.contracts import ClockPaused, ClockResumed
 from store.schema import (
     activity_incidents,
     case_events,
@@ -139,7 +140,7 @@ async def pause_events(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     cases, 2.5x fewer rows to decode; `bench.scale`)."""
     resumed = case_events.alias("resumed")
     ended = sa.select(resumed.c.id).where(
-        resumed.c.event_type == "ClockResumed",
+        resumed.c.event_type == ClockResumed.EVENT_TYPE,
         resumed.c.case_id == case_events.c.case_id,
         resumed.c.id > case_events.c.id,
         resumed.c.data["notice_ref"].as_string() == case_events.c.data["notice_ref"].as_string(),
@@ -154,7 +155,7 @@ async def pause_events(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
         )
         .join(cases, cases.c.case_id == case_events.c.case_id)
         .where(
-            case_events.c.event_type == "ClockPaused",
+            case_events.c.event_type == ClockPaused.EVENT_TYPE,
             cases.c.status == CaseStatus.in_review,
             ~sa.exists(ended),
         )

@@ -120,41 +120,34 @@ def _pending(workflow_id: str, a: Any) -> PendingActivity:
     )
 
 
+def _target(client: Client, act: PendingActivity, identity: str) -> dict[str, Any]:
+    """The fields every activity control request names: which activity, and who asks."""
+    return {
+        "namespace": client.namespace,
+        "execution": WorkflowExecution(workflow_id=act.workflow_id),
+        "identity": identity,
+        "id": act.activity_id,
+    }
+
+
 async def retry_now(client: Client, act: PendingActivity, identity: str) -> None:
     """ResetActivity: attempt back to 1, backoff discarded, dispatched at once (and unpaused)."""
     await client.workflow_service.reset_activity(
-        ResetActivityRequest(
-            namespace=client.namespace,
-            execution=WorkflowExecution(workflow_id=act.workflow_id),
-            identity=identity,
-            id=act.activity_id,
-        )
+        ResetActivityRequest(**_target(client, act, identity))
     )
 
 
 async def pause(client: Client, act: PendingActivity, identity: str, reason: str) -> None:
     """PauseActivity: Temporal schedules no further attempt until unpaused."""
     await client.workflow_service.pause_activity(
-        PauseActivityRequest(
-            namespace=client.namespace,
-            execution=WorkflowExecution(workflow_id=act.workflow_id),
-            identity=identity,
-            id=act.activity_id,
-            reason=reason,
-        )
+        PauseActivityRequest(**_target(client, act, identity), reason=reason)
     )
 
 
 async def unpause(client: Client, act: PendingActivity, identity: str) -> None:
     """UnpauseActivity: the next attempt starts right away, with a fresh attempt count."""
     await client.workflow_service.unpause_activity(
-        UnpauseActivityRequest(
-            namespace=client.namespace,
-            execution=WorkflowExecution(workflow_id=act.workflow_id),
-            identity=identity,
-            id=act.activity_id,
-            reset_attempts=True,
-        )
+        UnpauseActivityRequest(**_target(client, act, identity), reset_attempts=True)
     )
 
 

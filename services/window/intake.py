@@ -17,7 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.case_clocks import ClockPolicy
 from domain.privacy import mask_text
-from events.contracts import ApplicationSubmitted
+from events.contracts import ApplicationSubmitted, CaseAccepted, CaseNotAccepted
 from events.envelope import Envelope
 from infra import tracing
 from infra.bootstrap import Deps
@@ -29,7 +29,7 @@ from workflows.case import CaseWorkflow
 from workflows.models import JointApprovalInput
 
 # What answers a submission on case-events: a portal re-sends it (same event id) until one shows
-ACKNOWLEDGEMENTS = ("CaseAccepted", "CaseNotAccepted")
+ACKNOWLEDGEMENTS = (CaseAccepted.EVENT_TYPE, CaseNotAccepted.EVENT_TYPE)
 
 
 def new_case_id(now: datetime | None = None) -> str:

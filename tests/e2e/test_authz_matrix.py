@@ -143,6 +143,28 @@ PROBES: list[Probe] = [
     Probe("POST", "/inbox/tasks/{task}/assign", HEAD_ONLY, form={}),
     Probe("POST", "/inbox/tasks/{task}/comment", TASK_WORKERS, form={}),
     Probe("POST", "/inbox/tasks/{task}/decide", TASK_WORKERS, form={"outcome": "reject"}),
+    # The staff case page and the search: the case readers but the applicant (who follows
+    # their case on the progress page); the search finds only what each may read.
+    Probe(
+        "GET",
+        "/case/{case}",
+        expect({"clerk", "reviewer", "dept_head", *SAME_CASE, *READ_ALL, "government_head"}, OTHER),
+    ),
+    Probe(
+        "GET",
+        "/search?q=LB",
+        expect(
+            {"clerk", "reviewer", "dept_head", *SAME_CASE, *OTHER, *READ_ALL, "government_head"}
+        ),
+    ),
+    Probe("GET", "/supervision/board", expect({*READ_ALL, "leader"})),
+    Probe(
+        "POST",
+        "/supervision/board/1/close",
+        expect({"auditor", "admin", "leader"}),
+        form={},
+        route="/supervision/board/{item_id}/{action}",
+    ),
     Probe("GET", "/auditor", expect({"auditor", "admin"})),
     Probe("GET", "/auditor/cases/{case}", expect({"auditor", "admin"})),
     Probe("GET", "/dashboard", DASHBOARD_READERS),
@@ -223,7 +245,15 @@ async def test_route_by_every_role(app: Any, subject: Subject, probe: Probe) -> 
 async def test_route_without_a_token(app: Any, subject: Subject, probe: Probe) -> None:
     async with httpx.AsyncClient(base_url=app.api_url, timeout=15) as http:
         r = await _call(http, probe, subject)
-    pages = ("/inbox", "/auditor", "/dashboard", "/extensions")
+    pages = (
+        "/inbox",
+        "/auditor",
+        "/dashboard",
+        "/extensions",
+        "/case/",
+        "/search",
+        "/supervision/board",
+    )
     if _url(probe, subject).startswith(pages):  # pages: sign-in
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     else:

@@ -79,7 +79,9 @@ async def test_government_head_grants_a_joint_case_extension(
     # Needs attention: the red joint case, with its open departments and clock; not the
     # fresh case (45 working days left), nor the single organ's case.
     red = page.locator(f'tr[data-case="{seeded["red"]}"]')
-    await expect(red.locator('[data-col="departments"]')).to_have_text("env, fire")
+    await expect(red.locator('[data-col="departments"]')).to_have_text(
+        "生态环境局 Ecology & Environment、消防救援支队 Fire & Rescue"
+    )
     await expect(red.locator("[data-limit]")).to_have_text("45")
     left = int(await red.locator("[data-left]").inner_text())
     assert 20 <= left <= 30  # 40 calendar days ahead
@@ -97,9 +99,10 @@ async def test_government_head_grants_a_joint_case_extension(
     await page.get_by_role("link", name="全部未延期 All without extension").click()
     row = page.locator(f'tr[data-case="{case_id}"]')
     await expect(row.locator("[data-limit]")).to_have_text("45")
-    await expect(row.locator('[data-col="departments"]')).to_have_text(
-        "cad, env, fire, housing, nrp"
+    codes = await row.locator("[data-department]").evaluate_all(
+        "spans => spans.map(s => s.dataset.department)"
     )
+    assert codes == ["cad", "env", "fire", "housing", "nrp"]
     await row.get_by_label("延期理由", exact=False).fill("需组织专家论证 Expert review needed")
     await row.get_by_role("button", name="批准延期", exact=False).click()
     await expect(page.locator("#done")).to_contain_text(case_id)

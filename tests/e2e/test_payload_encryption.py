@@ -18,7 +18,7 @@ from services.auditors.verify import verify_case
 from tests.e2e.test_api import SUBMISSION, case_when
 from tests.stack import App
 from tests.utils.auth import bearer
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +57,7 @@ async def test_a_case_history_holds_only_ciphertext(app: App) -> None:
     assert unsealed and not any(title in text or "集成电路" in text for text in unsealed)
     # With the key, everything still works.
     assert app.deps.temporal is not None
-    state = await app.deps.temporal.get_workflow_handle(case_id).query(JointApprovalWorkflow.state)
+    state = await app.deps.temporal.get_workflow_handle(case_id).query(CaseWorkflow.state)
     assert state.status == "in_review"
     report = await verify_case(app.deps, case_id, anchors=False)
     assert report.ok, report.failures

@@ -72,7 +72,7 @@ async def test_a_password_opens_a_session_the_pages_and_api_accept(app: App) -> 
         inbox = await http.get("/inbox")
         tasks = await http.get("/departments/fire/tasks")
         other = await http.get("/departments/env/tasks")
-    assert inbox.status_code == 200 and "Review inbox · fire" in inbox.text
+    assert inbox.status_code == 200 and 'data-department="fire">联审待办 Review inbox' in inbox.text
     assert tasks.status_code == 200 and other.status_code == 404  # a fire reviewer's session
     async with app.deps.sessions() as s:
         stored = list((await s.execute(sa.select(staff_sessions.c.id_sha256))).scalars())

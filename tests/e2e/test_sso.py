@@ -55,7 +55,7 @@ async def test_a_reviewer_signs_on_and_gets_a_session(app: App, idp: IdentityPro
         tasks = await http.get("/departments/fire/tasks")
         other = await http.get("/departments/env/tasks")
     assert landed.status_code == 200 and str(landed.url).endswith("/inbox"), landed.text[:300]
-    assert "Review inbox · fire" in landed.text
+    assert 'data-department="fire">联审待办 Review inbox' in landed.text
     assert tasks.status_code == 200 and other.status_code == 404
     async with app.deps.sessions() as s:
         account = await get_user(s, "sso:u-1001")
@@ -114,6 +114,8 @@ async def test_single_sign_on_in_chromium(app: App, idp: IdentityProvider) -> No
             await page.goto(f"{app.api_url}/inbox")
             await page.locator("#sso-sign-in").click()
             await expect(page).to_have_url(f"{app.api_url}/inbox")
-            await expect(page.get_by_role("heading", name="Review inbox · fire")).to_be_visible()
+            await expect(
+                page.get_by_role("heading", name="Review inbox · 消防救援支队 Fire & Rescue")
+            ).to_be_visible()
         finally:
             await browser.close()

@@ -8,7 +8,7 @@ with the current workflow code on a fresh time-skipping server and SQLite, and w
 case's history (`<scenario>.json`, the format of `temporal workflow show --output json`) and,
 for cases of the first shape, its department reviews' (`<scenario>.review-<dept>.json`;
 `CaseWorkflow` runs them inside the case, so there are none) into a folder named after the workflow
-code (a digest of workflows/*.py). Histories of older code stay: they stand for cases still
+code (a digest of workflows/**/*.py). Histories of older code stay: they stand for cases still
 running on it. Re-run it after a deliberate, patched change to the workflows; with unchanged
 code it rewrites the same folder. It prints the folder's row for MANIFEST.md.
 """
@@ -33,7 +33,7 @@ from tests.conftest import venv_bin
 from tests.histories.manifest import recorded_patches
 from tests.utils import audit_cases
 from tests.utils.audit_env import audited_deps
-from workflows.joint_approval import child_id
+from workflows.legacy import child_id
 
 HERE = Path(__file__).parent
 WORKFLOWS = HERE.parents[1] / "workflows"
@@ -42,8 +42,9 @@ WORKFLOWS = HERE.parents[1] / "workflows"
 def code_version() -> str:
     """A digest of the workflow code: histories are kept per version of it."""
     digest = hashlib.sha256()
-    for path in sorted(WORKFLOWS.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(WORKFLOWS.rglob("*.py")):
+        name = path.relative_to(WORKFLOWS).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
 
 

@@ -153,3 +153,11 @@ def test_blame_finds_the_entry_that_set_a_value() -> None:
     found = blame("LB-1", entries(), lambda s: s.clocks.statutory_due)
     assert found is not None and found.event_type == "ExtensionGranted"
     assert blame("LB-1", entries(), lambda s: s.licence_number) is None
+
+
+def test_a_supervision_step_has_its_own_line() -> None:
+    data = {"supervision_id": 7, "action": "commented", "actor": "督查-刘", "text": "请加快"}
+    step = replace(entries()[0], event_type="SupervisionUpdated", data=data)
+    assert describe(step) == "supervision #7 commented by 督查-刘: 请加快"
+    # It changes nothing the fold holds (the supervision table keeps the item's state).
+    assert fold("LB-1", [step]).supervision == []

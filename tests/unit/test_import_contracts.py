@@ -51,6 +51,7 @@ def test_the_tree_keeps_every_contract(tree: Path) -> None:
         ("domain/wrong_way.py", "import sqlalchemy", "Domain and event contracts are pure"),
         ("workflows/wrong_way.py", "import store.db", "Workflows stay deterministic"),
         ("entrypoints/api/wrong_way.py", "import entrypoints.web.pages", "do not import each"),
+        ("services/wrong_way.py", "from workflows.legacy import child_id", "Legacy workflows"),
     ],
 )
 def test_a_wrong_import_breaks_a_contract(

@@ -23,7 +23,7 @@ from store.cases import case_tasks, get_case, insert_submission
 from store.records import log_case_event
 from tests.utils.eventually import eventually
 from tests.utils.factories import submission
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.models import (
     ExtensionRequest,
     JointApprovalResult,
@@ -144,7 +144,7 @@ async def decide_all(
 
 async def result_of(deps: Deps, case_id: str) -> JointApprovalResult:
     assert deps.temporal is not None
-    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, case_id)
+    handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     return await handle.result()
 
 
@@ -181,9 +181,9 @@ async def withdrawn_case(deps: Deps) -> str:
     # clock locked for the rest of the session: withdraw once that decision is recorded.
     await wait_tasks(deps, env.case_id, 4, decided=1)
     assert deps.temporal is not None
-    handle = deps.temporal.get_workflow_handle_for(JointApprovalWorkflow.run, env.case_id)
+    handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, env.case_id)
     request = TerminationRequest(status="withdrawn", reason="申请人撤回 withdrawn", actor="张伟")
-    await handle.execute_update(JointApprovalWorkflow.terminate, request)
+    await handle.execute_update(CaseWorkflow.terminate, request)
     await handle.result()
     return env.case_id
 

@@ -45,6 +45,7 @@ def case_and_task(
         "decided_at": decided_at,
         "due_date": due,
         "last_activity_at": decided_at or assigned,
+        "case_warning_level": case_level,  # kept beside the task as activities/clocks.py does
     }
     return case, task
 

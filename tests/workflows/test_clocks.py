@@ -23,7 +23,6 @@ from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
 from workflows.case import CaseWorkflow
-from workflows.joint_approval import JointApprovalWorkflow
 from workflows.models import (
     ExtensionRequest,
     JointApprovalInput,
@@ -53,7 +52,7 @@ async def start(
     )
     # Commands are only taken once the case is accepted and its clock runs.
     await eventually(
-        lambda: handle.query(JointApprovalWorkflow.state),
+        lambda: handle.query(CaseWorkflow.state),
         until=lambda state: state.status == "in_review",
         timeout=10,
         every=0.02,
@@ -64,19 +63,19 @@ async def start(
 
 async def test_warnings_across_national_day(sqlite_deps: Deps, worker: Worker, walk: Walk) -> None:
     handle = await start(sqlite_deps, worker, walk)
-    clocks = await handle.query(JointApprovalWorkflow.clocks)
+    clocks = await handle.query(CaseWorkflow.clocks)
     # 10 working days: 9/30, 10/8, 10/9, Sat 10/10 (make-up), 10/12–16, 10/19.
     assert clocks.promised_due == walk.day(date(2026, 10, 19))
     # 15: … 10/20, 21, 22, 23, 26.
     assert clocks.statutory_due == walk.day(date(2026, 10, 26))
     await walk.go_to(date(2026, 11, 20))
-    clocks = await handle.query(JointApprovalWorkflow.clocks)
+    clocks = await handle.query(CaseWorkflow.clocks)
     assert clocks.warnings == [
         ("yellow", walk.midnight(date(2026, 10, 16))),  # the working day before the promise
         ("red", walk.midnight(date(2026, 10, 20))),  # the promised day has ended
         ("breach", walk.midnight(date(2026, 10, 27))),  # the statutory day has ended
     ]
-    await handle.signal(JointApprovalWorkflow.decide, decision("fire"))
+    await handle.signal(CaseWorkflow.decide, decision("fire"))
     assert (await handle.result()).status == "granted"
     async with sqlite_deps.sessions() as s:
         log = await case_log(s, handle.id)
@@ -99,7 +98,7 @@ async def test_pause_and_extension_move_every_warning(
     handle = await start(sqlite_deps, worker, walk)
     await walk.go_to(date(2026, 9, 30))
     paused = await handle.execute_update(
-        JointApprovalWorkflow.start_pause,
+        CaseWorkflow.start_pause,
         PauseRequest(
             kind=PauseKind.EXPERT_REVIEW, notice_ref="专家评审告知书-17", requested_by="王"
         ),
@@ -108,7 +107,7 @@ async def test_pause_and_extension_move_every_warning(
     await walk.go_to(date(2026, 10, 9))
     # Nothing fires while the clock stands, even past the original yellow date... (not yet here)
     resumed = await handle.execute_update(
-        JointApprovalWorkflow.end_pause, PauseEnd(notice_ref="专家评审告知书-17", requested_by="王")
+        CaseWorkflow.end_pause, PauseEnd(notice_ref="专家评审告知书-17", requested_by="王")
     )
     # 9/30, 10/8 and 10/9 were paused: promised 10/22, statutory 10/29.
     assert (resumed.paused_days, resumed.promised_due, resumed.statutory_due) == (
@@ -118,25 +117,25 @@ async def test_pause_and_extension_move_every_warning(
     )
     await walk.go_to(date(2026, 10, 12))
     extended = await handle.execute_update(
-        JointApprovalWorkflow.grant_extension,
+        CaseWorkflow.grant_extension,
         ExtensionRequest(approver="李局长", approver_role="department_head", reason="需补充论证"),
     )
     # +10 for a single organ: 10/30, 11/2–6, 11/9–12.
     assert extended.statutory_due == walk.day(date(2026, 11, 12))
     with pytest.raises(WorkflowUpdateFailedError) as second:
         await handle.execute_update(
-            JointApprovalWorkflow.grant_extension,
+            CaseWorkflow.grant_extension,
             ExtensionRequest(approver="李局长", approver_role="department_head", reason="again"),
         )
     assert "already extended once" in str(second.value.cause)
     await walk.go_to(date(2026, 11, 20))
-    clocks = await handle.query(JointApprovalWorkflow.clocks)
+    clocks = await handle.query(CaseWorkflow.clocks)
     assert clocks.warnings == [
         ("yellow", walk.midnight(date(2026, 10, 21))),
         ("red", walk.midnight(date(2026, 10, 23))),
         ("breach", walk.midnight(date(2026, 11, 13))),
     ]
-    await handle.signal(JointApprovalWorkflow.decide, decision("fire"))
+    await handle.signal(CaseWorkflow.decide, decision("fire"))
     await handle.result()
     async with sqlite_deps.sessions() as s:
         types = [e["event_type"] for e in await case_log(s, handle.id)]
@@ -156,17 +155,17 @@ async def test_commands_are_refused_with_reasons(
     handle = await start(sqlite_deps, worker, walk)
     cases = [
         (
-            JointApprovalWorkflow.grant_extension,
+            CaseWorkflow.grant_extension,
             ExtensionRequest(approver="x", approver_role="government_head", reason="r"),
             "must be approved by a department_head",
         ),
         (
-            JointApprovalWorkflow.end_pause,
+            CaseWorkflow.end_pause,
             PauseEnd(notice_ref="nope", requested_by="x"),
             "no open pause",
         ),
         (
-            JointApprovalWorkflow.start_pause,
+            CaseWorkflow.start_pause,
             PauseRequest(
                 kind=PauseKind.TESTING,
                 notice_ref="n1",
@@ -182,9 +181,9 @@ async def test_commands_are_refused_with_reasons(
         assert message in str(exc.value.cause)
     # A site inspection is recorded but does not stop the clock.
     view = await handle.execute_update(
-        JointApprovalWorkflow.start_pause,
+        CaseWorkflow.start_pause,
         PauseRequest(kind=PauseKind.SITE_INSPECTION, notice_ref="现场核查-1", requested_by="x"),
     )
     assert not view.paused and view.promised_due == walk.day(date(2026, 10, 19))
-    await handle.signal(JointApprovalWorkflow.decide, decision("fire"))
+    await handle.signal(CaseWorkflow.decide, decision("fire"))
     await handle.result()

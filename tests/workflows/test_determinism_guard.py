@@ -20,8 +20,8 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from domain.catalog import Matter
 from domain.review import PreReview
 from workflows.case import CaseWorkflow
-from workflows.department_review import DepartmentReviewWorkflow
-from workflows.joint_approval import JointApprovalWorkflow
+from workflows.legacy.department_review import DepartmentReviewWorkflow
+from workflows.legacy.joint_approval import JointApprovalWorkflow
 from workflows.models import JointApprovalInput, JointApprovalResult
 
 HISTORIES = Path(__file__).parents[1] / "histories"

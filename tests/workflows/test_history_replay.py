@@ -50,7 +50,7 @@ def test_the_manifest_lists_every_folder_with_the_patches_its_histories_recorded
 def test_the_current_code_still_checks_every_patch_stored_histories_recorded() -> None:
     """Removing a `workflow.patched(...)` check is safe only once no case that recorded the
     patch can still be running: until then its folder stays, and so does the check."""
-    code = "\n".join(p.read_text("utf-8") for p in WORKFLOW_CODE.glob("*.py"))
+    code = "\n".join(p.read_text("utf-8") for p in WORKFLOW_CODE.rglob("*.py"))
     for patch_id in manifest.recorded_patches(HISTORIES):
         assert f'"{patch_id}"' in code, patch_id
 

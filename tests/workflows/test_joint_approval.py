@@ -18,8 +18,9 @@ from tests.utils import audit_cases
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission, workflow_input
 from workflows.case import CaseWorkflow
-from workflows.department_review import DepartmentReviewWorkflow
-from workflows.joint_approval import JointApprovalWorkflow, child_id
+from workflows.case_body import CaseBody
+from workflows.legacy.department_review import DepartmentReviewWorkflow
+from workflows.legacy.joint_approval import JointApprovalWorkflow, child_id
 from workflows.models import JointApprovalResult, ReviewStateView
 
 CONSTRUCTION = ["nrp", "housing", "fire", "env", "cad"]
@@ -32,7 +33,7 @@ def calendar() -> None:
 
 
 SHAPES = [CaseWorkflow, JointApprovalWorkflow]
-Shape = type[JointApprovalWorkflow]
+Shape = type[CaseBody]
 
 
 @pytest.fixture(params=SHAPES, ids=lambda c: c.__name__)
@@ -48,7 +49,7 @@ async def start_case(
     matter: str = "IND-CONSTRUCTION",
     drop: tuple[str, ...] = (),
     shape: Shape = CaseWorkflow,
-) -> WorkflowHandle[JointApprovalWorkflow, JointApprovalResult]:
+) -> WorkflowHandle[CaseBody, JointApprovalResult]:
     env, sub = submission(deps.catalog, matter, drop=drop)
     async with deps.sessions() as s, s.begin():
         await insert_submission(s, env, sub, query_code="123456")
@@ -68,9 +69,7 @@ async def test_all_departments_approve_grants_and_issues(
     for dept in CONSTRUCTION:
         conditions = ["施工期间夜间禁止作业"] if dept == "env" else []
         outcome = DecisionOutcome.approve_with_conditions if conditions else DecisionOutcome.approve
-        await handle.signal(
-            JointApprovalWorkflow.decide, decision(dept, outcome, conditions=conditions)
-        )
+        await handle.signal(CaseWorkflow.decide, decision(dept, outcome, conditions=conditions))
     result = await handle.result()
     assert result.status == "granted"
     assert result.conditions == ["[env] 施工期间夜间禁止作业"]
@@ -96,7 +95,7 @@ async def test_one_rejection_refuses_with_every_reason(
             d = decision(dept, DecisionOutcome.reject, reasons=[f"{dept} 不符合规范"])
         else:
             d = decision(dept)
-        await handle.signal(JointApprovalWorkflow.decide, d)
+        await handle.signal(CaseWorkflow.decide, d)
     result = await handle.result()
     assert result.status == "refused"
     assert sorted(result.reasons) == ["[cad] cad 不符合规范", "[fire] fire 不符合规范"]
@@ -108,11 +107,11 @@ async def test_duplicate_and_second_decisions_change_nothing(
 ) -> None:
     handle = await start_case(sqlite_deps, worker, shape=shape)
     first = decision("fire", DecisionOutcome.reject, reasons=["疏散通道不足"])
-    await handle.signal(JointApprovalWorkflow.decide, first)
-    await handle.signal(JointApprovalWorkflow.decide, first)  # redelivered
-    await handle.signal(JointApprovalWorkflow.decide, decision("fire"))  # a later, different one
+    await handle.signal(CaseWorkflow.decide, first)
+    await handle.signal(CaseWorkflow.decide, first)  # redelivered
+    await handle.signal(CaseWorkflow.decide, decision("fire"))  # a later, different one
     for dept in ("nrp", "housing", "env", "cad"):
-        await handle.signal(JointApprovalWorkflow.decide, decision(dept))
+        await handle.signal(CaseWorkflow.decide, decision(dept))
     result = await handle.result()
     assert result.status == "refused"
     assert result.reasons == ["[fire] 疏散通道不足"]
@@ -148,10 +147,10 @@ async def test_decisions_straight_to_reviews_and_redelivered_to_the_case(
         d = decision(dept, DecisionOutcome.reject if dept == "env" else DecisionOutcome.approve)
         review = sqlite_deps.temporal.get_workflow_handle(child_id(handle.id, dept))
         await review.signal(DepartmentReviewWorkflow.decide, d)
-        await handle.signal(JointApprovalWorkflow.decide, d)  # the same, via the case
+        await handle.signal(CaseWorkflow.decide, d)  # the same, via the case
     result = await handle.result()
     assert result.status == "refused"
-    assert sorted((await handle.query(JointApprovalWorkflow.state)).decided) == sorted(CONSTRUCTION)
+    assert sorted((await handle.query(CaseWorkflow.state)).decided) == sorted(CONSTRUCTION)
     async with sqlite_deps.sessions() as s:
         log = await case_log(s, handle.id)
     assert [e["event_type"] for e in log].count("DepartmentDecided") == 5
@@ -174,7 +173,7 @@ async def test_decision_before_task_published_is_kept(
         start_signal="decide",
         start_signal_args=[decision("samr")],
     )
-    await handle.signal(JointApprovalWorkflow.decide, decision("nrp"))
+    await handle.signal(CaseWorkflow.decide, decision("nrp"))
     result = await handle.result()
     assert result.status == "granted"
 
@@ -200,7 +199,7 @@ async def test_tolerant_acceptance_lists_missing_optional(
 ) -> None:
     handle = await start_case(sqlite_deps, worker, drop=("fire-design",), shape=shape)
     for dept in CONSTRUCTION:
-        await handle.signal(JointApprovalWorkflow.decide, decision(dept))
+        await handle.signal(CaseWorkflow.decide, decision(dept))
     assert (await handle.result()).status == "granted"
     async with sqlite_deps.sessions() as s:
         case = await get_case(s, handle.id)

@@ -1,4 +1,12 @@
-"""The case: pre-review, acceptance, parallel department reviews, merge, conclusion, issuance.
+"""The body of a case, whichever shape runs it: pre-review, acceptance, the clocks, the
+department reviews in parallel, merge, conclusion, issuance, and every signal, query and update a
+case answers.
+
+`CaseBody` is not a workflow: `workflows.case.CaseWorkflow` (the reviews inside the case) and
+`workflows.legacy.joint_approval.JointApprovalWorkflow` (one child workflow a review) are, and
+each says how its reviews run (`_run_review`, `_has_review`, `_tell_corrections`,
+`_tell_supplied`, `_forward`). Both shapes answer the same signal, query and update names, so a
+caller addresses any case as `CaseWorkflow`.
 
 Deterministic code only: I/O happens in activities, time comes from `workflow.now()`.
 """
@@ -6,13 +14,12 @@ Deterministic code only: I/O happens in activities, time comes from `workflow.no
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import date
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, FailureError
-from temporalio.workflow import ChildWorkflowHandle
+from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from opentelemetry import trace
@@ -26,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.activity_api import CaseSteps, OperationSteps
     from workflows.clock_keeper import ClockKeeper, refuse
-    from workflows.department_review import DepartmentReviewWorkflow
     from workflows.models import (
         AcceptanceInput,
         CaseStateView,
@@ -59,29 +65,21 @@ def _tracer() -> trace.Tracer:
     return trace.get_tracer("lianban.workflow")
 
 
-def child_id(case_id: str, department: str) -> str:
-    return f"{case_id}/review/{department}"
+def issuance_span(case_id: str) -> AbstractContextManager[Any]:
+    """Issuing the licence, measured against its limit (Art. 44)."""
+    return _tracer().start_as_current_span(
+        "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
+    )
 
 
-async def _tell(handle: ChildWorkflowHandle[Any, Verdict], signal: Any, arg: Any) -> None:
-    """Signal a department's review. It may have ended meanwhile: decisions also reach
-    reviews directly, so its verdict can be on the way while the case still holds an old
-    view; the signal then fails and there is nothing left to tell it."""
-    with suppress(FailureError):
-        await handle.signal(signal, arg)
-
-
-@workflow.defn
-class JointApprovalWorkflow:
-    """The case in its first shape: one child workflow per department review. Cases started
-    before `workflows.case.CaseWorkflow` existed finish in this shape; new cases start that."""
+class CaseBody:
+    """What every shape of case does; a shape is a `@workflow.defn` subclass with its own
+    `@workflow.run` (Temporal wants it on the class) that awaits `_run_case`."""
 
     def __init__(self) -> None:
         self._status = WorkflowStatus.received
         self._decisions: dict[str, DecisionSignal] = {}
         self._seen_events: set[str] = set()
-        self._children: dict[str, ChildWorkflowHandle[Any, Verdict]] = {}
-        self._forwarded: set[str] = set()
         # Departments whose review has ended, with its verdict. Final decisions usually reach
         # the review directly (services.departments.decisions), so this, not `_decisions`, says
         # who decided.
@@ -124,16 +122,6 @@ class JointApprovalWorkflow:
             await self._clock.start_pause(pause)
         self._awaiting[d.department] = ref
         await self._tell_corrections(d)
-
-    def _has_review(self, department: str) -> bool:
-        """The department's review has started (it can take a request for corrections)."""
-        return department in self._children
-
-    async def _tell_corrections(self, d: DecisionSignal) -> None:
-        await _tell(self._children[d.department], DepartmentReviewWorkflow.corrections, d)
-
-    async def _tell_supplied(self, department: str, sup: Supplement) -> None:
-        await _tell(self._children[department], DepartmentReviewWorkflow.corrections_supplied, sup)
 
     async def _corrections_done(self, department: str, by: str) -> None:
         """End the department's correction pause (supplied, or it decided anyway)."""
@@ -236,21 +224,9 @@ class JointApprovalWorkflow:
         if self._clock is not None and self._status is WorkflowStatus.in_review:
             await self._clock.recalculate(calendar, "official calendar loaded")
 
-    async def _forward(self, department: str) -> None:
-        # A decision may arrive before the child started; it is forwarded once it has.
-        handle = self._children.get(department)
-        if (
-            handle is None
-            or department in self._forwarded
-            or department in self._verdicts
-            or department not in self._decisions
-        ):
-            return
-        self._forwarded.add(department)
-        await _tell(handle, DepartmentReviewWorkflow.decide, self._decisions[department])
+    # The case -------------------------------------------------------------------------------
 
-    @workflow.run
-    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+    async def _run_case(self, inp: JointApprovalInput) -> JointApprovalResult:
         # One span for the whole case; step spans nest inside it. Workflow time, replay-safe.
         with _tracer().start_as_current_span(
             "case", attributes={CASE: inp.case_id, "lianban.matter": inp.matter_code}
@@ -324,7 +300,8 @@ class JointApprovalWorkflow:
     async def _record_acceptance(
         self, inp: JointApprovalInput, matter: Matter | None, acceptance: AcceptanceInput
     ) -> None:
-        """This shape: the acceptance is a step of its own, the tasks come with each review."""
+        """The acceptance as a step of its own (the first shape: the tasks come with each
+        review; `CaseWorkflow` before `one-step-writes`)."""
         await steps.record(CaseSteps.record_acceptance, acceptance)
 
     async def _window_prereview(
@@ -395,15 +372,6 @@ class JointApprovalWorkflow:
             due_date=self._clock.view().promised_due if self._clock else None,
         )
 
-    async def _run_review(self, review: DepartmentReviewInput) -> Verdict:
-        """This shape: the review is a child workflow, its decision forwarded once started."""
-        handle = await workflow.start_child_workflow(
-            DepartmentReviewWorkflow.run, review, id=child_id(review.case_id, review.department)
-        )
-        self._children[review.department] = handle
-        await self._forward(review.department)
-        return await handle
-
     async def _conclude(
         self, case_id: str, result: MergeResult, verdicts: list[Verdict]
     ) -> JointApprovalResult:
@@ -414,11 +382,15 @@ class JointApprovalWorkflow:
         self._status = WorkflowStatus(result.outcome.value)
         licence = None
         if result.outcome.value == "granted":
-            with _tracer().start_as_current_span(
-                "issuance", attributes={CASE: case_id, "lianban.limit_days": ISSUANCE_LIMIT}
-            ):
+            with issuance_span(case_id):
                 licence = await steps.record(CaseSteps.issue_licence, IssueInput(case_id=case_id))
             self._status = WorkflowStatus.issued
+        return await self._concluded(case_id, result, licence)
+
+    async def _concluded(
+        self, case_id: str, result: MergeResult, licence: str | None
+    ) -> JointApprovalResult:
+        """The concluded case's result, once every handler has finished."""
         return await self._finish(
             JointApprovalResult(
                 case_id=case_id,
@@ -432,7 +404,8 @@ class JointApprovalWorkflow:
     async def _terminate(
         self, case_id: str, req: TerminationRequest, reviews: asyncio.Future[list[Verdict]]
     ) -> JointApprovalResult:
-        # Cancelling the gather cancels each child review (a cancel request to the child).
+        # Cancelling the gather cancels each review (of the first shape: a cancel request to its
+        # child workflow, which may end in ChildWorkflowError).
         pending = sorted(set(self._departments) - set(self._decisions) - set(self._verdicts))
         reviews.cancel()
         with suppress(asyncio.CancelledError, ChildWorkflowError):
@@ -449,3 +422,29 @@ class JointApprovalWorkflow:
     async def _finish(self, result: JointApprovalResult) -> JointApprovalResult:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
+
+    # What each shape says itself ----------------------------------------------------------------
+
+    async def run(self, inp: JointApprovalInput) -> JointApprovalResult:
+        """The shape's `@workflow.run` (Temporal wants it on the workflow class): `_run_case`."""
+        raise NotImplementedError
+
+    def _has_review(self, department: str) -> bool:
+        """The department's review has started (it can take a request for corrections)."""
+        raise NotImplementedError
+
+    async def _tell_corrections(self, d: DecisionSignal) -> None:
+        """Hand the department's request for corrections to its review."""
+        raise NotImplementedError
+
+    async def _tell_supplied(self, department: str, sup: Supplement) -> None:
+        """Hand the applicant's supplement to a review waiting for it."""
+        raise NotImplementedError
+
+    async def _forward(self, department: str) -> None:
+        """Hand the department's decision to its review, once both exist."""
+        raise NotImplementedError
+
+    async def _run_review(self, review: DepartmentReviewInput) -> Verdict:
+        """Run one department's review to its verdict."""
+        raise NotImplementedError
