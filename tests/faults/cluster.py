@@ -78,7 +78,7 @@ class FaultCluster:
             "LIANBAN_API_PORT": str(api_port or s.api_port),
             "LIANBAN_RELAY_MAX_ATTEMPTS": "5",
             # Decisions left undelivered are signalled again within seconds, not minutes, and
-            # reported as such soon after (tests/faults/test_undelivered.py).
+            # reported as such soon after (tests/faults/test_frozen_temporal.py).
             "LIANBAN_DECISION_REDELIVER_AFTER_SECONDS": str(s.decision_redeliver_after_seconds),
             "LIANBAN_DECISION_SWEEP_SECONDS": str(s.decision_sweep_seconds),
             "LIANBAN_DECISION_UNDELIVERED_ALARM_SECONDS": str(s.decision_undelivered_alarm_seconds),
