@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
+PROMTOOL := /usr/bin/promtool
+ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
-.PHONY: run test install browser lint typecheck unit workflows integration e2e faults bench bench-audit histories docs messages clean
+.PHONY: run test install browser monitoring lint typecheck unit workflows integration e2e faults bench bench-audit histories docs messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +27,18 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+## Debian's Prometheus (ships promtool) and Alertmanager (ships amtool): `make lint` tests the
+## alert rules with promtool, the end-to-end alert test runs both servers on ports of its own.
+## --no-install-recommends: no node exporter. Installing must not leave daemons running: where
+## systemd runs they are stopped and disabled at once (in containers policy-rc.d or the missing
+## init system already keeps them from starting); nothing of ours uses ports 9090/9093.
+$(PROMTOOL) $(ALERTMANAGER):
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
+	if [ -d /run/systemd/system ]; then systemctl disable --now prometheus prometheus-alertmanager || true; fi
+
+monitoring: $(PROMTOOL) $(ALERTMANAGER)
+
 ## Start the embedded stack (Temporal dev server, Kafka-API broker, SQLite) and every process.
 run: install
 	$(BIN)/lianban dev
@@ -34,15 +48,18 @@ run: install
 ## /tmp/pytest-of-$USER, so another pytest on the machine would delete a running suite's
 ## databases. (The other "disk I/O error" seen in the suite was a test reading lianban.db in its
 ## own process, which drops SQLite's POSIX locks: tests/utils/sqlite_files.py.)
-test: install lint typecheck browser
+test: install lint typecheck browser monitoring
 	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp $(PYTEST_ARGS)
 
-lint: install
+lint: install monitoring
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m store.migrate check
 	$(BIN)/python -m entrypoints.cli.deploy_check
+	$(PROMTOOL) check config deploy/prometheus/prometheus.yaml
+	$(PROMTOOL) test rules deploy/prometheus/alerts.test.yaml
+	amtool check-config deploy/alertmanager/alertmanager.yaml
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/site
 
 typecheck: install
@@ -57,7 +74,7 @@ workflows: install
 integration: install
 	$(BIN)/pytest -q tests/integration
 
-e2e: install browser
+e2e: install browser monitoring
 	$(BIN)/pytest -q tests/e2e
 
 ## Processes killed, servers restarted, connections cut; prints the table of lost/doubled/recovery.

@@ -16,6 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.base import PRODUCER, ActivityBase, current_traceparent, task_id_for
+from activities.library import Issuer, library_entries, shared_materials, signed_licence
 from domain.case_status import CaseStatus
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
@@ -25,12 +26,12 @@ from events.contracts import (
     CaseOutcome,
     DecisionSignature,
     DepartmentDecided,
-    LicenceIssued,
-    MaterialRef,
     Payload,
     ReviewTaskAssigned,
 )
+from events.materials import SharedMaterial
 from events.registry import make_envelope
+from infra import metrics
 from infra.failpoints import failpoint
 from store.cases import get_decision
 from store.db import insert_ignore
@@ -64,10 +65,13 @@ class CaseActivities(ActivityBase):
         *parts: Any,
         endpoints: Mapping[str, str] | None = None,
         keyring: Keyring = NO_KEYS,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         super().__init__(*parts)
         self._endpoints: Mapping[str, str] = endpoints if endpoints is not None else {}
         self._keyring = keyring  # opens a decision's sealed signed record
+        # Signs licences (the keyring opens the center's key); verify links point at the URL.
+        self._issuer = Issuer(keyring, public_url)
 
     @implements(CaseSteps.prepare_case)
     async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
@@ -168,6 +172,7 @@ class CaseActivities(ActivityBase):
                 "conditions": [],
                 "assigned_at": now,
                 "due_date": r.due_date,
+                "case_title": r.title,  # the inbox searches it beside the task
             }
             for r in reviews
         ]
@@ -180,6 +185,7 @@ class CaseActivities(ActivityBase):
                 .where(tasks.c.task_id.in_(list(ids.values())))
                 .values(case_warning_level=warning.scalar_subquery())
             )
+        shared = await shared_materials(s, reviews[0].case_id) if reviews else {}
         events: list[tuple[str, Payload, str]] = [
             (
                 f"task/{r.department}",
@@ -189,7 +195,7 @@ class CaseActivities(ActivityBase):
                     matter_code=r.matter_code,
                     title=r.title,
                     checks=r.checks,
-                    materials=[MaterialRef(code=c) for c in r.material_codes],
+                    materials=[shared.get(c) or SharedMaterial(code=c) for c in r.material_codes],
                     due_date=r.due_date,
                 ),
                 self._topics.review_tasks,
@@ -204,8 +210,11 @@ class CaseActivities(ActivityBase):
         decision service did not record on receipt, see `write_decision`)."""
         d = inp.decision
         async with self._tx() as s:
-            signature = await _signature_of(s, self._keyring, inp.case_id, d.department, d.event_id)
+            row = await get_decision(s, inp.case_id, d.department)
+            signature = _signature_of(row, self._keyring, inp.case_id, d.department, d.event_id)
             await write_decision(s, self._topics.case_events, inp.case_id, d, signature)
+        if row is not None and row["event_id"] == d.event_id:
+            observe_decision_latency(row["source"], row["received_at"])
         # The fault suite kills the worker here: written and committed, not yet reported done.
         failpoint("activity.record_decision.after_write")
 
@@ -217,11 +226,12 @@ class CaseActivities(ActivityBase):
 
     @implements(CaseSteps.issue_licence)
     async def issue_licence(self, inp: IssueInput) -> str:
-        """Issue the licence (the number is derived from the case, so a retry reissues nothing)."""
+        """Issue the licence (the number is derived from the case, so a retry reissues nothing),
+        signed and entered in the holder's library."""
         number = licence_number(inp.case_id)
         async with self._tx() as s:
             await self._update_case(s, inp.case_id, status=CaseStatus.issued, licence_number=number)
-            payload = LicenceIssued(licence_number=number, issued_at=datetime.now(UTC))
+            payload = await signed_licence(s, self._issuer, self._catalog, inp.case_id, number)
             await self._emit(s, inp.case_id, "issued", payload, self._topics.case_events)
         return number
 
@@ -262,8 +272,10 @@ class CaseActivities(ActivityBase):
         )
         topic = self._topics.case_events
         events: list[tuple[str, Payload, str]] = [("concluded", concluded, topic)]
+        await library_entries(s, self._catalog, inp, now)
         if licence:
-            events.append(("issued", LicenceIssued(licence_number=licence, issued_at=now), topic))
+            signed = await signed_licence(s, self._issuer, self._catalog, inp.case_id, licence, now)
+            events.append(("issued", signed, topic))
         await self._emit_all(s, inp.case_id, events)
 
 
@@ -339,11 +351,18 @@ def signature_digest(key_id: str, signature: str, record: str) -> DecisionSignat
     return DecisionSignature(key_id=key_id, signature=signature, record_sha256=digest)
 
 
-async def _signature_of(
-    s: AsyncSession, keyring: Keyring, case_id: str, department: str, event_id: str
+def observe_decision_latency(source: str, received_at: datetime) -> None:
+    """`lianban_decision_latency_seconds`: from the decision's receipt (its row's time) to
+    its DepartmentDecided, recorded by the case's workflow."""
+    if metrics.enabled():
+        waited = (datetime.now(UTC) - received_at).total_seconds()
+        metrics.DECISION_LATENCY.labels(metrics.label_of(source)).observe(max(waited, 0.0))
+
+
+def _signature_of(
+    row: Mapping[str, Any] | None, keyring: Keyring, case_id: str, department: str, event_id: str
 ) -> DecisionSignature | None:
     """The signature the decision came with, into the audit chain with the decision."""
-    row = await get_decision(s, case_id, department)
     if row is None or row["event_id"] != event_id or not row["signature"]:
         return None
     context = decision_context(case_id, department)

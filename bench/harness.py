@@ -211,10 +211,12 @@ class Bench:
         materials = [m.code for m in matter.materials]
         return LianbanDriver(self.stack.kafka_bootstrap, self.topics, matter.code, materials)
 
-    def serve(self, name: str, *flags: str) -> subprocess.Popen[bytes]:
-        """Start `lianban serve` with some parts (flags like --no-worker)."""
+    def serve(
+        self, name: str, *flags: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start `lianban serve` with some parts (flags like --no-worker), `env` on top."""
         cmd = [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags]
-        proc = spawn(cmd, self.env, self.tmp / f"{name}.log")
+        proc = spawn(cmd, {**self.env, **(env or {})}, self.tmp / f"{name}.log")
         self.procs.append(proc)
         self.logs[proc.pid] = self.tmp / f"{name}.log"
         return proc
@@ -282,6 +284,11 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             "LIANBAN_API_PORT": str(api_port),
             # A benchmark on a developer's machine; tokens are minted with the same key.
             "LIANBAN_ALLOW_DEV_KEY": "true",
+            # Processes without the API would open the parts' default metrics ports: several
+            # such processes (bench.workers) or another stack on the machine would clash.
+            "LIANBAN_WORKER_METRICS_PORT": "0",
+            "LIANBAN_CONSUMERS_METRICS_PORT": "0",
+            "LIANBAN_RELAY_METRICS_PORT": "0",
         }
         bench = Bench(stack, tmp, topics, f"http://127.0.0.1:{api_port}", env)
         main = asyncio.current_task()

@@ -14,14 +14,18 @@ from `infra.tokens.mint`):
 - the operator's stalled list, read-model part (20 runs; target p99 <= 200 ms);
 - the SLA report, all matters and departments (5 runs; target max <= 2 s);
 - audit verify of the 200-event case (50 runs; target p99 <= 50 ms);
-- the leadership dashboard, service and page (5 runs each; target max <= 1 s).
+- the leadership dashboard, service and page (5 runs each; target max <= 1 s);
+- the inbox page (HTML) as it opens (200 runs; target p99 <= 50 ms) and narrowed each way the
+  page offers: views, urgency, matter, claims, searches, sort, a far page (100 runs each;
+  target p99 <= 100 ms); the staff search and the 200-event case's page.
 
 Audit chains: sealing an entry with the audit module costs ~0.2 ms on a small machine, so
 only the cases of every `--audit-every`-th pair get one (`--audit-every 1`: all of them, about
 5 min of loading instead of 2.5).
 
-`--keep` leaves the database in place (for EXPLAIN ANALYZE) and prints its URL; `--url URL`
-measures such a database again without loading (migrations applied first).
+`--keep` leaves the database in place (for EXPLAIN ANALYZE) and prints its URL, its audit
+anchors' file under var/bench/; `--url URL` measures such a database again without loading
+(migrations applied first, then VACUUM ANALYZE).
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ from bench.scale_measure import (
     http_probes,
     run,
     service_probes,
+    web_case_probes,
+    web_filter_probes,
     web_inbox_probe,
 )
 from entrypoints.http.app import create_app
@@ -128,6 +134,8 @@ async def measure(deps: Deps) -> tuple[list[Figure], str]:
     async with httpx.AsyncClient(transport=transport, base_url="http://scale") as http:
         figures += [await run(p) for p in http_probes(http, deps, LONG_CASE)]
         figures.append(await run(web_inbox_probe(http, deps)))
+        figures += [await run(p) for p in web_filter_probes(http, deps)]
+        figures += [await run(p) for p in web_case_probes(http, deps, LONG_CASE)]
         figures += [await run(p) for p in dashboard_probes(http, deps)]
     after = os.getloadavg()
     return figures, f"load average {before[0]:.1f} before, {after[0]:.1f} after measuring"
@@ -184,6 +192,29 @@ async def loaded(deps: Deps) -> LoadStats:
     return LoadStats(rows, 0.0, 0)
 
 
+KEPT = Path("var") / "bench"
+
+
+def anchor_file(url: str, tmp: Path, args: argparse.Namespace) -> Path:
+    """The audit anchors' file: a kept database keeps its own beside it (under var/bench/),
+    so measuring it again (`--url`) verifies against the same anchors."""
+    if not (args.keep or args.url):
+        return tmp / "anchors.jsonl"
+    path = KEPT / f"{url.rsplit('/', 1)[-1]}.anchors.jsonl"
+    if args.url and not path.exists():
+        raise SystemExit(f"{path} missing: --url measures a database kept by --keep here")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+async def vacuum(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
 @contextlib.asynccontextmanager
 async def target(args: argparse.Namespace) -> AsyncIterator[tuple[str, bool]]:
     """The database to measure and whether it must be loaded first."""
@@ -198,14 +229,14 @@ async def main(args: argparse.Namespace) -> None:
     plan = LoadPlan(args.cases, args.audit_every)
     with tempfile.TemporaryDirectory() as tmp:
         async with target(args) as (url, fresh):
-            audit = AuditSettings(anchor_file=str(Path(tmp) / "anchors.jsonl"))
+            audit = AuditSettings(anchor_file=str(anchor_file(url, Path(tmp), args)))
             deps = await bootstrap(
                 Settings(database_url=url), temporal=False, audit=audit, migrate=True
             )
             try:
                 stats = await populate(deps, url, plan) if fresh else await loaded(deps)
                 if not fresh:
-                    await take_anchor(deps)  # this run's anchor file starts empty
+                    await vacuum(url)  # after the migrations the upgrade just ran
                 await sanity(deps)
                 settle_heap()  # as `lianban serve` does once started
                 figures, load_avg = await measure(deps)

@@ -185,6 +185,7 @@ class CaseBuilder:
             "due_date": view.promised_due,
             "last_activity_at": assigned,
             "case_warning_level": self.row["warning_level"],  # as activities/clocks.py keeps it
+            "case_title": self.row["title"],
         }
 
     def pause_events(self, pause: Pause | None) -> None:

@@ -79,6 +79,18 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
         spy.wait(timeout=60)
 
 
+async def metrics_cost(n: int, matter_code: str, rounds: int) -> None:
+    """Lianban with metrics on and off, alternating, on one stack (bench/metrics_cost.py)."""
+    from bench.metrics_cost import compare
+
+    matter = load_catalog().matter(matter_code)
+    assert matter is not None, f"unknown matter {matter_code}"
+    async with bench_stack(None) as bench:
+        await compare(bench, matter, n, rounds)
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, load {os.getloadavg()}")
+    print(f"cases: {n} x {matter_code} per round")
+
+
 async def main(
     n: int, matter_code: str, only: str | None, profile: Path | None, postgres: bool
 ) -> None:
@@ -152,5 +164,15 @@ if __name__ == "__main__":
         action="store_true",
         help="the read model on PostgreSQL (a fresh database on 127.0.0.1:5432), not SQLite",
     )
+    parser.add_argument(
+        "--metrics-cost",
+        action="store_true",
+        help="Lianban with metrics on (scraped) and off (LIANBAN_METRICS_ENABLED=false), "
+        "alternating --rounds times on one stack: the CPU per case of each",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="with --metrics-cost")
     args = parser.parse_args()
-    asyncio.run(main(args.cases, args.matter, args.only, args.profile, args.postgres))
+    if args.metrics_cost:
+        asyncio.run(metrics_cost(args.cases, args.matter, args.rounds))
+    else:
+        asyncio.run(main(args.cases, args.matter, args.only, args.profile, args.postgres))

@@ -16,7 +16,9 @@ from typing import Any
 from domain.audit import AuditEntry
 from domain.audit_state import CaseState, TaskState
 from domain.case_status import CaseStatus
+from domain.library import material_row, with_reuse
 from events import contracts as ev
+from events.library_events import LicenceRevoked, MaterialsReused
 
 __all__ = ["FOLDS", "HANDLERS", "CaseState", "TaskState", "apply", "blame", "fold"]
 
@@ -35,10 +37,11 @@ def _submitted(s: CaseState, e: AuditEntry) -> None:
     applicant = d.get("applicant") or {}
     s.applicant_kind, s.applicant_name = applicant.get("kind"), applicant.get("name")
     s.channel = d.get("channel", "online")
-    s.materials = [
-        {"code": m["code"], "name": m.get("name"), "ref": m.get("ref")}
-        for m in d.get("materials", [])
-    ]
+    s.materials = [material_row(m) for m in d.get("materials", [])]
+
+
+def _reused(s: CaseState, e: AuditEntry) -> None:
+    s.materials = with_reuse(s.materials, e.data.get("materials", []))
 
 
 def _supplied(s: CaseState, e: AuditEntry) -> None:
@@ -219,6 +222,8 @@ FOLDS: dict[type[ev.Payload], Handler] = {
     ev.DepartmentReminded: _unchanged,
     ev.PersonalDataAccessed: _append_to("personal_data_reads"),
     ev.ServiceRated: _rated,
+    MaterialsReused: _reused,
+    LicenceRevoked: _append_to("licence_revocations"),
 }
 # What `apply` looks up: an entry names its type as text.
 HANDLERS: dict[str, Handler] = {cls.EVENT_TYPE: handler for cls, handler in FOLDS.items()}

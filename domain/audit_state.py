@@ -69,6 +69,7 @@ class CaseState:
     operator_actions: list[dict[str, Any]] = field(default_factory=list)
     supervision: list[dict[str, Any]] = field(default_factory=list)
     personal_data_reads: list[dict[str, Any]] = field(default_factory=list)
+    licence_revocations: list[dict[str, Any]] = field(default_factory=list)
     rating: dict[str, Any] | None = None
     # Years with an official calendar: tells whether a due date is provisional when an event
     # does not say (pauses and extensions do not carry it). None: keep the last value told.

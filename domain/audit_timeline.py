@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.audit import AuditEntry
 from events import contracts as ev
+from events.library_events import LicenceRevoked, MaterialsReused
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,18 @@ def _operator(d: dict[str, Any]) -> str:
     return f"operator {d.get('action')}{target}: {d.get('result')} — reason: {d.get('reason')}"
 
 
+def _reused(d: dict[str, Any]) -> str:
+    parts = []
+    for m in d.get("materials", []):
+        p = m.get("provenance") or {}
+        how = "filled by the center" if p.get("how") == "filled" else "named"
+        parts.append(
+            f"{m.get('code')} ({how}) from {p.get('library_id')}: case {p.get('source_case')}, "
+            f"checked by {p.get('checked_by')} on {p.get('checked_on')}, sha256 {m.get('sha256')}"
+        )
+    return "materials from the library: " + ("; ".join(parts) or "none")
+
+
 def _supervision_step(d: dict[str, Any]) -> str:
     text = f"supervision #{d.get('supervision_id')} {d.get('action')} by {d.get('actor')}"
     return f"{text}: {d['text']}" if d.get("text") else text
@@ -117,7 +130,16 @@ SUMMARIES: dict[type[ev.Payload], Summary] = {
         + (", supervision raised" if d.get("supervision") else "")
     ),
     ev.CaseConcluded: _concluded,
-    ev.LicenceIssued: lambda d: f"licence {d.get('licence_number')} issued",
+    ev.LicenceIssued: lambda d: (
+        f"licence {d.get('licence_number')} issued"
+        + (f", signed with {d['key_id']}" if d.get("key_id") else "")
+        + (f", valid until {d['valid_until']}" if d.get("valid_until") else "")
+    ),
+    MaterialsReused: _reused,
+    LicenceRevoked: lambda d: (
+        f"licence {d.get('licence_number')} revoked by {d.get('actor')} ({d.get('role')}): "
+        f"{d.get('reason')}"
+    ),
     ev.CaseTerminated: lambda d: f"{d.get('status')}: {d.get('reason')}",
     ev.OperatorActionRecorded: _operator,
     ev.SupervisionRaised: lambda d: f"supervision #{d.get('supervision_id')}: {d.get('note')}",

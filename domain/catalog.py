@@ -40,6 +40,32 @@ class Material(BaseModel):
     name: str
     # Essential materials cannot be missing; others may be under tolerant acceptance (容缺受理).
     essential: bool = True
+    # The materials library (证照库, docs/library.md): which reviewing department's approval
+    # vouches for this material when the case concludes (None: the first deciding one), and how
+    # long the checked copy stays valid (None: no end of its own).
+    checked_by: str | None = Field(default=None, max_length=64)
+    valid_days: int | None = Field(default=None, gt=0, le=36500)
+
+
+class ReuseRule(BaseModel):
+    """A material this matter takes from the applicant's library instead of a new file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1, max_length=64)
+    # An entry checked longer ago than this is not taken (None: any age while it is valid).
+    max_age_days: int | None = Field(default=None, gt=0, le=36500)
+
+
+class LicenceSpec(BaseModel):
+    """The licence a granted case of this matter issues: its material code in the library
+    (another matter may take it from there) and how long it is valid."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    valid_days: int | None = Field(default=None, gt=0, le=36500)
 
 
 class Matter(BaseModel):
@@ -56,6 +82,10 @@ class Matter(BaseModel):
     merge_rule: MergeRule = MergeRule.all_approve
     # Time the applicant takes to correct what a department asked for is not counted.
     corrections_pause_clock: bool = True
+    # Which materials may come from the applicant's library (none unless listed) and the
+    # licence a granted case issues (default: `licence:<matter code>`, no end of validity).
+    reuse: list[ReuseRule] = Field(default_factory=list)
+    licence: LicenceSpec | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Matter:
@@ -69,10 +99,37 @@ class Matter(BaseModel):
             raise ValueError(f"{self.code}: a department is listed twice")
         if all(d.opinion_only for d in self.departments):
             raise ValueError(f"{self.code}: at least one department must decide")
+        self._check_library()
         return self
+
+    def _check_library(self) -> None:
+        listed = {m.code for m in self.materials}
+        for rule in self.reuse:
+            if rule.code not in listed:
+                raise ValueError(f"{self.code}: reuse of {rule.code!r}, not one of its materials")
+        for m in self.materials:
+            if m.checked_by is not None and self.department(m.checked_by) is None:
+                raise ValueError(
+                    f"{self.code}: material {m.code} checked_by {m.checked_by!r}, "
+                    "not one of its reviewing departments"
+                )
 
     def department(self, code: str) -> ReviewingDepartment | None:
         return next((d for d in self.departments if d.code == code), None)
+
+    def reuse_rule(self, code: str) -> ReuseRule | None:
+        return next((r for r in self.reuse if r.code == code), None)
+
+    def licence_spec(self) -> LicenceSpec:
+        """The licence a granted case issues, as the library keeps it."""
+        return self.licence or LicenceSpec(code=f"licence:{self.code}", name=self.name)
+
+    def checker_of(self, material: Material) -> str:
+        """The department whose approval vouches for the material: its `checked_by`, else
+        the first department that decides (an opinion-only one cannot)."""
+        if material.checked_by is not None:
+            return material.checked_by
+        return next(d.code for d in self.departments if not d.opinion_only)
 
 
 class Catalog(BaseModel):

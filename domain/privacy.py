@@ -75,3 +75,10 @@ def mask_data(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_data(v) for v in value]
     return mask_text(value) if isinstance(value, str) else value
+
+
+def mask_name(value: str | None) -> str | None:
+    """A person's name shown to the public: the first character kept (张三 -> 张*)."""
+    if not value:
+        return value
+    return value[0] + "*" * (len(value) - 1)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.catalog import Catalog
+from domain.library_figures import LibraryRow
 from domain.report_model import SlaReport
 
 MIN_CASES = 5
@@ -36,6 +37,9 @@ class PublicStats:
     end: date
     matters: tuple[PublicMatterStats, ...]
     min_cases: int = MIN_CASES
+    # The center's materials library in the period (domain.library_figures): totals only, about
+    # the center's practice, not any applicant.
+    library: LibraryRow | None = None
 
 
 def last_month(today: date) -> tuple[date, date]:
@@ -48,7 +52,9 @@ def _shown(n: int, value: float | None) -> float | None:
     return value if n >= MIN_CASES else None
 
 
-def public_stats(catalog: Catalog, report: SlaReport) -> PublicStats:
+def public_stats(
+    catalog: Catalog, report: SlaReport, library: LibraryRow | None = None
+) -> PublicStats:
     """Every matter of the catalog, with last month's figures where enough cases support them.
 
     Args:
@@ -74,4 +80,4 @@ def public_stats(catalog: Catalog, report: SlaReport) -> PublicStats:
                 suppressed=handled < MIN_CASES,
             )
         )
-    return PublicStats(report.start, report.end, tuple(out))
+    return PublicStats(report.start, report.end, tuple(out), library=library)

@@ -28,7 +28,7 @@ from temporalio.service import RPCError
 
 from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
-from infra import kafka_client
+from infra import kafka_client, logs, metrics
 from infra.bootstrap import Deps
 from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
@@ -86,14 +86,17 @@ class EventConsumer:
         size = len(rec.value or b"")
         if size > MAX_RECORD_BYTES:  # never decoded: a dead letter with an excerpt and a digest
             detail = f"record of {size} bytes, over the limit of {MAX_RECORD_BYTES} bytes"
-            await dead_letter(self.deps, source, "too_large", detail, None)
-            self.dead_lettered += 1
+            await self._dead_letter(source, "too_large", detail, None)
             return
         try:
             decoded = _as_received(decode(rec.value or b""), rec)
             case_id = decoded.envelope.case_id
+            # Lines logged while the event is applied name its case and trace.
+            logs.set_case(case_id, decoded.envelope.traceparent)
             await self.handler(self.deps, decoded)
             self.applied += 1
+            if metrics.enabled():
+                metrics.RECORDS.labels(self.topic, "applied").inc()
             return
         except EventRejected as exc:
             error, detail = exc.code, exc.detail
@@ -107,8 +110,16 @@ class EventConsumer:
             )
             error, detail = "processing_failed", f"{type(exc).__name__}: {exc}"
         log.warning("dead-lettering %s/%s/%s: %s", rec.topic, rec.partition, rec.offset, error)
+        await self._dead_letter(source, error, detail, case_id)
+
+    async def _dead_letter(
+        self, source: SourceRecord, error: str, detail: str, case_id: str | None
+    ) -> None:
         await dead_letter(self.deps, source, error, detail, case_id)
         self.dead_lettered += 1
+        if metrics.enabled():
+            metrics.RECORDS.labels(self.topic, "dead_lettered").inc()
+            metrics.DEAD_LETTERS.labels(self.topic, metrics.label_of(error)).inc()
 
     async def _apply_with_retry(self, rec: ConsumerRecord, stop: asyncio.Event) -> None:
         delay = 0.2
@@ -119,6 +130,8 @@ class EventConsumer:
             except TRANSIENT as exc:
                 if stop.is_set():
                     raise
+                if metrics.enabled():
+                    metrics.TRANSIENT.labels(self.topic).inc()
                 failure = storage_failure(exc)
                 if failure is not None and failure.full:  # nothing moves until it is fixed
                     log.error("%s/%s: %s; retrying", rec.topic, rec.offset, failure.detail)
@@ -130,9 +143,11 @@ class EventConsumer:
                 delay = min(delay * 2, 10.0)
 
     async def _partition(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
-        # One partition's records in order; different partitions run side by side.
+        # One partition's records in order; different partitions run side by side (each in a
+        # task of its own, so the case a line is logged for is this partition's).
         for rec in records:
-            await self._apply_with_retry(rec, stop)
+            with logs.case_context(None):
+                await self._apply_with_retry(rec, stop)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """`run` until `stop` is set, started again whenever something ends it: a consumer's

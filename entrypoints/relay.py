@@ -32,7 +32,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError,
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infra import kafka_client
+from infra import kafka_client, metrics
 from infra.bootstrap import Deps
 from infra.broker_loss import BrokerLedger, identity, recovery_log
 from infra.broker_probe import BrokerProbe
@@ -109,6 +109,11 @@ class OutboxRelay:
             row.topic, value, key=row.key.encode(), headers=headers
         )
         meta = await delivered
+        if metrics.enabled():
+            metrics.RELAY_PUBLISHED.labels(row.topic).inc()
+            if row.created_at is not None:
+                waited = (datetime.now(UTC) - row.created_at).total_seconds()
+                metrics.RELAY_LATENCY.observe(max(waited, 0.0))
         if meta is None:  # a stand-in producer (tests)
             return
         if self.ledger.published(meta.topic, meta.partition, meta.offset, identity(value)):
@@ -191,6 +196,8 @@ class OutboxRelay:
         await box.record_failure(s, row.id, error, now, retry_at=retry_at)
         if give_up:
             self.parked += 1
+            if metrics.enabled():
+                metrics.RELAY_PARKED.labels(row.topic).inc()
             log.error(
                 "outbox row %s (key %s) parked after %d attempts: %s",
                 row.id,

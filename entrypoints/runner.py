@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +21,12 @@ from sqlalchemy.exc import DBAPIError
 from entrypoints.api.health import close_probe
 from entrypoints.consumers import EventConsumer, build_consumers
 from entrypoints.http.app import create_app
+from entrypoints.metrics_port import port_for, serve_port
 from entrypoints.relay import OutboxRelay, make_producer
 from entrypoints.worker import build_worker
-from infra import tracing
+from infra import metrics, temporal_metrics, tracing
 from infra.bootstrap import Deps
+from infra.broker_probe import BrokerProbe
 from services.departments.delivery import run_sweeper
 from store.spans import store_spans
 
@@ -76,6 +79,72 @@ async def _run_supervision_sweep(deps: Deps, stop: asyncio.Event) -> None:
             log.exception("escalating overdue supervision items failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+DRAIN_SECONDS = 2.0  # the Temporal SDK's metric buffer, between scrapes too
+
+
+async def _run_metrics(deps: Deps, parts: Parts, running: Running, stop: asyncio.Event) -> None:
+    """This process's metrics: the parts it runs, the gauges' periodic queries, the Temporal
+    SDK's buffer, and — for a process without the API — its metrics port."""
+    names = [n for n in ("worker", "consumers", "relay", "api") if getattr(parts, n)]
+    metrics.set_gauges(metrics.PARTS, (((n,), 1.0) for n in names))
+    port = 0 if parts.api else port_for(deps.settings, names)
+    server = asyncio.create_task(serve_port(deps.settings, port, stop)) if port else None
+    probe = BrokerProbe(deps.settings) if parts.api or parts.consumers else None
+    every, due = deps.settings.metrics_refresh_seconds, 0.0
+    try:
+        while not stop.is_set():
+            temporal_metrics.drain()
+            if asyncio.get_running_loop().time() >= due:
+                await _refresh_gauges(deps, parts, running, probe)
+                due = asyncio.get_running_loop().time() + every
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(DRAIN_SECONDS, every))
+    finally:
+        if probe is not None:
+            await probe.close()
+        if server is not None:
+            await server
+
+
+async def _refresh_gauges(
+    deps: Deps, parts: Parts, running: Running, probe: BrokerProbe | None
+) -> None:
+    from services.leaders.reports import today_local
+    from services.operators import signals
+
+    groups: list[tuple[str, Awaitable[None]]] = []
+    if parts.api and probe is not None:
+        groups += [
+            ("business", signals.refresh_business(deps, today_local())),
+            ("health", signals.refresh_health(deps, probe)),
+        ]
+    if parts.relay:
+        groups.append(("outbox", signals.refresh_outbox(deps)))
+    if parts.consumers and probe is not None:
+        lagging = [(c.group, c.topic) for c in running.consumers]
+        groups.append(("lag", signals.refresh_lag(probe, lagging)))
+    for name, refresh in groups:
+        try:
+            await refresh
+            metrics.REFRESH_ERRORS.labels(name).set(0)
+        except Exception as exc:  # the database away for a moment: the gauges keep their values
+            metrics.REFRESH_ERRORS.labels(name).set(1)
+            log.warning("refreshing the %s gauges failed: %r", name, exc)
+
+
+async def _run_kpi(deps: Deps, stop: asyncio.Event) -> None:
+    """Compare the leaders' KPI thresholds with the figures every `kpi_check_seconds`."""
+    from services.leaders.kpi import evaluate
+
+    while not stop.is_set():
+        try:
+            await evaluate(deps)
+        except Exception:  # the database away for a moment: the next round tries again
+            log.exception("checking the KPI thresholds failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=deps.settings.kpi_check_seconds)
 
 
 async def _run_anchors(deps: Deps, stop: asyncio.Event) -> None:
@@ -170,6 +239,9 @@ async def serve(
     if parts.api:
         tasks.append(asyncio.create_task(_run_api(deps, running, stop), name="api"))
         tasks.append(asyncio.create_task(_run_supervision_sweep(deps, stop), name="supervision"))
+        tasks.append(asyncio.create_task(_run_kpi(deps, stop), name="kpi"))
+    if metrics.enabled():
+        tasks.append(asyncio.create_task(_run_metrics(deps, parts, running, stop), name="metrics"))
         if deps.settings.anchor_every_minutes > 0:
             tasks.append(asyncio.create_task(_run_anchors(deps, stop), name="anchors"))
     running.started.set()

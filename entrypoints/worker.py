@@ -43,7 +43,10 @@ def build_activities(deps: Deps) -> list[Callable[..., Any]]:
     parts = (deps.sessions, deps.catalog, deps.topics, deps.calendar)
     return [
         *CaseActivities(
-            *parts, endpoints=deps.settings.department_endpoints, keyring=deps.keyring
+            *parts,
+            endpoints=deps.settings.department_endpoints,
+            keyring=deps.keyring,
+            public_url=deps.settings.public_base_url,
         ).all(),
         *ClockActivities(*parts, supervision=supervision_policy(deps.settings)).all(),
         *WindowActivities(*parts).all(),

@@ -17,11 +17,11 @@ from events.limits import (
     MAX_ITEMS,
     MAX_MATERIALS,
     MAX_NAME,
-    MAX_REF,
     MAX_REVIEWER,
     MAX_TEXT,
     MAX_TITLE,
 )
+from events.materials import MaterialRef, SharedMaterial
 from events.topics import Topic
 
 
@@ -65,20 +65,13 @@ class Applicant(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
 
 
-class MaterialRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(min_length=1, max_length=MAX_CODE)
-    name: str | None = Field(default=None, max_length=MAX_NAME)
-    ref: str | None = Field(
-        default=None, max_length=MAX_REF, description="where the shared file lives (URI)"
-    )
-
-
 class ApplicationSubmitted(Payload):
-    """An application arrived (portal or window). Topic: submissions."""
+    """An application arrived (portal or window). Topic: submissions.
+
+    v2: a material may carry its content's `sha256`, or name a library entry (`library_id`)."""
 
     EVENT_TYPE: ClassVar[str] = "ApplicationSubmitted"
+    VERSION: ClassVar[int] = 2
     TOPIC: ClassVar[Topic | None] = Topic.submissions
     INBOUND: ClassVar[bool] = True
 
@@ -145,9 +138,12 @@ def required_lists(outcome: DecisionOutcome) -> tuple[str, ...]:
 
 
 class ReviewTaskAssigned(Payload):
-    """A department got a joint review task. Topic: review-tasks."""
+    """A department got a joint review task. Topic: review-tasks.
+
+    v2: each material carries its `sha256` and, when it came from the library, `provenance`."""
 
     EVENT_TYPE: ClassVar[str] = "ReviewTaskAssigned"
+    VERSION: ClassVar[int] = 2
     TOPIC: ClassVar[Topic | None] = Topic.review_tasks
 
     task_id: str
@@ -155,7 +151,7 @@ class ReviewTaskAssigned(Payload):
     matter_code: str
     title: str
     checks: list[str] = Field(default_factory=list)
-    materials: list[MaterialRef] = Field(default_factory=list)
+    materials: list[SharedMaterial] = Field(default_factory=list)
     due_date: date | None = None
 
 
@@ -235,13 +231,21 @@ class CaseConcluded(Payload):
 
 
 class LicenceIssued(Payload):
-    """The licence was issued to the applicant. Topic: case-events."""
+    """The licence was issued to the applicant. Topic: case-events.
+
+    v2: the electronic licence: the key that signed it, its document's SHA-256, its validity
+    and its entry in the applicant's library (docs/library.md)."""
 
     EVENT_TYPE: ClassVar[str] = "LicenceIssued"
+    VERSION: ClassVar[int] = 2
     TOPIC: ClassVar[Topic | None] = Topic.case_events
 
     licence_number: str
     issued_at: datetime
+    key_id: str | None = Field(default=None, description="the center's signing key")
+    document_sha256: str | None = Field(default=None, description="of the signed document")
+    valid_until: date | None = None
+    library_id: str | None = None
 
 
 class DeadLettered(Payload):

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from events import library_events  # noqa: F401  # defines MaterialsReused, LicenceRevoked
 from events.contracts import Payload  # defines the payload classes
 from events.envelope import Envelope
 from events.topics import Topic
@@ -46,8 +47,9 @@ def _register(classes: list[type[Payload]]) -> dict[str, type[Payload]]:
     return table
 
 
-# Built from the classes: those of `events.contracts`, imported above. A module that holds
-# more of them must be imported above too (tests/unit/test_event_types.py checks it is).
+# Built from the classes: those of `events.contracts` and `events.library_events`, imported
+# above. A module that holds more of them must be imported above too
+# (tests/unit/test_event_types.py checks it is).
 PAYLOADS: dict[str, type[Payload]] = _register(_payload_classes())
 
 
@@ -66,9 +68,19 @@ def in_case_log() -> list[type[Payload]]:
     return [cls for cls in PAYLOADS.values() if cls.CASE_LOG]
 
 
+def upcast_unchanged(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 → v2 of an event whose v2 only added optional fields (every v1 document is a v2 one
+    with them absent): ApplicationSubmitted and ReviewTaskAssigned (a material's `sha256`,
+    `library_id`, `provenance`), LicenceIssued (the electronic licence's fields)."""
+    return data
+
+
 # (event_type, from_version) -> function turning that version's data into the next version's.
-# Empty while every event is at version 1; add `upcast_<type>_v1_v2` here when a v2 ships.
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("ApplicationSubmitted", 1): upcast_unchanged,
+    ("ReviewTaskAssigned", 1): upcast_unchanged,
+    ("LicenceIssued", 1): upcast_unchanged,
+}
 
 
 class EventRejected(Exception):

@@ -15,7 +15,7 @@ from temporalio.service import TLSConfig
 from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
-from infra import redact, tracing
+from infra import metrics, redact, temporal_metrics, tracing
 from infra.calendars import CalendarProvider
 from infra.outbox_signal import OutboxSignal
 from infra.payload_crypto import data_converter
@@ -83,9 +83,13 @@ def _read(path: str | None) -> bytes | None:
 
 async def connect_temporal(settings: Settings) -> Client:
     tracing.configure(settings)
+    metrics.configure(settings)
+    # The SDK's worker and client metrics go to the process's registry (infra.temporal_metrics).
+    extra: dict[str, Any] = {"runtime": temporal_metrics.runtime()} if metrics.enabled() else {}
     return await Client.connect(
         settings.temporal_address,
         **temporal_connect_options(settings),
+        **extra,
         data_converter=data_converter(settings.payload_kid, settings.payload_keys),
         # Carries the case's trace context into workflows, activities and signals, and makes
         # spans started inside workflows replay-safe.
@@ -116,6 +120,7 @@ async def bootstrap(
     """
     # Every process (worker or consumers alone too) masks ID and phone numbers in its logs.
     redact.install()
+    metrics.configure(settings)
     if settings.database_url.startswith("sqlite"):
         db_path = settings.database_url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":

@@ -135,14 +135,20 @@ class BrokerProbe:
 
     async def lag(self, group: str, topic: str) -> Lag:
         """Records on `topic` past `group`'s committed offsets."""
+        lags = await self.partition_lags(group, topic)
+        return Lag(topic, group, sum(lags.values()) if lags is not None else None)
+
+    async def partition_lags(self, group: str, topic: str) -> dict[int, int] | None:
+        """Per partition of `topic`, the records past `group`'s committed offset (None:
+        unknown). An uncommitted partition counts from its start."""
         async with self._lock:
             try:
-                return await asyncio.wait_for(self._lag(group, topic), self._timeout)
+                return await asyncio.wait_for(self._lags(group, topic), self._timeout)
             except Exception:
                 await self._reset()
-                return Lag(topic, group, None)
+                return None
 
-    async def _lag(self, group: str, topic: str) -> Lag:
+    async def _lags(self, group: str, topic: str) -> dict[int, int] | None:
         admin = await self._admin_client()
         consumer = await self._offsets_consumer()
         parts = consumer.partitions_for_topic(topic) or set()
@@ -151,15 +157,42 @@ class BrokerProbe:
             parts = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         if not tps:
-            return Lag(topic, group, None)
-        ends = await consumer.end_offsets(tps)
+            return None
+        ends = await self._true_ends(consumer, tps)
         committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-        behind = 0
+        lags = {}
         for tp in tps:
             meta = committed.get(tp)
             done = meta.offset if meta is not None and meta.offset >= 0 else 0
-            behind += max(ends.get(tp, 0) - done, 0)
-        return Lag(topic, group, behind)
+            lags[tp.partition] = max(ends.get(tp, 0) - done, 0)
+        return lags
+
+    async def _true_ends(
+        self, consumer: AIOKafkaConsumer, tps: list[TopicPartition], wait: float = 1.0
+    ) -> dict[TopicPartition, int]:
+        """One past the last record of each partition. The embedded broker reports as end
+        offset one past the *first* record of the last batch, so lag from end offsets alone
+        is understated by the rest of that batch: read from the reported end's record to the
+        partition's end (a fetch returns the whole batch). On Kafka this reads one record and
+        agrees with the end offset."""
+        ends = {tp: int(end) for tp, end in (await consumer.end_offsets(tps)).items()}
+        pending = {tp for tp, end in ends.items() if end > 0}
+        consumer.assign(sorted(pending, key=lambda tp: tp.partition))
+        for tp in pending:
+            consumer.seek(tp, ends[tp] - 1)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        try:
+            while pending and loop.time() < deadline:
+                batch = await consumer.getmany(*pending, timeout_ms=100)
+                if not batch:
+                    break  # every partition read to its end
+                for tp, records in batch.items():
+                    if records:
+                        ends[tp] = max(ends[tp], records[-1].offset + 1)
+        finally:
+            consumer.assign([])
+        return ends
 
     async def _admin_client(self) -> AIOKafkaAdminClient:
         if self._admin is None:

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def public_base_url(self) -> str:
+        """`public_url` without a trailing slash, or the API's own address."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
     def next_year_from(self) -> tuple[int, int]:
         month, day = self.calendar_next_year_from.split("-")
         return int(month), int(day)
@@ -97,6 +102,13 @@ class Settings(BaseSettings):
     catalog_path: str | None = Field(default=None, description="matters catalog; shipped default")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="where the public reaches this center (http(s)://host[/path], no trailing "
+        "query): a licence's verify link and QR code point there; default http://api_host:api_port",
+    )
     relay_batch: int = 500
     kafka_fetch_wait_ms: int = Field(
         default=50,
@@ -337,6 +349,63 @@ class Settings(BaseSettings):
     )
     # Inbox: an open task this many working days from its due date (or nearer) is "due soon".
     inbox_due_soon_days: int = Field(default=2, ge=0, le=20)
+    # Operating signals (docs/monitoring.md): metrics, logs, alerts.
+    metrics_enabled: bool = Field(
+        default=True,
+        description="count and serve Prometheus metrics (/metrics and the parts' metrics "
+        "ports); false: nothing is counted (what the throughput benchmark compares)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="address the parts' metrics ports listen on"
+    )
+    worker_metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="a process running the worker and not the API serves /metrics here; 0: none",
+    )
+    consumers_metrics_port: int = Field(
+        default=9465,
+        ge=0,
+        le=65535,
+        description="the same for a process whose first part is the consumers; 0: none",
+    )
+    relay_metrics_port: int = Field(
+        default=9466,
+        ge=0,
+        le=65535,
+        description="the same for a process whose first part is the relay; 0: none",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, /metrics (API and metrics ports) asks for "
+        "`Authorization: Bearer <it>`; unset: open, like /healthz",
+    )
+    metrics_refresh_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="how often the gauges are computed: business figures and health (API), "
+        "outbox (relay), consumer lag (consumers)",
+    )
+    alert_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token Alertmanager sends to POST /alerts/webhook; unset: the "
+        "webhook refuses every call",
+    )
+    kpi_check_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="how often the API compares each matter's figures with the leaders' KPI "
+        "thresholds",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: one JSON object per line; text: readable lines; auto: text under "
+        "`lianban dev`, json otherwise",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("jwt_secret")
     @classmethod

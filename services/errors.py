@@ -65,3 +65,7 @@ class SupervisionItemClosed(Refused, code="item_closed", http_status=409): ...
 
 class ChangedMeanwhile(Refused, code="changed_meanwhile", http_status=409):
     """Someone else changed the record between reading and writing it: read it again."""
+
+
+class UnknownThreshold(Refused, code="not_found", http_status=404):
+    """No such KPI threshold (services/leaders/kpi.py)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -11,10 +12,12 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_status import ENDED, CaseStatus
+from domain.library import material_row
 from domain.privacy import mask_data, mask_text
 from events.contracts import ApplicationSubmitted
 from events.envelope import Envelope
 from store.db import insert_ignore
+from store.library import applicant_key
 from store.personal import contact_columns
 from store.schema import case_events, cases, decisions, tasks
 from store.sealing import NO_KEYS, Keyring
@@ -36,13 +39,19 @@ async def insert_submission(
     query_code: str,
     applicant_ref: str | None = None,
     keyring: Keyring = NO_KEYS,
+    materials: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Create the case row; returns False when it already existed (a redelivered submission).
 
     `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
     The ID number and phone are sealed with `keyring` (store.personal); an ID or mobile number
-    typed into the title, the name or a material is masked before it is stored.
+    typed into the title, the name or a material is masked before it is stored. `materials`:
+    the case's materials once the library's are in (`domain.library.with_reuse`); by default
+    the submission's. The applicant's library key (store.library) is kept with the case.
     """
+    if materials is None:
+        materials = [material_row(m.model_dump(mode="json")) for m in sub.materials]
+    found = applicant_key(keyring, sub.applicant.id_number)
     stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
         case_id=envelope.case_id,
         query_code=query_code,
@@ -53,7 +62,9 @@ async def insert_submission(
         **contact_columns(keyring, envelope.case_id, sub.applicant.id_number, sub.applicant.phone),
         applicant_ref=applicant_ref,
         channel=sub.channel.value,
-        materials=mask_data([m.model_dump(mode="json") for m in sub.materials]),
+        materials=mask_data(materials),
+        applicant_key=found[1] if found else None,
+        applicant_key_kid=found[0] if found else None,
         status=CaseStatus.submitted,
         reasons=[],
         conditions=[],
@@ -90,6 +101,8 @@ async def case_log(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+# What a search takes for a case number's start rather than words of a title.
+CASE_NUMBER = re.compile(r"[A-Za-z]{1,8}-[A-Za-z0-9-]*")
 # What a search result shows of a case: no personal data.
 _FOUND_COLUMNS = (
     cases.c.case_id,
@@ -106,12 +119,13 @@ _FOUND_COLUMNS = (
 async def search_cases(
     session: AsyncSession, text: str, matters: Collection[str] | None, limit: int
 ) -> list[dict[str, Any]]:
-    """Cases whose number starts with `text` or whose title contains it (case-insensitive,
-    `%` and `_` taken literally), among `matters` (None: every matter), newest first."""
-    found = sa.or_(
-        cases.c.case_id.istartswith(text, autoescape=True),
-        cases.c.title.icontains(text, autoescape=True),
-    )
+    """Cases whose number starts with `text` (when it looks like one: `LB-2026…`) or whose
+    title contains it (case-insensitive), `%` and `_` taken literally, among `matters` (None:
+    every matter), newest first."""
+    if CASE_NUMBER.fullmatch(text):
+        found = cases.c.case_id.startswith(text.upper(), autoescape=True)
+    else:
+        found = cases.c.title.icontains(text, autoescape=True)
     query = sa.select(*_FOUND_COLUMNS).where(found)
     if matters is not None:
         query = query.where(cases.c.matter_code.in_(sorted(matters)))

@@ -118,3 +118,15 @@ async def provisional_count(
         n += int(count)
         years |= {int(y) for y in (statutory_year, promised_year) if y is not None}
     return ProvisionalCount(n, tuple(sorted(years - set(known_years))))
+
+
+async def running_by_level(s: AsyncSession) -> list[tuple[str, str, int]]:
+    """Running cases per matter and warning level (`none` included): the metrics' gauges."""
+    query = _running(
+        sa.select(cases.c.matter_code, cases.c.warning_level, sa.func.count()).group_by(
+            cases.c.matter_code, cases.c.warning_level
+        ),
+        None,
+        None,
+    )
+    return [(str(m), str(level), int(n)) for m, level, n in (await s.execute(query)).all()]

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from domain.privacy import mask_data, mask_text
 from store.db import insert_ignore
-from store.schema import cases, task_assignments, task_comments, tasks
+from store.schema import cases, material_reuses, task_assignments, task_comments, tasks
 
 # What the inbox shows of the case next to each task: never the applicant's personal data.
 # (The case's warning is `tasks.case_warning_level`, kept beside the task.)
@@ -22,6 +22,11 @@ _CASE_COLUMNS = (
     cases.c.status.label("case_status"),
     cases.c.promised_due,
     cases.c.statutory_due,
+    # How many of the case's materials came from the applicant's library (a badge per row).
+    sa.select(sa.func.count())
+    .where(material_reuses.c.case_id == tasks.c.case_id)
+    .scalar_subquery()
+    .label("reused_materials"),
 )
 
 

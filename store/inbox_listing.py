@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from store.cases import CASE_NUMBER
 from store.inbox import CASE_WARNING, SEVERE, due_soon, inbox_query, overdue, rows_of
 from store.schema import cases, task_assignments, tasks
 
@@ -74,18 +75,25 @@ def _narrowed(q: Listing) -> list[ColumnElement[bool]]:
     where = [tasks.c.department == q.department, *_view(q)]
     if q.matter:
         where.append(cases.c.matter_code == q.matter)
+    # (NOT) EXISTS rather than the outer join's assignee: the planner then walks the view's
+    # index in order and stops at a page, where "assignee IS NULL" made it sort every task.
+    claim = task_assignments.alias("claim")  # the listing joins the table itself too
+    held = sa.select(claim.c.task_id).where(claim.c.task_id == tasks.c.task_id)
     if q.holder:
-        where.append(task_assignments.c.assignee == q.holder)
+        where.append(held.where(claim.c.assignee == q.holder).exists())
     elif q.unclaimed:
-        where.append(task_assignments.c.assignee.is_(None))
+        where.append(~held.exists())
     if q.text:
-        where.append(
-            sa.or_(
-                tasks.c.case_id.istartswith(q.text, autoescape=True),
-                cases.c.title.icontains(q.text, autoescape=True),
-            )
-        )
+        where.append(text_matches(q.text))
     return where
+
+
+def text_matches(text: str) -> ColumnElement[bool]:
+    """A case number's start or words of the title, from the task's own columns (no case
+    read: the department's tasks are scanned in the listing's order, and it stops at a page)."""
+    if CASE_NUMBER.fullmatch(text):
+        return tasks.c.case_id.startswith(text.upper(), autoescape=True)
+    return tasks.c.case_title.icontains(text, autoescape=True)
 
 
 def _order(q: Listing) -> list[Any]:

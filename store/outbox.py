@@ -42,6 +42,7 @@ class OutboxRow:
     value: str
     headers: dict[str, Any]
     attempts: int
+    created_at: datetime | None = None  # when its transaction wrote it (the relay's latency)
 
 
 def _held_back(now: datetime) -> Any:
@@ -75,6 +76,7 @@ async def next_batch(
             outbox.c.value,
             outbox.c.headers,
             outbox.c.attempts,
+            outbox.c.created_at,
         )
         .where(UNSENT, outbox.c.parked_at.is_(None), ready)
         .order_by(outbox.c.id)

@@ -34,6 +34,8 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 metadata = sa.MetaData()
+# PostgreSQL's operator class for LIKE 'prefix%' on an index whatever the database's collation.
+PATTERN_OPS = {"case_id": "varchar_pattern_ops"}
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 cases = sa.Table(
@@ -80,8 +82,14 @@ cases = sa.Table(
     # NULL for cases started before the column (JointApprovalWorkflow, one child workflow per
     # department), "CaseWorkflow" for the reviews inside the case (store.cases.CASE_WORKFLOW).
     sa.Column("workflow_type", sa.String(64)),
+    # The applicant's key in the materials library (store.library): HMAC-SHA256 of the
+    # normalised ID number / credit code under a key derived from the keyring's
+    # `applicant_key_kid` ("-": no keyring, development). NULL: no ID number, or before 0015.
+    sa.Column("applicant_key", sa.String(64)),
+    sa.Column("applicant_key_kid", sa.String(64)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cases_status_matter", "status", "matter_code"),
+    sa.Index("ix_cases_case_pattern", "case_id", postgresql_ops=PATTERN_OPS),  # the search
     sa.Index("ix_cases_warning", "status", "warning_level"),
 )
 
@@ -112,7 +120,12 @@ tasks = sa.Table(
     # transaction (activities/clocks.py; migration 0016): the inbox counts and filters by
     # urgency reading tasks alone.
     sa.Column("case_warning_level", sa.String(16), nullable=False, server_default="none"),
+    # The case's title (it does not change once submitted), for the inbox's search in the
+    # department's tasks alone (migration 0016b).
+    sa.Column("case_title", sa.String(300), nullable=False, server_default=""),
     sa.Index("ix_tasks_case", "case_id"),
+    # A case number's start (LIKE 'LB-2026%') as an index range under any collation.
+    sa.Index("ix_tasks_case_pattern", "case_id", postgresql_ops=PATTERN_OPS),
     # The inbox (store/inbox.py) reads one status at a time: soonest due first, ties by
     # assignment, for the tasks still to do (every view but decided; the default listing
     # merges its statuses); most recently decided first for the decided ones.
@@ -126,6 +139,7 @@ tasks = sa.Table(
     ),
     sa.Index("ix_tasks_department_due", "department", "due_date", "assigned_at"),
     sa.Index("ix_tasks_decided", "department", "status", "decided_at"),
+    sa.Index("ix_tasks_received", "department", "status", "assigned_at"),  # newest first
     sa.Index("ix_tasks_idle", "status", "last_activity_at"),
 )
 
@@ -549,6 +563,128 @@ security_events = sa.Table(
     sa.Column("source", sa.String(64)),
     sa.Column("case_id", sa.String(64)),
     sa.Index("ix_security_events_at", "at"),
+)
+
+
+# Alerts that reach someone (services/operators/alerts.py): what Alertmanager's webhook reported
+# and what the leaders' KPI thresholds raised, one row per alert (its fingerprint), firing until
+# resolved. /ops and the dashboard show the firing ones.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(100), nullable=False, unique=True),
+    sa.Column("source", sa.String(16), nullable=False),  # prometheus | kpi
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # firing | resolved
+    sa.Column("summary", sa.String(500), nullable=False),
+    sa.Column("runbook_url", sa.String(300)),
+    sa.Column("matter_code", sa.String(64)),
+    sa.Column("labels", JSON, nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("ends_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_alerts_status", "status", "starts_at"),
+)
+
+# A leader's threshold on one figure of one matter (domain/kpi.py): below it, over the period,
+# an alert of source `kpi` fires.
+kpi_thresholds = sa.Table(
+    "kpi_thresholds",
+    metadata,
+    sa.Column("matter_code", sa.String(64), primary_key=True),
+    sa.Column("kpi", sa.String(32), primary_key=True),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),  # week | month
+    sa.Column("min_cases", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", UTCDateTime, nullable=False),
+)
+
+# The materials library (证照库, docs/library.md): per applicant (by keyed hash), every
+# material a department accepted on a concluded case and every licence issued. Entries are
+# never deleted; a revoked one says so, an expired one is read from `valid_until`.
+library_entries = sa.Table(
+    "library_entries",
+    metadata,
+    sa.Column("library_id", sa.String(32), primary_key=True),
+    sa.Column("applicant_key", sa.String(64), nullable=False),
+    sa.Column("applicant_key_kid", sa.String(64), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("kind", sa.String(16), nullable=False),  # material | licence
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("ref", sa.String(1000)),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("department", sa.String(64), nullable=False),  # who checked it ("center": licence)
+    sa.Column("checked_on", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False),  # valid | revoked
+    sa.Column("licence_number", sa.String(80)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("revoked_reason", sa.Text),
+    # Every look-up is one applicant's entries of a few codes (bench.library).
+    sa.Index("ix_library_applicant_code", "applicant_key", "code"),
+    sa.Index("ix_library_case", "case_id"),
+)
+
+# Which materials of a case came from the library, and how (named | filled): the provenance
+# shown to departments and applicants is in `cases.materials`; this is what the figures count.
+material_reuses = sa.Table(
+    "material_reuses",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("library_id", sa.String(32), nullable=False),
+    sa.Column("how", sa.String(16), nullable=False),
+    sa.Column("matter_code", sa.String(64), nullable=False),
+    sa.Column("reused_at", UTCDateTime, nullable=False),
+    sa.Index("ix_material_reuses_at", "reused_at"),
+)
+
+# Electronic licences: the document signed (its canonical bytes, UTF-8) and the signature.
+licences = sa.Table(
+    "licences",
+    metadata,
+    sa.Column("licence_number", sa.String(80), primary_key=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("matter_code", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("signature", sa.String(100), nullable=False),  # Ed25519, base64
+    sa.Column("issued_at", UTCDateTime, nullable=False),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False),  # valid | revoked
+    sa.Column("library_id", sa.String(32)),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("revoked_by", sa.String(128)),
+    sa.Column("revoked_reason", sa.Text),
+    sa.Index("ix_licences_case", "case_id"),
+)
+
+# The center's licence signing keys: the newest not retired signs; every one stays published
+# so a licence signed years ago still verifies. The private half is sealed with the keyring.
+licence_keys = sa.Table(
+    "licence_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("public_key", sa.String(64), nullable=False),  # raw Ed25519, base64
+    sa.Column("private_key", sa.Text, nullable=False),  # raw seed, base64, sealed (kid below)
+    sa.Column("private_key_kid", sa.String(64)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("retired_at", UTCDateTime),
+)
+
+# Licences verified on the public page, per day and matter (a figure, not a log of visitors).
+licence_verifications = sa.Table(
+    "licence_verifications",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("matter_code", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
 )
 
 

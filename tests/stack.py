@@ -29,7 +29,7 @@ class App:
         return f"http://{self.settings.api_host}:{self.settings.api_port}"
 
 
-async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
+async def _wait_assigned(running: Running, parts: Parts, timeout: float = 60.0) -> None:
     # A consumer group join takes seconds: wait for the assignment, never a fixed sleep.
     async with asyncio.timeout(timeout):
         for consumer in running.consumers:
@@ -38,7 +38,8 @@ async def _wait_assigned(running: Running, timeout: float = 60.0) -> None:
     async def api_started() -> bool:
         return running.api_server is not None and running.api_server.started
 
-    await eventually(api_started, timeout=timeout, what="the API serving")
+    if parts.api:
+        await eventually(api_started, timeout=timeout, what="the API serving")
 
 
 async def register_test_keys(deps: Deps) -> None:
@@ -62,7 +63,8 @@ async def running_app(
     **overrides: Any,
 ) -> AsyncIterator[App]:
     """Worker, consumers, relay and API in this event loop, on their own topics and queue;
-    `overrides`: other settings than the defaults (e.g. `ack_again_seconds=2.0`)."""
+    `overrides`: other settings than the defaults (e.g. the metrics' refresh period,
+    `ack_again_seconds=2.0`)."""
     from entrypoints.devstack.stack import ensure_topics
 
     tag = uuid.uuid4().hex[:8]
@@ -86,9 +88,10 @@ async def running_app(
     await register_test_keys(deps)
     stop = asyncio.Event()
     running = Running()
-    task = asyncio.create_task(serve(deps, stop, parts or Parts(), running))
+    parts = parts or Parts()
+    task = asyncio.create_task(serve(deps, stop, parts, running))
     try:
-        await _wait_assigned(running)
+        await _wait_assigned(running, parts)
         yield App(deps, running, settings)
     finally:
         stop.set()

@@ -16,9 +16,9 @@ from events.registry import make_envelope
 from infra import tracing
 from infra.failpoints import failpoint
 from infra.tokens import Principal, Role
-from services.window.intake import keyed_case_id, new_case_id, new_query_code
-from store.cases import case_log, case_tasks, get_case, insert_submission
-from store.records import publish
+from services.window.intake import keyed_case_id, new_case_id, new_query_code, store_submission
+from store.cases import case_log, case_tasks, get_case
+from store.records import enqueue
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -70,8 +70,9 @@ async def submit_case(
             # token (the applicant follows it with the case number and query code).
             owner = user.sub if user.role is Role.applicant else None
             code = payload.query_code or ""
-            if await insert_submission(s, envelope, payload, code, owner, deps.keyring):
-                await publish(s, envelope, deps.topics.submissions)
+            # Materials named from the library are checked here: 422 `material_refused`.
+            if await store_submission(s, deps, envelope, payload, code, owner):
+                await enqueue(s, envelope, deps.topics.submissions)
             else:  # the same caller's retry with the same key: the first answer again
                 first = await get_case(s, case_id)
                 assert first is not None

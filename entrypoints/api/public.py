@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from entrypoints.http.deps import DepsDep
+from entrypoints.http.inbox_schemas import MaterialPublic
+from entrypoints.http.library_schemas import LibraryEntryPublic
 from entrypoints.http.schemas import Problem
 from services.applicants import progress
 
@@ -61,6 +63,13 @@ class ProgressPublic(BaseModel):
     statutory_due: date | None
     rating: str | None
     can_rate: bool
+    materials: list[MaterialPublic] = Field(
+        default_factory=list, description="each with `reused` when it came from the library"
+    )
+    library: list[LibraryEntryPublic] = Field(
+        default_factory=list, description="entries this case added to the applicant's library"
+    )
+    licence_number: str | None = None
 
 
 class RatingCreate(ProgressQuery):

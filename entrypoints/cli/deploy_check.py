@@ -8,7 +8,9 @@ package ships their schemas); every `LIANBAN_*` variable is a Settings (or Audit
 field and every Lianban container gets the keys `lianban serve` refuses to start without;
 keys sit in Secrets; one image name at the package's version; the Lianban commands parse
 with the CLI's own parser; the API's probes are routes of the app; the topics are the code's;
-compose.yaml's services, dependencies and volumes hold together.
+compose.yaml's services, dependencies and volumes hold together; the alert rules, Alertmanager
+and the Grafana dashboard name metrics the code exports, runbook sections that exist and the
+app's webhook (`deploy_monitoring`).
 
 It lives with the CLI because it reads the same Settings, commands and routes the processes
 use; `kubernetes_validate` (a dev extra) is imported only when it runs.
@@ -29,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings
 
+from entrypoints.cli import deploy_monitoring
 from infra.settings import AuditSettings, Settings
 
 K8S_VERSION = "1.30"  # the schemas' Kubernetes version: a release platforms run today
@@ -49,8 +52,11 @@ SECRET = (
     "LIANBAN_JWT_PREVIOUS_KEYS",
     "LIANBAN_PAYLOAD_KEYS",
     "LIANBAN_SSO_CLIENT_SECRET",
+    "LIANBAN_ALERT_WEBHOOK_TOKEN",
+    "LIANBAN_METRICS_TOKEN",
 )
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+DOCS = Path(__file__).resolve().parents[2] / "docs"  # runbook links must name its sections
 
 
 def setting_names() -> set[str]:
@@ -114,6 +120,8 @@ def check(deploy: Path, version: str | None = None) -> list[str]:
         report.add(str(compose), "missing")
     for c in containers:
         _check_container(c, image, known, report)
+    # Prometheus rules, Alertmanager, the Grafana dashboard (entrypoints/cli/deploy_monitoring).
+    report.findings += deploy_monitoring.check(deploy, DOCS, objects)
     return report.findings
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import time
@@ -23,6 +22,7 @@ from entrypoints.cli.db import db_app
 from entrypoints.cli.exit import run_cli
 from entrypoints.cli.keys import keys_app
 from entrypoints.cli.legacy import legacy
+from entrypoints.cli.licences import licences_app
 from entrypoints.cli.ops import ops_app
 from entrypoints.cli.report import report_app
 from entrypoints.cli.token import token_app
@@ -39,6 +39,7 @@ console = Console()
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(licences_app, name="licences")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(users_app, name="users")
@@ -115,10 +116,12 @@ def dev() -> None:
 
 def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     from entrypoints.devstack.server import run_forever
+    from infra import logs
     from store.migrate import SchemaNotCurrent
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings or get_settings()
+    # JSON lines under `serve` (LIANBAN_LOG_FORMAT), readable ones under `dev`.
+    logs.configure(settings, dev=embedded)
     try:
         asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
     except SchemaNotCurrent as exc:

@@ -50,6 +50,8 @@ def banner(settings: Settings, ui_url: str | None, parts: Parts) -> str:
     lines = ["", "Lianban 联办 is running: " + ", ".join(running)]
     if parts.api:
         lines += [f"  API            {api}", f"  OpenAPI docs   {api}/docs"]
+        if settings.metrics_enabled:
+            lines.append(f"  Metrics        {api}/metrics  (every part of this process)")
     lines += [
         f"  Temporal       {settings.temporal_address}" + (f"   Web UI {ui_url}" if ui_url else ""),
         f"  Kafka          {settings.kafka_bootstrap}   topics {settings.topic_prefix}.*",

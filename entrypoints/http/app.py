@@ -12,12 +12,15 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
+from entrypoints.api import alerts as alerts_api
 from entrypoints.api import audit as audit_api
 from entrypoints.api import (
     cases,
     clocks,
     feedback,
     health,
+    library,
+    licences,
     ops,
     personal,
     public,
@@ -25,10 +28,12 @@ from entrypoints.api import (
     tasks,
 )
 from entrypoints.api import codec as codec_api
+from entrypoints.api import metrics as metrics_api
 from entrypoints.api import reports as reports_api
 from entrypoints.api import supervision as supervision_api
 from entrypoints.http import docs, openapi, plain_text
 from entrypoints.http.limits import BodyLimit
+from entrypoints.http.observe import Observe
 from entrypoints.web import pages as web
 from events.limits import MAX_BODY_BYTES
 from infra import redact
@@ -141,6 +146,8 @@ def create_app(deps: Deps) -> FastAPI:
     # Added last, so it runs first: a preflight or a refusal from the body limit still carries
     # the CORS headers the Web UI needs to read it.
     app.add_middleware(codec_api.CodecCors, origins=deps.settings.codec_cors_origins)
+    # Outermost: every request is measured and logged, refusals by the layers above included.
+    app.add_middleware(Observe)
     routers = (
         cases.router,
         tasks.router,
@@ -154,7 +161,11 @@ def create_app(deps: Deps) -> FastAPI:
         reports_api.router,
         supervision_api.router,
         codec_api.router,
+        alerts_api.router,
         health.router,
+        library.router,
+        licences.router,
+        metrics_api.router,
     )
     plain_text.install(routers)
     for router in routers:

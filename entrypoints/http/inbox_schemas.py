@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,9 @@ class InboxItemPublic(TaskPublic):
         description="the due date lies in a year whose official calendar is not loaded: "
         "counted on weekdays only, it may move when the year is loaded",
     )
+    reused_materials: int = Field(
+        default=0, description="materials of the case taken from the applicant's library"
+    )
 
 
 class InboxPublic(BaseModel):
@@ -34,10 +37,30 @@ class InboxPublic(BaseModel):
     data: list[InboxItemPublic]
 
 
+class ProvenancePublic(BaseModel):
+    """Where a material taken from the applicant's library came from (docs/library.md)."""
+
+    library_id: str
+    how: Literal["named", "filled"] = Field(
+        description="named: the submission named the entry; filled: the center found it (免提交)"
+    )
+    kind: Literal["material", "licence"]
+    source_case: str = Field(description="the case on which it was checked")
+    checked_by: str = Field(description="department code (`center`: a licence it issued)")
+    checked_by_name: str
+    checked_on: date
+    valid_until: date | None = None
+    licence_number: str | None = None
+
+
 class MaterialPublic(BaseModel):
     code: str
     name: str | None
     ref: str | None = Field(description="where the shared file lives; submitted once")
+    sha256: str | None = Field(default=None, description="SHA-256 of the file's content")
+    reused: ProvenancePublic | None = Field(
+        default=None, description="set when the material came from the applicant's library"
+    )
 
 
 class DepartmentProgressPublic(BaseModel):

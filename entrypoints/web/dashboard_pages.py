@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from domain.dashboard import Table, chart_data, shown, to_csv
 from entrypoints.http.deps import DepsDep
+from entrypoints.web.kpi_pages import alert_context
 from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
@@ -106,6 +107,7 @@ async def dashboard_page(
         "query": query,
         "matters": deps.catalog.matters,
         "departments": deps.catalog.departments,
+        **await alert_context(deps, user),  # the alerts box and the KPI thresholds (kpi_pages)
     }
     return templates.TemplateResponse(request, "dashboard.html", context)
 

@@ -31,6 +31,7 @@ from store.inbox_listing import Sort
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 Code = Annotated[str | None, Query(max_length=64)]
+SUPERVISION_SHOWN = 10  # items listed above the views; the rest are counted
 # A filter left at "All" is sent empty: the same as not sent.
 Blank = BeforeValidator(lambda v: v or None)
 
@@ -123,6 +124,7 @@ async def _context(
         crumbs=_crumbs(user, department),
         counts=await inbox.view_counts(deps, department),
         supervision=await supervision.items(deps, department=department),
+        supervision_shown=SUPERVISION_SHOWN,
         matters=_matters(deps, department),
         levels=LEVELS,
         page_size=PAGE_SIZE,

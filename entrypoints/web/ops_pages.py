@@ -19,6 +19,7 @@ from infra.tokens import Role
 from services.errors import Refused
 from services.operators import actions, outbox_ops, redrive, runtime
 from services.operators.action_log import Operator
+from services.operators.alerts import firing_alerts
 from services.operators.health import calendar_incident
 from services.operators.stalled import REASONS, find_stalled
 from services.operators.stalled_model import StalledFilter
@@ -70,6 +71,7 @@ async def ops_page(
         "done": done,
         "error": error,
         "calendar_incident": calendar_incident(deps, today()),
+        "alerts": await firing_alerts(deps),  # the alerts box (_alerts.html)
     }
     return templates.TemplateResponse(request, "ops.html", context)
 

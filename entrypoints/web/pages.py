@@ -16,6 +16,8 @@ from entrypoints.web import (
     dashboard_pages,
     extension_pages,
     inbox_pages,
+    kpi_pages,
+    licence_pages,
     ops_pages,
     progress_pages,
     session,
@@ -57,8 +59,10 @@ ROUTERS = (
     progress_pages.router,
     ops_pages.router,
     dashboard_pages.router,
+    kpi_pages.router,
     extension_pages.router,
     stats_pages.router,
+    licence_pages.router,
 )
 
 

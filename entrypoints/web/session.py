@@ -40,12 +40,15 @@ async def page_user(request: Request) -> Principal:
     if request.cookies.get(SESSION_COOKIE) and not request.headers.get("authorization"):
         signed_in = await session_principal(request)
         if signed_in is not None:
+            request.state.principal = signed_in  # the access log's role
             return signed_in
         raise LoginRequired(request.url.path)
     token = _token(request)
     if token:
         try:
-            return verify(request.app.state.deps.settings, token)
+            principal = verify(request.app.state.deps.settings, token)
+            request.state.principal = principal  # the access log's role
+            return principal
         except InvalidToken:
             pass
     raise LoginRequired(request.url.path)

@@ -31,7 +31,7 @@ from services.errors import Refused
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 INBOX_ROLES = tuple(shell.BY_KEY["inbox"].roles)
 MESSAGES = {
-    "claimed": N_("Claimed"),
+    "claimed": N_("Task claimed"),
     "released": N_("Given back"),
     "assigned": N_("Reassigned"),
     "commented": N_("Comment added"),

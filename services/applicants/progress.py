@@ -14,9 +14,12 @@ from events.contracts import ServiceRated
 from events.registry import make_envelope
 from infra.bootstrap import Deps
 from services.errors import Refused
+from services.materials_view import materials_view
+from services.window.library import public_entry
 from store.attempts import count_attempt, give_back
 from store.cases import case_tasks, get_case
 from store.feedback import get_rating, insert_rating, open_follow_up
+from store.library import case_entries
 from store.records import publish
 
 RATING_LEVELS = (
@@ -108,6 +111,7 @@ async def progress(
     async with deps.sessions() as s:
         rows = {t["department"]: t for t in await case_tasks(s, case_id)}
         rating = await get_rating(s, case_id)
+        added = await case_entries(s, case_id)
     matter = deps.catalog.matter(case["matter_code"])
     departments = [
         {"name": d.name, "done": rows.get(d.code, {}).get("status") == "decided"}
@@ -125,6 +129,9 @@ async def progress(
         "statutory_due": case["statutory_due"],
         "rating": rating["level"] if rating else None,
         "can_rate": rating is None and case["status"] in ENDED,
+        "materials": materials_view(deps, case),
+        "library": [public_entry(e) for e in added],
+        "licence_number": case["licence_number"],
     }
 
 

@@ -55,10 +55,11 @@ def _rows(
 ) -> dict[sa.Table, list[dict[str, Any]]]:
     matter = catalog.matter(state.matter_code or "")
     opinion = {d.code for d in matter.departments if d.opinion_only} if matter else set()
-    level = state.case_row().get("warning_level") or "none"
+    case = state.case_row()
+    beside = {"case_warning_level": case.get("warning_level") or "none"}
+    beside["case_title"] = case.get("title") or ""
     task_rows = [
-        {**t, "opinion_only": t["department"] in opinion, "case_warning_level": level}
-        for t in state.task_rows()
+        {**t, "opinion_only": t["department"] in opinion, **beside} for t in state.task_rows()
     ]
     decided = [
         {

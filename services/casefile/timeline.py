@@ -28,6 +28,11 @@ def _decided(d: dict[str, Any], sees: Callable[[str], bool]) -> str:
     return text
 
 
+def _owner(d: dict[str, Any]) -> str:
+    owner = d.get("owner_department")
+    return label("department", owner) if owner else _("The center")
+
+
 def _detail(event_type: str, d: dict[str, Any], sees: Callable[[str], bool]) -> str:
     simple: dict[str, Callable[[], str]] = {
         "ApplicationSubmitted": lambda: label("channel", d.get("channel")),
@@ -43,6 +48,9 @@ def _detail(event_type: str, d: dict[str, Any], sees: Callable[[str], bool]) -> 
         ),
         "CaseWarningRaised": lambda: label("urgency", d.get("level")),
         "DepartmentReminded": lambda: label("department", d.get("department")),
+        "SupervisionRaised": lambda: _owner(d),
+        "SupervisionUpdated": lambda: f"{_owner(d)} · {d.get('action', '')} · {d.get('actor', '')}",
+        "OperatorActionRecorded": lambda: f"{d.get('action', '')} · {d.get('actor', '')}",
     }
     if event_type == "DepartmentDecided":
         return _decided(d, sees)

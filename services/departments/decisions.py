@@ -9,6 +9,7 @@ Delivery to the case, and the sweeper that delivers what a lost signal left behi
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
 from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
-from infra import tracing
+from infra import logs, metrics, tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
 from services.departments.delivery import deliver, signal_case, signal_of
@@ -154,8 +155,11 @@ async def apply_decision(
     """Validate, record and deliver one decision. Raises a `Refused` subclass when it can't.
     `signed`: the department's signature a decision from Kafka came with, kept with it.
     Personal data in the decision's free text is masked here, where it comes in."""
+    started = time.monotonic()  # the decision reached Lianban (decision latency)
     d = _masked(d)
     case = await _check_case(deps, case_id, d)
+    # What is logged from here on (a retry while Temporal is away) names the case's trace.
+    logs.set_case(case_id, case["traceparent"])
     with tracing.span_in_case(
         f"decision {d.department}",
         case["traceparent"],
@@ -168,7 +172,7 @@ async def apply_decision(
             "lianban.source": source,
         },
     ):
-        return await _apply(deps, case, d, str(event_id), source, decided_at, signed)
+        return await _apply(deps, case, d, str(event_id), source, decided_at, signed, started)
 
 
 async def _apply(
@@ -179,6 +183,7 @@ async def _apply(
     source: Literal["api", "kafka"],
     decided_at: datetime | None,
     signed: Signed | None,
+    started: float,
 ) -> DecisionReceipt:
     case_id = case["case_id"]
     if case["status"] not in OPEN_STATUSES:
@@ -192,6 +197,8 @@ async def _apply(
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
     signal = _signal_of(d, event_id, decided_at, conditions=d.conditions)
     existing, recorded = await _record(deps, case, signal, d, source, signed)
+    if recorded and metrics.enabled():  # DepartmentDecided is in, with the decision's row
+        metrics.DECISION_LATENCY.labels(source).observe(time.monotonic() - started)
     if existing is not None and not _same(existing, d):
         raise ConflictingDecision(
             f"{d.department} already decided case {case_id} as {existing['outcome']} "

@@ -18,6 +18,7 @@ from infra.tokens import Principal
 from services import access
 from services.departments.decisions import DecisionReceipt, apply_decision
 from services.errors import Refused
+from services.materials_view import materials_view
 from store import inbox as store
 from store.cases import case_tasks, get_case
 
@@ -136,13 +137,9 @@ def in_view(item: dict[str, Any], view: View) -> bool:
 
 
 def materials(deps: Deps, case: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the applicant submitted once, named from the catalog, shared with every department."""
-    matter = deps.catalog.matter(case["matter_code"])
-    names = {m.code: m.name for m in matter.materials} if matter else {}
-    return [
-        {"code": m["code"], "name": m.get("name") or names.get(m["code"]), "ref": m.get("ref")}
-        for m in case["materials"]
-    ]
+    """What the applicant submitted once, named from the catalog, shared with every department;
+    each taken from the applicant's library with its provenance (`services.materials_view`)."""
+    return materials_view(deps, case)
 
 
 def _progress(deps: Deps, case: dict[str, Any], rows: list[dict[str, Any]]) -> list[Any]:
@@ -181,7 +178,7 @@ async def task_detail(deps: Deps, task_id: str) -> dict[str, Any]:
         **with_urgency(deps, row),
         "department_name": dept.name if dept else row["department"],
         "case": case,
-        "materials": materials(deps, case),
+        "materials": materials_view(deps, case),
         "missing_materials": case["missing_materials"],
         "departments": _progress(deps, case, others),
         "comments": notes,

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from domain.calendar_source import missing_years
+from domain.case_clocks import start_of_day
 from domain.dashboard import SupervisionRow, Table, dashboard_tables, warning_rows
+from domain.library_figures import LibraryRow, library_rows, library_table
 from domain.public_stats import PublicStats, last_month, public_stats
 from domain.report_model import SlaReport
 from infra.bootstrap import Deps
 from services.leaders.reports import sla_report, today_local
 from store import dashboard as store
+from store.library import reuse_counts
+from store.licences import verified_counts
 from store.supervision import supervision_counts
 
 
@@ -70,16 +74,41 @@ async def dashboard(
     """The figures for cases submitted on days [start, end], of one matter or department, and
     the running cases' warnings now (read side by side)."""
     now = today or today_local()
-    report, warnings, items, calendar = await asyncio.gather(
+    report, warnings, items, calendar, library = await asyncio.gather(
         sla_report(deps, start=start, end=end, matter=matter, department=department, today=today),
         _warnings(deps, matter, department),
         _supervision(deps, department, now),
         _calendar(deps, matter, department, now),
+        library_figures(deps, start or date(2000, 1, 1), end or now, matter, department),
     )
     names = {m.code: m.name for m in deps.catalog.matters}
     counts = ((w.matter_code, w.level, w.n, w.provisional) for w in warnings)
     rows = warning_rows(counts, names)
-    return Dashboard(report, tuple(dashboard_tables(report, rows, items)), calendar)
+    tables = [*dashboard_tables(report, rows, items), library_table(library)]
+    return Dashboard(report, tuple(tables), calendar)
+
+
+async def library_figures(
+    deps: Deps, start: date, end: date, matter: str | None = None, department: str | None = None
+) -> list[LibraryRow]:
+    """Materials reused / not brought (cases submitted on days [start, end]) and licences
+    verified on those days, per matter of the scope, and the total."""
+    since, until = start_of_day(start), start_of_day(end + timedelta(days=1))
+    async with deps.sessions() as s:
+        reuses = await reuse_counts(s, since, until)
+        verified = await verified_counts(s, start, end)
+    scope = {
+        m.code
+        for m in deps.catalog.matters
+        if (matter is None or m.code == matter)
+        and (department is None or m.department(department) is not None)
+    }
+    names = {m.code: m.name for m in deps.catalog.matters}
+    return library_rows(
+        {k: v for k, v in reuses.items() if k in scope},
+        {k: v for k, v in verified.items() if k in scope},
+        names,
+    )
 
 
 async def _supervision(deps: Deps, department: str | None, today: date) -> list[SupervisionRow]:
@@ -93,4 +122,5 @@ async def service_stats(deps: Deps, today: date | None = None) -> PublicStats:
     """Last calendar month's public statistics per matter (cases concluded in that month)."""
     start, end = last_month(today or today_local())
     report = await sla_report(deps, start=start, end=end, today=today, by="concluded")
-    return public_stats(deps.catalog, report)
+    library = await library_figures(deps, start, end)
+    return public_stats(deps.catalog, report, library[-1])

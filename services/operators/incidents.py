@@ -22,6 +22,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from infra import logs
 from store.db import insert_ignore
 from store.schema import activity_incidents
 
@@ -78,14 +79,23 @@ class _Inbound(ActivityInboundInterceptor):
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
-        if info.is_local or not info.workflow_id:
-            return await super().execute_activity(input)
+        # Every line the activity logs names its case (each activity runs in a task of its own).
+        logs.set_case(case_of(info.workflow_id) if info.workflow_id else None)
+        noted = not info.is_local and bool(info.workflow_id)
         try:
             result = await super().execute_activity(input)
         except Exception as exc:
-            await self._recorder.best_effort("failure", self._recorder.failed(info, exc))
+            # Inside the activity's span: the line carries the case's trace and span ids.
+            log.warning(
+                "activity %s failed (attempt %d); Temporal retries it: %s",
+                info.activity_type,
+                info.attempt,
+                f"{type(exc).__name__}: {exc}"[:300],
+            )
+            if noted:
+                await self._recorder.best_effort("failure", self._recorder.failed(info, exc))
             raise
-        if info.attempt > 1:
+        if noted and info.attempt > 1:
             await self._recorder.best_effort("recovery", self._recorder.cleared(info))
         return result
 

@@ -11,6 +11,7 @@ import secrets
 from datetime import UTC, datetime
 
 from opentelemetry.trace import SpanKind
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -19,9 +20,10 @@ from domain.case_clocks import ClockPolicy
 from domain.privacy import mask_text
 from events.contracts import ApplicationSubmitted, CaseAccepted, CaseNotAccepted
 from events.envelope import Envelope
-from infra import tracing
+from infra import logs, tracing
 from infra.bootstrap import Deps
 from services.errors import DuplicateCase
+from services.window.reuse import record_reuse, take_from_library
 from store.cases import get_case, insert_submission, submission_event_id
 from store.outbox import resend_event
 from store.records import log_case_event
@@ -55,13 +57,17 @@ async def start_case_workflow(
     sub: ApplicationSubmitted,
     policy: ClockPolicy | None = None,
     manual_prereview: bool = False,
+    material_codes: list[str] | None = None,
 ) -> bool:
-    """Start the case; False when it was already started (a redelivery)."""
+    """Start the case; False when it was already started (a redelivery). `material_codes`:
+    the case's as stored (with those the library filled); by default the submission's."""
     inp = JointApprovalInput(
         case_id=envelope.case_id,
         matter_code=sub.matter_code,
         title=mask_text(sub.title),  # a portal's raw submission: no number in the history
-        material_codes=[m.code for m in sub.materials],
+        material_codes=material_codes
+        if material_codes is not None
+        else [m.code for m in sub.materials],
         received_at=envelope.occurred_at,
         policy=policy or ClockPolicy(),
         manual_prereview=manual_prereview,
@@ -80,6 +86,29 @@ async def start_case_workflow(
     return True
 
 
+async def store_submission(
+    s: AsyncSession,
+    deps: Deps,
+    envelope: Envelope,
+    sub: ApplicationSubmitted,
+    query_code: str,
+    owner: str | None = None,
+) -> bool:
+    """Store a new case with its materials (the library's taken, `MaterialRefused` otherwise),
+    its submission logged and, when the library gave some, `MaterialsReused`; False when the
+    case exists (nothing is looked up or written again)."""
+    if await get_case(s, envelope.case_id) is not None:
+        return False
+    materials, reused = await take_from_library(s, deps, sub)
+    stored = await insert_submission(
+        s, envelope, sub, query_code, owner, deps.keyring, materials=materials
+    )
+    await log_case_event(s, envelope)
+    if stored:
+        await record_reuse(s, deps, envelope, sub.matter_code, reused)
+    return stored
+
+
 async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubmitted) -> bool:
     """Apply one ApplicationSubmitted from the submissions topic. True if a new case started.
 
@@ -89,9 +118,7 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     """
     acknowledged = 0
     async with deps.sessions() as s, s.begin():
-        if not await insert_submission(
-            s, envelope, sub, sub.query_code or new_query_code(), keyring=deps.keyring
-        ):
+        if not await store_submission(s, deps, envelope, sub, sub.query_code or new_query_code()):
             first = await submission_event_id(s, envelope.case_id)
             if first is not None and first != str(envelope.event_id):
                 raise DuplicateCase(
@@ -107,9 +134,10 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                 data={},
                 sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
             )
-        await log_case_event(s, envelope)
         case = await get_case(s, envelope.case_id)
     assert deps.temporal is not None and case is not None
+    # What is logged from here on (a retry while Temporal is away) names the case's trace.
+    logs.set_case(envelope.case_id, case["traceparent"])
     if acknowledged:
         deps.notify_outbox()
     policy = ClockPolicy(
@@ -131,6 +159,7 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
             sub,
             policy,
             manual_prereview=deps.settings.manual_prereview,
+            material_codes=[m["code"] for m in case["materials"]],
         )
 
 

@@ -178,6 +178,41 @@ PROBES: list[Probe] = [
         form={},
         route="/extensions/{case_id}/grant",
     ),
+    # Alerts (docs/monitoring.md): operators and the center's leadership read them; leaders set
+    # the KPI thresholds (an unknown matter's is not found once the role passes).
+    Probe("GET", "/alerts", expect({"operator", "auditor", "admin", "leader"})),
+    Probe("GET", "/alerts/kpi", expect({"operator", "auditor", "admin", "leader"})),
+    Probe(
+        "PUT",
+        "/alerts/kpi/IND-CONSTRUCTION/on_time_rate",
+        expect({"leader", "admin"}),
+        json={},
+        route="/alerts/kpi/{matter_code}/{kpi_name}",
+    ),
+    Probe(
+        "DELETE",
+        "/alerts/kpi/NO-SUCH-MATTER/on_time_rate",
+        expect(set(), {"leader", "admin"}),
+        route="/alerts/kpi/{matter_code}/{kpi_name}",
+    ),
+    Probe("POST", "/dashboard/kpi", expect({"leader", "admin"}), form={}),
+    Probe("POST", "/dashboard/kpi/remove", expect({"leader", "admin"}), form={}),
+    # The materials library: the window and the overseers (docs/library.md).
+    Probe("POST", "/library/search", expect({"clerk", "auditor", "admin"}), json={}),
+    Probe(
+        "GET",
+        "/library/not-an-id",
+        expect({"clerk", "auditor", "admin"}),
+        route="/library/{library_id}",
+    ),
+    # Revoking a licence: admins and department heads (whether theirs: checked on the licence).
+    Probe(
+        "POST",
+        "/licences/XK-NONE/revoke",
+        expect({"dept_head", "dept_head-same-case", "dept_head-other", "admin"}),
+        json={},
+        route="/licences/{number}/revoke",
+    ),
     # The Temporal codec server shows payloads in the clear (entrypoints/api/codec.py).
     Probe("POST", "/codec/decode", expect({"operator", "auditor"}), json={}),
     Probe("POST", "/codec/encode", expect({"operator", "auditor"}), json={}),
@@ -189,12 +224,17 @@ PUBLIC = {
     ("GET", "/progress"), ("POST", "/progress"),
     ("POST", "/progress/rating"), ("POST", "/public/progress"), ("POST", "/public/rating"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"), ("GET", "/public/stats"),
+    ("GET", "/redoc"), ("GET", "/public/stats"), ("GET", "/metrics"),
+    # Electronic licences: anyone verifies (docs/library.md).
+    ("GET", "/public/licences/{number}"), ("GET", "/public/licences/{number}/status"),
+    ("GET", "/public/licences/{number}/licence.json"),
+    ("GET", "/public/licences/{number}/licence.sig"),
+    ("GET", "/public/licence-keys"), ("GET", "/public/licence-keys/{key_id}.pem"),
 }  # fmt: skip
 # Routes whose owners test their role rules with their own suites (operators:
 # tests/e2e/test_ops_*, audit: the audit log's tests); here they only have to refuse a caller
 # without a token. Move them into PROBES once their rules settle.
-DELEGATED = ("/ops", "/audit")
+DELEGATED = ("/ops", "/audit", "/alerts/webhook")  # the webhook: Alertmanager's own token
 
 
 @dataclass(frozen=True)

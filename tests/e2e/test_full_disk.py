@@ -114,6 +114,19 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
         running.stop()
 
 
+def _records(lines: list[str]) -> list[dict[str, Any]]:
+    """The process's log lines (`lianban serve` writes one JSON object a line)."""
+    found = []
+    for line in lines:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            found.append(doc)
+    return found
+
+
 def _checks(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in body["checks"]}
 
@@ -145,7 +158,10 @@ async def test_a_full_disk_is_refused_out_loud(api: Api, settings: Settings) -> 
         assert refused.headers["content-type"].startswith("application/json")
         body = refused.json()
         assert body["error"] == "storage_full" and "cannot write" in body["detail"], body
-        assert any(" ERROR " in line and "POST /cases" in line for line in api.lines), api.lines
+        assert any(
+            r.get("level") == "ERROR" and "POST /cases" in str(r.get("message"))
+            for r in _records(api.lines)
+        ), api.lines
 
         api.limit_writes(resource.RLIM_INFINITY)  # room again
         await eventually(health, until=lambda r: r.status_code == 200, timeout=30)

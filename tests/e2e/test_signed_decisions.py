@@ -237,5 +237,12 @@ async def test_a_signed_decision_the_case_records_itself_keeps_its_proof(app: Ap
     [decided] = await eventually(lambda: events_of(app, cid, "DepartmentDecided"), timeout=60)
     assert decided["data"]["signature"]["record_sha256"] == hashlib.sha256(value).hexdigest()
     assert app.deps.temporal is not None
-    history = await app.deps.temporal.get_workflow_handle(cid).fetch_history()
-    assert "record_decision" in local_steps(history)  # the case recorded it, not the consumer
+    handle = app.deps.temporal.get_workflow_handle(cid)
+
+    async def steps() -> list[str]:
+        return local_steps(await handle.fetch_history())
+
+    # The step's marker is in the history once its workflow task completes, which may be after
+    # the event it wrote is in the database (the same task may go on to conclude the case).
+    found = await eventually(steps, until=lambda s: "record_decision" in s, timeout=30)
+    assert "record_decision" in found  # the case recorded it, not the consumer

@@ -86,6 +86,10 @@ class FaultCluster:
             "LIANBAN_JWT_KID": s.jwt_kid,
             "LIANBAN_PAYLOAD_KEYS": json.dumps(s.payload_keys),
             "LIANBAN_PAYLOAD_KID": s.payload_kid or "",
+            # Each part its own metrics port (another instance, another suite on the machine).
+            "LIANBAN_WORKER_METRICS_PORT": str(free_port()),
+            "LIANBAN_CONSUMERS_METRICS_PORT": str(free_port()),
+            "LIANBAN_RELAY_METRICS_PORT": str(free_port()),
         }
         env.pop("LIANBAN_FAILPOINTS", None)
         if failpoints:

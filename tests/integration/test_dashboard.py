@@ -69,7 +69,7 @@ async def deps(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 async def test_tables_are_the_report_figures(deps: Deps) -> None:
     dash = await dashboard(deps, **NOV)
     report = await sla_report(deps, **NOV)
-    names = ["overview", "matters", "departments", "warnings", "supervision"]
+    names = ["overview", "matters", "departments", "warnings", "supervision", "library"]
     assert [t.name for t in dash.tables] == names
     overview = dash.table("overview")
     assert overview is not None and report.total is not None
@@ -113,7 +113,8 @@ async def test_warnings_count_running_cases_now(deps: Deps) -> None:
     assert env is not None and env.rows == (("ALL", "全部 All", 0, 0, 0, 0),)
     # A department's dashboard: its row is the overview, no matter table.
     scoped = await dashboard(deps, department="env", **NOV)
-    assert [t.name for t in scoped.tables] == ["overview", "departments", "warnings", "supervision"]
+    scoped_names = ["overview", "departments", "warnings", "supervision", "library"]
+    assert [t.name for t in scoped.tables] == scoped_names
 
 
 async def test_provisional_clocks_are_counted_and_the_missing_year_named(deps: Deps) -> None:
@@ -170,7 +171,7 @@ async def test_pages_csv_and_roles(deps: Deps) -> None:
         for role in ("leader", "auditor", "admin"):
             r = await http.get(f"/dashboard?{query}", headers=bearer(role, settings=settings))
             assert r.status_code == 200, (role, r.text[:300])
-            assert r.text.count("<svg") == 5 and "导出 CSV" in r.text
+            assert r.text.count("<svg") == 6 and "导出 CSV" in r.text
         for role, dept in (("operator", None), ("reviewer", "fire"), ("clerk", None)):
             r = await http.get("/dashboard", headers=bearer(role, dept, settings=settings))
             assert r.status_code == 403, role

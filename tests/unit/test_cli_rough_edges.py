@@ -53,6 +53,7 @@ def test_worker_only_banner_does_not_suggest_the_demo() -> None:
     assert "/docs" not in worker_only
     assert "running: worker" in worker_only
     assert "lianban demo" in banner(settings, None, Parts())
+    assert "/metrics" in banner(settings, None, Parts())  # `lianban dev` serves every part's
 
 
 def test_dev_stack_takes_the_temporal_ui_port_from_settings() -> None:

@@ -84,9 +84,40 @@ def _compose_secret(docs: list[dict]) -> None:
     docs[0]["services"]["worker"]["environment"]["LIANBAN_JWT_SECRET"] = "x" * 40
 
 
+def _runbook(docs: list[dict]) -> None:
+    rule = docs[0]["groups"][0]["rules"][0]
+    rule["annotations"]["runbook_url"] = "{{ $externalLabels.docs_url }}/alerts/#no-such-section"
+
+
+def _rule_metric(docs: list[dict]) -> None:
+    docs[0]["groups"][1]["rules"][0]["expr"] = "max(lianban_outbox_parked) > 0"
+
+
+def _no_severity(docs: list[dict]) -> None:
+    del docs[0]["groups"][0]["rules"][1]["labels"]["severity"]
+
+
+def _webhook_token(docs: list[dict]) -> None:
+    del docs[0]["receivers"][0]["webhook_configs"][0]["http_config"]
+
+
+def _webhook_path(docs: list[dict]) -> None:
+    docs[0]["receivers"][0]["webhook_configs"][0]["url"] = "http://lianban-api/alerts/hook"
+
+
+def _metrics_port(docs: list[dict]) -> None:
+    docs[0]["data"]["LIANBAN_RELAY_METRICS_PORT"] = "9500"
+
+
 @pytest.mark.parametrize(
     ("file", "change", "finding"),
     [
+        ("prometheus/alerts.yaml", _runbook, "runbook_url must link a section of docs/alerts.md"),
+        ("prometheus/alerts.yaml", _rule_metric, "lianban_outbox_parked is not a metric"),
+        ("prometheus/alerts.yaml", _no_severity, "LianbanRedWarningsRising: severity"),
+        ("alertmanager/alertmanager.yaml", _webhook_token, "the webhook needs a bearer token"),
+        ("alertmanager/alertmanager.yaml", _webhook_path, "no receiver sends to Lianban's"),
+        ("k8s/config.yaml", _metrics_port, "LIANBAN_RELAY_METRICS_PORT=9500 but the relay"),
         ("k8s/config.yaml", _config, "LIANBAN_WORKERS is not a setting"),
         ("k8s/worker.yaml", _container_field, "'replicas' was unexpected"),
         ("k8s/secret.yaml", _no_jwt_secret, "does not get LIANBAN_JWT_SECRET"),
@@ -107,6 +138,13 @@ def test_a_broken_description_fails(
     findings = check(deploy)
     assert any(finding in f for f in findings), findings
     assert main([str(deploy)]) == 1
+
+
+def test_a_dashboard_querying_an_unknown_metric_fails(deploy: Path) -> None:
+    path = deploy / "grafana" / "lianban.json"
+    path.write_text(path.read_text().replace("lianban_outbox_parked_rows", "lianban_parked_rows"))
+    findings = check(deploy)
+    assert any("lianban_parked_rows is not a metric Lianban exports" in f for f in findings)
 
 
 def test_a_file_that_is_not_yaml_fails(deploy: Path) -> None:

@@ -95,7 +95,7 @@ def test_old_versions_are_upcast_step_by_step(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_missing_upcaster_is_a_clear_rejection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ApplicationSubmitted, "VERSION", 2)
+    monkeypatch.setattr(ApplicationSubmitted, "VERSION", 3)  # v1 → v2 exists, v2 → v3 not
     with pytest.raises(EventRejected) as exc:
         decode(raw(event_type="ApplicationSubmitted", data={}))
     assert exc.value.code == "unsupported_schema_version"

@@ -46,6 +46,7 @@ def case_and_task(
         "due_date": due,
         "last_activity_at": decided_at or assigned,
         "case_warning_level": case_level,  # kept beside the task as activities/clocks.py does
+        "case_title": case["title"],
     }
     return case, task
 

@@ -13,7 +13,7 @@ a decision it already has, by event id) — which heals a case left waiting by a
 answers reads but can no longer write (a full disk) is not reported ready.
 
 Revision ID: 0012
-Revises: 0016
+Revises: 0016b
 Create Date: 2026-12-08
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 import store.schema
 
 revision = "0012"
-down_revision = "0016"
+down_revision = "0016b"
 branch_labels = None
 depends_on = None
 
