@@ -37,7 +37,7 @@ from store.cases import get_decision
 from store.db import insert_ignore
 from store.personal import decision_context, open_text
 from store.records import publish, step_event_id
-from store.schema import cases, tasks
+from store.schema import UTCDateTime, cases, tasks
 from store.sealing import NO_KEYS, Keyring
 from workflows.activity_api import CaseSteps, implements
 from workflows.models import (
@@ -100,7 +100,11 @@ class CaseActivities(ActivityBase):
             s,
             inp.case_id,
             status=CaseStatus.in_review,
-            accepted_at=datetime.now(UTC),
+            # Kept when set: a step retried after its commit (the worker or Temporal killed
+            # before the step reported) must not move the time CaseAccepted recorded.
+            accepted_at=sa.func.coalesce(
+                cases.c.accepted_at, sa.literal(datetime.now(UTC), UTCDateTime())
+            ),
             missing_materials=pre.missing_optional,
             statutory_due=inp.statutory_due,
             promised_due=inp.promised_due,

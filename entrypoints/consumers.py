@@ -2,7 +2,9 @@
 
 Offsets are committed only after the event was applied or dead-lettered. Infrastructure errors
 (Temporal or the database unreachable) are retried in place, so nothing is skipped; anything
-else about one event dead-letters that event and the consumer keeps going.
+else about one event dead-letters that event and the consumer keeps going. Whatever else ends a
+consumer (a broker away when it starts, an error no one foresaw) ends only that consumer, which
+`serve` starts again with backoff: the process, and the other topic's consumer, go on.
 
 A broker that lost a partition (restarted empty, topic recreated) must not make a consumer skip
 what comes next: every `LIANBAN_BROKER_CHECK_SECONDS` each consumer checks that the record it
@@ -14,12 +16,13 @@ without end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from sqlalchemy.exc import DBAPIError
 from temporalio.service import RPCError
 
@@ -33,9 +36,11 @@ from infra.failpoints import failpoint
 from services.errors import Refused
 from services.handlers import Handler, handler_for_topic, topic_events
 from services.operators.deadletters import SourceRecord, dead_letter
+from store.failures import storage_failure
 
 log = logging.getLogger("lianban.consumers")
 COMMIT_TIMEOUT = 10.0
+RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a failed consumer starts again
 TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
 
 
@@ -69,6 +74,7 @@ class EventConsumer:
         self.applied = 0
         self.dead_lettered = 0
         self.assigned = asyncio.Event()
+        self.restarts = 0  # times `serve` started it again after a failure
         # Per partition, the last record applied (offset, identity): still there?
         self._last: dict[TopicPartition, tuple[int, str]] = {}
 
@@ -126,7 +132,13 @@ class EventConsumer:
                     raise
                 if metrics.enabled():
                     metrics.TRANSIENT.labels(self.topic).inc()
-                log.warning("transient error on %s/%s: %r; retrying", rec.topic, rec.offset, exc)
+                failure = storage_failure(exc)
+                if failure is not None and failure.full:  # nothing moves until it is fixed
+                    log.error("%s/%s: %s; retrying", rec.topic, rec.offset, failure.detail)
+                else:
+                    log.warning(
+                        "transient error on %s/%s: %r; retrying", rec.topic, rec.offset, exc
+                    )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
@@ -137,7 +149,29 @@ class EventConsumer:
             with logs.case_context(None):
                 await self._apply_with_retry(rec, stop)
 
+    async def serve(self, stop: asyncio.Event) -> None:
+        """`run` until `stop` is set, started again whenever something ends it: a consumer's
+        failure must end neither the process nor the other topic's consumer (a rebalance during
+        a rolling upgrade, a broker restarting). Waits 1 s, then twice as long each time in a
+        row, at most a minute; a run that lasted longer than that starts the count over."""
+        delay = RESTART_FIRST
+        while not stop.is_set():
+            began = time.monotonic()
+            try:
+                await self.run(stop)
+                continue  # it returns only once `stop` is set
+            except Exception:
+                log.exception(
+                    "the %s consumer failed; starting it again in %.0f s", self.role, delay
+                )
+            self.restarts += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            ran_long = time.monotonic() - began > RESTART_MAX + delay
+            delay = RESTART_FIRST if ran_long else min(delay * 2, RESTART_MAX)
+
     async def run(self, stop: asyncio.Event) -> None:
+        self._last.clear()  # a new member of the group: what it applies from here on
         consumer = kafka_client.consumer(
             self.deps.settings,
             self.topic,
@@ -146,11 +180,11 @@ class EventConsumer:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
         )
-        await consumer.start()
         probe = BrokerProbe(self.deps.settings, timeout=10.0)
         every = self.deps.settings.broker_check_seconds
         next_check = time.monotonic() + every
         try:
+            await consumer.start()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=500)
                 if consumer.assignment():
@@ -172,15 +206,28 @@ class EventConsumer:
     async def _commit(
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
     ) -> None:
-        offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items()}
+        # A rebalance while the batch was applied (another member joined or left: a rolling
+        # upgrade) may have given some of its partitions to another member, and committing for
+        # a partition no longer ours raises IllegalStateError. Their new owner reads them again
+        # from the last commit; the handlers are idempotent, so nothing is lost or doubled.
+        assigned = consumer.assignment()
+        offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if tp in assigned}
+        if len(offsets) < len(batch):
+            log.warning(
+                "%s: %d partition(s) of the batch went to another member before the commit; "
+                "it will read them again",
+                self.topic,
+                len(batch) - len(offsets),
+            )
+        if not offsets:
+            return
         try:
             # aiokafka retries a commit for as long as the broker answers "unknown topic", which
             # a broker that lost the topic does until it is created again: bounded here.
             await asyncio.wait_for(consumer.commit(offsets), COMMIT_TIMEOUT)
-        except CommitFailedError:
-            # A rebalance took the partitions (aiokafka #929); the new owner re-reads from the
-            # last commit and the handlers are idempotent, so nothing is lost or doubled.
-            log.warning("commit failed after a rebalance; records will be redelivered")
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced between the check above and the commit (aiokafka #929).
+            log.warning("commit failed after a rebalance (%r); records will be redelivered", exc)
         except TimeoutError:
             log.warning(
                 "commit of %s not done in %.0f s (has the broker lost the topic?); the records "

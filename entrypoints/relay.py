@@ -40,6 +40,7 @@ from infra.failpoints import failpoint
 from infra.kafka_client import KafkaTarget
 from infra.kafka_topics import TopicsError, ensure_topics
 from store import outbox as box
+from store.failures import storage_failure
 
 log = logging.getLogger("lianban.relay")
 # The producer refuses a larger record itself, before it can fail a whole produce request
@@ -362,8 +363,12 @@ class OutboxRelay:
             except (TimeoutError, KafkaError, DBAPIError, OSError) as exc:
                 outage += 1
                 delay = min(0.5 * 2 ** (outage - 1), 10.0)
-                log.warning(
-                    "relay cannot publish (%r); rows stay unsent, retry in %.1f s", exc, delay
+                failure = storage_failure(exc)
+                log.log(
+                    logging.ERROR if failure is not None and failure.full else logging.WARNING,
+                    "relay cannot publish (%s); rows stay unsent, retry in %.1f s",
+                    failure.detail if failure is not None else repr(exc),
+                    delay,
                 )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)

@@ -27,6 +27,7 @@ from entrypoints.worker import build_worker
 from infra import metrics, temporal_metrics, tracing
 from infra.bootstrap import Deps
 from infra.broker_probe import BrokerProbe
+from services.departments.delivery import run_sweeper
 from store.spans import store_spans
 
 log = logging.getLogger("lianban.runner")
@@ -246,7 +247,9 @@ async def serve(
         tasks.append(asyncio.create_task(_run_relay(deps, running, stop), name="relay"))
     if parts.consumers:
         running.consumers = build_consumers(deps)
-        tasks += [asyncio.create_task(c.run(stop), name=c.topic) for c in running.consumers]
+        tasks += [asyncio.create_task(c.serve(stop), name=c.topic) for c in running.consumers]
+    if deps.temporal is not None:  # every process that can signal a case delivers decisions
+        tasks.append(asyncio.create_task(run_sweeper(deps, stop), name="deliveries"))
     if parts.api:
         tasks.append(asyncio.create_task(_run_api(deps, running, stop), name="api"))
         tasks.append(asyncio.create_task(_run_supervision_sweep(deps, stop), name="supervision"))

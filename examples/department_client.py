@@ -10,8 +10,11 @@ written from the docs alone ("Topics and JSON contracts", "Signing decisions",
 - it decides each task once (approve, unless told otherwise), and a task delivered again, even
   under another event id, gets the same decision record;
 - it produces `DecisionMade` on `<prefix>.decisions` and re-sends that same record (same
-  `event_id`) every `--resend` seconds until `DepartmentDecided` with its `decision_event_id`
-  shows on `<prefix>.case-events` (or the case ends, or a dead letter says it never will);
+  `event_id`) on the contract's schedule until `DepartmentDecided` with its `decision_event_id`
+  shows on `<prefix>.case-events` (or the case ends, or a dead letter says it never will):
+  the first re-send `--resend` seconds (default 30) after the first send, then twice as long
+  each time, at most `--resend-max` (default 600), each wait drawn at random from its upper
+  half (`resend_delay`), so that a burst of decisions is not re-sent as a burst;
 - it watches its partitions: one that now ends before the client's position, or whose record
   last read is no longer the one there, was lost and recreated by the broker, and is read again
   from the start; de-duplication by event id makes that harmless.
@@ -40,6 +43,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import signal
 import time
 import uuid
@@ -62,6 +66,16 @@ CASE_ENDED = {"CaseConcluded", "CaseNotAccepted", "CaseTerminated"}
 # The one dead-letter error that a re-send may cure: any other one says it never will apply.
 RETRYABLE_REFUSAL = "processing_failed"
 COMMIT_TIMEOUT = 10.0
+
+
+def resend_delay(
+    sends: int, first: float, most: float, draw: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait, after a record's `sends`-th send, before sending it again (the contract's
+    schedule, "Acknowledgements"): `first`, then doubling, at most `most`; each wait is drawn
+    from [half of it, all of it], so that decisions sent together are re-sent spread out."""
+    ceiling = min(most, first * 2 ** max(min(sends, 32) - 1, 0))
+    return ceiling * (0.5 + 0.5 * draw())
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,8 @@ class Config:
     reviewer: str = "reference-client"
     reasons: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
-    resend_seconds: float = 5.0
+    resend_seconds: float = 30.0  # the first re-send after this; then doubling …
+    resend_max_seconds: float = 600.0  # … up to this
     check_seconds: float = 2.0
     group: str | None = None  # default: <prefix>.dept.<departments joined by ->
     state_path: Path | None = None
@@ -294,7 +309,7 @@ class DepartmentClient:
     async def _send_due(self) -> float:
         """Send each pending decision whose time has come; returns seconds until the next."""
         assert self._producer is not None
-        every = self.config.resend_seconds
+        every, most = self.config.resend_seconds, self.config.resend_max_seconds
         now = time.monotonic()
         for d in [d for d in self.state.decisions.values() if d.pending]:
             if self._next_send.get(d.event_id, 0.0) > now:
@@ -313,7 +328,7 @@ class DepartmentClient:
                 log.warning("decision %s not sent (%r); trying again", d.event_id, exc)
                 return min(every, 1.0)
             d.sends += 1
-            self._next_send[d.event_id] = time.monotonic() + every
+            self._next_send[d.event_id] = time.monotonic() + resend_delay(d.sends, every, most)
             if d.sends > 1:
                 log.info("decision %s sent again (%d), no acknowledgement yet", d.event_id, d.sends)
         waiting = [
@@ -322,7 +337,7 @@ class DepartmentClient:
         return max(min(waiting, default=now + every) - time.monotonic(), 0.05)
 
     async def _resend_loop(self, stop: asyncio.Event) -> None:
-        """Send a new decision at once, and each pending one again every `resend_seconds`."""
+        """Send a new decision at once, and each pending one again on the schedule."""
         while not stop.is_set():
             wait = await self._send_due()
             with contextlib.suppress(TimeoutError):
@@ -483,7 +498,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--reviewer", default="reference-client")
     p.add_argument("--reason", action="append", default=[], help="for reject")
     p.add_argument("--condition", action="append", default=[], help="approve_with_conditions")
-    p.add_argument("--resend", type=float, default=5.0, help="seconds between re-sends")
+    p.add_argument(
+        "--resend", type=float, default=30.0, help="seconds before the first re-send (doubling)"
+    )
+    p.add_argument("--resend-max", type=float, default=600.0, help="at most this between sends")
     p.add_argument("--check", type=float, default=2.0, help="seconds between partition checks")
     p.add_argument("--group", default=None, help="consumer group (default from departments)")
     p.add_argument("--state", type=Path, default=None, help="JSON file keeping the state")
@@ -503,6 +521,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         reasons=tuple(a.reason),
         conditions=tuple(a.condition),
         resend_seconds=a.resend,
+        resend_max_seconds=a.resend_max,
         check_seconds=a.check,
         group=a.group,
         state_path=a.state,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -193,6 +194,39 @@ class Settings(BaseSettings):
         gt=0,
         description="health is degraded when the oldest unsent outbox row is older than this",
     )
+    decision_redeliver_after_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="a recorded decision whose case was not told within this time is "
+        "signalled again by the delivery sweeper of any process (then backing off: twice as "
+        "long each attempt, with jitter, at most 5 minutes apart)",
+    )
+    decision_sweep_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="how often each process's delivery sweeper looks for decisions due to be "
+        "signalled again",
+    )
+    decision_undelivered_alarm_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="a decision recorded this long ago and still not delivered to its case "
+        "is reported by `ops stalled` (`decision_undelivered`) and `audit verify`",
+    )
+    ack_again_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="a re-sent record publishes its acknowledgement again at most once per "
+        "this many seconds (per decision or submission); 0: at every re-send",
+    )
+
+    def ack_again_before(self, now: datetime) -> datetime | None:
+        """An acknowledgement last published before this may be published again now."""
+        return now - timedelta(seconds=self.ack_again_seconds) if self.ack_again_seconds else None
+
     consumer_lag_limit: int = Field(
         default=1000,
         ge=0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +21,17 @@ from store.schema import cases, outbox, tasks
 UNSENT = outbox.c.sent_at.is_(None)
 # Published, and not a parked row an operator gave up on (those count as sent, never were).
 SENT = sa.and_(outbox.c.sent_at.is_not(None), outbox.c.discarded_at.is_(None))
-# What makes a sent row go out again, with its own event id, in its key's order: a fresh start.
-SEND_AGAIN = {"sent_at": None, "attempts": 0, "next_attempt_at": None}
 CHUNK = 500
+
+
+def send_again() -> dict[str, Any]:
+    """What makes a sent row go out again, with its own event id, in its key's order: a fresh
+    start, queued as of now (so its wait is measured from now, not from its creation)."""
+    return {"sent_at": None, "attempts": 0, "next_attempt_at": None, "queued_at": datetime.now(UTC)}
+
+
+# How long an unsent row has waited: since it was queued again, else since it was written.
+WAITING_SINCE = sa.func.coalesce(outbox.c.queued_at, outbox.c.created_at)
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,9 @@ async def discard(s: AsyncSession, row_id: int, now: datetime) -> bool:
 @dataclass(frozen=True)
 class OutboxStats:
     unsent: int
-    oldest_unsent: datetime | None  # of the rows still in flight (parked ones not counted)
+    # When the longest-waiting row still in flight was queued (parked ones not counted): a row
+    # put back to be sent again waits from then, not from its creation.
+    oldest_unsent: datetime | None
     parked: int
 
 
@@ -190,7 +200,7 @@ async def stats(s: AsyncSession) -> OutboxStats:
         await s.execute(
             sa.select(
                 sa.func.count().filter(in_flight),
-                sa.func.min(outbox.c.created_at).filter(in_flight),
+                sa.func.min(WAITING_SINCE).filter(in_flight),
                 sa.func.count().filter(outbox.c.parked_at.is_not(None)),
             ).where(UNSENT)
         )
@@ -211,7 +221,7 @@ async def resend_since(s: AsyncSession, since: datetime) -> int:
     """Publish again every row published at or after `since` (same event ids: consumers
     de-duplicate). For records a broker acknowledged and then lost."""
     result = await s.execute(
-        sa.update(outbox).where(SENT, outbox.c.sent_at >= since).values(**SEND_AGAIN)
+        sa.update(outbox).where(SENT, outbox.c.sent_at >= since).values(**send_again())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -220,7 +230,9 @@ async def _resend_ids(s: AsyncSession, ids: Iterable[int]) -> int:
     ids = sorted(ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        await s.execute(sa.update(outbox).where(outbox.c.id.in_(chunk), SENT).values(**SEND_AGAIN))
+        await s.execute(
+            sa.update(outbox).where(outbox.c.id.in_(chunk), SENT).values(**send_again())
+        )
     return len(ids)
 
 
@@ -232,13 +244,17 @@ def _event(value: str) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-async def _sent_rows(s: AsyncSession, topic: str, keys: list[str]) -> list[tuple[int, str]]:
+async def _sent_rows(
+    s: AsyncSession, topic: str, keys: list[str], sent_before: datetime | None = None
+) -> list[tuple[int, str]]:
     rows: list[tuple[int, str]] = []
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         query = sa.select(outbox.c.id, outbox.c.value).where(
             outbox.c.topic == topic, outbox.c.key.in_(chunk), SENT
         )
+        if sent_before is not None:
+            query = query.where(outbox.c.sent_at < sent_before)
         rows += [(int(r.id), str(r.value)) for r in await s.execute(query)]
     return rows
 
@@ -270,14 +286,24 @@ async def resend_open_review_tasks(s: AsyncSession, topic: str) -> int:
 
 
 async def resend_event(
-    s: AsyncSession, *, topic: str, key: str, event_types: Iterable[str], data: Mapping[str, Any]
+    s: AsyncSession,
+    *,
+    topic: str,
+    key: str,
+    event_types: Iterable[str],
+    data: Mapping[str, Any],
+    sent_before: datetime | None = None,
 ) -> int:
     """Publish again the sent events of `key` on `topic` of one of `event_types` whose `data`
     has these values: the acknowledgement a sender asks for again (a department re-sending its
-    decision until it sees `DepartmentDecided`, a portal its submission until `CaseAccepted`)."""
+    decision until it sees `DepartmentDecided`, a portal its submission until `CaseAccepted`).
+
+    `sent_before`: only an event last published before then. A row waiting to go (again) is
+    never queued twice, so with `sent_before` = now − interval a burst of re-sends publishes
+    the acknowledgement at most once per interval, not once per re-send."""
     wanted = set(event_types)
     ids = []
-    for row_id, value in await _sent_rows(s, topic, [key]):
+    for row_id, value in await _sent_rows(s, topic, [key], sent_before):
         doc = _event(value)
         got = doc.get("data") or {}
         if doc.get("event_type") in wanted and all(got.get(k) == v for k, v in data.items()):

@@ -166,6 +166,23 @@ decisions = sa.Table(
     sa.Column("signature", sa.String(100)),
     sa.Column("signed_record", sa.Text),
     sa.Column("signed_record_kid", sa.String(64)),
+    # Delivery to the case (services.departments.delivery): the decision is committed and
+    # acknowledged before its case workflow is signalled, so whether the signal got there is
+    # kept here. `delivered_at`: when Temporal took the signal (or the case had ended: nothing
+    # left to tell); NULL until then, and a sweeper in every process signals it again from
+    # `next_delivery_at` on, `delivery_attempts` counting (and claiming) each try.
+    # `decided_at`: the decision's own time as signalled (NULL, on older rows: `received_at`).
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Column("delivery_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_delivery_at", UTCDateTime),
+)
+# Partial index: the sweeper and the stalled list only look at what is not delivered yet.
+sa.Index(
+    "ix_decisions_undelivered",
+    decisions.c.next_delivery_at,
+    sqlite_where=decisions.c.delivered_at.is_(None),
+    postgresql_where=decisions.c.delivered_at.is_(None),
 )
 
 case_events = sa.Table(
@@ -192,6 +209,10 @@ outbox = sa.Table(
     sa.Column("headers", JSON, nullable=False, default=dict),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
+    # When the row was last put back to be sent again (an acknowledgement asked for again, a
+    # broker loss); NULL: never, it waits since `created_at`. How long a row has waited is
+    # measured from whichever is later (store.outbox.stats).
+    sa.Column("queued_at", UTCDateTime),
     # A row the broker refused: retried with backoff (`next_attempt_at`), parked after too many
     # attempts or at once when it can never succeed; only later rows of the same key wait.
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -550,6 +571,15 @@ job_leases = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("holder", sa.String(200), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# Readiness writes here (one row per process, updated in place): a database that answers reads
+# but cannot write (its disk full) must not look ready (services.operators.health).
+health_probes = sa.Table(
+    "health_probes",
+    metadata,
+    sa.Column("instance", sa.String(200), primary_key=True),
+    sa.Column("probed_at", UTCDateTime(), nullable=False),
 )
 
 

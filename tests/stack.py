@@ -63,7 +63,8 @@ async def running_app(
     **overrides: Any,
 ) -> AsyncIterator[App]:
     """Worker, consumers, relay and API in this event loop, on their own topics and queue;
-    `overrides`: other settings (e.g. the metrics' refresh period)."""
+    `overrides`: other settings than the defaults (e.g. the metrics' refresh period,
+    `ack_again_seconds=2.0`)."""
     from entrypoints.devstack.stack import ensure_topics
 
     tag = uuid.uuid4().hex[:8]

@@ -128,5 +128,12 @@ for command in COMMANDS:
     app.command()(command)
 
 
+def run() -> None:
+    """The `lianban` command (entrypoints.cli.exit says how it ends)."""
+    from entrypoints.cli.exit import run_cli
+
+    run_cli(app)
+
+
 if __name__ == "__main__":
-    app()
+    run()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics
+from entrypoints.devstack.supervise import Supervisor
 from entrypoints.runner import Parts, Running, serve
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
@@ -34,12 +35,21 @@ def ui_codec_endpoint(settings: Settings) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def _maybe_stack(settings: Settings, embedded: bool) -> AsyncIterator[str | None]:
+async def _maybe_stack(settings: Settings, embedded: bool) -> AsyncIterator[EmbeddedStack | None]:
     if not embedded:
         yield None
         return
     async with EmbeddedStack(stack_config(settings)) as stack:
-        yield stack.ui_url
+        yield stack
+
+
+def _supervise(stack: EmbeddedStack, settings: Settings, stop: asyncio.Event) -> asyncio.Task[None]:
+    """Restart a server of the embedded stack that exits (entrypoints.devstack.supervise)."""
+
+    async def topics() -> None:
+        await ensure_topics(settings.kafka_bootstrap, settings.topics.all())
+
+    return asyncio.create_task(Supervisor(stack, after_broker=topics).run(stop), name="stack")
 
 
 def banner(settings: Settings, ui_url: str | None, parts: Parts) -> str:
@@ -77,7 +87,8 @@ async def run_forever(
 ) -> None:
     stop = asyncio.Event()
     install(stop)
-    async with _maybe_stack(settings, embedded) as ui_url:
+    async with _maybe_stack(settings, embedded) as stack:
+        ui_url = stack.ui_url if stack is not None else None
         uses_temporal = parts.worker or parts.consumers or parts.api
         # The embedded database is the dev stack's own: it upgrades it. `serve` only checks,
         # first: a database behind the code is refused before anything waits for the broker.
@@ -88,10 +99,14 @@ async def run_forever(
             await deps.close()
             raise
         running = Running()
+        watching = _supervise(stack, settings, stop) if stack is not None else None
         try:
             task = asyncio.create_task(serve(deps, stop, parts, running))
             await running.started.wait()
             print(banner(settings, ui_url, parts), flush=True)
             await task
         finally:
+            stop.set()
+            if watching is not None:
+                await watching
             await deps.close()

@@ -429,6 +429,13 @@ class EmbeddedStack:
         else:
             await self.temporal.stop(self.config.stop_timeout)
 
+    def freeze_temporal(self, frozen: bool = True) -> None:
+        """SIGSTOP (`frozen`) or SIGCONT the Temporal dev server: a server that keeps its
+        connections open and answers nothing (the fault suite's hung Temporal)."""
+        if self.temporal is None:
+            raise StackError("this stack did not start Temporal")
+        self.temporal._signal_group(signal.SIGSTOP if frozen else signal.SIGCONT)
+
     async def start_temporal(self) -> None:
         """Start the Temporal dev server again, on the same port and database file."""
         if self.temporal is not None and self.temporal.running:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
@@ -41,6 +42,7 @@ from infra import redact
 from infra.bootstrap import Deps
 from infra.tokens import uses_dev_secret
 from services.errors import Refused
+from store.failures import storage_failure
 
 log = logging.getLogger("lianban.api")
 
@@ -107,6 +109,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         if web.wants_html(request):
             return await web.browser_error(request, exc)
         return PlainTextResponse("Internal Server Error", status_code=500)
+
+    @app.exception_handler(DBAPIError)
+    async def database_failed(request: Request, exc: DBAPIError) -> Response:
+        """The database cannot write (a full disk) or does not answer: 503 naming the cause,
+        and an ERROR in the log. Nothing was acknowledged, so the same request may be retried.
+        Any other database error is a bug: raised on, to be logged and answered as one."""
+        failure = storage_failure(exc)
+        if failure is None:
+            raise exc
+        log.error("%s %s refused: %s", request.method, request.url.path, failure.detail)
+        if web.wants_html(request):
+            return await web.browser_error(request, exc)
+        return _problem(503, failure.code, failure.detail, headers={"Retry-After": "30"})
 
 
 def create_app(deps: Deps) -> FastAPI:

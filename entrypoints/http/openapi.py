@@ -2,8 +2,9 @@
 
 FastAPI declares its own 422 body (`{"detail": [{"loc", "msg", "type"}]}`), which is not what
 the error handlers send, and puts a route's error models under the route's media type (an HTML
-page's 401 would be `text/html`). Here every 4xx is declared as the JSON body the handlers in
-`entrypoints.http.app` send: `Problem`, and `InvalidRequest` for 422.
+page's 401 would be `text/html`). Here every 4xx, and the 503 any route may answer, is declared
+as the JSON body the handlers in `entrypoints.http.app` send: `Problem`, and `InvalidRequest`
+for 422.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ def _declare_errors(spec: dict[str, Any]) -> None:
                 # The body limit (entrypoints.http.limits) and a body that is not JSON.
                 responses.setdefault("413", {"description": "Request body over the limit"})
                 responses.setdefault("422", {"description": "Invalid request"})
+            # Any route may meet a database that cannot write (its disk full) or does not
+            # answer: `storage_full` or `database_unavailable`; nothing was done, retry later.
+            responses.setdefault("503", {"description": "Unavailable; safe to retry"})
             for status, answer in responses.items():
-                if status.startswith("4"):
+                if status.startswith("4") or (status == "503" and "content" not in answer):
                     answer["content"] = _json("InvalidRequest" if status == "422" else "Problem")
     # Nothing refers to FastAPI's own validation bodies any more.
     schemas.pop("HTTPValidationError", None)

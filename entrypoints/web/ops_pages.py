@@ -40,6 +40,8 @@ OFFERS = {
     "warning_unfollowed": ["escalate"],
     "workflow_task_failing": ["reset", "escalate"],
     "outbox_parked": ["outbox_retry", "outbox_discard"],
+    # Signalled again by every process's delivery sweeper; escalate when it stays undelivered.
+    "decision_undelivered": ["escalate"],
 }
 
 

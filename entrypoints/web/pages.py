@@ -32,6 +32,7 @@ from entrypoints.web.shell import home_for
 from entrypoints.web.templating import refusal
 from infra.i18n import _
 from services.errors import Refused
+from store.failures import storage_failure
 
 __all__ = ["browser_error", "install", "wants_html"]
 
@@ -73,6 +74,13 @@ async def browser_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RPCError):  # nothing was changed: trying again is safe
         message = _("The workflow service is not answering; nothing was changed, try again")
         return await error_page(request, 503, message)
+    failure = storage_failure(exc)
+    if failure is not None:  # a full disk, the database away: nothing was changed either
+        message = _(
+            "The database cannot take this now (%(cause)s); nothing was changed, try again later",
+            cause=failure.detail,
+        )
+        return await error_page(request, 503, message, headers={"Retry-After": "30"})
     return await error_page(request, 500, _("The error was recorded; please try again later"))
 
 

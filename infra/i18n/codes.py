@@ -83,6 +83,7 @@ MARKED = (
     NP_("stalled reason", "pause_overdue"),
     NP_("stalled reason", "warning_unfollowed"),
     NP_("stalled reason", "outbox_parked"),
+    NP_("stalled reason", "decision_undelivered"),
     NP_("event", "ApplicationSubmitted"),
     NP_("event", "DecisionMade"),
     NP_("event", "ReviewTaskAssigned"),

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from domain.audit import AuditEntry, ChainBreak
 
-Check = Literal["chain", "head", "read_model", "temporal", "anchor"]
+Check = Literal["chain", "head", "read_model", "temporal", "anchor", "delivery"]
 Outcome = Literal["failed", "not_checked"]
 
 

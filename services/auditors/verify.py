@@ -5,6 +5,7 @@ read model and against the Temporal workflow. Every difference names the entry t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.audit import AuditEntry, verify_chain
@@ -17,6 +18,7 @@ from services.auditors.settings import audit_settings
 from services.auditors.temporal_check import check_temporal
 from services.progress import Progress, no_progress
 from store import audit as store
+from store import deliveries
 
 
 async def _check_case(
@@ -72,7 +74,30 @@ async def verify_case(
     if anchors:
         report.anchors, anchor_findings = await verify_anchors(deps, digest=digest)
         report.findings += anchor_findings + _against_anchor(case_id, entries, anchored)
+    report.checked.append("delivery")
+    report.findings += await undelivered_findings(deps, [case_id])
     return report
+
+
+async def undelivered_findings(deps: Deps, case_ids: list[str] | None = None) -> list[Finding]:
+    """Decisions recorded (and acknowledged) longer than the alarm ago that have still not
+    reached their case's workflow (`services.departments.delivery`): the case waits for a
+    decision it was never told of. Of `case_ids` only, when given."""
+    alarm = timedelta(seconds=deps.settings.decision_undelivered_alarm_seconds)
+    async with deps.sessions() as s:
+        rows = await deliveries.overdue(s, datetime.now(UTC) - alarm, 100_000, case_ids)
+    return [
+        Finding(
+            "delivery",
+            "failed",
+            f"{r.department}: decision recorded at {r.received_at.isoformat(timespec='seconds')}, "
+            f"never delivered to the case ({r.attempts} redelivery attempt(s))",
+            r.case_id,
+            "undelivered",
+            event_id=r.event_id,
+        )
+        for r in rows
+    ]
 
 
 def _against_anchor(
@@ -148,4 +173,6 @@ async def verify_all(
     report.cases += len(unaudited)
     report.anchors, anchor_findings = await verify_anchors(deps)
     report.findings += anchor_findings
+    report.checked.append("delivery")
+    report.findings += await undelivered_findings(deps)
     return report

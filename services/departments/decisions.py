@@ -1,23 +1,22 @@
 """The one handler for department decisions, whether from the web/API or from Kafka.
 
 The decisions table is the arbiter: its primary key (case, department) makes the first decision
-win atomically. An identical repeat is a no-op (it is re-signalled, which the workflow ignores,
-so a signal lost after the insert is healed by the retry); a different one is refused.
+win atomically. An identical repeat is a no-op (signalled again only while the decision is not
+known to have reached its case, which the workflow would ignore); a different one is refused.
+Delivery to the case, and the sweeper that delivers what a lost signal left behind:
+`services.departments.delivery`.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
 from opentelemetry.trace import SpanKind
 from sqlalchemy.engine import CursorResult
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.cases import signature_digest, write_decision
 from domain.case_status import CaseStatus
@@ -26,6 +25,7 @@ from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from infra import logs, metrics, tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
+from services.departments.delivery import deliver, signal_case, signal_of
 from services.departments.signatures import Signed
 from services.errors import (
     CaseClosed,
@@ -33,20 +33,11 @@ from services.errors import (
     UnknownCase,
     UnknownDepartment,
 )
-from store.cases import (
-    CASE_WORKFLOW,
-    OLD_CASE_WORKFLOW,
-    get_case,
-    get_decision,
-    get_task,
-    workflow_type_of,
-)
+from store.cases import CASE_WORKFLOW, get_case, get_decision, get_task, workflow_type_of
 from store.db import insert_ignore
 from store.outbox import resend_event
 from store.personal import decision_context, seal_text
 from store.schema import decisions
-from workflows.case import CaseWorkflow
-from workflows.legacy import child_id, review_decide
 from workflows.models import DecisionSignal
 
 OPEN_STATUSES = {CaseStatus.submitted, CaseStatus.in_review}
@@ -108,6 +99,8 @@ async def _record(
     (a task not yet created or waiting for corrections, a case in the first shape) the
     workflow records when it takes the decision, as before."""
     case_id = case["case_id"]
+    received = datetime.now(UTC)
+    grace = timedelta(seconds=deps.settings.decision_redeliver_after_seconds)
     async with deps.sessions() as s, s.begin():
         stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
         row = {
@@ -119,7 +112,10 @@ async def _record(
             "conditions": d.conditions,
             "reviewer": d.reviewer,
             "source": source,
-            "received_at": datetime.now(UTC),
+            "received_at": received,
+            "decided_at": signal.decided_at,
+            # Undelivered until the signal gets through; a sweeper takes over after the grace.
+            "next_delivery_at": received + grace,
             "key_id": signed.key_id if signed else None,
             "signature": signed.signature if signed else None,
             **_sealed_record(deps, case_id, d.department, signed),
@@ -143,48 +139,6 @@ def _sealed_record(
     context = decision_context(case_id, department)
     stored, kid = seal_text(deps.keyring, signed.record, context)
     return {"signed_record": stored, "signed_record_kid": kid}
-
-
-async def _signal(
-    client: Client,
-    case_id: str,
-    signal: DecisionSignal,
-    *,
-    workflow_type: str = CASE_WORKFLOW,
-    via_case: bool = False,
-) -> None:
-    """Every decision goes to the case workflow (`CaseWorkflow`): its reviews run inside it,
-    so that is one hop.
-
-    A case in the first shape (`workflows.legacy`, started before `CaseWorkflow`)
-    still gets a final decision straight at the department's review (its child workflow):
-    one hop, where the way through the case costs it two more workflow tasks and three
-    history events. Before that review has started (a decision can overtake its task) or
-    after it has ended (a redelivery), the case itself takes the decision: it buffers or
-    ignores it. Requests for corrections, and a decision that ends a wait for them
-    (`via_case`), go to the case, whose clock pauses and resumes at that moment."""
-    if (
-        workflow_type == OLD_CASE_WORKFLOW
-        and signal.outcome is not DecisionOutcome.request_corrections
-        and not via_case
-    ):
-        review = client.get_workflow_handle(child_id(case_id, signal.department))
-        if await _try_signal(review.signal(review_decide, signal)):
-            return
-    case = client.get_workflow_handle(case_id)
-    # NOT_FOUND here: a duplicate for a case that has since concluded, nothing left to tell.
-    await _try_signal(case.signal(CaseWorkflow.decide, signal))
-
-
-async def _try_signal(call: Awaitable[None]) -> bool:
-    """Signal; False when the workflow does not exist or has already closed."""
-    try:
-        await call
-    except RPCError as exc:
-        if exc.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return False
-    return True
 
 
 async def apply_decision(
@@ -252,23 +206,13 @@ async def _apply(
         )
     # The fault suite kills the consumer here: recorded and committed, the case not told.
     failpoint("decision.after_record")
-    signal_event = existing["event_id"] if existing else event_id
-    signal = signal.model_copy(update={"event_id": signal_event, "recorded": recorded})
-    assert deps.temporal is not None
-    shape = workflow_type_of(case)
-    await _signal(
-        deps.temporal,
-        case_id,
-        signal,
-        workflow_type=shape,
-        # Only the first shape sends decisions past the case; skip the lookup otherwise.
-        via_case=shape == OLD_CASE_WORKFLOW
-        and await _awaits_corrections(deps, case_id, d.department),
-    )
-    if existing is not None:
-        await _acknowledge_again(deps, case_id, d.department, signal_event)
-    status: Literal["accepted", "duplicate"] = "duplicate" if existing else "accepted"
-    return DecisionReceipt(status, signal_event, case_id, d.department)
+    if existing is None:
+        await deliver(deps, case, signal.model_copy(update={"recorded": recorded}))
+        return DecisionReceipt("accepted", event_id, case_id, d.department)
+    if existing["delivered_at"] is None:  # the case may not have it: as it was recorded
+        await deliver(deps, case, await signal_of(deps, existing, case.get("workflow_type")))
+    await _acknowledge_again(deps, case_id, d.department, existing["event_id"])
+    return DecisionReceipt("duplicate", existing["event_id"], case_id, d.department)
 
 
 def _signal_of(
@@ -290,9 +234,10 @@ def _signal_of(
 async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id: str) -> None:
     """A department re-sends its decision until it sees `DepartmentDecided` with the decision's
     event id on case-events (docs/contracts.md, "Acknowledgements"). An identical repeat changes
-    nothing,
-    but the one published may be what a broker lost: publish it again, same event id. Nothing
-    to do while the workflow has not recorded the decision yet (it publishes it then)."""
+    nothing, but the one published may be what a broker lost: publish it again, same event id,
+    at most once per `ack_again_seconds` however many re-sends come (a burst of them must not
+    multiply the records on case-events). Nothing to do while the workflow has not recorded
+    the decision yet (it publishes it then)."""
     async with deps.sessions() as s, s.begin():
         again = await resend_event(
             s,
@@ -300,15 +245,10 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
             key=case_id,
             event_types=(DepartmentDecided.EVENT_TYPE,),
             data={"department": department, "decision_event_id": event_id},
+            sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
         )
     if again:
         deps.notify_outbox()
-
-
-async def _awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:
-    async with deps.sessions() as s:
-        task = await get_task(s, f"{case_id}.{department}")
-    return task is not None and task["status"] == "corrections_requested"
 
 
 async def _request_corrections(
@@ -330,5 +270,5 @@ async def _request_corrections(
         )
     signal = _signal_of(d, event_id, decided_at)  # no conditions: nothing is decided yet
     assert deps.temporal is not None
-    await _signal(deps.temporal, case_id, signal)
+    await signal_case(deps.temporal, case_id, signal)
     return DecisionReceipt("accepted", event_id, case_id, d.department)

@@ -10,6 +10,9 @@ would not do better.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,9 +28,13 @@ from infra.bootstrap import Deps
 from infra.broker_loss import recovery_log
 from infra.broker_probe import BrokerProbe
 from store import outbox as box
+from store.failures import storage_failure
+from store.probes import write_probe
 
 Status = Literal["ok", "degraded", "down"]
 TIMEOUT = 2.0
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:200]
+log = logging.getLogger("lianban.health")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,26 @@ async def _database(deps: Deps) -> str:
     async with deps.sessions() as s:
         await s.execute(sa.text("SELECT 1"))
     return "answers"
+
+
+async def _database_write(deps: Deps) -> Check:
+    """Write and commit this process's probe row: reads answering says nothing of a disk that
+    is full. Failing, it takes the instance out of service (critical) and logs an ERROR; not
+    finishing in time (another writer holding SQLite's one write lock) only degrades."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            async with deps.sessions() as s, s.begin():
+                await write_probe(s, INSTANCE, datetime.now(UTC))
+    except TimeoutError:
+        return Check("database_write", False, f"a write did not finish in {TIMEOUT:g} s (busy?)")
+    except Exception as exc:
+        failure = storage_failure(exc)
+        detail = failure.detail if failure else f"{type(exc).__name__}: {exc}"[:300]
+        log.error("readiness: the database refused a write: %s", detail)
+        return Check("database_write", False, detail, critical=True)
+    elapsed = round((time.perf_counter() - started) * 1000, 1)
+    return Check("database_write", True, "writes", critical=True, value=elapsed)
 
 
 async def _temporal(deps: Deps) -> str:
@@ -133,12 +160,13 @@ async def check_health(
 
     base = await asyncio.gather(
         _timed("database", lambda: _database(deps), critical=True),
+        _database_write(deps),
         _timed("temporal", lambda: _temporal(deps), critical=True),
         _timed("broker", topics, critical=False),
         _outbox(deps),
     )
     checks = [*base, _calendar(deps, today or local_date(datetime.now(UTC)))]
-    if checks[2].ok:
+    if checks[3].ok:  # the broker
         incoming = [deps.topics.name(topic) for topic in inbound()]
         checks += await asyncio.gather(*(_lag(deps, broker, t) for t in incoming))
     return HealthReport(checks)

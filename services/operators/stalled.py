@@ -4,7 +4,8 @@ Reasons (`REASONS`): an open task idle for longer than the working-hours thresho
 retrying (attempts, last error and next retry read from Temporal's pending activities); a
 workflow task failing (Temporal's reported task problems, e.g. non-determinism after a bad
 deploy); dead letters about the case; a special-procedure pause open longer than expected; a
-warning level no operator has followed up; an outgoing event the relay parked. The read model
+warning level no operator has followed up; an outgoing event the relay parked; a decision
+recorded (and acknowledged to its department) that never reached its case's workflow. The read model
 finds the candidates by index; Temporal is asked only about the few the list shows
 (`live=True`).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -28,6 +29,7 @@ from services.errors import Refused
 from services.operators import stalled_queries as q
 from services.operators.stalled_live import activity_items, failing_task_items
 from services.operators.stalled_model import Context, StalledFilter, StalledItem
+from store import deliveries
 from store import outbox as box
 from store.personal import open_dead_letter
 from store.sealing import Keyring, UnknownKey
@@ -40,6 +42,7 @@ REASONS = (
     "pause_overdue",
     "warning_unfollowed",
     "outbox_parked",
+    "decision_undelivered",
 )
 
 
@@ -181,6 +184,35 @@ async def _parked(ctx: Context) -> list[StalledItem]:
     return items
 
 
+async def _undelivered(ctx: Context) -> list[StalledItem]:
+    """Decisions recorded and acknowledged, never delivered to the case: the case waits for a
+    decision nobody will send again (the sweeper keeps trying; this says it has not managed)."""
+    alarm = timedelta(seconds=ctx.deps.settings.decision_undelivered_alarm_seconds)
+    async with ctx.deps.sessions() as s:
+        rows = await deliveries.overdue(s, ctx.now - alarm, ctx.scope.limit)
+    items = []
+    for r in rows:
+        if ctx.scope.matter and r.matter_code != ctx.scope.matter:
+            continue
+        next_try = f"; next at {r.next_at:%Y-%m-%d %H:%M:%S} UTC" if r.next_at else ""
+        detail = (
+            f"{r.department} decision recorded at {r.received_at:%Y-%m-%d %H:%M:%S} UTC, never "
+            f"delivered to the case ({r.attempts} redelivery attempt(s){next_try})"
+        )
+        items.append(
+            StalledItem(
+                r.case_id,
+                r.matter_code,
+                "decision_undelivered",
+                detail,
+                department=r.department,
+                target=r.event_id,
+                since=r.received_at,
+            )
+        )
+    return items
+
+
 async def _by_department(ctx: Context, items: list[StalledItem]) -> list[StalledItem]:
     """Department filter: its own items, and case-wide ones where it still has an open task."""
     dept = ctx.scope.department
@@ -213,6 +245,7 @@ async def find_stalled(
         "pause_overdue": _pauses,
         "warning_unfollowed": _warnings,
         "outbox_parked": _parked,
+        "decision_undelivered": _undelivered,
     }
     if filt.reason and filt.reason not in sources:
         raise Refused(f"no stalled reason {filt.reason!r}; known: {', '.join(REASONS)}")

@@ -132,6 +132,7 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                 key=envelope.case_id,
                 event_types=ACKNOWLEDGEMENTS,
                 data={},
+                sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
             )
         case = await get_case(s, envelope.case_id)
     assert deps.temporal is not None and case is not None

@@ -36,12 +36,13 @@ async def test_a_running_stack_is_ready_and_says_what_it_checked(app: App) -> No
     assert ready.status_code == 200 and live.status_code == 200
     checks = _checks(ready.json())
     topics = app.settings.topics
-    expected = {"database", "temporal", "broker", "outbox", "calendar"}
+    expected = {"database", "database_write", "temporal", "broker", "outbox", "calendar"}
     expected |= {f"consumer:{topics.submissions}", f"consumer:{topics.decisions}"}
     assert set(checks) == expected
-    for name in ("database", "temporal", "broker"):
+    for name in ("database", "database_write", "temporal", "broker"):
         assert checks[name]["ok"], checks[name]
     assert checks["database"]["critical"] and checks["temporal"]["critical"]
+    assert checks["database_write"]["critical"] and checks["database_write"]["detail"] == "writes"
     assert "unsent" in str(checks["outbox"]["detail"])
 
 

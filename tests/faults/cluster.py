@@ -77,6 +77,11 @@ class FaultCluster:
             "LIANBAN_CONSUMER_GROUP": s.consumer_group,
             "LIANBAN_API_PORT": str(api_port or s.api_port),
             "LIANBAN_RELAY_MAX_ATTEMPTS": "5",
+            # Decisions left undelivered are signalled again within seconds, not minutes, and
+            # reported as such soon after (tests/faults/test_frozen_temporal.py).
+            "LIANBAN_DECISION_REDELIVER_AFTER_SECONDS": str(s.decision_redeliver_after_seconds),
+            "LIANBAN_DECISION_SWEEP_SECONDS": str(s.decision_sweep_seconds),
+            "LIANBAN_DECISION_UNDELIVERED_ALARM_SECONDS": str(s.decision_undelivered_alarm_seconds),
             "LIANBAN_JWT_SECRET": s.jwt_secret,
             "LIANBAN_JWT_KID": s.jwt_kid,
             "LIANBAN_PAYLOAD_KEYS": json.dumps(s.payload_keys),
@@ -193,6 +198,9 @@ async def fault_cluster(tmp: Path) -> AsyncIterator[FaultCluster]:
             jwt_kid="faults",
             payload_keys={"faults": base64.b64encode(secrets.token_bytes(32)).decode()},
             payload_kid="faults",
+            decision_redeliver_after_seconds=2.0,
+            decision_sweep_seconds=0.5,
+            decision_undelivered_alarm_seconds=3.0,
         )
         await ensure_topics(stack.kafka_bootstrap, settings.topics.all())
         # The schema is made once, before any part starts (the parts only use it).

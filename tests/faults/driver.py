@@ -56,6 +56,7 @@ class Driver:
     decisions: dict[tuple[str, str], Sent] = field(default_factory=dict)
     duplicate: bool = False  # every record goes twice (a producer retry)
     reverse: bool = False  # departments decide in reverse order
+    hold: bool = False  # departments decide nothing new (re-sends go on)
 
     async def _send(self, topic: str, sent: Sent) -> None:
         import json
@@ -122,7 +123,7 @@ class Driver:
 
     async def step(self, case_ids: list[str]) -> dict[str, str]:
         """Decide new tasks, re-send what is not acknowledged yet; the cases' statuses."""
-        for case_id, dept in await self._open_tasks(case_ids):
+        for case_id, dept in [] if self.hold else await self._open_tasks(case_ids):
             if (case_id, dept) not in self.decisions:
                 data = {"department": dept, "outcome": "approve", "reviewer": f"{dept}-1"}
                 sent = Sent(envelope("DecisionMade", case_id, data, f"{dept}-dept-system"))

@@ -53,7 +53,7 @@ async def test_an_intact_case_verifies_against_read_model_temporal_and_anchor(
     report = await verify_case(deps, case_id)
     assert report.ok, [str(f) for f in report.findings]
     assert report.findings == []  # not even "not checked": Temporal reached, digest checked
-    assert report.checked == ["chain", "head", "read_model", "anchor", "temporal"]
+    assert report.checked == ["chain", "head", "read_model", "anchor", "temporal", "delivery"]
 
 
 async def test_a_changed_entry_is_named(deps: Deps) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 
-from examples.department_client import Config, DepartmentClient, State
+from examples.department_client import Config, DepartmentClient, State, resend_delay
 
 SOURCE = Path(__file__).parents[2] / "examples" / "department_client.py"
 PROJECT = {"domain", "events", "workflows", "activities", "store", "infra", "services"}
@@ -105,3 +105,22 @@ def test_it_stops_sending_when_acknowledged_or_when_it_never_will_apply() -> Non
         "LB-4.fire": "pending",  # may apply when sent again
         "LB-4.env": "pending",
     }
+
+
+def test_re_sends_back_off_exponentially_with_jitter_up_to_the_cap() -> None:
+    """The contract's schedule: 30 s, then doubling, at most 600 s, each wait drawn from its
+    upper half; and the client's defaults are that schedule."""
+    longest = [resend_delay(n, 30.0, 600.0, draw=lambda: 1.0) for n in range(1, 8)]
+    shortest = [resend_delay(n, 30.0, 600.0, draw=lambda: 0.0) for n in range(1, 8)]
+    assert longest == [30.0, 60.0, 120.0, 240.0, 480.0, 600.0, 600.0]
+    assert shortest == [x / 2 for x in longest]
+    assert (Config().resend_seconds, Config().resend_max_seconds) == (30.0, 600.0)
+    assert resend_delay(10_000, 30.0, 600.0) <= 600.0  # no overflow far along
+
+
+def test_decisions_sent_together_are_re_sent_spread_out() -> None:
+    first = [resend_delay(1, 30.0, 600.0) for _ in range(1000)]
+    assert all(15.0 <= d <= 30.0 for d in first)
+    # Spread over the whole window, not bunched: every 1.5 s slice of it gets some.
+    slices = {int((d - 15.0) // 1.5) for d in first}
+    assert slices >= set(range(10))

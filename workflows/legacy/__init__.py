@@ -8,7 +8,7 @@ in the worker, under the type names their histories hold, until they are retired
     closed that Temporal still keeps (the namespace's retention has passed since the last one
     closed: until then a query or a re-read of its history replays it with this code).
     Then delete this package, its names in `entrypoints/worker.py`,
-    `services/departments/decisions.py` and `services/auditors/temporal_check.py` (the
+    `services/departments/delivery.py` and `services/auditors/temporal_check.py` (the
     import-linter contract "legacy workflows" lists them), the first shape's folders under
     tests/histories/ and its tests.
 
@@ -28,7 +28,7 @@ from workflows.legacy.joint_approval import JointApprovalWorkflow, child_id
 LEGACY_WORKFLOWS: list[type[Any]] = [JointApprovalWorkflow, DepartmentReviewWorkflow]
 LEGACY_CASE_TYPE = "JointApprovalWorkflow"
 LEGACY_REVIEW_TYPE = "DepartmentReviewWorkflow"
-# A final decision straight to a department's child review (services.departments.decisions).
+# A final decision straight to a department's child review (services.departments.delivery).
 review_decide = DepartmentReviewWorkflow.decide
 
 __all__ = [
