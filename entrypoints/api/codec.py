@@ -20,7 +20,7 @@ from temporalio.api.common.v1 import Payloads
 
 from entrypoints.http.auth import require
 from entrypoints.http.peer import client_address
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.payload_crypto import EncryptionCodec, UnknownPayloadKey, parse_keys
 from infra.settings import Settings
 from infra.tokens import Principal, Role
@@ -34,7 +34,7 @@ router = APIRouter(prefix=PREFIX, tags=["codec"])
 # Who the security log names for a decode through the path key (`lianban dev`'s own Web UI,
 # which can send no token): the key grants what an operator may read.
 EMBEDDED_UI = Principal(sub="temporal-ui", role=Role.operator, name="Temporal Web UI (path key)")
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 413, 422)}
+ERRORS: Responses = problem_responses(401, 403, 413, 422)
 BODY = {
     "requestBody": {
         "required": True,

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from entrypoints.api.streaming import NDJSON, ndjson_progress
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from events.limits import MAX_CODE, MAX_HISTORY_EVENT_ID, MAX_ROW_ID, MAX_TEXT
 from infra.tokens import Principal, Role
 from services.errors import UnknownCase
@@ -49,7 +49,7 @@ async def staff_only(request: Request, user: CurrentUser, deps: DepsDep) -> None
 
 
 router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[Depends(staff_only)])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
+ERRORS: Responses = problem_responses(401, 403, 404, 409, 422)
 
 
 OutboxId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the outbox row's id")]
