@@ -30,6 +30,7 @@ from services.operators.action_log import (
 )
 from services.operators.deadletters import excerpt
 from services.operators.runtime import NothingToDo
+from services.reads import one_or_refuse
 from store import dead_letter_queries as q
 from store.dead_letter_queries import CASE_FILTERS, STATES, DeadLetterFilter
 from store.schema import dead_letter_actions, dead_letters
@@ -95,11 +96,8 @@ async def list_dead_letters(deps: Deps, filt: DeadLetterFilter) -> DeadLetterLis
 
 
 async def _row(deps: Deps, dead_letter_id: int) -> dict[str, Any]:
-    async with deps.sessions() as s:
-        row = await q.dead_letter(s, dead_letter_id)
-    if row is None:
-        raise UnknownDeadLetter(f"no dead letter {dead_letter_id}")
-    return row
+    missing = UnknownDeadLetter(f"no dead letter {dead_letter_id}")
+    return await one_or_refuse(deps, lambda s: q.dead_letter(s, dead_letter_id), missing)
 
 
 async def _record(
