@@ -46,6 +46,19 @@ class Table:
     rows: tuple[tuple[Value, ...], ...]
     chart: Chart
 
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        title: str,
+        columns: tuple[Column, ...],
+        rows: Iterable[object],
+        chart: Chart,
+    ) -> Table:
+        """The table of `rows` (objects with an attribute per column key)."""
+        values = tuple(tuple(getattr(r, c.key) for c in columns) for r in rows)
+        return cls(name, title, columns, values, chart)
+
     def column(self, key: str) -> list[Value]:
         i = [c.key for c in self.columns].index(key)
         return [r[i] for r in self.rows]
@@ -83,23 +96,30 @@ OVERVIEW: tuple[tuple[str, str, Unit, str], ...] = (
      "bad ratings followed up / bad ratings"),
 )  # fmt: skip
 
-# By matter, in two tables so each fits the page: against the limits, and the service.
-MATTER_COLUMNS = (
+# A matter's row is named by its code and its name.
+MATTER_KEY = (
     Column("key", "事项 Matter", "text"),
     Column("name", "名称 Name", "text"),
-    Column("cases", "办件量 Cases", "count"),
-    Column("concluded", "办结 Concluded", "count"),
+)
+# How settled work kept its time limits: the same figures by matter and by department.
+TIMELINESS_COLUMNS = (
     Column("on_time_rate", "按时率 On time", "rate"),
     Column("early_rate", "提前率 Early", "rate"),
     Column("overdue", "逾期 Overdue", "count"),
     Column("overdue_rate", "逾期率 Overdue rate", "rate"),
     Column("breached", "超法定 Breached", "count"),
     Column("avg_working_days", "平均工作日 Avg days", "days"),
+)
+# By matter, in two tables so each fits the page: against the limits, and the service.
+MATTER_COLUMNS = (
+    *MATTER_KEY,
+    Column("cases", "办件量 Cases", "count"),
+    Column("concluded", "办结 Concluded", "count"),
+    *TIMELINESS_COLUMNS,
     Column("promised_days", "承诺时限 Promised", "count"),
 )
 MATTER_SERVICE_COLUMNS = (
-    Column("key", "事项 Matter", "text"),
-    Column("name", "名称 Name", "text"),
+    *MATTER_KEY,
     Column("compression", "压缩比 Compression", "rate"),
     Column("immediate_share", "即办占比 Immediate", "rate"),
     Column("online_rate", "网办率 Online", "rate"),
@@ -113,17 +133,11 @@ DEPARTMENT_COLUMNS = (
     Column("name", "名称 Name", "text"),
     Column("cases", "任务 Tasks", "count"),
     Column("concluded", "已决定 Decided", "count"),
-    Column("on_time_rate", "按时率 On time", "rate"),
-    Column("early_rate", "提前率 Early", "rate"),
-    Column("overdue", "逾期 Overdue", "count"),
-    Column("overdue_rate", "逾期率 Overdue rate", "rate"),
-    Column("breached", "超法定 Breached", "count"),
-    Column("avg_working_days", "平均工作日 Avg days", "days"),
+    *TIMELINESS_COLUMNS,
     Column("compression", "压缩比 Compression", "rate"),
 )
 WARNING_COLUMNS = (
-    Column("key", "事项 Matter", "text"),
-    Column("name", "名称 Name", "text"),
+    *MATTER_KEY,
     Column("yellow", "黄灯 Yellow", "count"),
     Column("red", "红灯 Red", "count"),
     Column("breach", "超法定 Breached", "count"),
@@ -149,16 +163,17 @@ SUPERVISION_COLUMNS = (
 
 def supervision_table(rows: list[SupervisionRow]) -> Table:
     """Open supervision items (督办) now, by owner department."""
-    total = SupervisionRow(
-        "ALL", *(sum(getattr(r, k) for r in rows) for k in ("open", "overdue", "escalated"))
-    )
-    values = tuple(_values(r, SUPERVISION_COLUMNS) for r in [*rows, total])
+    total = SupervisionRow("ALL", **totals(rows, ("open", "overdue", "escalated")))
     chart = Chart("督办事项 Open supervision items", "key", ("open", "overdue"))
-    return Table("supervision", "督办 Supervision now", SUPERVISION_COLUMNS, values, chart)
+    return Table.of(
+        "supervision", "督办 Supervision now", SUPERVISION_COLUMNS, [*rows, total], chart
+    )
 
 
-def _values(row: object, columns: Iterable[Column]) -> tuple[Value, ...]:
-    return tuple(getattr(row, c.key) for c in columns)
+def totals(rows: Iterable[object], keys: Iterable[str]) -> dict[str, int]:
+    """The sum of each of `keys` over `rows`: a table's total row."""
+    listed = list(rows)
+    return {k: sum(getattr(r, k) for r in listed) for k in keys}
 
 
 def overview_table(row: SlaRow | None) -> Table:
@@ -182,29 +197,27 @@ def overview_units() -> dict[str, Unit]:
 
 
 def matter_table(report: SlaReport) -> Table:
-    rows = tuple(_values(r, MATTER_COLUMNS) for r in report.matters)
     chart = Chart("按事项平均办理工作日 Avg working days by matter", "name", ("avg_working_days",))
-    return Table("matters", "按事项：时限 By matter: time limits", MATTER_COLUMNS, rows, chart)
+    title = "按事项：时限 By matter: time limits"
+    return Table.of("matters", title, MATTER_COLUMNS, report.matters, chart)
 
 
 def matter_service_table(report: SlaReport) -> Table:
-    rows = tuple(_values(r, MATTER_SERVICE_COLUMNS) for r in report.matters)
     chart = Chart(
         "按事项网办率与满意率 Online rate and satisfaction by matter",
         "name",
         ("online_rate", "satisfaction"),
     )
-    return Table(
-        "matter_service", "按事项：服务 By matter: service", MATTER_SERVICE_COLUMNS, rows, chart
-    )
+    title = "按事项：服务 By matter: service"
+    return Table.of("matter_service", title, MATTER_SERVICE_COLUMNS, report.matters, chart)
 
 
 def department_table(report: SlaReport) -> Table:
-    rows = tuple(_values(r, DEPARTMENT_COLUMNS) for r in report.departments)
     chart = Chart(
         "按部门平均办理工作日 Avg working days by department", "name", ("avg_working_days",)
     )
-    return Table("departments", "按部门 By department", DEPARTMENT_COLUMNS, rows, chart)
+    title = "按部门 By department"
+    return Table.of("departments", title, DEPARTMENT_COLUMNS, report.departments, chart)
 
 
 def warning_rows(
@@ -221,11 +234,9 @@ def warning_rows(
 
 
 def warning_table(rows: list[WarningRow]) -> Table:
-    keys = (*LEVELS, "provisional")
-    total = WarningRow("ALL", "全部 All", *(sum(getattr(r, k) for r in rows) for k in keys))
-    values = tuple(_values(r, WARNING_COLUMNS) for r in [*rows, total])
+    total = WarningRow("ALL", "全部 All", **totals(rows, (*LEVELS, "provisional")))
     chart = Chart("当前预警 Running cases now: yellow, red, breached", "name", LEVELS)
-    return Table("warnings", "当前预警 Warnings now", WARNING_COLUMNS, values, chart)
+    return Table.of("warnings", "当前预警 Warnings now", WARNING_COLUMNS, [*rows, total], chart)
 
 
 def dashboard_tables(

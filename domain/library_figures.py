@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from domain.dashboard import Chart, Column, Table
+from domain.dashboard import MATTER_KEY, Chart, Column, Table, totals
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ class LibraryRow:
 
 
 LIBRARY_COLUMNS = (
-    Column("key", "事项 Matter", "text"),
-    Column("name", "名称 Name", "text"),
+    *MATTER_KEY,
     Column("reused", "复用 Reused", "count"),
     Column("not_brought", "免提交 Not brought", "count"),
     Column("verified", "核验 Verified", "count"),
@@ -53,21 +52,14 @@ def library_rows(
                 verified=verified.get(code, 0),
             )
         )
-    total = LibraryRow(
-        "ALL",
-        "全部 All",
-        sum(r.reused for r in rows),
-        sum(r.not_brought for r in rows),
-        sum(r.verified for r in rows),
-    )
+    total = LibraryRow("ALL", "全部 All", **totals(rows, ("reused", "not_brought", "verified")))
     return [*rows, total]
 
 
 def library_table(rows: list[LibraryRow]) -> Table:
-    values = tuple(tuple(getattr(r, c.key) for c in LIBRARY_COLUMNS) for r in rows)
     chart = Chart(
         "证照复用 Materials once: reused, not brought, licences verified",
         "key",
         ("reused", "not_brought", "verified"),
     )
-    return Table("library", "证照库 Materials library", LIBRARY_COLUMNS, values, chart)
+    return Table.of("library", "证照库 Materials library", LIBRARY_COLUMNS, rows, chart)

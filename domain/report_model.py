@@ -31,12 +31,11 @@ class Ratio:
         return _ratio(getattr(row, self.part), getattr(row, self.whole))
 
 
-@dataclass(frozen=True)
-class Counts:
-    """Conditional counts for one group (matter or department) and one matter."""
+@dataclass(frozen=True, kw_only=True)
+class CaseCounts:
+    """How a group's cases (a department's: its review tasks) stand: what the store counts and
+    a report row shows as it was counted."""
 
-    key: str
-    matter_code: str
     cases: int = 0
     accepted: int = 0
     not_accepted: int = 0
@@ -48,6 +47,14 @@ class Counts:
     overdue: int = 0
     breached: int = 0
     online: int = 0
+
+
+@dataclass(frozen=True)
+class Counts(CaseCounts):
+    """Conditional counts for one group (matter or department) and one matter."""
+
+    key: str
+    matter_code: str
     # Working days counted over `timed` finished steps, when SQL summed them (PostgreSQL).
     days: int = 0
     timed: int = 0
@@ -96,22 +103,11 @@ class CorrectionCounts:
 
 
 @dataclass(frozen=True)
-class SlaRow:
+class SlaRow(CaseCounts):
     """One line of the report; rates are None when their denominator is zero."""
 
     key: str
     name: str
-    cases: int = 0
-    accepted: int = 0
-    not_accepted: int = 0
-    ended: int = 0
-    concluded: int = 0
-    open: int = 0
-    on_time: int = 0
-    early: int = 0
-    overdue: int = 0
-    breached: int = 0
-    online: int = 0
     immediate: int = 0
     avg_working_days: float | None = None
     compression: float | None = None

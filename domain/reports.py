@@ -47,6 +47,7 @@ from domain.calendar import WorkingCalendar
 from domain.catalog import Catalog, Matter, MatterKind
 from domain.report_model import (
     TOTAL,
+    CaseCounts,
     CorrectionCounts,
     Counts,
     RatingCounts,
@@ -57,9 +58,7 @@ from domain.report_model import (
 )
 
 # Fields a Counts carries into its row, and the ones a total adds up.
-_COUNTED = tuple(
-    f.name for f in fields(Counts) if f.name not in ("key", "matter_code", "days", "timed")
-)
+_COUNTED = tuple(f.name for f in fields(CaseCounts))
 _ADDED = ("immediate", "rated", "bad_ratings", "followed_up", "corrections", "correction_notices")
 _SUMMED = (*_COUNTED, *_ADDED)
 

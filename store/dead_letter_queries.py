@@ -3,6 +3,7 @@ pending counts by error, the topics seen, each one's latest operator action."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,35 +19,44 @@ _STATES = {
 }
 
 
+STATES = ("pending", "redriven", "discarded", "all")
+CASE_FILTERS = ("any", "with", "without")
+
+
+@dataclass(frozen=True)
+class DeadLetterFilter:
+    """Which dead letters a page shows (the operators' list, API and page alike)."""
+
+    error: str | None = None
+    topic: str | None = None
+    state: str = "pending"  # one of STATES
+    case_id: str | None = None
+    case: str = "any"  # any | with (a case that exists) | without (none, or no such case)
+    limit: int = 50
+    before_id: int | None = None  # the next page: ids below this one
+
+
 def _rows(result: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in result]
 
 
 async def dead_letter_page(
-    s: AsyncSession,
-    *,
-    error: str | None,
-    topic: str | None,
-    state: str,
-    case_id: str | None,
-    case: str,
-    before_id: int | None,
-    limit: int,
+    s: AsyncSession, filt: DeadLetterFilter, *, limit: int
 ) -> list[dict[str, Any]]:
-    """Dead letters, newest first; `case`: "with" a case that exists, "without" one (no case
-    number, or a number no case has), or "any"; `matter_code` is null without a case."""
+    """Dead letters the filter selects, newest first, at most `limit`; `matter_code` is null
+    without a case."""
     query = sa.select(dead_letters, cases.c.matter_code, cases.c.status.label("case_status"))
     query = query.outerjoin(cases, cases.c.case_id == dead_letters.c.case_id)
     conditions = [
         c
         for c in (
-            _STATES.get(state),
-            dead_letters.c.error == error if error else None,
-            dead_letters.c.source_topic == topic if topic else None,
-            dead_letters.c.case_id == case_id if case_id else None,
-            dead_letters.c.id < before_id if before_id else None,
-            cases.c.case_id.is_not(None) if case == "with" else None,
-            cases.c.case_id.is_(None) if case == "without" else None,
+            _STATES.get(filt.state),
+            dead_letters.c.error == filt.error if filt.error else None,
+            dead_letters.c.source_topic == filt.topic if filt.topic else None,
+            dead_letters.c.case_id == filt.case_id if filt.case_id else None,
+            dead_letters.c.id < filt.before_id if filt.before_id else None,
+            cases.c.case_id.is_not(None) if filt.case == "with" else None,
+            cases.c.case_id.is_(None) if filt.case == "without" else None,
         )
         if c is not None
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
@@ -18,7 +18,7 @@ from entrypoints.http.alert_schemas import (
 )
 from entrypoints.http.auth import Unauthorized, require
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from events.limits import MAX_CODE
 from infra.tokens import Principal, Role
 from services.leaders import kpi
@@ -27,7 +27,7 @@ from services.operators import alerts
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 READERS = (Role.operator, Role.admin, Role.leader, Role.auditor)
 SETTERS = (Role.leader, Role.admin)
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 422)}
+ERRORS: Responses = problem_responses(401, 403, 404, 422)
 Code = Annotated[str, Path(min_length=1, max_length=MAX_CODE)]
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.tokens import Principal, Role
 from services.auditors import dossier, replay, verify
 from services.auditors.anchors import verify_anchors
@@ -19,7 +19,7 @@ from services.operators import department_keys as signing_keys
 
 AUDIT_ROLES = (Role.auditor, Role.admin)
 api = APIRouter(prefix="/audit", tags=["audit"])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 422)}
+ERRORS: Responses = problem_responses(401, 403, 404, 422)
 At = Annotated[
     str | None, Query(description="ISO date-time (Asia/Shanghai if no zone) or a date (its end)")
 ]

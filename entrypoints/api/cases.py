@@ -10,7 +10,7 @@ from opentelemetry.trace import SpanKind
 from entrypoints.api.guards import ALL_ROLES, CaseAccess, case_for
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import CaseAccepted, CaseCreate, CasePublic, Problem
+from entrypoints.http.schemas import CaseAccepted, CaseCreate, CasePublic, problem_responses
 from events.contracts import ApplicationSubmitted
 from events.registry import make_envelope
 from infra import tracing
@@ -42,7 +42,7 @@ IdempotencyKey = Annotated[
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CaseAccepted,
-    responses={code: {"model": Problem} for code in (401, 403, 422)},
+    responses=problem_responses(401, 403, 422),
 )
 async def submit_case(
     body: CaseCreate,
@@ -95,7 +95,7 @@ def _accepted(case_id: str, query_code: str, state: str) -> CaseAccepted:
 @router.get(
     "/{case_id}",
     response_model=CasePublic,
-    responses={code: {"model": Problem} for code in (401, 404)},
+    responses=problem_responses(401, 404),
 )
 async def read_case(deps: DepsDep, seen: CaseAccess = case_for(*ALL_ROLES)) -> CasePublic:
     """A case with its department tasks and event log (personal data masked)."""

@@ -15,7 +15,7 @@ from entrypoints.http.clock_schemas import (
     SupplementCreate,
 )
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.tokens import Role
 from services.departments import clocks as clock_commands
 from workflows.models import ExtensionRequest
@@ -23,13 +23,7 @@ from workflows.models import ExtensionRequest
 router = APIRouter(prefix="/cases/{case_id}", tags=["clocks"])
 # A reviewing department asks for the special procedure; operators resume stuck clocks.
 PAUSERS = (Role.reviewer, Role.dept_head, Role.operator)
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    404: {"model": Problem},
-    409: {"model": Problem},
-    422: {"model": Problem},
-}
+ERRORS: Responses = problem_responses(401, 403, 404, 409, 422)
 
 
 @router.get("/clocks", response_model=ClocksPublic, responses=ERRORS)

@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
 from entrypoints.http.auth import require
+from entrypoints.http.middleware import HttpMiddleware
 from entrypoints.http.peer import client_address
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.payload_crypto import EncryptionCodec, UnknownPayloadKey, parse_keys
 from infra.settings import Settings
 from infra.tokens import Principal, Role
@@ -34,7 +35,7 @@ router = APIRouter(prefix=PREFIX, tags=["codec"])
 # Who the security log names for a decode through the path key (`lianban dev`'s own Web UI,
 # which can send no token): the key grants what an operator may read.
 EMBEDDED_UI = Principal(sub="temporal-ui", role=Role.operator, name="Temporal Web UI (path key)")
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 413, 422)}
+ERRORS: Responses = problem_responses(401, 403, 413, 422)
 BODY = {
     "requestBody": {
         "required": True,
@@ -161,17 +162,17 @@ async def encode_for_ui(request: Request, key: str) -> Response:
     return await _encode(request)
 
 
-class CodecCors:
+class CodecCors(HttpMiddleware):
     """ASGI middleware: CORS for /codec only, and only for the configured Web UI origins; the
     rest of the API stays same-origin. The UI sends the Authorization and X-Namespace headers
     and may include credentials."""
 
     def __init__(self, app: ASGIApp, origins: list[str]) -> None:
-        self.app = app
+        super().__init__(app)
         self.origins = frozenset(o.rstrip("/") for o in origins)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX + "/"):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not scope["path"].startswith(PREFIX + "/"):
             await self.app(scope, receive, send)
             return
         origin = dict(scope["headers"]).get(b"origin", b"").decode("latin-1")

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from entrypoints.api.ops import ERRORS, ActionPublic, Reasoned, operator, staff_only
+from entrypoints.api.ops import ERRORS, Op, Reasoned, action, staff_only
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
 from events.limits import MAX_CODE
 from services.operators import dead_letter_ops as ops
-from services.operators.action_log import Forbidden
+from services.operators.action_log import ActionResult, Forbidden
 
 router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[Depends(staff_only)])
 Code = Annotated[str | None, Query(max_length=MAX_CODE)]
@@ -59,19 +59,13 @@ def _last(action: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: _plain(v) for k, v in action.items()} if action else None
 
 
-@router.post(
-    "/dead-letters/{dead_letter_id}/redrive", response_model=ActionPublic, responses=ERRORS
-)
-async def redrive(dead_letter_id: int, body: Reasoned, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/dead-letters/{dead_letter_id}/redrive", on=router)
+async def redrive(dead_letter_id: int, body: Reasoned, deps: DepsDep, op: Op) -> ActionResult:
     """Apply one dead letter again (refused again while its cause is not fixed)."""
-    r = await ops.redrive_dead_letter(deps, operator(user), dead_letter_id, body.reason)
-    return ActionPublic.of(r)
+    return await ops.redrive_dead_letter(deps, op, dead_letter_id, body.reason)
 
 
-@router.post(
-    "/dead-letters/{dead_letter_id}/discard", response_model=ActionPublic, responses=ERRORS
-)
-async def discard(dead_letter_id: int, body: Reasoned, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/dead-letters/{dead_letter_id}/discard", on=router)
+async def discard(dead_letter_id: int, body: Reasoned, deps: DepsDep, op: Op) -> ActionResult:
     """Give up on one dead letter, with the reason: it is no longer pending."""
-    r = await ops.discard_dead_letter(deps, operator(user), dead_letter_id, body.reason)
-    return ActionPublic.of(r)
+    return await ops.discard_dead_letter(deps, op, dead_letter_id, body.reason)

@@ -10,12 +10,12 @@ from pydantic import BaseModel
 
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.tokens import Principal, Role
 from store.feedback import get_follow_up, list_follow_ups, resolve_follow_up
 
 router = APIRouter(prefix="/follow-ups", tags=["feedback"])
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": Problem} for code in (401, 403, 404)}
+ERRORS: Responses = problem_responses(401, 403, 404)
 
 
 class FollowUpPublic(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.library_schemas import LibraryEntriesPublic, LibraryEntryPublic, LibrarySearch
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import problem_responses
 from infra.tokens import Principal, Role
 from services.window import library
 
@@ -21,7 +21,7 @@ LibraryId = Annotated[str, Path(pattern=r"^LIB-[0-9A-F]{20}$")]
 @router.post(
     "/search",
     response_model=LibraryEntriesPublic,
-    responses={code: {"model": Problem} for code in (401, 403, 422)},
+    responses=problem_responses(401, 403, 422),
 )
 async def search_library(
     body: LibrarySearch, deps: DepsDep, user: Principal = require(*READERS)
@@ -36,7 +36,7 @@ async def search_library(
 @router.get(
     "/{library_id}",
     response_model=LibraryEntryPublic,
-    responses={code: {"model": Problem} for code in (401, 403, 404, 422)},
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def read_entry(
     library_id: LibraryId, deps: DepsDep, user: Principal = require(*READERS)

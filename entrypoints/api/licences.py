@@ -16,7 +16,7 @@ from entrypoints.http.library_schemas import (
     LicenceRevokedPublic,
     LicenceStatusPublic,
 )
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.tokens import Principal, Role
 from services.applicants import licences
 from services.departments import licences as revocation
@@ -24,7 +24,7 @@ from services.departments import licences as revocation
 router = APIRouter(tags=["licences"])
 Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")]
 KeyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": Problem}}
+NOT_FOUND: Responses = problem_responses(404)
 
 
 @router.get(
@@ -110,7 +110,7 @@ async def licence_key_pem(key_id: KeyId, deps: DepsDep) -> Response:
 @router.post(
     "/licences/{number}/revoke",
     response_model=LicenceRevokedPublic,
-    responses={code: {"model": Problem} for code in (401, 403, 404, 409, 422)},
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def revoke_licence(
     number: Number,

@@ -7,10 +7,10 @@ case like an action. Every action needs a reason.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from entrypoints.api.streaming import NDJSON, ndjson_progress
 from entrypoints.http.auth import CurrentUser
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from events.limits import MAX_CODE, MAX_HISTORY_EVENT_ID, MAX_ROW_ID, MAX_TEXT
 from infra.tokens import Principal, Role
 from services.errors import UnknownCase
@@ -49,7 +49,8 @@ async def staff_only(request: Request, user: CurrentUser, deps: DepsDep) -> None
 
 
 router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[Depends(staff_only)])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
+ERRORS: Responses = problem_responses(401, 403, 404, 409, 422)
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 OutboxId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the outbox row's id")]
@@ -57,6 +58,19 @@ OutboxId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the outbox row'
 
 def operator(user: Principal) -> Operator:
     return Operator(actor=user.display, role=user.role.value)
+
+
+async def _operator(user: CurrentUser) -> Operator:
+    return operator(user)
+
+
+# The person acting, as the operations service records them (it checks their role itself).
+Op = Annotated[Operator, Depends(_operator)]
+
+
+def action(path: str, on: APIRouter = router) -> Callable[[Endpoint], Endpoint]:
+    """An operator action's route: a reasoned body in, the recorded `ActionPublic` out."""
+    return on.post(path, response_model=ActionPublic, responses=ERRORS)
 
 
 class Reasoned(BaseModel):
@@ -126,10 +140,6 @@ class ActionPublic(BaseModel):
     result: str
     detail: dict[str, Any]
 
-    @classmethod
-    def of(cls, r: ActionResult) -> ActionPublic:
-        return cls(**asdict(r))
-
 
 @router.get("/stalled", responses=ERRORS)
 async def stalled(
@@ -176,112 +186,88 @@ async def case_runtime(case_id: str, deps: DepsDep, user: CurrentUser) -> dict[s
     return asdict(rt)
 
 
-@router.post("/cases/{case_id}/remind", response_model=ActionPublic, responses=ERRORS)
-async def remind(case_id: str, body: RemindBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/remind")
+async def remind(case_id: str, body: RemindBody, deps: DepsDep, op: Op) -> ActionResult:
     """Remind a department of its open task (an event on its topic)."""
-    r = await actions.remind(deps, operator(user), case_id, body.department, body.reason)
-    return ActionPublic.of(r)
+    return await actions.remind(deps, op, case_id, body.department, body.reason)
 
 
-@router.post("/tasks/{task_id}/reassign", response_model=ActionPublic, responses=ERRORS)
-async def reassign(task_id: str, body: ReassignBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/tasks/{task_id}/reassign")
+async def reassign(task_id: str, body: ReassignBody, deps: DepsDep, op: Op) -> ActionResult:
     """Hand an open task to another reviewer or unit."""
-    op = operator(user)
-    r = await actions.reassign(
+    return await actions.reassign(
         deps, op, task_id, body.reason, reviewer=body.reviewer, unit=body.unit
     )
-    return ActionPublic.of(r)
 
 
-@router.post("/cases/{case_id}/retry", response_model=ActionPublic, responses=ERRORS)
-async def retry(case_id: str, body: ActivityBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/retry")
+async def retry(case_id: str, body: ActivityBody, deps: DepsDep, op: Op) -> ActionResult:
     """Retry failing activities now (skip the backoff)."""
-    r = await runtime.retry_now(deps, operator(user), case_id, body.reason, body.activity_id)
-    return ActionPublic.of(r)
+    return await runtime.retry_now(deps, op, case_id, body.reason, body.activity_id)
 
 
-@router.post("/cases/{case_id}/activities/pause", response_model=ActionPublic, responses=ERRORS)
-async def pause(case_id: str, body: ActivityBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/activities/pause")
+async def pause(case_id: str, body: ActivityBody, deps: DepsDep, op: Op) -> ActionResult:
     """Pause a failing activity: no more retries until unpaused."""
-    op = operator(user)
-    r = await runtime.pause_activity(deps, op, case_id, body.reason, body.activity_id)
-    return ActionPublic.of(r)
+    return await runtime.pause_activity(deps, op, case_id, body.reason, body.activity_id)
 
 
-@router.post("/cases/{case_id}/activities/unpause", response_model=ActionPublic, responses=ERRORS)
-async def unpause(case_id: str, body: ActivityBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/activities/unpause")
+async def unpause(case_id: str, body: ActivityBody, deps: DepsDep, op: Op) -> ActionResult:
     """Unpause: the activity runs again at once."""
-    op = operator(user)
-    r = await runtime.unpause_activity(deps, op, case_id, body.reason, body.activity_id)
-    return ActionPublic.of(r)
+    return await runtime.unpause_activity(deps, op, case_id, body.reason, body.activity_id)
 
 
-@router.post(
-    "/cases/{case_id}/pauses/{notice_ref}/end", response_model=ActionPublic, responses=ERRORS
-)
+@action("/cases/{case_id}/pauses/{notice_ref}/end")
 async def end_pause(
-    case_id: str, notice_ref: str, body: EndPauseBody, deps: DepsDep, user: CurrentUser
-) -> Any:
+    case_id: str, notice_ref: str, body: EndPauseBody, deps: DepsDep, op: Op
+) -> ActionResult:
     """End a special-procedure pause whose end was never recorded."""
-    op = operator(user)
-    r = await actions.end_pause(deps, op, case_id, notice_ref, body.reason, body.end)
-    return ActionPublic.of(r)
+    return await actions.end_pause(deps, op, case_id, notice_ref, body.reason, body.end)
 
 
-@router.post("/cases/{case_id}/redrive", response_model=ActionPublic, responses=ERRORS)
+@action("/cases/{case_id}/redrive")
 async def redrive_dead_letters(
-    case_id: str, body: RedriveBody, deps: DepsDep, user: CurrentUser
-) -> Any:
+    case_id: str, body: RedriveBody, deps: DepsDep, op: Op
+) -> ActionResult:
     """Re-drive one dead letter of the case, or all; nothing already applied is doubled."""
-    op = operator(user)
-    r = await redrive.redrive(deps, op, case_id, body.reason, body.dead_letter_id)
-    return ActionPublic.of(r)
+    return await redrive.redrive(deps, op, case_id, body.reason, body.dead_letter_id)
 
 
-@router.post(
-    "/cases/{case_id}/outbox/{outbox_id}/retry", response_model=ActionPublic, responses=ERRORS
-)
+@action("/cases/{case_id}/outbox/{outbox_id}/retry")
 async def retry_outgoing(
-    case_id: str, outbox_id: OutboxId, body: Reasoned, deps: DepsDep, user: CurrentUser
-) -> Any:
+    case_id: str, outbox_id: OutboxId, body: Reasoned, deps: DepsDep, op: Op
+) -> ActionResult:
     """Publish a parked outgoing event again, with a fresh set of attempts."""
-    r = await outbox_ops.retry_parked(deps, operator(user), case_id, outbox_id, body.reason)
-    return ActionPublic.of(r)
+    return await outbox_ops.retry_parked(deps, op, case_id, outbox_id, body.reason)
 
 
-@router.post(
-    "/cases/{case_id}/outbox/{outbox_id}/discard", response_model=ActionPublic, responses=ERRORS
-)
+@action("/cases/{case_id}/outbox/{outbox_id}/discard")
 async def discard_outgoing(
-    case_id: str, outbox_id: OutboxId, body: Reasoned, deps: DepsDep, user: CurrentUser
-) -> Any:
+    case_id: str, outbox_id: OutboxId, body: Reasoned, deps: DepsDep, op: Op
+) -> ActionResult:
     """Give up on a parked outgoing event; the case's later events flow again."""
-    r = await outbox_ops.discard_parked(deps, operator(user), case_id, outbox_id, body.reason)
-    return ActionPublic.of(r)
+    return await outbox_ops.discard_parked(deps, op, case_id, outbox_id, body.reason)
 
 
-@router.post("/cases/{case_id}/escalate", response_model=ActionPublic, responses=ERRORS)
-async def escalate(case_id: str, body: EscalateBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/escalate")
+async def escalate(case_id: str, body: EscalateBody, deps: DepsDep, op: Op) -> ActionResult:
     """Escalate to supervision (督办) with a note."""
-    r = await actions.escalate(deps, operator(user), case_id, body.note, body.reason)
-    return ActionPublic.of(r)
+    return await actions.escalate(deps, op, case_id, body.note, body.reason)
 
 
-@router.post("/cases/{case_id}/terminate", response_model=ActionPublic, responses=ERRORS)
-async def terminate(case_id: str, body: TerminateBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/terminate")
+async def terminate(case_id: str, body: TerminateBody, deps: DepsDep, op: Op) -> ActionResult:
     """Withdraw (applicant's request) or terminate a case in review."""
-    r = await actions.terminate(deps, operator(user), case_id, body.status, body.reason)
-    return ActionPublic.of(r)
+    return await actions.terminate(deps, op, case_id, body.status, body.reason)
 
 
-@router.post("/cases/{case_id}/reset", response_model=ActionPublic, responses=ERRORS)
-async def reset(case_id: str, body: ResetBody, deps: DepsDep, user: CurrentUser) -> Any:
+@action("/cases/{case_id}/reset")
+async def reset(case_id: str, body: ResetBody, deps: DepsDep, op: Op) -> ActionResult:
     """Reset the case's workflow to its last good point, keeping the decisions received."""
-    op = operator(user)
-    r = await runtime.reset_case(
+    return await runtime.reset_case(
         deps, op, case_id, body.reason, event_id=body.event_id, bad_build=body.bad_build
     )
-    return ActionPublic.of(r)
 
 
 def _bulk_public(outcome: bulk.BulkOutcome) -> dict[str, Any]:

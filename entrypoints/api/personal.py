@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from entrypoints.api.guards import CaseAccess, case_for
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import problem_responses
 from services.access import SEE_PERSONAL_DATA
 from services.access_log import record_access
 from store.personal import open_contact
@@ -28,7 +28,7 @@ class PersonalDataPublic(BaseModel):
 @router.get(
     "/personal-data",
     response_model=PersonalDataPublic,
-    responses={code: {"model": Problem} for code in (401, 403, 404)},
+    responses=problem_responses(401, 403, 404),
 )
 async def read_personal_data(
     response: Response, deps: DepsDep, seen: CaseAccess = case_for(*SEE_PERSONAL_DATA)

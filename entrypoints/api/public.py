@@ -15,13 +15,11 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.http.inbox_schemas import MaterialPublic
 from entrypoints.http.library_schemas import LibraryEntryPublic
 from entrypoints.http.peer import client_address
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from services.applicants import progress
 
 router = APIRouter(prefix="/public", tags=["public"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem} for code in (404, 409, 422, 429)
-}
+ERRORS: Responses = problem_responses(404, 409, 422, 429)
 RatingLevel = Literal[
     "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
 ]

@@ -23,7 +23,7 @@ from entrypoints.api.guards import CaseAccess, case_for
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.report_schemas import SlaReportPublic, TimelinePublic
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.bootstrap import Deps
 from infra.charts.report import MEDIA, Format, sla_chart
 from infra.charts.timeline import timeline_chart
@@ -33,7 +33,7 @@ from services.leaders import reports
 router = APIRouter(tags=["reports"])
 CASE_READERS = (Role.operator, Role.auditor, Role.admin, Role.reviewer, Role.dept_head)
 READERS = (*CASE_READERS, Role.leader)  # leaders read the center's figures, not one case
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 422)}
+ERRORS: Responses = problem_responses(401, 403, 422)
 CHART: dict[int | str, dict[str, Any]] = {
     200: {"content": {m: {} for m in MEDIA.values()}, "description": "the chart"}
 }
@@ -106,7 +106,7 @@ async def _timeline(deps: Deps, seen: CaseAccess) -> Timeline:
 @router.get(
     "/cases/{case_id}/timeline",
     response_model=TimelinePublic,
-    responses={**ERRORS, 404: {"model": Problem}},
+    responses={**ERRORS, **problem_responses(404)},
 )
 async def timeline(deps: DepsDep, seen: CaseAccess = case_for(*CASE_READERS)) -> TimelinePublic:
     """The case's steps (acceptance, each review, pauses, decision, issuance) against limits."""
@@ -116,7 +116,7 @@ async def timeline(deps: DepsDep, seen: CaseAccess = case_for(*CASE_READERS)) ->
 @router.get(
     "/cases/{case_id}/timeline.{fmt}",
     response_class=Response,
-    responses={**ERRORS, 404: {"model": Problem}, **CHART},
+    responses={**ERRORS, **problem_responses(404), **CHART},
 )
 async def timeline_picture(
     fmt: Format, deps: DepsDep, seen: CaseAccess = case_for(*CASE_READERS)

@@ -13,14 +13,12 @@ from entrypoints.http.inbox_schemas import (
     CommentPublic,
     TaskDetailPublic,
 )
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from infra.tokens import Role
 from services.departments import inbox
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["tasks"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem} for code in (401, 403, 404, 409, 422)
-}
+ERRORS: Responses = problem_responses(401, 403, 404, 409, 422)
 READERS = (*DEPARTMENT, Role.operator, Role.auditor, Role.admin)
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from entrypoints.api.guards import DEPARTMENT, inbox_for
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
-from entrypoints.http.schemas import Problem
+from entrypoints.http.schemas import Responses, problem_responses
 from events.limits import MAX_CODE, MAX_REVIEWER, MAX_TEXT
 from infra.tokens import Principal, Role
 from services.leaders import supervision
@@ -19,7 +19,7 @@ from services.leaders import supervision
 SUPERVISORS = (Role.auditor, Role.leader, Role.admin)
 READERS = (*SUPERVISORS, Role.operator)
 router = APIRouter(tags=["supervision"])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 409, 422)}
+ERRORS: Responses = problem_responses(401, 403, 404, 409, 422)
 
 
 # An item number as the database stores it (a larger one would overflow the column: 422).

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Query, status
 from entrypoints.api.guards import DEPARTMENT, TaskAccess, inbox_for, task_for
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.inbox_schemas import InboxItemPublic, InboxPublic
-from entrypoints.http.schemas import DecisionCreate, DecisionReceiptPublic, Problem
+from entrypoints.http.schemas import (
+    DecisionCreate,
+    DecisionReceiptPublic,
+    Responses,
+    problem_responses,
+)
 from infra.tokens import Principal, Role
 from services.departments import inbox
 
 router = APIRouter(tags=["tasks"])
-AUTH_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    404: {"model": Problem},
-}
+AUTH_ERRORS: Responses = problem_responses(401, 403, 404)
 
 
 @router.get("/departments/{code}/tasks", response_model=InboxPublic, responses=AUTH_ERRORS)
@@ -46,7 +47,7 @@ async def list_department_tasks(
     "/tasks/{task_id}/decision",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DecisionReceiptPublic,
-    responses={**AUTH_ERRORS, 409: {"model": Problem}, 422: {"model": Problem}},
+    responses={**AUTH_ERRORS, **problem_responses(409, 422)},
 )
 async def decide_task(
     body: DecisionCreate, deps: DepsDep, task: TaskAccess = task_for(*DEPARTMENT, work=True)

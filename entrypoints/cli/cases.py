@@ -31,12 +31,9 @@ def _api(url: str | None) -> Api:
 
 
 def _call(fn: Any, *args: Any) -> Any:
-    from entrypoints.cli.client import ApiError, api_failure
+    from entrypoints.cli.client import answered  # here: `lianban --help` does not pay for it
 
-    try:
-        return fn(*args)
-    except ApiError as exc:
-        raise api_failure(exc) from exc
+    return answered(fn, *args)
 
 
 def submit(
@@ -76,7 +73,7 @@ def status(case_id: str, api: ApiUrl = None, as_json: bool = typer.Option(False,
 def _print_case(case: dict[str, Any]) -> None:
     from rich.markup import escape
 
-    from entrypoints.cli.layout import show
+    from entrypoints.cli.layout import show_items, text
 
     console = _console()
     console.print(
@@ -84,17 +81,14 @@ def _print_case(case: dict[str, Any]) -> None:
         f"matter {case['matter_code']}  status [bold]{case['status']}[/]"
         + (f"  outcome [bold]{case['outcome']}[/]" if case["outcome"] else "")
     )
-    rows = [
-        [
-            t["department"],
-            t["status"],
-            t["outcome"] or "",
-            t["reviewer"] or "",
-            "; ".join(t["reasons"] + t["conditions"]),
-        ]
-        for t in case["tasks"]
+    columns = [
+        ("department", text("department")),
+        ("status", text("status")),
+        ("outcome", text("outcome")),
+        ("reviewer", text("reviewer")),
+        ("reasons / conditions", lambda t: "; ".join(t["reasons"] + t["conditions"])),
     ]
-    show(console, ["department", "status", "outcome", "reviewer", "reasons / conditions"], rows)
+    show_items(console, columns, case["tasks"])
     for line in case["reasons"] + case["conditions"]:
         console.print(f"  • {escape(line)}")
 
@@ -116,17 +110,19 @@ def tasks(
 ) -> None:
     """List a department's review tasks, soonest due first."""
     from entrypoints.cli.client import USAGE, fail
-    from entrypoints.cli.layout import show
+    from entrypoints.cli.layout import show_items, text
 
     _known_department(department)
     if status is not None and status not in TASK_STATUSES:
         raise fail(f"unknown --status {status!r}; known: {', '.join(TASK_STATUSES)}", USAGE)
     result = _call(_api(api).tasks, department, status)
-    rows = [
-        [t["task_id"], t["status"], str(t["due_date"] or ""), t["assigned_at"][:16]]
-        for t in result["data"]
+    columns = [
+        ("task", text("task_id")),
+        ("status", text("status")),
+        ("due", text("due_date")),
+        ("assigned", lambda t: t["assigned_at"][:16]),
     ]
-    show(_console(), ["task", "status", "due", "assigned"], rows)
+    show_items(_console(), columns, result["data"])
     _console().print(f"{result['count']} task(s)")
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -141,6 +141,18 @@ def fail(message: str, code: int = REFUSED) -> typer.Exit:
 
 def api_failure(exc: ApiError) -> typer.Exit:
     return fail(str(exc), exc.exit_code)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def answered(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """What the API answered to `call`; a refusal, or no API, ends the command (`api_failure`)."""
+    try:
+        return call(*args, **kwargs)
+    except ApiError as exc:
+        raise api_failure(exc) from exc
 
 
 def token_holder(token: str | None) -> str | None:

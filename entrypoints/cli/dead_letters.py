@@ -7,9 +7,19 @@ from typing import Annotated
 
 import typer
 
-from entrypoints.cli.client import ApiError, api_failure
-from entrypoints.cli.layout import show
+from entrypoints.cli.client import answered
+from entrypoints.cli.layout import Column, show_items, text
 from entrypoints.cli.ops import ApiUrl, Reason, _act, _api, console, local_minute, ops_app
+
+COLUMNS: list[Column] = [
+    ("id", lambda d: str(d["id"])),
+    ("error", text("error")),
+    ("case", text("case_id", "(no case)")),
+    ("source", lambda d: f"{d['source_topic']}/{d['partition']}/{d['offset']}"),
+    ("received", lambda d: local_minute(d["created_at"])),
+    ("state", text("state")),
+    ("detail", text("detail")),
+]
 
 
 @ops_app.command("dead-letters")
@@ -31,23 +41,8 @@ def dead_letters(
         "case": "without" if without_case else "any",
         "limit": limit,
     }
-    try:
-        result = _api(api).get("/ops/dead-letters", params)
-    except ApiError as exc:
-        raise api_failure(exc) from exc
-    rows = [
-        [
-            str(d["id"]),
-            d["error"],
-            d["case_id"] or "(no case)",
-            f"{d['source_topic']}/{d['partition']}/{d['offset']}",
-            local_minute(d["created_at"]),
-            d["state"],
-            d["detail"],
-        ]
-        for d in result["data"]
-    ]
-    show(console, ["id", "error", "case", "source", "received", "state", "detail"], rows, keys=3)
+    result = answered(_api(api).get, "/ops/dead-letters", params)
+    show_items(console, COLUMNS, result["data"], keys=3)
     pending = ", ".join(f"{e} {n}" for e, n in result["pending_by_error"].items()) or "none"
     console.print(f"{result['count']} shown; pending by error: {pending}")
 

@@ -8,13 +8,16 @@ between pairs, never inside one. `COLUMNS` sets the width when output is not a t
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+Item = Mapping[str, Any]
+Column = tuple[str, Callable[[Item], str]]  # a header, and how a row's cell is read from the item
 NBSP = "\u00a0"  # keeps a pair's name and value on one line when wrapping
 SHORT = 24  # a value up to this long is kept whole with its name
 
@@ -81,3 +84,22 @@ def show(
         console.print(f"[bold]{escape(title)}[/]")
     for row in rows:
         console.print(escape(_block(headers, row, keys, console.width)), soft_wrap=True)
+
+
+def text(name: str, empty: str = "") -> Callable[[Item], str]:
+    """A cell that is the item's field `name` as the API wrote it (`empty` when it has none)."""
+    return lambda item: item[name] or empty
+
+
+def show_items(
+    console: Console,
+    columns: Sequence[Column],
+    items: Iterable[Item],
+    *,
+    keys: int = 1,
+    title: str | None = None,
+) -> None:
+    """`show` the API's items, a row each: every column is its header and how its cell is read,
+    so a header never drifts from its value."""
+    rows = [[cell(item) for _, cell in columns] for item in items]
+    show(console, [header for header, _ in columns], rows, keys=keys, title=title)

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from entrypoints.cli.client import Api, ApiError, api_failure, unreachable
-from entrypoints.cli.layout import show
+from entrypoints.cli.client import Api, ApiError, answered, api_failure, unreachable
+from entrypoints.cli.layout import Column, show_items, text
 from entrypoints.cli.progress import ShowProgress, progress_bar, wants_progress
 from infra.settings import get_settings
 from services.progress import Progress
@@ -42,14 +42,22 @@ def _api(url: str | None) -> OpsApi:
 
 
 def _act(url: str | None, path: str, body: dict[str, Any]) -> None:
-    try:
-        result = _api(url).post(path, body)
-    except ApiError as exc:
-        raise api_failure(exc) from exc
+    result = answered(_api(url).post, path, body)
     target = f" {result['target']}" if result.get("target") else ""
     console.print(
         f"[green]{result['action']}{target}[/] on {result['case_id']}: {result['detail']}"
     )
+
+
+STALLED_COLUMNS: list[Column] = [
+    ("case", text("case_id")),
+    ("matter", text("matter_code")),
+    ("dept", text("department")),
+    ("reason", text("reason")),
+    ("since", lambda i: local_minute(i["since"])),
+    ("detail", text("detail")),
+    ("target", text("target")),
+]
 
 
 @ops_app.command()
@@ -63,23 +71,8 @@ def stalled(
 ) -> None:
     """Stalled cases and why, longest-stalled first."""
     params = {"matter": matter, "department": department, "reason": reason, "limit": limit}
-    try:
-        result = _api(api).get("/ops/stalled", params | {"live": str(live).lower()})
-    except ApiError as exc:
-        raise api_failure(exc) from exc
-    rows = [
-        [
-            i["case_id"],
-            i["matter_code"],
-            i["department"] or "",
-            i["reason"],
-            local_minute(i["since"]),
-            i["detail"],
-            i["target"] or "",
-        ]
-        for i in result["data"]
-    ]
-    show(console, ["case", "matter", "dept", "reason", "since", "detail", "target"], rows)
+    result = answered(_api(api).get, "/ops/stalled", params | {"live": str(live).lower()})
+    show_items(console, STALLED_COLUMNS, result["data"])
     console.print(f"{result['count']} stalled")
 
 
@@ -262,6 +255,18 @@ def bulk_action(
     console.print(f"{len(result['planned'])} planned, {len(result['done'])} done")
 
 
+SUPERVISION_COLUMNS: list[Column] = [
+    ("id", lambda i: str(i["id"])),
+    ("case", text("case_id")),
+    ("owner", text("owner_department", "center")),
+    ("level", text("level")),
+    ("due", lambda i: (i["due_date"] or "") + (" OVERDUE" if i["overdue"] else "")),
+    ("escalated", lambda i: str(i["escalation_level"])),
+    ("status", text("status")),
+    ("note", text("note")),
+]
+
+
 @ops_app.command()
 def supervision(
     status: Annotated[str, typer.Option(help="open | closed | all")] = "open",
@@ -271,25 +276,8 @@ def supervision(
 ) -> None:
     """Supervision items (督办), soonest due first."""
     params = {"status": status, "department": department, "overdue": str(overdue).lower()}
-    try:
-        result = _api(api).get("/supervision", params)
-    except ApiError as exc:
-        raise api_failure(exc) from exc
-    rows = [
-        [
-            str(i["id"]),
-            i["case_id"],
-            i["owner_department"] or "center",
-            i["level"],
-            (i["due_date"] or "") + (" OVERDUE" if i["overdue"] else ""),
-            str(i["escalation_level"]),
-            i["status"],
-            i["note"],
-        ]
-        for i in result["data"]
-    ]
-    headers = ["id", "case", "owner", "level", "due", "escalated", "status", "note"]
-    show(console, headers, rows, keys=2)
+    result = answered(_api(api).get, "/supervision", params)
+    show_items(console, SUPERVISION_COLUMNS, result["data"], keys=2)
     console.print(f"{result['count']} item(s)")
 
 

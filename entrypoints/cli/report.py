@@ -4,6 +4,7 @@ $LIANBAN_TOKEN, e.g. from `lianban token --role auditor`); `--png FILE` saves th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 
 from entrypoints.cli.client import Api, ApiError, api_failure, unreachable
-from entrypoints.cli.layout import show
+from entrypoints.cli.layout import Column, Item, show_items, text
 from infra.settings import get_settings
 
 report_app = typer.Typer(
@@ -58,34 +59,32 @@ def _days(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-HEADERS = (
-    "code", "name", "cases", "concluded", "open", "on time", "early", "overdue", "breached",
-    "avg wd", "compression", "online", "corrections",
-)  # fmt: skip
+def _count(name: str) -> Callable[[Item], str]:
+    return lambda r: f"{r[name]:,}"
+
+
+COLUMNS: list[Column] = [
+    ("code", text("key")),
+    ("name", text("name")),
+    ("cases", _count("cases")),
+    ("concluded", _count("concluded")),
+    ("open", _count("open")),
+    ("on time", lambda r: _pct(r["on_time_rate"])),
+    ("early", lambda r: _pct(r["early_rate"])),
+    ("overdue", lambda r: f"{r['overdue']:,} ({_pct(r['overdue_rate'])})"),
+    ("breached", _count("breached")),
+    ("avg wd", lambda r: _days(r["avg_working_days"])),
+    ("compression", lambda r: _pct(r["compression"])),
+    ("online", lambda r: _pct(r["online_rate"])),
+    ("corrections", _count("corrections")),
+]
 
 
 def _rows(title: str, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> None:
     """A table when the terminal is wide enough, else a block per row (code and name first)."""
-    cells = [_cells(r) for r in rows] + ([_cells(total)] if total is not None else [])
-    show(console, HEADERS, cells, keys=2, title=title)
-
-
-def _cells(r: dict[str, Any]) -> list[str]:
-    return [
-        r["key"],
-        r["name"],
-        f"{r['cases']:,}",
-        f"{r['concluded']:,}",
-        f"{r['open']:,}",
-        _pct(r["on_time_rate"]),
-        _pct(r["early_rate"]),
-        f"{r['overdue']:,} ({_pct(r['overdue_rate'])})",
-        f"{r['breached']:,}",
-        _days(r["avg_working_days"]),
-        _pct(r["compression"]),
-        _pct(r["online_rate"]),
-        f"{r['corrections']:,}",
-    ]
+    show_items(
+        console, COLUMNS, [*rows, *([total] if total is not None else [])], keys=2, title=title
+    )
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -138,6 +137,21 @@ def sla(
         raise api_failure(exc) from exc
 
 
+STEP_COLUMNS: list[Column] = [
+    ("step", text("label")),
+    ("start", text("start")),
+    ("end", text("end", "running")),
+    ("limit", text("due", "–")),
+    ("working days", lambda s: f"{s['working_days']}" + _paused(s["paused_days"])),
+    ("margin", lambda s: "" if s["margin_days"] is None else f"{s['margin_days']:+d}"),
+    ("status", text("status")),
+]
+
+
+def _paused(days: int) -> str:
+    return f" (+{days} paused)" if days else ""
+
+
 @report_app.command()
 def timeline(case_id: str, png: Picture = None, api: ApiUrl = None) -> None:
     """A case's steps (acceptance, each review, pauses, decision, issuance) against limits."""
@@ -150,14 +164,6 @@ def timeline(case_id: str, png: Picture = None, api: ApiUrl = None) -> None:
         raise api_failure(exc) from exc
     outcome = f" ({t['outcome']})" if t["outcome"] else ""
     console.print(f"[bold]{t['case_id']}[/] {t['matter_code']} {t['status']}{outcome}")
-    rows = [
-        [
-            s["label"], s["start"], s["end"] or "running", s["due"] or "–",
-            f"{s['working_days']}" + (f" (+{s['paused_days']} paused)" if s["paused_days"] else ""),
-            "" if s["margin_days"] is None else f"{s['margin_days']:+d}", s["status"],
-        ]
-        for s in t["steps"]
-    ]  # fmt: skip
-    show(console, ["step", "start", "end", "limit", "working days", "margin", "status"], rows)
+    show_items(console, STEP_COLUMNS, t["steps"])
     for m in t["markers"]:
         console.print(f"  {m['on']}  {m['label']}")

@@ -49,7 +49,7 @@ class _Page:
         )
         self.policy = _CSP.format(hashes=hashes)
 
-    def response(self) -> HTMLResponse:
+    async def response(self) -> HTMLResponse:
         return HTMLResponse(self.body, headers={"Content-Security-Policy": self.policy})
 
 
@@ -57,37 +57,24 @@ def install(app: FastAPI) -> None:
     """Mount the assets and the two documentation pages (create the app with docs_url=None)."""
     static = files("fastapi_offline").joinpath("static")
     app.mount(ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
-    title = f"{app.title} — API"
-    openapi_url = app.openapi_url or "/openapi.json"
-    swagger = _Page(
-        get_swagger_ui_html(
+    openapi_url, title = app.openapi_url or "/openapi.json", f"{app.title} — API"
+    pages = {
+        "/docs": get_swagger_ui_html(
             openapi_url=openapi_url,
             title=title,
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon.png",
             oauth2_redirect_url=OAUTH2_REDIRECT,
-        )
-    )
-    redirect = _Page(get_swagger_ui_oauth2_redirect_html())
-    redoc = _Page(
-        get_redoc_html(
+        ),
+        OAUTH2_REDIRECT: get_swagger_ui_oauth2_redirect_html(),
+        "/redoc": get_redoc_html(
             openapi_url=openapi_url,
             title=title,
             redoc_js_url=f"{ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS}/favicon.png",
             with_google_fonts=False,
-        )
-    )
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return swagger.response()
-
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return redirect.response()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc_page() -> HTMLResponse:
-        return redoc.response()
+        ),
+    }
+    for path, page in pages.items():
+        app.add_api_route(path, _Page(page).response, include_in_schema=False)

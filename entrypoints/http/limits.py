@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.http.middleware import HttpMiddleware
+
 
 def too_large_detail(limit: int) -> str:
     return f"request body over the limit of {limit} bytes"
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """ASGI middleware: `413 too_large` for a body over `limit` bytes. A declared
     Content-Length over it is refused at once; a body sent without one (chunked) is counted as
     it arrives and refused when it passes the limit, so it is never read whole."""
@@ -21,7 +23,7 @@ class BodyLimit:
     def __init__(
         self, app: ASGIApp, limit: int, by_prefix: Mapping[str, int] | None = None
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         # Paths under a prefix here have their own limit (the codec's payload batches).
         self.by_prefix = dict(by_prefix or {})
@@ -32,10 +34,7 @@ class BodyLimit:
                 return limit
         return self.limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self._limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

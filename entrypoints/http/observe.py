@@ -12,8 +12,9 @@ import logging
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from entrypoints.http.middleware import HttpMiddleware
 from infra import logs, metrics
 
 log = logging.getLogger("lianban.access")
@@ -33,16 +34,10 @@ def role_of(scope: Scope) -> str:
     return str(getattr(role, "value", role)) if role is not None else "-"
 
 
-class Observe:
-    """Pure ASGI middleware (no request body buffering): added last, so it times everything."""
+class Observe(HttpMiddleware):
+    """Added last, so it times everything."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # an exception that escapes every handler is answered with a 500
 

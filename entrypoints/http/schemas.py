@@ -143,6 +143,14 @@ class Problem(BaseModel):
     detail: Any
 
 
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problem_responses(*statuses: int) -> Responses:
+    """A route's `responses=`: each of these statuses answers with a `Problem` body."""
+    return {status: {"model": Problem} for status in statuses}
+
+
 class FieldProblem(BaseModel):
     """One bad field of a request: `field` is its place (`body.title`, `query.limit`, …)."""
 

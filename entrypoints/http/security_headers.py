@@ -19,7 +19,9 @@ through untouched.
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from entrypoints.http.middleware import HttpMiddleware
 
 PAGE_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
@@ -40,17 +42,10 @@ def headers_for(content_type: str) -> dict[str, str]:
     return {**ALWAYS, "Content-Security-Policy": OTHER_CSP}
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """ASGI middleware adding `headers_for` the answer's content type."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # A copy: a response object may be sent again with its own list.

@@ -8,11 +8,12 @@ efficiency report service (services/leaders), the same one /reports/sla answers 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from domain.dashboard import Table, chart_data, shown, shown_columns, to_csv
@@ -22,8 +23,8 @@ from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
 from infra.charts.page_svg import bar_chart, series_key, trend_chart
-from infra.tokens import Principal, Role
-from services.leaders.dashboard import Dashboard, dashboard
+from infra.tokens import Role
+from services.leaders.dashboard import dashboard
 
 router = APIRouter(include_in_schema=False)
 DASHBOARD_ROLES = (Role.leader, Role.auditor, Role.admin)
@@ -54,17 +55,32 @@ def _scope(
     return {"start": first, "end": last, "matter": matter or None, "department": department or None}
 
 
-async def _dashboard(
-    deps: Deps,
-    user: Principal,
-    start: str | None,
-    end: str | None,
-    matter: str | None,
-    department: str | None,
-) -> tuple[Dashboard, dict[str, Any]]:
+@dataclass(frozen=True)
+class PageScope:
+    """The period and scope a dashboard request asks for: checked (`values`, for the service)
+    and as typed (`query`, for the links that keep it)."""
+
+    values: dict[str, Any]
+    query: dict[str, str]
+
+
+async def _page_scope(
+    deps: DepsDep,
+    user: PageUser,
+    start: From = None,
+    end: To = None,
+    matter: Param = None,
+    department: Param = None,
+) -> PageScope:
+    """Dependency of the page and its CSV: the caller may read the dashboard (403), then the
+    period and scope are known (422)."""
     require_page_role(user, *DASHBOARD_ROLES)
-    scope = _scope(deps, start, end, matter, department)
-    return await dashboard(deps, **scope), scope
+    values = _scope(deps, start, end, matter, department)
+    typed = {"from": start, "to": end, "matter": matter, "department": department}
+    return PageScope(values, {k: v for k, v in typed.items() if v})
+
+
+Scoped = Annotated[PageScope, Depends(_page_scope)]
 
 
 def _chart(table: Table) -> str:
@@ -89,19 +105,9 @@ def _chart(table: Table) -> str:
 
 @router.get("/dashboard")
 async def dashboard_page(
-    request: Request,
-    deps: DepsDep,
-    user: PageUser,
-    start: From = None,
-    end: To = None,
-    matter: Param = None,
-    department: Param = None,
+    request: Request, deps: DepsDep, user: PageUser, scope: Scoped
 ) -> Response:
-    dash, scope = await _dashboard(
-        deps, user, start=start, end=end, matter=matter, department=department
-    )
-    query = {k: v for k, v in {"from": start, "to": end, "matter": matter,
-                               "department": department}.items() if v}  # fmt: skip
+    dash = await dashboard(deps, **scope.values)
     # Drawn off the event loop: a chart takes tens of milliseconds when not cached.
     charts = await asyncio.to_thread(lambda: [_chart(t) for t in dash.tables])
     sections = [
@@ -110,7 +116,7 @@ async def dashboard_page(
             "chart": chart,
             "columns": shown_columns(t),
             "cells": shown(t),
-            "csv": f"/dashboard.csv?{urlencode({**query, 'table': t.name})}",
+            "csv": f"/dashboard.csv?{urlencode({**scope.query, 'table': t.name})}",
         }
         for t, chart in zip(dash.tables, charts, strict=True)
     ]
@@ -119,8 +125,8 @@ async def dashboard_page(
         "report": dash.report,
         "calendar": dash.calendar,
         "sections": sections,
-        "scope": scope,
-        "query": query,
+        "scope": scope.values,
+        "query": scope.query,
         "matters": deps.catalog.matters,
         "departments": deps.catalog.departments,
         **await alert_context(deps, user),  # the alerts box and the KPI thresholds (kpi_pages)
@@ -130,18 +136,10 @@ async def dashboard_page(
 
 @router.get("/dashboard.csv")
 async def dashboard_csv(
-    deps: DepsDep,
-    user: PageUser,
-    table: Annotated[str, Query(max_length=32)] = "overview",
-    start: From = None,
-    end: To = None,
-    matter: Param = None,
-    department: Param = None,
+    deps: DepsDep, scope: Scoped, table: Annotated[str, Query(max_length=32)] = "overview"
 ) -> Response:
     """One of the dashboard's tables as CSV, for the same period and scope."""
-    dash, _ = await _dashboard(
-        deps, user, start=start, end=end, matter=matter, department=department
-    )
+    dash = await dashboard(deps, **scope.values)
     found = dash.table(table)
     if found is None:
         raise PageError(404, f"没有此表 no table {table!r}")

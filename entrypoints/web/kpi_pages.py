@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from domain.kpi import KPIS
 from entrypoints.http.deps import DepsDep
@@ -19,7 +20,6 @@ from services.operators.alerts import firing_alerts
 
 router = APIRouter(prefix="/dashboard/kpi", include_in_schema=False)
 SETTERS = (Role.leader, Role.admin)
-Code = Annotated[str, Form(min_length=1, max_length=64)]
 BACK = "/dashboard#kpi-thresholds"
 
 
@@ -44,24 +44,31 @@ async def alert_context(deps: Deps, user: Principal) -> dict[str, Any]:
     }
 
 
+class _Which(BaseModel):
+    """Which threshold: a matter's floor under one figure."""
+
+    matter_code: str = Field(min_length=1, max_length=64)
+    kpi: str = Field(min_length=1, max_length=32)
+
+
+class _Threshold(_Which):
+    percent: float = Field(gt=0, le=100)
+    period: str = Field(default="week", max_length=16)
+    min_cases: int = Field(default=1, ge=1, le=100_000)
+
+
 @router.post("", dependencies=[Depends(same_origin)])
 async def set_threshold(
-    deps: DepsDep,
-    user: Setter,
-    matter_code: Code,
-    kpi_name: Annotated[str, Form(alias="kpi", min_length=1, max_length=32)],
-    percent: Annotated[float, Form(gt=0, le=100)],
-    period: Annotated[str, Form(max_length=16)] = "week",
-    min_cases: Annotated[int, Form(ge=1, le=100_000)] = 1,
+    deps: DepsDep, user: Setter, form: Annotated[_Threshold, Form()]
 ) -> Response:
     try:
         await kpi.set_threshold(
             deps,
-            matter_code=matter_code,
-            kpi=kpi_name,
-            threshold=round(percent / 100, 6),
-            period=period,
-            min_cases=min_cases,
+            matter_code=form.matter_code,
+            kpi=form.kpi,
+            threshold=round(form.percent / 100, 6),
+            period=form.period,
+            min_cases=form.min_cases,
             set_by=user.display,
         )
     except Refused as exc:
@@ -70,14 +77,9 @@ async def set_threshold(
 
 
 @router.post("/remove", dependencies=[Depends(same_origin)])
-async def remove_threshold(
-    deps: DepsDep,
-    user: Setter,
-    matter_code: Code,
-    kpi_name: Annotated[str, Form(alias="kpi", min_length=1, max_length=32)],
-) -> Response:
+async def remove_threshold(deps: DepsDep, _: Setter, form: Annotated[_Which, Form()]) -> Response:
     try:
-        await kpi.remove_threshold(deps, matter_code, kpi_name)
+        await kpi.remove_threshold(deps, form.matter_code, form.kpi)
     except Refused as exc:
         raise PageError(exc.http_status, exc.detail) from None
     return RedirectResponse(BACK, status_code=303)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from entrypoints.http.deps import DepsDep
 from entrypoints.http.inbox_schemas import AttachmentRef, TaskDetailPublic
@@ -46,6 +46,23 @@ REQUIRED = {
 # Typed values are checked here, not by FastAPI, so a refused form comes back as it was typed;
 # the body limit (events.limits.MAX_BODY_BYTES) bounds them all.
 Typed = Annotated[str, Form()]
+
+
+class _CommentFields(BaseModel):
+    text: str = ""
+    attachment_name: str = ""
+    attachment_ref: str = ""
+
+
+class _DecisionFields(BaseModel):
+    outcome: str = ""
+    reasons: str = ""  # the list fields: one entry a line
+    conditions: str = ""
+    items: str = ""
+
+
+CommentForm = Annotated[_CommentFields, Form()]
+DecisionForm = Annotated[_DecisionFields, Form()]
 
 
 def _page_task(*roles: Role, work: bool) -> Any:
@@ -138,20 +155,21 @@ async def _act(
     return RedirectResponse(f"{target}{sep}msg={msg}", status_code=303)
 
 
-@router.post("/tasks/{task_id}/claim")
-async def claim(
-    request: Request, task_id: str, user: Worker, deps: DepsDep, _g: Guarded, back: Typed = ""
-) -> Any:
-    act = partial(inbox.claim, deps, user, task_id)
-    return await _act(request, user, deps, task_id, act, "claimed", back)
+def _take_or_give_back(verb: str, call: Callable[..., Awaitable[Any]], done: str) -> None:
+    """Claim and give back are one form each with no field (but where to go back to): the
+    route runs `call(deps, user, task_id)` for a department's worker."""
+
+    async def route(
+        request: Request, task_id: str, user: Worker, deps: DepsDep, _g: Guarded, back: Typed = ""
+    ) -> Any:
+        act = partial(call, deps, user, task_id)
+        return await _act(request, user, deps, task_id, act, done, back)
+
+    router.post(f"/tasks/{{task_id}}/{verb}", name=verb)(route)
 
 
-@router.post("/tasks/{task_id}/unclaim")
-async def unclaim(
-    request: Request, task_id: str, user: Worker, deps: DepsDep, _g: Guarded, back: Typed = ""
-) -> Any:
-    act = partial(inbox.release, deps, user, task_id)
-    return await _act(request, user, deps, task_id, act, "released", back)
+_take_or_give_back("claim", inbox.claim, "claimed")
+_take_or_give_back("unclaim", inbox.release, "released")
 
 
 @router.post("/tasks/{task_id}/assign")
@@ -185,22 +203,15 @@ def _comment_problems(text: str, name: str, ref: str) -> dict[str, str]:
 
 @router.post("/tasks/{task_id}/comment")
 async def comment(
-    request: Request,
-    task_id: str,
-    user: Worker,
-    deps: DepsDep,
-    _g: Guarded,
-    text: Typed = "",
-    attachment_name: Typed = "",
-    attachment_ref: Typed = "",
+    request: Request, task_id: str, user: Worker, deps: DepsDep, _g: Guarded, form: CommentForm
 ) -> Any:
-    typed = {"text": text, "attachment_name": attachment_name, "attachment_ref": attachment_ref}
-    errors = _comment_problems(text, attachment_name, attachment_ref)
+    typed = form.model_dump()
+    errors = _comment_problems(form.text, form.attachment_name, form.attachment_ref)
     if errors:
         return await _render(request, user, deps, task_id, status=422, form=typed, errors=errors)
-    ref = attachment_ref.strip()
-    attachments = [{"name": attachment_name.strip() or ref, "ref": ref}] if ref else []
-    act = partial(inbox.comment, deps, user, task_id, text, attachments)
+    ref = form.attachment_ref.strip()
+    attachments = [{"name": form.attachment_name.strip() or ref, "ref": ref}] if ref else []
+    act = partial(inbox.comment, deps, user, task_id, form.text, attachments)
     return await _act(request, user, deps, task_id, act, "commented", form=typed)
 
 
@@ -220,30 +231,22 @@ def _decision_problems(outcome: str, lists: dict[str, list[str]]) -> dict[str, s
 
 @router.post("/tasks/{task_id}/decide")
 async def decide(
-    request: Request,
-    task_id: str,
-    user: Worker,
-    deps: DepsDep,
-    _g: Guarded,
-    outcome: Typed = "",
-    reasons: Typed = "",
-    conditions: Typed = "",
-    items: Typed = "",
+    request: Request, task_id: str, user: Worker, deps: DepsDep, _g: Guarded, form: DecisionForm
 ) -> Any:
     """The same path as the API and Kafka: one handler, duplicate = no-op, conflict refused.
     Deciding a task nobody holds claims it for the person deciding."""
-    typed = {"outcome": outcome, "reasons": reasons, "conditions": conditions, "items": items}
+    typed = form.model_dump()
     lists = {
         name: [line.strip() for line in typed[name].splitlines() if line.strip()]
         for name in ("reasons", "conditions", "items")
     }
-    errors = _decision_problems(outcome, lists)
+    errors = _decision_problems(form.outcome, lists)
     if errors:
         error = _("The decision was not recorded: see below")
         kept = {"form": typed, "errors": errors, "error": error}
         return await _render(request, user, deps, task_id, status=422, **kept)
     act = partial(
-        inbox.decide, deps, user, task_id, outcome, lists["reasons"], lists["conditions"],
+        inbox.decide, deps, user, task_id, form.outcome, lists["reasons"], lists["conditions"],
         lists["items"],
     )  # fmt: skip
     return await _act(request, user, deps, task_id, act, lambda r: r.status, form=typed)

@@ -14,6 +14,7 @@ from domain.case_clocks import local_date
 from domain.licence import public_key_pem
 from infra.bootstrap import Deps
 from services.errors import Refused
+from services.reads import one_or_refuse
 from store import licences as store
 
 
@@ -46,11 +47,8 @@ def status_of(row: dict[str, Any], today: date) -> str:
 
 
 async def _row(deps: Deps, number: str) -> dict[str, Any]:
-    async with deps.sessions() as s:
-        row = await store.get_licence(s, number)
-    if row is None:
-        raise NoSuchLicence(f"no licence {number!r}")
-    return row
+    missing = NoSuchLicence(f"no licence {number!r}")
+    return await one_or_refuse(deps, lambda s: store.get_licence(s, number), missing)
 
 
 async def verify(deps: Deps, number: str, *, count: bool = True) -> PublicLicence:

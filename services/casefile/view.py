@@ -25,6 +25,7 @@ from services.casefile.timeline import Line, lines
 from services.departments import inbox
 from services.errors import UnknownCase
 from services.leaders import supervision
+from services.reads import one_or_refuse
 from store import inbox as inbox_store
 from store.cases import case_log, case_tasks, get_case
 
@@ -45,10 +46,9 @@ class CaseFile:
 
 async def visible_case(deps: Deps, user: Principal, case_id: str) -> dict[str, Any]:
     """The case if `user` may read it (UnknownCase otherwise, whether or not it exists)."""
-    async with deps.sessions() as s:
-        case = await get_case(s, case_id)
-    if case is None:
-        raise UnknownCase(f"no case {case_id!r}")
+    case = await one_or_refuse(
+        deps, lambda s: get_case(s, case_id), UnknownCase(f"no case {case_id!r}")
+    )
     matter = deps.catalog.matter(case["matter_code"])
     reviewing = {d.code for d in matter.departments} if matter else set()
     if not access.can_read_case(user, case, reviewing):

@@ -19,6 +19,7 @@ from services import access
 from services.departments.decisions import DecisionReceipt, apply_decision
 from services.errors import Refused
 from services.materials_view import materials_view
+from services.reads import one_or_refuse
 from store import inbox as store
 from store.cases import case_tasks, get_case
 
@@ -186,10 +187,8 @@ async def task_detail(deps: Deps, task_id: str) -> dict[str, Any]:
 
 
 async def _open_task(deps: Deps, task_id: str) -> dict[str, Any]:
-    async with deps.sessions() as s:
-        row = await store.inbox_row(s, task_id)
-    if row is None:
-        raise TaskNotFound(f"no task {task_id!r}")
+    missing = TaskNotFound(f"no task {task_id!r}")
+    row = await one_or_refuse(deps, lambda s: store.inbox_row(s, task_id), missing)
     if row["status"] != "open":
         raise TaskNotOpen(f"task {task_id} is {row['status']}; it can no longer be assigned")
     return row

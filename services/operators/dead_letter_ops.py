@@ -30,12 +30,12 @@ from services.operators.action_log import (
 )
 from services.operators.deadletters import excerpt
 from services.operators.runtime import NothingToDo
+from services.reads import one_or_refuse
 from store import dead_letter_queries as q
+from store.dead_letter_queries import CASE_FILTERS, STATES, DeadLetterFilter
 from store.schema import dead_letter_actions, dead_letters
 from store.sealing import Keyring
 
-STATES = ("pending", "redriven", "discarded", "all")
-CASE_FILTERS = ("any", "with", "without")
 # A record over the size limit is kept as an excerpt only, and bytes that are not JSON never
 # will be: neither can ever be applied (each is still re-drivable over the API, and refused).
 NEVER_REDRIVABLE = frozenset({"too_large", "malformed_json"})
@@ -45,22 +45,11 @@ class UnknownDeadLetter(Refused, code="unknown_dead_letter", http_status=404):
     """No dead letter with this id."""
 
 
-@dataclass(frozen=True)
-class DeadLetterFilter:
-    error: str | None = None
-    topic: str | None = None
-    state: str = "pending"
-    case_id: str | None = None
-    case: str = "any"  # any | with (a case that exists) | without (none, or no such case)
-    limit: int = 50
-    before_id: int | None = None  # the next page: ids below this one
-
-    def checked(self) -> DeadLetterFilter:
-        if self.state not in STATES:
-            raise Refused(f"no state {self.state!r}; known: {', '.join(STATES)}")
-        if self.case not in CASE_FILTERS:
-            raise Refused(f"no case filter {self.case!r}; known: {', '.join(CASE_FILTERS)}")
-        return self
+def _check(filt: DeadLetterFilter) -> None:
+    if filt.state not in STATES:
+        raise Refused(f"no state {filt.state!r}; known: {', '.join(STATES)}")
+    if filt.case not in CASE_FILTERS:
+        raise Refused(f"no case filter {filt.case!r}; known: {', '.join(CASE_FILTERS)}")
 
 
 @dataclass
@@ -90,18 +79,9 @@ def _item(row: dict[str, Any], last: dict[str, Any] | None, keyring: Keyring) ->
 async def list_dead_letters(deps: Deps, filt: DeadLetterFilter) -> DeadLetterList:
     """The dead letters the filter selects, newest first, a page at a time; the counts of
     pending ones by error and the topics seen, for the filters."""
-    filt = filt.checked()
+    _check(filt)
     async with deps.sessions() as s:
-        rows = await q.dead_letter_page(
-            s,
-            error=filt.error,
-            topic=filt.topic,
-            state=filt.state,
-            case_id=filt.case_id,
-            case=filt.case,
-            before_id=filt.before_id,
-            limit=filt.limit + 1,
-        )
+        rows = await q.dead_letter_page(s, filt, limit=filt.limit + 1)
         counts = await q.pending_by_error(s)
         topics = await q.topics(s)
         last = await q.last_actions(s, [r["id"] for r in rows[: filt.limit]])
@@ -116,11 +96,8 @@ async def list_dead_letters(deps: Deps, filt: DeadLetterFilter) -> DeadLetterLis
 
 
 async def _row(deps: Deps, dead_letter_id: int) -> dict[str, Any]:
-    async with deps.sessions() as s:
-        row = await q.dead_letter(s, dead_letter_id)
-    if row is None:
-        raise UnknownDeadLetter(f"no dead letter {dead_letter_id}")
-    return row
+    missing = UnknownDeadLetter(f"no dead letter {dead_letter_id}")
+    return await one_or_refuse(deps, lambda s: q.dead_letter(s, dead_letter_id), missing)
 
 
 async def _record(

@@ -10,6 +10,7 @@ from domain.case_clocks import local_date
 from domain.library import Entry, status_of
 from infra.bootstrap import Deps
 from services.errors import Refused
+from services.reads import one_or_refuse
 from store.library import applicant_entries, applicant_keys, get_entry
 
 # What a reader sees of an entry: never the applicant's key.
@@ -50,8 +51,5 @@ async def entries_of(deps: Deps, id_number: str) -> list[dict[str, Any]]:
 
 
 async def entry(deps: Deps, library_id: str) -> dict[str, Any]:
-    async with deps.sessions() as s:
-        row = await get_entry(s, library_id)
-    if row is None:
-        raise NoSuchEntry(f"no library entry {library_id!r}")
-    return public_entry(row)
+    missing = NoSuchEntry(f"no library entry {library_id!r}")
+    return public_entry(await one_or_refuse(deps, lambda s: get_entry(s, library_id), missing))
