@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.catalog import Matter, ReuseRule
@@ -51,10 +51,18 @@ class Entry:
     status: str = "valid"  # valid | revoked (stored); expired is read from valid_until
     licence_number: str | None = None
     revoked_reason: str | None = None
+    created_at: datetime | None = None  # when it was written: orders two checked the same day
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Entry:
         return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row})
+
+
+def recency(entry: Entry) -> tuple[date, float, str]:
+    """How new an entry is: the day it was checked, then when it was written (two cases of
+    one applicant can be checked the same day; the later one's copy is the one to take)."""
+    written = entry.created_at.timestamp() if entry.created_at is not None else 0.0
+    return entry.checked_on, written, entry.library_id
 
 
 def status_of(entry: Entry, today: date) -> str:
@@ -154,7 +162,7 @@ def _filled(
         if rule is None or e.code in have or _problem(e, rule, e.code, today) is not None:
             continue
         best = newest.get(e.code)
-        if best is None or (e.checked_on, e.library_id) > (best.checked_on, best.library_id):
+        if best is None or recency(e) > recency(best):
             newest[e.code] = e
     for m in matter.materials:  # in the catalog's order
         if m.code in newest:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.library import Entry, normalise_id
+from domain.library import Entry, normalise_id, recency
 from store.db import insert_ignore
 from store.schema import library_entries, material_reuses
 from store.sealing import Keyring
@@ -66,7 +66,7 @@ async def applicant_entries(session: AsyncSession, keys: frozenset[str]) -> list
         return []
     query = sa.select(library_entries).where(library_entries.c.applicant_key.in_(sorted(keys)))
     found = [_entry(r) for r in await session.execute(query)]
-    return sorted(found, key=lambda e: (e.checked_on, e.library_id), reverse=True)
+    return sorted(found, key=recency, reverse=True)
 
 
 async def intake_entries(
@@ -92,7 +92,7 @@ async def intake_entries(
     ]
     named = {e.library_id: e for e in found if e.library_id in wanted}
     mine = [e for e in found if e.applicant_key in keys and e.code in codes]
-    return named, sorted(mine, key=lambda e: (e.checked_on, e.library_id), reverse=True)
+    return named, sorted(mine, key=recency, reverse=True)
 
 
 async def case_entries(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@ submission may take, what the center fills, what a concluded case adds. Pure."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +74,22 @@ def test_the_center_fills_what_the_matter_reuses_from_the_newest_valid_entry() -
     out = run([MaterialRef(code="floor-plan")], [old, new, expired, form])
     assert out.refusals == []
     assert [how(m) for m in out.reused] == [("business-licence", new.library_id, "filled")]
+
+
+def test_of_two_checked_the_same_day_the_later_written_is_filled() -> None:
+    # Two cases of one applicant concluded on one day: the later case's copy wins, whichever
+    # library id sorts first (the ids are hashes, so their order says nothing).
+    day = TODAY - timedelta(days=2)
+    morning, evening = (datetime(2026, 11, 29, h, tzinfo=UTC) for h in (1, 9))
+    pair = [
+        entry("business-licence", case_id=c, checked_on=day, created_at=t)
+        for c, t in (("LB-A", morning), ("LB-B", evening))
+    ]
+    for entries in (pair, pair[::-1]):
+        out = run([MaterialRef(code="floor-plan")], entries)
+        assert [how(m) for m in out.reused] == [
+            ("business-licence", pair[1].library_id, "filled")
+        ]
 
 
 def test_nothing_is_filled_without_an_id_number_nor_from_another_applicant() -> None:
