@@ -87,9 +87,7 @@ def test_of_two_checked_the_same_day_the_later_written_is_filled() -> None:
     ]
     for entries in (pair, pair[::-1]):
         out = run([MaterialRef(code="floor-plan")], entries)
-        assert [how(m) for m in out.reused] == [
-            ("business-licence", pair[1].library_id, "filled")
-        ]
+        assert [how(m) for m in out.reused] == [("business-licence", pair[1].library_id, "filled")]
 
 
 def test_nothing_is_filled_without_an_id_number_nor_from_another_applicant() -> None:
