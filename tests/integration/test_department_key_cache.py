@@ -1,0 +1,145 @@
+"""Each process caches department keys (infra.department_keys); a key revoked with
+`lianban keys revoke` in another process stops verifying in this one within a second, on SQLite
+(the registry's generation) and PostgreSQL (NOTIFY).
+
+Process B is `tests.integration.key_checker` (the consumers' signature check in a process of
+its own); the revocation is the real CLI, a third process; the test is process A."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.bootstrap import bootstrap
+from infra.settings import Settings
+from services.operators.department_keys import register
+from tests.e2e.ops_util import decision_doc
+from tests.utils.eventually import eventually
+from tests.utils.signing import public_key_b64, signer
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).parents[2]
+KEY = "test-fire"  # tests.utils.signing's key of the fire department
+
+
+class Checker:
+    """Process B: checks one signed decision at a time through its own key cache."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    async def check(self, value: bytes) -> dict[str, Any]:
+        headers = [[n, base64.b64encode(v).decode()] for n, v in signer("fire").headers(value)]
+        line = {"record": base64.b64encode(value).decode(), "headers": headers}
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(line).encode() + b"\n")
+        await self.proc.stdin.drain()
+        answer = await asyncio.wait_for(self.proc.stdout.readline(), 30)
+        assert answer, "the checker process died"
+        return dict(json.loads(answer))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+        return
+    from entrypoints.devstack.postgres import postgres_database
+
+    async with postgres_database() as url:
+        yield url
+
+
+async def checker(url: str, *flags: str) -> AsyncIterator[Checker]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.integration.key_checker",
+        url,
+        *flags,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield Checker(proc)
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        await asyncio.wait_for(proc.wait(), 30)
+
+
+async def revoke_with_the_cli(url: str) -> None:
+    env = os.environ | {"LIANBAN_DATABASE_URL": url}
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "entrypoints.cli.main",
+        *("keys", "revoke", KEY, "--reason", "laptop stolen"),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await cli.communicate()
+    assert cli.returncode == 0, out.decode()
+
+
+async def warm_then_revoke(url: str, *flags: str) -> tuple[Checker, bytes, AsyncIterator[Checker]]:
+    deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
+    try:
+        await register(deps, "fire", KEY, public_key_b64("fire"), "tests")
+    finally:
+        await deps.close()
+    value = json.dumps(decision_doc("LB-2026-000001", "fire")).encode()
+    running = checker(url, *flags)
+    b = await anext(running)
+    assert (await b.check(value))["result"] == "ok"
+    return b, value, running
+
+
+async def test_a_revoked_key_stops_verifying_in_another_process_within_a_second(
+    database: str,
+) -> None:
+    b, value, running = await warm_then_revoke(database)
+    try:
+        # Warm: the check reads nothing from the database (PostgreSQL: once B listens;
+        # SQLite: within a second of B's last read of the registry's generation).
+        await eventually(
+            lambda: b.check(value),
+            until=lambda r: r == {"result": "ok", "statements": 0},
+            timeout=10,
+            what="a check answered from B's cache",
+        )
+        await revoke_with_the_cli(database)
+        await eventually(
+            lambda: b.check(value),
+            until=lambda r: r["result"] == "revoked_key",
+            timeout=1.0,
+            what="B refuses the revoked key",
+        )
+    finally:
+        await running.aclose()
+
+
+async def test_without_invalidation_process_b_would_keep_the_revoked_key(database: str) -> None:
+    """The control: the test above fails when the cache is never told (so it can fail)."""
+    b, value, running = await warm_then_revoke(database, "--no-invalidation")
+    try:
+        await revoke_with_the_cli(database)
+        with pytest.raises(AssertionError, match="not so after 1 s"):
+            await eventually(
+                lambda: b.check(value),
+                until=lambda r: r["result"] == "revoked_key",
+                timeout=1.0,
+            )
+    finally:
+        await running.aclose()
