@@ -43,6 +43,7 @@ from store.department_keys import CHANGED_CHANNEL, generation, get_key
 
 INTERVAL = 1.0  # seconds: how stale the cache may be where no notification reaches it
 MAX_ENTRIES = 4096  # key ids of each kind (known, unknown) kept at most
+LISTENER = "lianban-department-keys"  # the listening connection's application_name
 log = logging.getLogger("lianban.department_keys")
 
 
@@ -220,4 +221,6 @@ async def _connect(engine: AsyncEngine) -> asyncpg.Connection:
     for sqlalchemy_only in ("async_creator_fn", "prepared_statement_cache_size"):
         kwargs.pop(sqlalchemy_only, None)
     kwargs.pop("prepared_statement_name_func", None)
-    return await asyncpg.connect(**kwargs)
+    # Named, so that an operator sees it in pg_stat_activity (one per process).
+    settings = dict(kwargs.pop("server_settings", None) or {}) | {"application_name": LISTENER}
+    return await asyncpg.connect(**kwargs, server_settings=settings)

@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest
 
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
-from services.operators.department_keys import register
+from services.operators.department_keys import register, revoke
 from tests.e2e.ops_util import decision_doc
 from tests.utils.eventually import eventually
 from tests.utils.signing import public_key_b64, signer
@@ -58,7 +58,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield url
 
 
-async def checker(url: str, *flags: str) -> AsyncIterator[Checker]:
+async def checker(url: str, *flags: str) -> AsyncGenerator[Checker, None]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -93,7 +93,17 @@ async def revoke_with_the_cli(url: str) -> None:
     assert cli.returncode == 0, out.decode()
 
 
-async def warm_then_revoke(url: str, *flags: str) -> tuple[Checker, bytes, AsyncIterator[Checker]]:
+async def revoke_here(url: str) -> None:
+    deps = await bootstrap(Settings(database_url=url), temporal=False)
+    try:
+        await revoke(deps, KEY, "laptop stolen")
+    finally:
+        await deps.close()
+
+
+async def registered_and_warm(
+    url: str, *flags: str
+) -> tuple[Checker, bytes, AsyncGenerator[Checker, None]]:
     deps = await bootstrap(Settings(database_url=url), temporal=False, migrate=True)
     try:
         await register(deps, "fire", KEY, public_key_b64("fire"), "tests")
@@ -109,7 +119,7 @@ async def warm_then_revoke(url: str, *flags: str) -> tuple[Checker, bytes, Async
 async def test_a_revoked_key_stops_verifying_in_another_process_within_a_second(
     database: str,
 ) -> None:
-    b, value, running = await warm_then_revoke(database)
+    b, value, running = await registered_and_warm(database)
     try:
         # Warm: the check reads nothing from the database (PostgreSQL: once B listens;
         # SQLite: within a second of B's last read of the registry's generation).
@@ -132,7 +142,7 @@ async def test_a_revoked_key_stops_verifying_in_another_process_within_a_second(
 
 async def test_without_invalidation_process_b_would_keep_the_revoked_key(database: str) -> None:
     """The control: the test above fails when the cache is never told (so it can fail)."""
-    b, value, running = await warm_then_revoke(database, "--no-invalidation")
+    b, value, running = await registered_and_warm(database, "--no-invalidation")
     try:
         await revoke_with_the_cli(database)
         with pytest.raises(AssertionError, match="not so after 1 s"):
@@ -143,3 +153,57 @@ async def test_without_invalidation_process_b_would_keep_the_revoked_key(databas
             )
     finally:
         await running.aclose()
+
+
+async def _listeners(url: str) -> list[int]:
+    import asyncpg
+
+    from infra.department_keys import LISTENER
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+            " AND datname = current_database()",
+            LISTENER,
+        )
+        return [r["pid"] for r in rows]
+    finally:
+        await conn.close()
+
+
+async def test_a_lost_listening_connection_falls_back_then_listens_again(tmp_path: Path) -> None:
+    """PostgreSQL: B's listening connection is killed; a revocation made while it is down
+    (its NOTIFY reaches no one) still takes effect within a second, and B listens again."""
+    from entrypoints.devstack.postgres import postgres_database
+
+    async with postgres_database() as url:
+        b, value, running = await registered_and_warm(url)
+        try:
+            [pid] = await eventually(lambda: _listeners(url), timeout=10)
+            await _terminate(url, pid)
+            await revoke_here(url)  # at once (the CLI takes a second to start)
+            await eventually(
+                lambda: b.check(value),
+                until=lambda r: r["result"] == "revoked_key",
+                timeout=1.0,
+                what="B refuses the revoked key",
+            )
+            await eventually(
+                lambda: _listeners(url),
+                until=lambda pids: len(pids) == 1 and pids != [pid],
+                timeout=10,
+                what="B listening again on a new connection",
+            )
+        finally:
+            await running.aclose()
+
+
+async def _terminate(url: str, pid: int) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
