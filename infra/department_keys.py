@@ -43,6 +43,7 @@ from store.department_keys import CHANGED_CHANNEL, generation, get_key
 
 INTERVAL = 1.0  # seconds: how stale the cache may be where no notification reaches it
 MAX_ENTRIES = 4096  # key ids of each kind (known, unknown) kept at most
+PING_TIMEOUT = 5.0  # seconds before the listening connection counts as lost
 LISTENER = "lianban-department-keys"  # the listening connection's application_name
 log = logging.getLogger("lianban.department_keys")
 
@@ -136,6 +137,7 @@ class DepartmentKeys:
         self._lock = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
         self._listening_since: float | None = None  # when the listener last proved alive
+        self._listened = False  # the current connection has listened
         self._listen = listen and engine.dialect.name == "postgresql"
 
     async def get(self, key_id: str) -> DepartmentKey | None:
@@ -181,13 +183,18 @@ class DepartmentKeys:
             self._listener = None
 
     async def _listen_forever(self) -> None:
+        warned = False  # once an outage: the reconnections tried every second are not news
         while True:
+            self._listened = False
             try:
                 await self._listen_once()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the connection was lost: fall back, then reconnect
-                log.warning("department keys: notifications lost (%s); reconnecting", exc)
+                warned = warned and not self._listened
+                level = logging.DEBUG if warned else logging.WARNING
+                log.log(level, "department keys: notifications lost (%s); reconnecting", exc)
+                warned = True
             self._listening_since = None
             await asyncio.sleep(self.table.interval)
 
@@ -200,8 +207,11 @@ class DepartmentKeys:
             # Notifications sent while no one listened are lost: forget what may be stale.
             self.table.forget()
             while not lost.done():
-                await asyncio.wait_for(conn.execute("SELECT 1"), self.table.interval)
+                # A slow ping (a loaded machine) is no reason to reconnect: `listening()` stops
+                # trusting the connection 2 intervals after its last answer anyway.
+                await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT)
                 self._listening_since = self.clock()
+                self._listened = True
                 await asyncio.wait([lost], timeout=self.table.interval)
             raise ConnectionError("the listening connection closed")
         finally:
