@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from examples.department_client import Signer
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
 from services.operators.department_keys import register, revoke
@@ -36,8 +38,9 @@ class Checker:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
 
-    async def check(self, value: bytes) -> dict[str, Any]:
-        headers = [[n, base64.b64encode(v).decode()] for n, v in signer("fire").headers(value)]
+    async def check(self, value: bytes, by: Signer | None = None) -> dict[str, Any]:
+        signed = (by or signer("fire")).headers(value)
+        headers = [[n, base64.b64encode(v).decode()] for n, v in signed]
         line = {"record": base64.b64encode(value).decode(), "headers": headers}
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(line).encode() + b"\n")
@@ -151,6 +154,43 @@ async def test_without_invalidation_process_b_would_keep_the_revoked_key(databas
                 until=lambda r: r["result"] == "revoked_key",
                 timeout=1.0,
             )
+    finally:
+        await running.aclose()
+
+
+async def add_with_the_cli(url: str, key_id: str) -> Signer:
+    key = Ed25519PrivateKey.generate()
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    add = ["keys", "add", "--department", "fire", "--key-id", key_id, "--public-key", public]
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "entrypoints.cli.main", *add),
+        cwd=ROOT,
+        env=os.environ | {"LIANBAN_DATABASE_URL": url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await cli.communicate()
+    assert cli.returncode == 0, out.decode()
+    return Signer(key_id, key)
+
+
+async def test_a_key_added_in_another_process_verifies_at_once(database: str) -> None:
+    """B's cache holds a key already; a key added since is read through on its first use. A key
+    id B found unknown is remembered so for at most a second."""
+    b, value, running = await registered_and_warm(database)
+    try:
+        fresh = await add_with_the_cli(database, "fire-fresh")
+        assert (await b.check(value, fresh))["result"] == "ok"
+        late = Signer("fire-late", Ed25519PrivateKey.generate())
+        assert (await b.check(value, late))["result"] == "unknown_key"
+        late = await add_with_the_cli(database, "fire-late")
+        await eventually(
+            lambda: b.check(value, late),
+            until=lambda r: r["result"] == "ok",
+            timeout=1.0,
+            what="B verifies the key added late",
+        )
     finally:
         await running.aclose()
 
