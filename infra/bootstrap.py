@@ -17,6 +17,7 @@ from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
 from infra import metrics, redact, temporal_metrics, tracing
 from infra.calendars import CalendarProvider
+from infra.department_keys import DepartmentKeys
 from infra.outbox_signal import OutboxSignal
 from infra.passwords import PasswordPool
 from infra.payload_crypto import data_converter
@@ -43,6 +44,11 @@ class Deps:
     audit: AuditSettings | None = None  # None: from the environment when first needed
     outbox: OutboxSignal = field(default_factory=OutboxSignal)
     passwords: PasswordPool = field(default_factory=PasswordPool)  # argon2 off the event loop
+    # The department keys signed decisions are checked with, cached in the process.
+    department_keys: DepartmentKeys = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "department_keys", DepartmentKeys(self.engine, self.sessions))
 
     @property
     def topics(self) -> Topics:
@@ -59,6 +65,7 @@ class Deps:
 
     async def close(self) -> None:
         self.passwords.close()
+        await self.department_keys.close()
         await self.engine.dispose()
 
 

@@ -274,6 +274,17 @@ department_keys = sa.Table(
     sa.Index("ix_department_keys_department", "department"),
 )
 
+# One row, its generation bumped in the transaction of every change to `department_keys`, so each
+# process's cache of the keys (infra.department_keys) learns of a change (on SQLite; PostgreSQL
+# also sends a NOTIFY).
+department_key_generation = sa.Table(
+    "department_key_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_department_key_generation_one_row"),
+)
+
 dead_letters = sa.Table(
     "dead_letters",
     metadata,

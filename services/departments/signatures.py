@@ -16,7 +16,6 @@ from domain.signatures import SignatureProblem, read_headers, verifies
 from events.registry import Decoded
 from infra.bootstrap import Deps
 from services.errors import SignatureRefused
-from store.department_keys import get_key
 
 
 @dataclass(frozen=True)
@@ -43,23 +42,22 @@ async def check_signature(deps: Deps, ev: Decoded, department: str) -> Signed | 
                 "'lianban-key-id' and 'lianban-signature' (docs/contracts.md)",
             )
         return None
-    async with deps.sessions() as s:
-        key = await get_key(s, found.key_id)
+    key = await deps.department_keys.get(found.key_id)  # cached in the process
     if key is None:
         raise SignatureRefused("unknown_key", f"no department key {found.key_id!r} is registered")
-    if key["revoked_at"] is not None:
+    if key.revoked_at is not None:
         raise SignatureRefused(
             "revoked_key",
-            f"key {found.key_id!r} was revoked at {key['revoked_at'].isoformat()}",
+            f"key {found.key_id!r} was revoked at {key.revoked_at.isoformat()}",
         )
-    if not verifies(base64.b64decode(key["public_key"]), ev.record, found.signature):
+    if not verifies(base64.b64decode(key.public_key), ev.record, found.signature):
         raise SignatureRefused(
             "bad_signature",
             f"the signature does not match the record's bytes under key {found.key_id!r}",
         )
-    if key["department"] != department:
+    if key.department != department:
         raise SignatureRefused(
             "not_your_department",
-            f"key {found.key_id!r} is {key['department']}'s; it cannot decide for {department}",
+            f"key {found.key_id!r} is {key.department}'s; it cannot decide for {department}",
         )
     return Signed(found.key_id, found.signature_b64, ev.record.decode("utf-8"))

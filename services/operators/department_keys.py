@@ -59,6 +59,7 @@ async def register(
             await add_key(s, key_id, department, encoded, by)
         except KeyExists as exc:
             raise KeyRefused(str(exc)) from None
+    deps.department_keys.forget()  # other processes learn it from the database
     return {"key_id": key_id, "department": department, "public_key": encoded}
 
 
@@ -82,6 +83,7 @@ async def revoke(deps: Deps, key_id: str, reason: str) -> None:
     async with deps.sessions() as s, s.begin():
         if not await revoke_key(s, key_id, reason):
             raise KeyRefused(f"no key {key_id!r} that is not already revoked")
+    deps.department_keys.forget()  # other processes learn it from the database
 
 
 async def keys(deps: Deps, department: str | None = None) -> list[dict[str, Any]]:
