@@ -27,8 +27,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.case_status import ENDED
 from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps
+from services.unit_of_work import unit_of_work
 from store import deliveries as store
-from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, get_case, get_task, workflow_type_of
+from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, workflow_type_of
 from workflows.case import CaseWorkflow
 from workflows.legacy import child_id, review_decide
 from workflows.models import DecisionSignal
@@ -82,8 +83,8 @@ async def _try_signal(call: Awaitable[None]) -> bool:
 
 
 async def awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:
-    async with deps.sessions() as s:
-        task = await get_task(s, f"{case_id}.{department}")
+    async with unit_of_work(deps) as uow:
+        task = await uow.records.task(f"{case_id}.{department}")
     return task is not None and task["status"] == "corrections_requested"
 
 
@@ -98,15 +99,16 @@ async def deliver(deps: Deps, case: Mapping[str, Any], signal: DecisionSignal) -
         deps, case_id, signal.department
     )
     told = await signal_case(deps.temporal, case_id, signal, workflow_type=shape, via_case=via_case)
-    async with deps.sessions() as s, s.begin():
+    async with unit_of_work(deps) as uow:
         if not told:
             # NOT_FOUND: a case that has ended has nothing left to tell; one still open must
             # get it once its workflow answers.
-            now_case = await get_case(s, case_id)
+            now_case = await uow.records.case(case_id)
             if now_case is None or now_case["status"] not in ENDED:
                 log.warning("%s: no workflow took %s's decision yet", case_id, signal.department)
                 return False
-        await store.mark_delivered(s, case_id, signal.department, signal.event_id, _now())
+        await uow.records.mark_delivered([(case_id, signal.department, signal.event_id)], _now())
+        await uow.commit()
     return True
 
 
@@ -128,8 +130,8 @@ async def signal_of(
     """The signal a stored decision was (or would have been) delivered with."""
     recorded = False
     if workflow_type_of({"workflow_type": workflow_type}) == CASE_WORKFLOW:
-        async with deps.sessions() as s:
-            recorded = await store.decided_event_written(s, row["case_id"], row["department"])
+        async with unit_of_work(deps) as uow:
+            recorded = await uow.records.decided_event_written(row["case_id"], row["department"])
     return DecisionSignal(
         event_id=row["event_id"],
         department=row["department"],
