@@ -331,7 +331,10 @@ async def write_decision(
 
 
 def _decided_envelope(
-    case_id: str, d: DecisionSignal, signature: DecisionSignature | None
+    case_id: str,
+    d: DecisionSignal,
+    signature: DecisionSignature | None,
+    traceparent: str | None = None,
 ) -> Envelope:
     payload = DepartmentDecided(
         department=d.department,
@@ -347,7 +350,7 @@ def _decided_envelope(
         case_id=case_id,
         producer=PRODUCER,
         event_id=step_event_id(case_id, f"decided/{d.department}"),
-        traceparent=current_traceparent(),
+        traceparent=traceparent or current_traceparent(),
     )
     return envelope
 
@@ -362,13 +365,14 @@ _OPEN_TASKS = (
 async def decide_open_tasks(
     s: AsyncSession,
     topic: str,
-    decided: Sequence[tuple[str, DecisionSignal, DecisionSignature | None]],
+    decided: Sequence[tuple[str, DecisionSignal, DecisionSignature | None, str | None]],
 ) -> set[str]:
     """`write_decision(..., only_open=True)` for several decisions (case, signal, proof) in a
     constant number of statements: the open ones among their tasks (locked: nothing else may
     change them before the commit; on SQLite the caller's insert holds the write lock), one
-    update of those, one `publish_all` of their events. The task ids decided."""
-    by_task = {task_id_for(c, sig.department): (c, sig, p) for c, sig, p in decided}
+    update of those, one `publish_all` of their events, each in its decision's trace
+    (`traceparent`). The task ids decided."""
+    by_task = {task_id_for(c, sig.department): (c, sig, p, tp) for c, sig, p, tp in decided}
     found = await s.execute(_OPEN_TASKS, {"ids": sorted(by_task)})
     open_ids = set(found.scalars())
     if not open_ids:
@@ -382,13 +386,13 @@ async def decide_open_tasks(
             "reviewer": sig.reviewer,
             "decided_at": sig.decided_at,
         }
-        for task, (_, sig, _) in by_task.items()
+        for task, (_, sig, _, _) in by_task.items()
         if task in open_ids
     ]
     await s.execute(_DECIDE_OPEN_TASK, rows)
     events = [
-        (_decided_envelope(case_id, sig, proof), topic)
-        for task, (case_id, sig, proof) in by_task.items()
+        (_decided_envelope(case_id, sig, proof, traceparent), topic)
+        for task, (case_id, sig, proof, traceparent) in by_task.items()
         if task in open_ids
     ]
     await publish_all(s, events)

@@ -27,7 +27,14 @@ from events.contracts import ApplicationSubmitted, DecisionSignature
 from events.envelope import Envelope
 from infra.bootstrap import Deps
 from store import deliveries
-from store.cases import get_case, get_cases, get_decision, get_task, submission_event_id
+from store.cases import (
+    decided_keys,
+    get_case,
+    get_cases,
+    get_decision,
+    get_task,
+    submission_event_id,
+)
 from store.db import insert_ignore
 from store.outbox import resend_event
 from store.schema import decisions
@@ -41,6 +48,7 @@ class Decided:
     case_id: str
     signal: DecisionSignal
     proof: DecisionSignature | None
+    traceparent: str | None = None  # its event's trace: by default the current one
 
 
 class Records(Protocol):
@@ -53,6 +61,10 @@ class Records(Protocol):
     async def decision(self, case_id: str, department: str) -> dict[str, Any] | None: ...
 
     async def task(self, task_id: str) -> dict[str, Any] | None: ...
+
+    async def decided(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (case, department) have a decision recorded."""
+        ...
 
     async def add_decisions(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
         """Insert the decisions whose (case, department) has none yet; those inserted."""
@@ -128,6 +140,9 @@ class SqlRecords:
     async def task(self, task_id: str) -> dict[str, Any] | None:
         return await get_task(self.s, task_id)
 
+    async def decided(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        return await decided_keys(self.s, keys)
+
     async def add_decisions(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
         if not rows:
             return set()
@@ -151,7 +166,7 @@ class SqlRecords:
             )
             return {f"{one.case_id}.{one.signal.department}"} if written else set()
         return await decide_open_tasks(
-            self.s, topic, [(d.case_id, d.signal, d.proof) for d in decided]
+            self.s, topic, [(d.case_id, d.signal, d.proof, d.traceparent) for d in decided]
         )
 
     async def resend(

@@ -48,7 +48,7 @@ class DecisionReceipt:
     department: str
 
 
-def _masked(d: DecisionMade) -> DecisionMade:
+def masked_decision(d: DecisionMade) -> DecisionMade:
     """The decision with every ID or mobile number in its free text (reasons, conditions,
     items) masked: it goes no further raw, not into the decisions table, the case's log, the
     audit chain, case-events, the workflow's history or the concluded case's reasons. A
@@ -176,7 +176,7 @@ async def apply_decision(
     `signed`: the department's signature a decision from Kafka came with, kept with it.
     Personal data in the decision's free text is masked here, where it comes in."""
     started = time.monotonic()  # the decision reached Lianban (decision latency)
-    d = _masked(d)
+    d = masked_decision(d)
     case = await _check_case(deps, case_id, d)
     # What is logged from here on (a retry while Temporal is away) names the case's trace.
     logs.set_case(case_id, case["traceparent"])
@@ -215,7 +215,7 @@ async def _apply(
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    signal = _signal_of(d, event_id, decided_at, conditions=d.conditions)
+    signal = decision_signal(d, event_id, decided_at, conditions=d.conditions)
     existing, recorded = await _record(deps, case, signal, d, source, signed)
     if recorded and metrics.enabled():  # DepartmentDecided is in, with the decision's row
         metrics.DECISION_LATENCY.labels(source).observe(time.monotonic() - started)
@@ -235,7 +235,7 @@ async def _apply(
     return DecisionReceipt("duplicate", existing["event_id"], case_id, d.department)
 
 
-def _signal_of(
+def decision_signal(
     d: DecisionMade, event_id: str, decided_at: datetime | None, **more: Any
 ) -> DecisionSignal:
     """The department's decision (or request for corrections) as the case workflow takes it."""
@@ -288,7 +288,7 @@ async def _request_corrections(
         raise ConflictingDecision(
             f"{d.department} is already waiting for the applicant's corrections on {case_id}"
         )
-    signal = _signal_of(d, event_id, decided_at)  # no conditions: nothing is decided yet
+    signal = decision_signal(d, event_id, decided_at)  # no conditions: nothing is decided yet
     assert deps.temporal is not None
     await signal_case(deps.temporal, case_id, signal)
     return DecisionReceipt("accepted", event_id, case_id, d.department)

@@ -16,10 +16,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -92,13 +93,21 @@ async def deliver(deps: Deps, case: Mapping[str, Any], signal: DecisionSignal) -
     """Signal a recorded final decision to its case and mark it delivered; False when it is
     still undelivered (the workflow not found while the case is open: a sweeper tries again).
     Raises what the signal raises when Temporal cannot be reached."""
+    told = await _tell(deps, case, signal)
+    return await _mark(deps, case["case_id"], signal, told)
+
+
+async def _tell(deps: Deps, case: Mapping[str, Any], signal: DecisionSignal) -> bool:
     assert deps.temporal is not None
     case_id, shape = case["case_id"], workflow_type_of(dict(case))
     # Only the first shape sends decisions past the case; skip the lookup otherwise.
     via_case = shape == OLD_CASE_WORKFLOW and await awaits_corrections(
         deps, case_id, signal.department
     )
-    told = await signal_case(deps.temporal, case_id, signal, workflow_type=shape, via_case=via_case)
+    return await signal_case(deps.temporal, case_id, signal, workflow_type=shape, via_case=via_case)
+
+
+async def _mark(deps: Deps, case_id: str, signal: DecisionSignal, told: bool) -> bool:
     async with unit_of_work(deps) as uow:
         if not told:
             # NOT_FOUND: a case that has ended has nothing left to tell; one still open must
@@ -110,6 +119,41 @@ async def deliver(deps: Deps, case: Mapping[str, Any], signal: DecisionSignal) -
         await uow.records.mark_delivered([(case_id, signal.department, signal.event_id)], _now())
         await uow.commit()
     return True
+
+
+async def deliver_all(
+    deps: Deps,
+    items: Sequence[tuple[Mapping[str, Any], DecisionSignal]],
+    *,
+    spans: Sequence[trace.Span] | None = None,
+) -> None:
+    """`deliver` for the decisions of one batch: signalled side by side, the ones told marked
+    delivered in one statement. Raises the first error a signal raised (Temporal away) once
+    those told are marked; the others stay undelivered (the consumer tries the batch again,
+    the sweeper after the grace)."""
+
+    async def tell(i: int) -> bool:
+        case, signal = items[i]
+        if spans is None:
+            return await _tell(deps, case, signal)
+        with trace.use_span(spans[i], end_on_exit=False):  # the signal carries its trace
+            return await _tell(deps, case, signal)
+
+    told = await asyncio.gather(*(tell(i) for i in range(len(items))), return_exceptions=True)
+    done = [(case["case_id"], signal) for case, signal in items]
+    marked = [
+        (c, s.department, s.event_id) for (c, s), ok in zip(done, told, strict=True) if ok is True
+    ]
+    if marked:
+        async with unit_of_work(deps) as uow:
+            await uow.records.mark_delivered(marked, _now())
+            await uow.commit()
+    for (case_id, signal), ok in zip(done, told, strict=True):
+        if ok is False:  # NOT_FOUND: as `deliver` does it
+            await _mark(deps, case_id, signal, False)
+    for ok in told:
+        if isinstance(ok, BaseException):
+            raise ok
 
 
 def _now() -> datetime:

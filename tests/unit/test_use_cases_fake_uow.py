@@ -18,8 +18,9 @@ from events.contracts import (
     DepartmentDecided,
 )
 from events.envelope import Envelope
-from events.registry import make_envelope
+from events.registry import Decoded, make_envelope
 from infra.bootstrap import Deps
+from services.departments.decision_batch import apply_decisions
 from services.departments.decisions import DecisionReceipt, apply_decision
 from services.errors import (
     CaseClosed,
@@ -207,3 +208,54 @@ async def test_another_submission_for_a_case_number_is_refused() -> None:
     with pytest.raises(DuplicateCase):
         await handle_submission(deps, other, sub)
     assert state.commits == commits and state.submissions["LB-3"] == str(envelope.event_id)
+
+
+def decoded(case_id: str, d: DecisionMade) -> Decoded:
+    return Decoded(make_envelope(d, case_id=case_id, producer="dept"), d)
+
+
+async def test_a_batch_records_its_plain_decisions_together_and_leaves_the_rest_in_order(
+    world: World,
+) -> None:
+    state, temporal = world
+    state.add_case("LB-2", DEPTS)
+    state.add_case("LB-3", DEPTS)
+    deps = fake_deps(state, temporal, require_signed_decisions=False)
+    await decide(deps, "LB-3", approve("nrp"), "before")  # LB-3/nrp decided before the batch
+    commits = state.commits
+    batch = [
+        decoded("LB-1", approve("fire")),  # 0: together
+        decoded("LB-2", approve("fire")),  # 1: together
+        decoded("LB-404", approve("fire")),  # 2: no such case: refused alone, cuts nothing
+        decoded("LB-1", approve("env")),  # 3: together
+        decoded("LB-3", approve("nrp")),  # 4: decided before: alone, and LB-3 from here on
+        decoded("LB-3", approve("fire")),  # 5: alone, after 4 (as one at a time)
+        decoded("LB-2", approve("cad")),  # 6: named twice: alone...
+        decoded("LB-2", approve("cad")),  # 7: ...both, in order
+    ]
+    left = await apply_decisions(deps, batch)
+    assert left == [2, 4, 5, 6, 7]
+    assert state.commits == commits + 2  # one for the batch, one marking it delivered
+    assert {k for k in state.decisions} == {
+        ("LB-3", "nrp"),
+        ("LB-1", "fire"),
+        ("LB-2", "fire"),
+        ("LB-1", "env"),
+    }
+    assert all(r["delivered_at"] is not None for r in state.decisions.values())
+    assert len(state.waiting(ACK)) == 4
+    assert len(temporal.signals) == 4
+
+
+async def test_a_batch_that_cannot_be_told_stays_recorded_for_the_sweeper(world: World) -> None:
+    state, temporal = world
+    deps = fake_deps(state, temporal, require_signed_decisions=False)
+    temporal.down = RPCError("away", RPCStatusCode.UNAVAILABLE, b"")
+    with pytest.raises(RPCError):
+        await apply_decisions(deps, [decoded("LB-1", approve(d)) for d in ("fire", "env")])
+    assert [r["delivered_at"] for r in state.decisions.values()] == [None, None]
+    assert len(state.waiting(ACK)) == 2
+    # The consumer tries the batch again: both are decided already, so both go alone.
+    temporal.down = None
+    left = await apply_decisions(deps, [decoded("LB-1", approve(d)) for d in ("fire", "env")])
+    assert left == [0, 1]

@@ -87,6 +87,9 @@ class FakeRecords:
         found = self.st.tasks.get(task_id)
         return dict(found) if found else None
 
+    async def decided(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self.st.decisions}
+
     async def add_decisions(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
         new = set()
         for row in rows:
