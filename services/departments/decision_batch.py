@@ -84,8 +84,8 @@ async def apply_decisions(deps: Deps, events: Sequence[Decoded]) -> list[int]:
             if n.signal.recorded:
                 metrics.DECISION_LATENCY.labels("kafka").observe(time.monotonic() - started)
     try:
-        # The fault suite kills the consumer here: recorded and committed, no case told.
-        failpoint("decision.after_record")
+        if new:  # the fault suite kills the consumer here: recorded and committed, no case told
+            failpoint("decision.after_record")
         await deliver_all(deps, [(n.case, n.signal) for n in new], spans=[n.span for n in new])
     finally:
         for n in new:
