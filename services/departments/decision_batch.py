@@ -74,8 +74,9 @@ class _New:
 
 async def apply_decisions(deps: Deps, events: Sequence[Decoded]) -> list[int]:
     """Apply a batch of decisions; the indexes of those left to apply one at a time, in
-    order. Raises what one record raises (the caller applies each alone then) or a transient
-    error (the caller tries the batch again: what was committed is then a redelivery)."""
+    order. Raises a transient error (the caller tries the batch again: what was committed is
+    then a redelivery) or, should anything unforeseen go wrong, that (the caller applies each
+    record alone: the transaction was rolled back, or what it committed is a redelivery)."""
     started = time.monotonic()
     items = [item for i, ev in enumerate(events) if (item := await _item(deps, i, ev))]
     new = await _record(deps, items)
@@ -123,6 +124,10 @@ async def _record(deps: Deps, items: list[_Item]) -> list[_New]:
             for n in fresh:
                 n.span.end()
             raise
+    taken = {id(n) for n in new}
+    for n in fresh:
+        if id(n) not in taken:  # decided meanwhile: `apply_decision` says how, alone
+            n.span.end()
     return new
 
 
@@ -171,9 +176,6 @@ async def _insert(deps: Deps, uow: UnitOfWork, fresh: list[_New]) -> list[_New]:
     ]
     inserted = await uow.records.add_decisions(rows)
     new = [n for n in fresh if n.item.key in inserted]
-    for n in fresh:
-        if n.item.key not in inserted:  # decided before: `apply_decision` says how
-            n.span.end()
     ours = [n for n in new if workflow_type_of(n.case) == CASE_WORKFLOW]
     decided = await uow.records.decide_open_tasks(
         deps.topics.case_events,
