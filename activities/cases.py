@@ -7,7 +7,7 @@ derived from the case and the step, so a retried activity writes nothing twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -29,6 +29,7 @@ from events.contracts import (
     Payload,
     ReviewTaskAssigned,
 )
+from events.envelope import Envelope
 from events.materials import SharedMaterial
 from events.registry import make_envelope
 from infra import metrics
@@ -36,7 +37,7 @@ from infra.failpoints import failpoint
 from store.cases import get_decision
 from store.db import insert_ignore
 from store.personal import decision_context, open_text
-from store.records import publish, step_event_id
+from store.records import publish, publish_all, step_event_id
 from store.schema import UTCDateTime, cases, tasks
 from store.sealing import NO_KEYS, Keyring
 from workflows.activity_api import CaseSteps, implements
@@ -325,6 +326,16 @@ async def write_decision(
     updated = await s.execute(_DECIDE_OPEN_TASK if only_open else _DECIDE_TASK, decided)
     if only_open and not cast("CursorResult[Any]", updated).rowcount:
         return False
+    await publish(s, _decided_envelope(case_id, d, signature), topic)
+    return True
+
+
+def _decided_envelope(
+    case_id: str,
+    d: DecisionSignal,
+    signature: DecisionSignature | None,
+    traceparent: str | None = None,
+) -> Envelope:
     payload = DepartmentDecided(
         department=d.department,
         outcome=d.outcome,
@@ -339,10 +350,53 @@ async def write_decision(
         case_id=case_id,
         producer=PRODUCER,
         event_id=step_event_id(case_id, f"decided/{d.department}"),
-        traceparent=current_traceparent(),
+        traceparent=traceparent or current_traceparent(),
     )
-    await publish(s, envelope, topic)
-    return True
+    return envelope
+
+
+_OPEN_TASKS = (
+    sa.select(tasks.c.task_id)
+    .where(tasks.c.task_id.in_(sa.bindparam("ids", expanding=True)), tasks.c.status == "open")
+    .with_for_update()
+)
+
+
+async def decide_open_tasks(
+    s: AsyncSession,
+    topic: str,
+    decided: Sequence[tuple[str, DecisionSignal, DecisionSignature | None, str | None]],
+) -> set[str]:
+    """`write_decision(..., only_open=True)` for several decisions (case, signal, proof) in a
+    constant number of statements: the open ones among their tasks (locked: nothing else may
+    change them before the commit; on SQLite the caller's insert holds the write lock), one
+    update of those, one `publish_all` of their events, each in its decision's trace
+    (`traceparent`). The task ids decided."""
+    by_task = {task_id_for(c, sig.department): (c, sig, p, tp) for c, sig, p, tp in decided}
+    found = await s.execute(_OPEN_TASKS, {"ids": sorted(by_task)})
+    open_ids = set(found.scalars())
+    if not open_ids:
+        return set()
+    rows = [
+        {
+            "task": task,
+            "outcome": sig.outcome.value,
+            "reasons": sig.reasons,
+            "conditions": sig.conditions,
+            "reviewer": sig.reviewer,
+            "decided_at": sig.decided_at,
+        }
+        for task, (_, sig, _, _) in by_task.items()
+        if task in open_ids
+    ]
+    await s.execute(_DECIDE_OPEN_TASK, rows)
+    events = [
+        (_decided_envelope(case_id, sig, proof, traceparent), topic)
+        for task, (case_id, sig, proof, traceparent) in by_task.items()
+        if task in open_ids
+    ]
+    await publish_all(s, events)
+    return open_ids
 
 
 def signature_digest(key_id: str, signature: str, record: str) -> DecisionSignature:

@@ -1,6 +1,9 @@
 """Kafka consumers: submissions start cases, decisions signal them.
 
-Offsets are committed only after the event was applied or dead-lettered. Infrastructure errors
+Offsets are committed only after the event was applied or dead-lettered. A topic with a batch
+handler (decisions: `services.departments.decision_batch`) applies a fetch's records in one
+transaction and hands back those it left, which are then applied one at a time like any other
+topic's; the offsets of the fetch are committed after both. Infrastructure errors
 (Temporal or the database unreachable) are retried in place, so nothing is skipped; anything
 else about one event dead-letters that event and the consumer keeps going. Whatever else ends a
 consumer (a broker away when it starts, an error no one foresaw) ends only that consumer, which
@@ -19,7 +22,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -34,11 +39,18 @@ from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
 from services.errors import Refused
-from services.handlers import Handler, handler_for_topic, topic_events
+from services.handlers import (
+    BatchHandler,
+    Handler,
+    batch_handler_for_topic,
+    handler_for_topic,
+    topic_events,
+)
 from services.operators.deadletters import SourceRecord, dead_letter
 from store.failures import storage_failure
 
 log = logging.getLogger("lianban.consumers")
+T = TypeVar("T")
 COMMIT_TIMEOUT = 10.0
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a failed consumer starts again
 TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
@@ -62,14 +74,35 @@ def _as_received(ev: Decoded, rec: ConsumerRecord) -> Decoded:
     return ev
 
 
+def _decoded(rec: ConsumerRecord) -> Decoded | None:
+    """The record decoded for a batch; None for one left out (too large, not an event): it is
+    applied alone, which dead-letters it with its reason."""
+    if len(rec.value or b"") > MAX_RECORD_BYTES:
+        return None
+    try:
+        return _as_received(decode(rec.value or b""), rec)
+    except EventRejected:
+        return None
+
+
 class EventConsumer:
     """One consumer group member applying one topic with one handler."""
 
-    def __init__(self, deps: Deps, topic: str, handler: Handler, *, group: str | None = None):
+    def __init__(
+        self,
+        deps: Deps,
+        topic: str,
+        handler: Handler,
+        *,
+        group: str | None = None,
+        batch_handler: BatchHandler | None = None,
+    ):
         self.deps = deps
         self.topic = topic
         self.role = topic.rsplit(".", 1)[-1]  # submissions, decisions
         self.handler = handler
+        self.batch_handler = batch_handler  # a fetch in one transaction; `handler` the rest
+        self.batches = 0  # fetches applied together (tests read it)
         self.group = group or f"{deps.settings.consumer_group}.{topic}"
         self.applied = 0
         self.dead_lettered = 0
@@ -122,11 +155,16 @@ class EventConsumer:
             metrics.DEAD_LETTERS.labels(self.topic, metrics.label_of(error)).inc()
 
     async def _apply_with_retry(self, rec: ConsumerRecord, stop: asyncio.Event) -> None:
+        await self._retrying(lambda: self._apply(rec), f"{rec.topic}/{rec.offset}", stop)
+
+    async def _retrying(
+        self, attempt: Callable[[], Awaitable[T]], where: str, stop: asyncio.Event
+    ) -> T:
+        """`attempt()` until it does not fail transiently (Temporal or the database away)."""
         delay = 0.2
         while True:
             try:
-                await self._apply(rec)
-                return
+                return await attempt()
             except TRANSIENT as exc:
                 if stop.is_set():
                     raise
@@ -134,13 +172,56 @@ class EventConsumer:
                     metrics.TRANSIENT.labels(self.topic).inc()
                 failure = storage_failure(exc)
                 if failure is not None and failure.full:  # nothing moves until it is fixed
-                    log.error("%s/%s: %s; retrying", rec.topic, rec.offset, failure.detail)
+                    log.error("%s: %s; retrying", where, failure.detail)
                 else:
-                    log.warning(
-                        "transient error on %s/%s: %r; retrying", rec.topic, rec.offset, exc
-                    )
+                    log.warning("transient error on %s: %r; retrying", where, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    async def _apply_batch(
+        self, batch: dict[TopicPartition, list[ConsumerRecord]], stop: asyncio.Event
+    ) -> None:
+        """The fetch in one transaction (`batch_handler`), then what it left one at a time,
+        each partition in order; every record of the fetch alone when the batch failed."""
+        records = [rec for recs in batch.values() for rec in recs]
+        left: set[int] = set(range(len(records)))
+        if self.batch_handler is not None and len(records) > 1:
+            where = f"a batch of {len(records)} on {self.topic}"
+            left = await self._retrying(lambda: self._together(records), where, stop)
+        position = {id(rec): i for i, rec in enumerate(records)}
+        alone = [[r for r in recs if position[id(r)] in left] for recs in batch.values()]
+        await asyncio.gather(*(self._partition(recs, stop) for recs in alone if recs))
+
+    async def _together(self, records: list[ConsumerRecord]) -> set[int]:
+        """The indexes of `records` left to apply alone: those the batch left, or all of them
+        when one could not be taken (rolled back: each is then applied or dead-lettered alone)."""
+        assert self.batch_handler is not None
+        every = set(range(len(records)))
+        readable = [(i, ev) for i, r in enumerate(records) if (ev := _decoded(r)) is not None]
+        if len(readable) < 2:
+            return every
+        try:
+            with logs.case_context(None):
+                events = [ev for _, ev in readable]
+                left_of = set(await self.batch_handler(self.deps, events))
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            log.info(
+                "%s: a batch of %d not applied together (%s: %s); applying each alone",
+                self.topic,
+                len(records),
+                type(exc).__name__,
+                exc,
+            )
+            return every
+        left = every - {i for j, (i, _) in enumerate(readable) if j not in left_of}
+        self.batches += 1
+        together = len(records) - len(left)
+        self.applied += together
+        if metrics.enabled():
+            metrics.RECORDS.labels(self.topic, "applied").inc(together)
+        return left
 
     async def _partition(self, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
         # One partition's records in order; different partitions run side by side (each in a
@@ -194,7 +275,7 @@ class EventConsumer:
                     next_check = time.monotonic() + every
                 if not batch:
                     continue
-                await asyncio.gather(*(self._partition(recs, stop) for recs in batch.values()))
+                await self._apply_batch(batch, stop)
                 failpoint(f"consumer.before_commit.{self.role}")
                 await self._commit(consumer, batch)
                 for tp, recs in batch.items():
@@ -281,5 +362,6 @@ def build_consumers(deps: Deps) -> list[EventConsumer]:
     for topic in topic_events(deps):
         handler = handler_for_topic(deps, topic)
         assert handler is not None
-        consumers.append(EventConsumer(deps, topic, handler))
+        together = batch_handler_for_topic(deps, topic)
+        consumers.append(EventConsumer(deps, topic, handler, batch_handler=together))
     return consumers

@@ -44,6 +44,9 @@ class Deps:
     audit: AuditSettings | None = None  # None: from the environment when first needed
     outbox: OutboxSignal = field(default_factory=OutboxSignal)
     passwords: PasswordPool = field(default_factory=PasswordPool)  # argon2 off the event loop
+    # The use cases' unit of work (`services.unit_of_work`): None, the database's; a unit
+    # test gives an in-memory one. A factory, since the layer that defines it is above this.
+    unit_of_work: Callable[[], Any] | None = None
     # The department keys signed decisions are checked with, cached in the process.
     department_keys: DepartmentKeys = field(init=False)
 

@@ -134,12 +134,35 @@ def span_in_case(
     attributes: dict[str, Any] | None = None,
 ) -> Iterator[trace.Span]:
     """A span in the case's trace; a different incoming context becomes a link, not a parent."""
+    span = start_in_case(
+        name, case_traceparent, incoming=incoming, kind=kind, attributes=attributes
+    )
+    with trace.use_span(span, end_on_exit=True):
+        yield span
+
+
+def start_in_case(
+    name: str,
+    case_traceparent: str | None,
+    *,
+    incoming: str | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: dict[str, Any] | None = None,
+) -> trace.Span:
+    """`span_in_case`'s span, started but not made current: several at once (a batch of
+    decisions, one span each), each entered with `trace.use_span` where its work is done."""
     parent = context_from(case_traceparent or incoming)
     links = []
     if incoming and case_traceparent and incoming != case_traceparent:
         other = trace.get_current_span(context_from(incoming)).get_span_context()
         links.append(Link(other))
-    with tracer().start_as_current_span(
+    return tracer().start_span(
         name, context=parent, kind=kind, links=links, attributes=attributes or {}
-    ) as span:
-        yield span
+    )
+
+
+def traceparent_of(span: trace.Span) -> str | None:
+    """The W3C traceparent naming `span`, as an event written in it carries."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier.get("traceparent")

@@ -7,17 +7,20 @@ exactly the code that would have applied it the first time.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from events.contracts import ApplicationSubmitted, DecisionMade, Payload
 from events.registry import Decoded, inbound
 from infra.bootstrap import Deps
+from services.departments.decision_batch import apply_decisions
 from services.departments.decisions import apply_decision
 from services.departments.signatures import check_signature
 from services.errors import UnexpectedEvent
 from services.window.intake import handle_submission
 
 Handler = Callable[[Deps, Decoded], Awaitable[object]]
+# Applies the events of one fetch together; returns the indexes left to apply one at a time.
+BatchHandler = Callable[[Deps, Sequence[Decoded]], Awaitable[list[int]]]
 
 
 async def submitted(deps: Deps, ev: Decoded) -> object:
@@ -47,6 +50,17 @@ HANDLERS: dict[type[Payload], Handler] = {
     ApplicationSubmitted: submitted,
     DecisionMade: decided,
 }
+
+
+# The types whose consumer applies a fetch in one transaction (`Handler` for what is left).
+BATCH_HANDLERS: dict[type[Payload], BatchHandler] = {
+    DecisionMade: apply_decisions,
+}
+
+
+def batch_handler_for_topic(deps: Deps, topic: str) -> BatchHandler | None:
+    expected = topic_events(deps).get(topic)
+    return BATCH_HANDLERS.get(expected) if expected is not None else None
 
 
 def handler_for_topic(deps: Deps, topic: str) -> Handler | None:

@@ -89,6 +89,32 @@ async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None
     return dict(row._mapping) if row else None
 
 
+_GET_CASES = sa.select(cases).where(cases.c.case_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+async def get_cases(session: AsyncSession, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Several cases in one statement (a batch of decisions), by case id; unknown ones absent."""
+    if not case_ids:
+        return {}
+    rows = await session.execute(_GET_CASES, {"ids": sorted(set(case_ids))})
+    return {r.case_id: dict(r._mapping) for r in rows}
+
+
+_DECIDED_OF = sa.select(decisions.c.case_id, decisions.c.department).where(
+    decisions.c.case_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+async def decided_keys(
+    session: AsyncSession, keys: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which (case, department) of `keys` have a row in `decisions`, in one statement."""
+    if not keys:
+        return set()
+    rows = await session.execute(_DECIDED_OF, {"ids": sorted({c for c, _ in keys})})
+    return {(r.case_id, r.department) for r in rows} & set(keys)
+
+
 async def case_tasks(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
     rows = await session.execute(
         sa.select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.department)

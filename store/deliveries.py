@@ -14,6 +14,7 @@ Temporal away, the broker's copy of the record gone). The row says how far it go
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -116,6 +117,23 @@ async def mark_delivered(
         .values(delivered_at=now, next_delivery_at=None)
     )
     return bool(cast("CursorResult[Any]", result).rowcount)
+
+
+async def mark_all_delivered(
+    s: AsyncSession, delivered: Sequence[tuple[str, str, str]], now: datetime
+) -> None:
+    """`mark_delivered` for several (case, department, event id), in one statement."""
+    if not delivered:
+        return
+    which = sa.or_(
+        *(
+            sa.and_(d.c.case_id == case, d.c.department == dept, d.c.event_id == event)
+            for case, dept, event in delivered
+        )
+    )
+    await s.execute(
+        sa.update(d).where(which, UNDELIVERED).values(delivered_at=now, next_delivery_at=None)
+    )
 
 
 async def overdue(

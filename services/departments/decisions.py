@@ -13,15 +13,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from opentelemetry.trace import SpanKind
-from sqlalchemy.engine import CursorResult
 
-from activities.cases import signature_digest, write_decision
+from activities.cases import signature_digest
 from domain.case_status import CaseStatus
 from domain.privacy import mask_text
-from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
+from events.contracts import DecisionMade, DecisionOutcome, DecisionSignature, DepartmentDecided
 from infra import logs, metrics, tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
@@ -33,11 +32,9 @@ from services.errors import (
     UnknownCase,
     UnknownDepartment,
 )
-from store.cases import CASE_WORKFLOW, get_case, get_decision, get_task, workflow_type_of
-from store.db import insert_ignore
-from store.outbox import resend_event
+from services.unit_of_work import Decided, unit_of_work
+from store.cases import CASE_WORKFLOW, workflow_type_of
 from store.personal import decision_context, seal_text
-from store.schema import decisions
 from workflows.models import DecisionSignal
 
 OPEN_STATUSES = {CaseStatus.submitted, CaseStatus.in_review}
@@ -51,7 +48,7 @@ class DecisionReceipt:
     department: str
 
 
-def _masked(d: DecisionMade) -> DecisionMade:
+def masked_decision(d: DecisionMade) -> DecisionMade:
     """The decision with every ID or mobile number in its free text (reasons, conditions,
     items) masked: it goes no further raw, not into the decisions table, the case's log, the
     audit chain, case-events, the workflow's history or the concluded case's reasons. A
@@ -70,8 +67,15 @@ def _same(existing: dict[str, Any], d: DecisionMade) -> bool:
 
 
 async def _check_case(deps: Deps, case_id: str, d: DecisionMade) -> dict[str, Any]:
-    async with deps.sessions() as s:
-        case = await get_case(s, case_id)
+    async with unit_of_work(deps) as uow:
+        case = await uow.records.case(case_id)
+    return checked_case(deps, case_id, case, d)
+
+
+def checked_case(
+    deps: Deps, case_id: str, case: dict[str, Any] | None, d: DecisionMade
+) -> dict[str, Any]:
+    """The case the decision is for; `UnknownCase` or `UnknownDepartment` when it is not."""
     if case is None:
         raise UnknownCase(f"no case {case_id!r}")
     matter = deps.catalog.matter(case["matter_code"])
@@ -99,35 +103,51 @@ async def _record(
     (a task not yet created or waiting for corrections, a case in the first shape) the
     workflow records when it takes the decision, as before."""
     case_id = case["case_id"]
+    row = decision_row(deps, case_id, signal, d, source, signed)
+    async with unit_of_work(deps) as uow:
+        if not await uow.records.add_decisions([row]):
+            return await uow.records.decision(case_id, d.department), False
+        recorded = False
+        if workflow_type_of(case) == CASE_WORKFLOW:
+            decided = [Decided(case_id, signal, proof_of(signed))]
+            recorded = bool(await uow.records.decide_open_tasks(deps.topics.case_events, decided))
+        await uow.commit()
+    return None, recorded
+
+
+def proof_of(signed: Signed | None) -> DecisionSignature | None:
+    """The signature as the audit chain keeps it with `DepartmentDecided`."""
+    return signature_digest(signed.key_id, signed.signature, signed.record) if signed else None
+
+
+def decision_row(
+    deps: Deps,
+    case_id: str,
+    signal: DecisionSignal,
+    d: DecisionMade,
+    source: str,
+    signed: Signed | None,
+) -> dict[str, Any]:
+    """The decision's row in `decisions`, received now."""
     received = datetime.now(UTC)
     grace = timedelta(seconds=deps.settings.decision_redeliver_after_seconds)
-    async with deps.sessions() as s, s.begin():
-        stmt = insert_ignore(s.get_bind().dialect.name, decisions, "case_id", "department")
-        row = {
-            "case_id": case_id,
-            "department": d.department,
-            "event_id": signal.event_id,
-            "outcome": d.outcome.value,
-            "reasons": d.reasons,
-            "conditions": d.conditions,
-            "reviewer": d.reviewer,
-            "source": source,
-            "received_at": received,
-            "decided_at": signal.decided_at,
-            # Undelivered until the signal gets through; a sweeper takes over after the grace.
-            "next_delivery_at": received + grace,
-            "key_id": signed.key_id if signed else None,
-            "signature": signed.signature if signed else None,
-            **_sealed_record(deps, case_id, d.department, signed),
-        }
-        result = await s.execute(stmt, row)
-        if not cast("CursorResult[Any]", result).rowcount:
-            return await get_decision(s, case_id, d.department), False
-        if workflow_type_of(case) != CASE_WORKFLOW:
-            return None, False
-        proof = signature_digest(signed.key_id, signed.signature, signed.record) if signed else None
-        topic = deps.topics.case_events
-        return None, await write_decision(s, topic, case_id, signal, proof, only_open=True)
+    return {
+        "case_id": case_id,
+        "department": d.department,
+        "event_id": signal.event_id,
+        "outcome": d.outcome.value,
+        "reasons": d.reasons,
+        "conditions": d.conditions,
+        "reviewer": d.reviewer,
+        "source": source,
+        "received_at": received,
+        "decided_at": signal.decided_at,
+        # Undelivered until the signal gets through; a sweeper takes over after the grace.
+        "next_delivery_at": received + grace,
+        "key_id": signed.key_id if signed else None,
+        "signature": signed.signature if signed else None,
+        **_sealed_record(deps, case_id, d.department, signed),
+    }
 
 
 def _sealed_record(
@@ -156,7 +176,7 @@ async def apply_decision(
     `signed`: the department's signature a decision from Kafka came with, kept with it.
     Personal data in the decision's free text is masked here, where it comes in."""
     started = time.monotonic()  # the decision reached Lianban (decision latency)
-    d = _masked(d)
+    d = masked_decision(d)
     case = await _check_case(deps, case_id, d)
     # What is logged from here on (a retry while Temporal is away) names the case's trace.
     logs.set_case(case_id, case["traceparent"])
@@ -187,15 +207,15 @@ async def _apply(
 ) -> DecisionReceipt:
     case_id = case["case_id"]
     if case["status"] not in OPEN_STATUSES:
-        async with deps.sessions() as s:
-            closed_with = await get_decision(s, case_id, d.department)
+        async with unit_of_work(deps) as uow:
+            closed_with = await uow.records.decision(case_id, d.department)
         if closed_with is not None and _same(closed_with, d):
             await _acknowledge_again(deps, case_id, d.department, closed_with["event_id"])
             return DecisionReceipt("duplicate", closed_with["event_id"], case_id, d.department)
         raise CaseClosed(f"case {case_id} is {case['status']}; it takes no new decisions")
     if d.outcome is DecisionOutcome.request_corrections:
         return await _request_corrections(deps, case_id, d, event_id, decided_at)
-    signal = _signal_of(d, event_id, decided_at, conditions=d.conditions)
+    signal = decision_signal(d, event_id, decided_at, conditions=d.conditions)
     existing, recorded = await _record(deps, case, signal, d, source, signed)
     if recorded and metrics.enabled():  # DepartmentDecided is in, with the decision's row
         metrics.DECISION_LATENCY.labels(source).observe(time.monotonic() - started)
@@ -215,7 +235,7 @@ async def _apply(
     return DecisionReceipt("duplicate", existing["event_id"], case_id, d.department)
 
 
-def _signal_of(
+def decision_signal(
     d: DecisionMade, event_id: str, decided_at: datetime | None, **more: Any
 ) -> DecisionSignal:
     """The department's decision (or request for corrections) as the case workflow takes it."""
@@ -238,15 +258,15 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
     at most once per `ack_again_seconds` however many re-sends come (a burst of them must not
     multiply the records on case-events). Nothing to do while the workflow has not recorded
     the decision yet (it publishes it then)."""
-    async with deps.sessions() as s, s.begin():
-        again = await resend_event(
-            s,
+    async with unit_of_work(deps) as uow:
+        again = await uow.records.resend(
             topic=deps.topics.case_events,
             key=case_id,
             event_types=(DepartmentDecided.EVENT_TYPE,),
             data={"department": department, "decision_event_id": event_id},
             sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
         )
+        await uow.commit()
     if again:
         deps.notify_outbox()
 
@@ -256,9 +276,9 @@ async def _request_corrections(
 ) -> DecisionReceipt:
     """Not a final decision: it is not recorded in `decisions` (the department decides again
     once the applicant has supplied the items); the workflow ignores a redelivered one."""
-    async with deps.sessions() as s:
-        final = await get_decision(s, case_id, d.department)
-        task = await get_task(s, f"{case_id}.{d.department}")
+    async with unit_of_work(deps) as uow:
+        final = await uow.records.decision(case_id, d.department)
+        task = await uow.records.task(f"{case_id}.{d.department}")
     if final is not None:
         raise ConflictingDecision(
             f"{d.department} already decided case {case_id} as {final['outcome']}; "
@@ -268,7 +288,7 @@ async def _request_corrections(
         raise ConflictingDecision(
             f"{d.department} is already waiting for the applicant's corrections on {case_id}"
         )
-    signal = _signal_of(d, event_id, decided_at)  # no conditions: nothing is decided yet
+    signal = decision_signal(d, event_id, decided_at)  # no conditions: nothing is decided yet
     assert deps.temporal is not None
     await signal_case(deps.temporal, case_id, signal)
     return DecisionReceipt("accepted", event_id, case_id, d.department)

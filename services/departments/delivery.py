@@ -16,10 +16,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -27,8 +28,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.case_status import ENDED
 from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps
+from services.unit_of_work import unit_of_work
 from store import deliveries as store
-from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, get_case, get_task, workflow_type_of
+from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, workflow_type_of
 from workflows.case import CaseWorkflow
 from workflows.legacy import child_id, review_decide
 from workflows.models import DecisionSignal
@@ -82,8 +84,8 @@ async def _try_signal(call: Awaitable[None]) -> bool:
 
 
 async def awaits_corrections(deps: Deps, case_id: str, department: str) -> bool:
-    async with deps.sessions() as s:
-        task = await get_task(s, f"{case_id}.{department}")
+    async with unit_of_work(deps) as uow:
+        task = await uow.records.task(f"{case_id}.{department}")
     return task is not None and task["status"] == "corrections_requested"
 
 
@@ -91,23 +93,67 @@ async def deliver(deps: Deps, case: Mapping[str, Any], signal: DecisionSignal) -
     """Signal a recorded final decision to its case and mark it delivered; False when it is
     still undelivered (the workflow not found while the case is open: a sweeper tries again).
     Raises what the signal raises when Temporal cannot be reached."""
+    told = await _tell(deps, case, signal)
+    return await _mark(deps, case["case_id"], signal, told)
+
+
+async def _tell(deps: Deps, case: Mapping[str, Any], signal: DecisionSignal) -> bool:
     assert deps.temporal is not None
     case_id, shape = case["case_id"], workflow_type_of(dict(case))
     # Only the first shape sends decisions past the case; skip the lookup otherwise.
     via_case = shape == OLD_CASE_WORKFLOW and await awaits_corrections(
         deps, case_id, signal.department
     )
-    told = await signal_case(deps.temporal, case_id, signal, workflow_type=shape, via_case=via_case)
-    async with deps.sessions() as s, s.begin():
+    return await signal_case(deps.temporal, case_id, signal, workflow_type=shape, via_case=via_case)
+
+
+async def _mark(deps: Deps, case_id: str, signal: DecisionSignal, told: bool) -> bool:
+    async with unit_of_work(deps) as uow:
         if not told:
             # NOT_FOUND: a case that has ended has nothing left to tell; one still open must
             # get it once its workflow answers.
-            now_case = await get_case(s, case_id)
+            now_case = await uow.records.case(case_id)
             if now_case is None or now_case["status"] not in ENDED:
                 log.warning("%s: no workflow took %s's decision yet", case_id, signal.department)
                 return False
-        await store.mark_delivered(s, case_id, signal.department, signal.event_id, _now())
+        await uow.records.mark_delivered([(case_id, signal.department, signal.event_id)], _now())
+        await uow.commit()
     return True
+
+
+async def deliver_all(
+    deps: Deps,
+    items: Sequence[tuple[Mapping[str, Any], DecisionSignal]],
+    *,
+    spans: Sequence[trace.Span] | None = None,
+) -> None:
+    """`deliver` for the decisions of one batch: signalled side by side, the ones told marked
+    delivered in one statement. Raises the first error a signal raised (Temporal away) once
+    those told are marked; the others stay undelivered (the consumer tries the batch again,
+    the sweeper after the grace)."""
+
+    async def tell(i: int) -> bool:
+        case, signal = items[i]
+        if spans is None:
+            return await _tell(deps, case, signal)
+        with trace.use_span(spans[i], end_on_exit=False):  # the signal carries its trace
+            return await _tell(deps, case, signal)
+
+    told = await asyncio.gather(*(tell(i) for i in range(len(items))), return_exceptions=True)
+    done = [(case["case_id"], signal) for case, signal in items]
+    marked = [
+        (c, s.department, s.event_id) for (c, s), ok in zip(done, told, strict=True) if ok is True
+    ]
+    if marked:
+        async with unit_of_work(deps) as uow:
+            await uow.records.mark_delivered(marked, _now())
+            await uow.commit()
+    for (case_id, signal), ok in zip(done, told, strict=True):
+        if ok is False:  # NOT_FOUND: as `deliver` does it
+            await _mark(deps, case_id, signal, False)
+    for ok in told:
+        if isinstance(ok, BaseException):
+            raise ok
 
 
 def _now() -> datetime:
@@ -128,8 +174,8 @@ async def signal_of(
     """The signal a stored decision was (or would have been) delivered with."""
     recorded = False
     if workflow_type_of({"workflow_type": workflow_type}) == CASE_WORKFLOW:
-        async with deps.sessions() as s:
-            recorded = await store.decided_event_written(s, row["case_id"], row["department"])
+        async with unit_of_work(deps) as uow:
+            recorded = await uow.records.decided_event_written(row["case_id"], row["department"])
     return DecisionSignal(
         event_id=row["event_id"],
         department=row["department"],

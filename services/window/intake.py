@@ -23,9 +23,9 @@ from events.envelope import Envelope
 from infra import logs, tracing
 from infra.bootstrap import Deps
 from services.errors import DuplicateCase
+from services.unit_of_work import unit_of_work
 from services.window.reuse import record_reuse, take_from_library
-from store.cases import get_case, insert_submission, submission_event_id
-from store.outbox import resend_event
+from store.cases import get_case, insert_submission
 from store.records import log_case_event
 from workflows.case import CaseWorkflow
 from workflows.models import JointApprovalInput
@@ -117,24 +117,25 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     (`duplicate_case`), leaving the case's log and audit chain as they were.
     """
     acknowledged = 0
-    async with deps.sessions() as s, s.begin():
-        if not await store_submission(s, deps, envelope, sub, sub.query_code or new_query_code()):
-            first = await submission_event_id(s, envelope.case_id)
+    query_code = sub.query_code or new_query_code()
+    async with unit_of_work(deps) as uow:
+        if not await uow.records.store_submission(deps, envelope, sub, query_code):
+            first = await uow.records.submission_event_id(envelope.case_id)
             if first is not None and first != str(envelope.event_id):
                 raise DuplicateCase(
                     f"case {envelope.case_id} exists (submitted as event {first}); a case number "
                     "is used once: submit a new application under a new number"
                 )
             # A portal re-sends until it sees the answer, which a broker may have lost.
-            acknowledged = await resend_event(
-                s,
+            acknowledged = await uow.records.resend(
                 topic=deps.topics.case_events,
                 key=envelope.case_id,
                 event_types=ACKNOWLEDGEMENTS,
                 data={},
                 sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
             )
-        case = await get_case(s, envelope.case_id)
+        case = await uow.records.case(envelope.case_id)
+        await uow.commit()
     assert deps.temporal is not None and case is not None
     # What is logged from here on (a retry while Temporal is away) names the case's trace.
     logs.set_case(envelope.case_id, case["traceparent"])
@@ -164,5 +165,5 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
 
 
 async def case_exists(deps: Deps, case_id: str) -> bool:
-    async with deps.sessions() as s:
-        return await get_case(s, case_id) is not None
+    async with unit_of_work(deps) as uow:
+        return await uow.records.case(case_id) is not None

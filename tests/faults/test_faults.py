@@ -90,9 +90,11 @@ async def test_consumer_killed_between_recording_and_signal(
     cluster: FaultCluster, driver: Driver
 ) -> None:
     # A decision is recorded (task, event, audit entry) where it is received; killed before
-    # its case is told, the record comes again: the case must take it once, logged once.
+    # its case is told, the record comes again: the case must take it once, logged once. The
+    # first pass: the consumer records a fetch's decisions together, so a run of 4 cases may
+    # pass there only once or twice.
     ids, since = await _die_by_failpoint(
-        cluster, driver, "consumers", "decision.after_record@3", "RECORDED"
+        cluster, driver, "consumers", "decision.after_record@1", "RECORDED"
     )
     await _settle(
         driver, "kill -9 consumer after recording a decision, before signalling", ids, since
