@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any, Self, cast
 
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -233,7 +233,8 @@ def fake_deps(state: State, temporal: FakeTemporal, **settings: Any) -> Deps:
     """Deps whose use cases write to `state` and signal `temporal`; no engine behind them."""
     return Deps(
         Settings(**settings),
-        engine=cast("Any", None),
+        # No database: an engine that names no dialect, so the key cache never listens.
+        engine=cast("Any", SimpleNamespace(dialect=SimpleNamespace(name="none"))),
         sessions=cast("Any", None),
         catalog=load_catalog(),
         calendar=cast("Any", None),
