@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,14 +265,43 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+# A running stack the benchmarks use instead of starting their own (`shared_stack`).
+_SHARED: contextvars.ContextVar[EmbeddedStack | None] = contextvars.ContextVar(
+    "bench_shared_stack", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_stack(stack: EmbeddedStack) -> Iterator[None]:
+    """Benchmarks run meanwhile use `stack` (the test suite's) and leave it running. Each run
+    then has topics, a task queue and a consumer group of its own, so neither it nor whatever
+    else uses the stack takes the other's records or workflow tasks."""
+    token = _SHARED.set(stack)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 @contextlib.asynccontextmanager
-async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
-    tmp = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
+async def _stack(tmp: Path) -> AsyncIterator[tuple[EmbeddedStack, str]]:
+    """The shared stack with a fresh tag, or a new embedded stack with the tag "bench"."""
+    shared = _SHARED.get()
+    if shared is not None:
+        yield shared, f"bench{uuid.uuid4().hex[:8]}"
+        return
     config = StackConfig(
         var_dir=tmp, temporal_port=free_port(), temporal_ui_port=None, kafka_port=free_port()
     )
     async with EmbeddedStack(config) as stack:
-        topics = Topics.with_prefix("bench")
+        yield stack, "bench"
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
+    tmp = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
+    async with _stack(tmp) as (stack, tag):
+        topics = Topics.with_prefix(tag)
         await ensure_topics(stack.kafka_bootstrap, topics.all())
         api_port = free_port()
         url = database_url or f"sqlite+aiosqlite:///{tmp / 'lianban.db'}"
@@ -280,7 +310,9 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             "LIANBAN_DATABASE_URL": url,
             "LIANBAN_TEMPORAL_ADDRESS": stack.temporal_address,
             "LIANBAN_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
-            "LIANBAN_TOPIC_PREFIX": "bench",
+            "LIANBAN_TOPIC_PREFIX": tag,
+            "LIANBAN_TASK_QUEUE": f"{tag}-cases",
+            "LIANBAN_CONSUMER_GROUP": f"{tag}-orchestrator",
             "LIANBAN_API_PORT": str(api_port),
             # A benchmark on a developer's machine; tokens are minted with the same key.
             "LIANBAN_ALLOW_DEV_KEY": "true",

@@ -1,0 +1,195 @@
+"""Every benchmark under bench/ runs at a tiny size, so none rots between measurements.
+
+No timing is asserted: each test checks the run completed and printed its figures (the rows it
+exists for, with counts above zero). The benchmarks that need a Temporal server and a broker run
+on the suite's session stack (`bench.harness.shared_stack`: topics, task queue and consumer group
+of their own); those on PostgreSQL make their throwaway database on 127.0.0.1:5432 as they do
+when run by hand. Helper modules (harness, bare, cpu, *_data, scale_*) run through these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bench import (
+    anatomy,
+    audit,
+    flame,
+    latency,
+    library,
+    memory,
+    reports,
+    resend_burst,
+    scale,
+    scale_explain,
+    throughput,
+    workers,
+    writepath,
+)
+from bench.harness import shared_stack
+from entrypoints.devstack.stack import EmbeddedStack
+
+pytestmark = pytest.mark.integration
+
+# Two departments: the cheapest joint case (IND-CONSTRUCTION has five).
+MATTER = "OUTDOOR-AD"
+
+
+def numbers(pattern: str, text: str) -> list[float]:
+    """The first group of every match of `pattern` in `text`, as numbers; fails on none."""
+    found = [float(m.group(1).replace(",", "")) for m in re.finditer(pattern, text)]
+    assert found, f"no {pattern!r} in:\n{text}"
+    return found
+
+
+def positive(pattern: str, text: str) -> list[float]:
+    found = numbers(pattern, text)
+    assert all(n > 0 for n in found), (pattern, found, text)
+    return found
+
+
+@pytest.fixture
+def on_stack(stack: EmbeddedStack) -> Iterator[None]:
+    with shared_stack(stack):
+        yield
+
+
+async def test_throughput(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    await throughput.main(3, MATTER, None, None, False)
+    out = capsys.readouterr().out
+    positive(r"bare Temporal :\s+([\d.]+) cases/s", out)
+    positive(r"Lianban\s+:\s+([\d.]+) cases/s", out)
+    positive(r"ratio\s+:\s+([\d.]+)", out)
+    # The CPU of each part, bare run then Lianban run.
+    assert len(numbers(r"CPU over ([\d.]+)s wall", out)) == 2
+    positive(r"lianban ([\d.]+)s", out)
+
+
+async def test_metrics_cost(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    await throughput.metrics_cost(2, MATTER, 1)
+    out = capsys.readouterr().out
+    positive(r"metrics on : median ([\d.]+) ms CPU/case", out)
+    positive(r"metrics off: median ([\d.]+) ms CPU/case", out)
+    numbers(r"cost\s+: ([-+\d.]+) %", out)
+
+
+async def test_anatomy(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    await anatomy.main(MATTER)
+    out = capsys.readouterr().out
+    positive(r"one case: (\d+) history events", out)
+    positive(r"history events, (\d+) workflow tasks", out)
+
+
+async def test_latency(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    await latency.main(2, 20.0, MATTER, "ack")
+    out = capsys.readouterr().out
+    assert numbers(r"decisions: (\d+) at", out) == [4]  # 2 cases x 2 departments
+    for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms"):
+        positive(rf'"{key}": ([\d.]+)', out)
+
+
+async def test_memory(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    await memory.main(3, MATTER, 3, settle=0)
+    out = capsys.readouterr().out
+    assert numbers(r"open cases: (\d+) x", out) == [3]
+    positive(r"worker peak RSS \(VmHWM\): (\d+) MB", out)
+
+
+async def test_resend_burst(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(
+        cases=2, matter=MATTER, resend=2.0, resend_max=2.0, timeout=120.0, postgres=False
+    )
+    await resend_burst.main(args)
+    out = capsys.readouterr().out
+    assert numbers(r"decisions\s+: (\d+)", out) == [4]
+    positive(r"records produced\s+: (\d+)", out)
+    positive(r"DepartmentDecided\s+: (\d+) seen", out)
+    positive(r"broker memory\s+: (\d+) MB before", out)
+
+
+async def test_workers(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
+    await workers.main(2, [1], MATTER)
+    out = capsys.readouterr().out
+    positive(r"1 worker process\(es\):\s+([\d.]+) cases/s", out)
+    positive(r"MB for (\d+) cases", out)
+
+
+async def test_audit(capsys: pytest.CaptureFixture[str]) -> None:
+    await audit.main(20, 10, False)
+    out = capsys.readouterr().out
+    positive(r"log \+ audit, one transaction per event\s+([\d.]+) ms/event", out)
+    assert numbers(r"verify --all \((\d+) cases\)", out) == [21]
+
+
+async def test_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    await reports.main(200, 1)
+    out = capsys.readouterr().out
+    assert numbers(r"loaded (\d+) cases", out) == [200]
+    positive(r"total: (\d+) cases", out)
+
+
+async def test_library(capsys: pytest.CaptureFixture[str]) -> None:
+    await library.main(60, 10)
+    out = capsys.readouterr().out
+    positive(r"loaded ([\d,]+) entries", out)
+    assert "intake look-up" in out and "window search" in out, out
+
+
+async def test_writepath(capsys: pytest.CaptureFixture[str]) -> None:
+    await writepath.main(3, False)
+    out = capsys.readouterr().out
+    positive(r"on SQLite: ([\d.]+) ms CPU/case", out)
+
+
+async def test_scale_and_explain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scale run keeps its database (anchors under tmp_path) for `scale_explain`."""
+    monkeypatch.setattr(scale, "KEPT", tmp_path)
+    args = argparse.Namespace(cases=200, audit_every=10, keep=True, url=None, max_runs=2)
+    kept = None
+    try:
+        await scale.main(args)
+        out = capsys.readouterr().out
+        kept = re.search(r"kept database: (postgresql://\S+)", out)
+        assert kept, out
+        positive(r"(\d+) cases", out)
+        url = kept.group(1).replace("postgresql://", "postgresql+asyncpg://")
+        await scale_explain.main(url, 1e9)
+        positive(r"===== .+: (\d+) statements", capsys.readouterr().out)
+    finally:
+        kept = kept or re.search(r"kept database: \S+/(\S+)", capsys.readouterr().out)
+        if kept:  # the database is kept even when the run failed
+            await drop_database(kept.group(1).rsplit("/", 1)[-1])
+
+
+async def drop_database(name: str) -> None:
+    admin = await asyncpg.connect(scale.PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def test_flame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """py-spy cannot attach everywhere (ptrace): the summary runs on a profile written here,
+    in py-spy's raw (collapsed) format."""
+    profile = tmp_path / "serve.txt"
+    profile.write_text(
+        "process 1;main (run.py:1);serve (services/a.py:5);query (store/db.py:9) 7\n"
+        "process 1;main (run.py:1);serve (services/a.py:5) 3\n"
+    )
+    monkeypatch.setattr(sys, "argv", ["bench.flame", str(profile), "--top", "5"])
+    flame.main()
+    out = capsys.readouterr().out
+    assert numbers(r"\((\d+) busy samples\)", out) == [10, 10]
+    assert "70.0%  query (store/db.py:9)" in out, out
