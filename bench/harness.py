@@ -251,10 +251,16 @@ def signed(value: bytes, department: str) -> list[tuple[str, bytes]]:
     return SIGNERS[department].headers(value)
 
 
+# Alembic's migration context is global to the process: benchmarks run side by side in one
+# process (tests/bench/test_smoke.py) migrate their databases one at a time.
+_MIGRATING = asyncio.Lock()
+
+
 async def _migrate(url: str) -> None:
     engine = make_engine(url)
     try:
-        await upgrade(engine)
+        async with _MIGRATING:
+            await upgrade(engine)
         async with make_sessionmaker(engine)() as s, s.begin():
             for dept, signer in SIGNERS.items():
                 public = signer.private_key.public_key().public_bytes(

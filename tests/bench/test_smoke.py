@@ -10,10 +10,14 @@ when run by hand. Helper modules (harness, bare, cpu, *_data, scale_*) run throu
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextvars
+import io
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TextIO
 
 import asyncpg
 import pytest
@@ -55,70 +59,111 @@ def positive(pattern: str, text: str) -> list[float]:
     return found
 
 
-@pytest.fixture
-def on_stack(stack: EmbeddedStack) -> Iterator[None]:
-    with shared_stack(stack):
-        yield
+# The benchmarks on the stack run side by side, at most this many at once: most of each is
+# waiting (a `lianban serve` process starting, a consumer group joining), not computing.
+AT_ONCE = 4
+_OUT: contextvars.ContextVar[io.StringIO | None] = contextvars.ContextVar("out", default=None)
 
 
-async def test_throughput(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    await throughput.main(3, MATTER, None, None, False)
-    out = capsys.readouterr().out
+class _TaskStdout(io.TextIOBase):
+    """sys.stdout that keeps each benchmark's prints apart: a task writes to its own buffer."""
+
+    def __init__(self, fallback: TextIO) -> None:
+        self.fallback = fallback
+
+    def write(self, text: str) -> int:
+        return (_OUT.get() or self.fallback).write(text)
+
+
+Check = Callable[[str], object]
+
+
+def check_throughput(out: str) -> None:
     positive(r"bare Temporal :\s+([\d.]+) cases/s", out)
     positive(r"Lianban\s+:\s+([\d.]+) cases/s", out)
     positive(r"ratio\s+:\s+([\d.]+)", out)
-    # The CPU of each part, bare run then Lianban run.
-    assert len(numbers(r"CPU over ([\d.]+)s wall", out)) == 2
+    assert len(numbers(r"CPU over ([\d.]+)s wall", out)) == 2  # the bare run, then Lianban's
     positive(r"lianban ([\d.]+)s", out)
 
 
-async def test_metrics_cost(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    await throughput.metrics_cost(2, MATTER, 1)
-    out = capsys.readouterr().out
+def check_metrics_cost(out: str) -> None:
     positive(r"metrics on : median ([\d.]+) ms CPU/case", out)
     positive(r"metrics off: median ([\d.]+) ms CPU/case", out)
     numbers(r"cost\s+: ([-+\d.]+) %", out)
 
 
-async def test_anatomy(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    await anatomy.main(MATTER)
-    out = capsys.readouterr().out
+def check_anatomy(out: str) -> None:
     positive(r"one case: (\d+) history events", out)
     positive(r"history events, (\d+) workflow tasks", out)
 
 
-async def test_latency(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    await latency.main(2, 20.0, MATTER, "ack")
-    out = capsys.readouterr().out
+def check_latency(out: str) -> None:
     assert numbers(r"decisions: (\d+) at", out) == [4]  # 2 cases x 2 departments
     for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms"):
         positive(rf'"{key}": ([\d.]+)', out)
 
 
-async def test_memory(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    await memory.main(3, MATTER, 3, settle=0)
-    out = capsys.readouterr().out
+def check_memory(out: str) -> None:
     assert numbers(r"open cases: (\d+) x", out) == [3]
     positive(r"worker peak RSS \(VmHWM\): (\d+) MB", out)
 
 
-async def test_resend_burst(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(
-        cases=2, matter=MATTER, resend=2.0, resend_max=2.0, timeout=120.0, postgres=False
-    )
-    await resend_burst.main(args)
-    out = capsys.readouterr().out
+def check_resend_burst(out: str) -> None:
     assert numbers(r"decisions\s+: (\d+)", out) == [4]
     positive(r"records produced\s+: (\d+)", out)
     positive(r"DepartmentDecided\s+: (\d+) seen", out)
     positive(r"broker memory\s+: (\d+) MB before", out)
 
 
-async def test_workers(on_stack: None, capsys: pytest.CaptureFixture[str]) -> None:
-    await workers.main(2, [1], MATTER)
-    out = capsys.readouterr().out
+def check_workers(out: str) -> None:
     positive(r"1 worker process\(es\):\s+([\d.]+) cases/s", out)
     positive(r"MB for (\d+) cases", out)
+
+
+def on_the_stack() -> dict[str, tuple[Callable[[], Awaitable[object]], Check]]:
+    """Each benchmark that starts `lianban serve`: its run at a tiny size and its check."""
+    burst = argparse.Namespace(
+        cases=2, matter=MATTER, resend=2.0, resend_max=2.0, timeout=120.0, postgres=False
+    )
+    return {
+        "throughput": (lambda: throughput.main(3, MATTER, None, None, False), check_throughput),
+        "metrics_cost": (lambda: throughput.metrics_cost(2, MATTER, 1), check_metrics_cost),
+        "anatomy": (lambda: anatomy.main(MATTER), check_anatomy),
+        "latency": (lambda: latency.main(2, 20.0, MATTER, "ack"), check_latency),
+        "memory": (lambda: memory.main(3, MATTER, 3, settle=0), check_memory),
+        "resend_burst": (lambda: resend_burst.main(burst), check_resend_burst),
+        "workers": (lambda: workers.main(2, [1], MATTER), check_workers),
+    }
+
+
+async def smoke(name: str, run: Callable[[], Awaitable[object]], check: Check) -> str | None:
+    """None when `run` completed and its output passed `check`; else what went wrong."""
+    out = io.StringIO()
+    _OUT.set(out)  # this task's context only
+    try:
+        await run()
+        check(out.getvalue())
+    except Exception as e:  # every benchmark's failure is reported, not only the first
+        return f"== {name}: {e!r}\n{out.getvalue()}"
+    return None
+
+
+async def test_benchmarks_on_the_stack(
+    stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _TaskStdout(sys.stdout))
+    limit = asyncio.Semaphore(AT_ONCE)
+
+    async def one(name: str, run: Callable[[], Awaitable[object]], check: Check) -> str | None:
+        async with limit:
+            return await smoke(name, run, check)
+
+    with shared_stack(stack):
+        results = await asyncio.gather(
+            *(one(name, run, check) for name, (run, check) in on_the_stack().items())
+        )
+    failed = [r for r in results if r is not None]
+    assert not failed, "\n".join(failed)
 
 
 async def test_audit(capsys: pytest.CaptureFixture[str]) -> None:
