@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from bench.cpu import pin
 from domain.catalog import Matter, load_catalog
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from events.topics import Topics
@@ -152,7 +153,12 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     )
 
 
-async def wait_http(url: str, timeout: float = 60) -> None:
+# A process starting on a loaded 2-core machine can take a minute or more to import; one that
+# dies meanwhile fails the run at once (`Bench.watch`), so a long wait costs nothing.
+START_TIMEOUT = 300.0
+
+
+async def wait_http(url: str, timeout: float = START_TIMEOUT) -> None:
     async with asyncio.timeout(timeout), httpx.AsyncClient() as http:
         while True:
             try:
@@ -163,7 +169,7 @@ async def wait_http(url: str, timeout: float = 60) -> None:
             await asyncio.sleep(0.2)
 
 
-async def wait_line(log: Path, text: str, timeout: float = 60) -> None:
+async def wait_line(log: Path, text: str, timeout: float = START_TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         while text not in await asyncio.to_thread(log.read_text, errors="replace"):
             await asyncio.sleep(0.1)
@@ -203,6 +209,7 @@ class Bench:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: dict[int, Path] = field(default_factory=dict)
     died: str | None = None  # which child died unasked, with its log's last lines
+    serve_cpus: set[int] | None = None  # the cores `serve` pins its processes to (--pin)
 
     async def driver_consumer(self, topic: str) -> AIOKafkaConsumer:
         return await consumer_at_end(self.stack.kafka_bootstrap, topic)
@@ -218,6 +225,8 @@ class Bench:
         """Start `lianban serve` with some parts (flags like --no-worker), `env` on top."""
         cmd = [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags]
         proc = spawn(cmd, {**self.env, **(env or {})}, self.tmp / f"{name}.log")
+        if self.serve_cpus:
+            pin(proc.pid, self.serve_cpus)  # before Python starts its threads: they inherit it
         self.procs.append(proc)
         self.logs[proc.pid] = self.tmp / f"{name}.log"
         return proc

@@ -13,8 +13,11 @@ import argparse
 import asyncio
 import contextvars
 import io
+import os
 import re
+import subprocess
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
@@ -86,6 +89,15 @@ def check_throughput(out: str) -> None:
     positive(r"lianban ([\d.]+)s", out)
 
 
+def check_split(out: str) -> None:
+    """Lianban as one process per part on PostgreSQL: each part's CPU and their sum."""
+    positive(r"Lianban\s+:\s+([\d.]+) cases/s", out)
+    for part in throughput.PARTS:
+        numbers(rf"{part} ([\d.]+)s \(", out)
+    positive(r"lianban, 4 processes: ([\d.]+)s", out)
+    assert "bare Temporal" not in out, out
+
+
 def check_metrics_cost(out: str) -> None:
     positive(r"metrics on : median ([\d.]+) ms CPU/case", out)
     positive(r"metrics off: median ([\d.]+) ms CPU/case", out)
@@ -127,6 +139,10 @@ def on_the_stack() -> dict[str, tuple[Callable[[], Awaitable[object]], Check]]:
     )
     return {
         "throughput": (lambda: throughput.main(3, MATTER, None, None, False), check_throughput),
+        "throughput --split": (
+            lambda: throughput.main(3, MATTER, "lianban", None, False, split=True),
+            check_split,
+        ),
         "metrics_cost": (lambda: throughput.metrics_cost(2, MATTER, 1), check_metrics_cost),
         "anatomy": (lambda: anatomy.main(MATTER), check_anatomy),
         "latency": (lambda: latency.main(2, 20.0, MATTER, "ack"), check_latency),
@@ -144,7 +160,8 @@ async def smoke(name: str, run: Callable[[], Awaitable[object]], check: Check) -
         await run()
         check(out.getvalue())
     except Exception as e:  # every benchmark's failure is reported, not only the first
-        return f"== {name}: {e!r}\n{out.getvalue()}"
+        where = "".join(traceback.format_exception(e)[-4:])
+        return f"== {name}: {e!r}\n{where}\n{out.getvalue()}"
     return None
 
 
@@ -164,6 +181,24 @@ async def test_benchmarks_on_the_stack(
         )
     failed = [r for r in results if r is not None]
     assert not failed, "\n".join(failed)
+
+
+def test_throughput_pin_restores() -> None:
+    """--pin puts every thread of a process on the cores given, and back afterwards: the
+    servers it pins may be a test session's. (The --pin run itself is not smoked here: it pins
+    this process, whose other benchmarks' children would inherit the core.)"""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        before = os.sched_getaffinity(child.pid)
+        with throughput.pinned([child.pid], {0}):
+            threads = Path(f"/proc/{child.pid}/task").iterdir()
+            assert {frozenset(os.sched_getaffinity(int(t.name))) for t in threads} == {
+                frozenset({0})
+            }
+        assert os.sched_getaffinity(child.pid) == before
+    finally:
+        child.kill()
+        child.wait()
 
 
 async def test_audit(capsys: pytest.CaptureFixture[str]) -> None:
