@@ -9,6 +9,7 @@ import contextlib
 import contextvars
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -353,3 +354,6 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             bench.logs.clear()  # stopping them now is not dying
             for proc in bench.procs:
                 stop(proc)
+    # The logs and the SQLite database stay for a look only when the run failed: the test suite
+    # runs every benchmark (tests/bench/test_smoke.py), each run would leave a folder behind.
+    shutil.rmtree(tmp, ignore_errors=True)
