@@ -36,6 +36,7 @@ from bench import (
     resend_burst,
     scale,
     scale_explain,
+    spans,
     throughput,
     workers,
     writepath,
@@ -226,6 +227,14 @@ async def test_writepath(capsys: pytest.CaptureFixture[str]) -> None:
     await writepath.main(3, False)
     out = capsys.readouterr().out
     positive(r"on SQLite: ([\d.]+) ms CPU/case", out)
+
+
+async def test_spans(capsys: pytest.CaptureFixture[str]) -> None:
+    await spans.main(4, 2, False)
+    out = capsys.readouterr().out
+    assert numbers(r"cases x (\d+) spans", out) == [15]
+    positive(r"([\d.]+) ms CPU/case", out)
+    assert numbers(r"([\d.]+) statements/case", out) == [0.5]  # one INSERT a batch of 2 cases
 
 
 async def test_scale_and_explain(
