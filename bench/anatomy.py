@@ -31,7 +31,9 @@ async def main(matter_code: str) -> None:
         await driver.run(1)
         client = await Client.connect(bench.stack.temporal_address)
         total_events = total_tasks = 0
-        async for wf in client.list_workflows():
+        # This run's task queue only: the server may be shared (`bench.harness.shared_stack`).
+        queue = bench.env["LIANBAN_TASK_QUEUE"]
+        async for wf in client.list_workflows(f"TaskQueue = '{queue}'"):
             history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
             kinds = Counter(
                 EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events

@@ -59,6 +59,35 @@ class CpuMeter:
         return {name: now[name] - self.start[name] for name in now}
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Run every thread of `pid` on `cpus` only (`taskset -a -p`). Threads created later
+    inherit it from their creator, so a process pinned as it starts stays pinned."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except OSError:  # a thread that ended meanwhile
+            continue
+
+
+def cores_busy() -> dict[int, float]:
+    """CPU seconds each core has spent busy since boot (not idle, not waiting on I/O)."""
+    busy: dict[int, float] = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *ticks = line.split()
+        if name.startswith("cpu") and name[3:].isdigit():
+            values = [int(t) for t in ticks]
+            busy[int(name[3:])] = (sum(values[:8]) - values[3] - values[4]) / _TICK
+    return busy
+
+
+def format_cores(before: Mapping[int, float], wall: float, cores: set[int]) -> str:
+    """How busy each of `cores` was over `wall` seconds since the `cores_busy()` `before`."""
+    now = cores_busy()
+    return ", ".join(
+        f"core {c} {100 * (now[c] - before[c]) / wall:.0f}% busy" for c in sorted(cores)
+    )
+
+
 def format_usage(used: Mapping[str, float], wall: float, cases: int) -> str:
     parts = [f"{name} {sec:.1f}s ({1000 * sec / cases:.0f} ms/case)" for name, sec in used.items()]
     total = sum(used.values())

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from bench.cpu import pin
 from domain.catalog import Matter, load_catalog
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from events.topics import Topics
@@ -151,7 +154,12 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     )
 
 
-async def wait_http(url: str, timeout: float = 60) -> None:
+# A process starting on a loaded 2-core machine can take a minute or more to import; one that
+# dies meanwhile fails the run at once (`Bench.watch`), so a long wait costs nothing.
+START_TIMEOUT = 300.0
+
+
+async def wait_http(url: str, timeout: float = START_TIMEOUT) -> None:
     async with asyncio.timeout(timeout), httpx.AsyncClient() as http:
         while True:
             try:
@@ -162,7 +170,7 @@ async def wait_http(url: str, timeout: float = 60) -> None:
             await asyncio.sleep(0.2)
 
 
-async def wait_line(log: Path, text: str, timeout: float = 60) -> None:
+async def wait_line(log: Path, text: str, timeout: float = START_TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         while text not in await asyncio.to_thread(log.read_text, errors="replace"):
             await asyncio.sleep(0.1)
@@ -202,6 +210,7 @@ class Bench:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: dict[int, Path] = field(default_factory=dict)
     died: str | None = None  # which child died unasked, with its log's last lines
+    serve_cpus: set[int] | None = None  # the cores `serve` pins its processes to (--pin)
 
     async def driver_consumer(self, topic: str) -> AIOKafkaConsumer:
         return await consumer_at_end(self.stack.kafka_bootstrap, topic)
@@ -217,6 +226,8 @@ class Bench:
         """Start `lianban serve` with some parts (flags like --no-worker), `env` on top."""
         cmd = [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags]
         proc = spawn(cmd, {**self.env, **(env or {})}, self.tmp / f"{name}.log")
+        if self.serve_cpus:
+            pin(proc.pid, self.serve_cpus)  # before Python starts its threads: they inherit it
         self.procs.append(proc)
         self.logs[proc.pid] = self.tmp / f"{name}.log"
         return proc
@@ -250,10 +261,16 @@ def signed(value: bytes, department: str) -> list[tuple[str, bytes]]:
     return SIGNERS[department].headers(value)
 
 
+# Alembic's migration context is global to the process: benchmarks run side by side in one
+# process (tests/bench/test_smoke.py) migrate their databases one at a time.
+_MIGRATING = asyncio.Lock()
+
+
 async def _migrate(url: str) -> None:
     engine = make_engine(url)
     try:
-        await upgrade(engine)
+        async with _MIGRATING:
+            await upgrade(engine)
         async with make_sessionmaker(engine)() as s, s.begin():
             for dept, signer in SIGNERS.items():
                 public = signer.private_key.public_key().public_bytes(
@@ -264,14 +281,43 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+# A running stack the benchmarks use instead of starting their own (`shared_stack`).
+_SHARED: contextvars.ContextVar[EmbeddedStack | None] = contextvars.ContextVar(
+    "bench_shared_stack", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_stack(stack: EmbeddedStack) -> Iterator[None]:
+    """Benchmarks run meanwhile use `stack` (the test suite's) and leave it running. Each run
+    then has topics, a task queue and a consumer group of its own, so neither it nor whatever
+    else uses the stack takes the other's records or workflow tasks."""
+    token = _SHARED.set(stack)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 @contextlib.asynccontextmanager
-async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
-    tmp = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
+async def _stack(tmp: Path) -> AsyncIterator[tuple[EmbeddedStack, str]]:
+    """The shared stack with a fresh tag, or a new embedded stack with the tag "bench"."""
+    shared = _SHARED.get()
+    if shared is not None:
+        yield shared, f"bench{uuid.uuid4().hex[:8]}"
+        return
     config = StackConfig(
         var_dir=tmp, temporal_port=free_port(), temporal_ui_port=None, kafka_port=free_port()
     )
     async with EmbeddedStack(config) as stack:
-        topics = Topics.with_prefix("bench")
+        yield stack, "bench"
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
+    tmp = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
+    async with _stack(tmp) as (stack, tag):
+        topics = Topics.with_prefix(tag)
         await ensure_topics(stack.kafka_bootstrap, topics.all())
         api_port = free_port()
         url = database_url or f"sqlite+aiosqlite:///{tmp / 'lianban.db'}"
@@ -280,7 +326,9 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             "LIANBAN_DATABASE_URL": url,
             "LIANBAN_TEMPORAL_ADDRESS": stack.temporal_address,
             "LIANBAN_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
-            "LIANBAN_TOPIC_PREFIX": "bench",
+            "LIANBAN_TOPIC_PREFIX": tag,
+            "LIANBAN_TASK_QUEUE": f"{tag}-cases",
+            "LIANBAN_CONSUMER_GROUP": f"{tag}-orchestrator",
             "LIANBAN_API_PORT": str(api_port),
             # A benchmark on a developer's machine; tokens are minted with the same key.
             "LIANBAN_ALLOW_DEV_KEY": "true",
@@ -306,3 +354,6 @@ async def bench_stack(database_url: str | None = None) -> AsyncIterator[Bench]:
             bench.logs.clear()  # stopping them now is not dying
             for proc in bench.procs:
                 stop(proc)
+    # The logs and the SQLite database stay for a look only when the run failed: the test suite
+    # runs every benchmark (tests/bench/test_smoke.py), each run would leave a folder behind.
+    shutil.rmtree(tmp, ignore_errors=True)

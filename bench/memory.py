@@ -30,7 +30,7 @@ def rss_mb(pid: int) -> dict[str, float]:
     return fields
 
 
-async def main(cases: int, matter_code: str, batch: int) -> None:
+async def main(cases: int, matter_code: str, batch: int, settle: float = 5.0) -> None:
     matter = load_catalog().matter(matter_code)
     assert matter is not None
     depts = len(matter.departments)
@@ -47,7 +47,7 @@ async def main(cases: int, matter_code: str, batch: int) -> None:
             opened += n
             print(f"open cases: {opened}  worker {rss_mb(worker.pid)}", flush=True)
         elapsed = time.perf_counter() - t0
-        await asyncio.sleep(5)  # let the worker settle with every case parked
+        await asyncio.sleep(settle)  # let the worker settle with every case parked
         mem = rss_mb(worker.pid)
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"open cases: {cases} x {matter_code} ({depts} departments), opened in {elapsed:.0f} s")

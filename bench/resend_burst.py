@@ -102,7 +102,7 @@ async def _burst(bench: Bench, args: argparse.Namespace, departments: list[str])
         TimedClient(
             Config(
                 bootstrap=bench.stack.kafka_bootstrap,
-                prefix="bench",
+                prefix=bench.env["LIANBAN_TOPIC_PREFIX"],
                 departments=(dept,),
                 reviewer=f"{dept}-system",
                 resend_seconds=args.resend,

@@ -40,6 +40,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +52,7 @@ from bench.scale_data import World
 from bench.scale_load import LoadPlan, LoadStats, load
 from bench.scale_measure import (
     Figure,
+    Probe,
     dashboard_probes,
     http_probes,
     run,
@@ -125,18 +127,25 @@ async def sanity(deps: Deps) -> None:
     assert not broken, [str(f) for f in broken]
 
 
-async def measure(deps: Deps) -> tuple[list[Figure], str]:
+async def measure(deps: Deps, max_runs: int | None = None) -> tuple[list[Figure], str]:
     """Every figure, and the machine's load averages before and after: other processes on a
-    small machine move these numbers more than 100,000 cases do."""
+    small machine move these numbers more than 100,000 cases do. `max_runs` caps each probe's
+    timed calls (and its warm-up at one), for a quick look or the test suite's smoke run."""
+
+    async def timed(probe: Probe) -> Figure:
+        if max_runs is not None:
+            probe = replace(probe, runs=min(probe.runs, max_runs), warmup=min(probe.warmup, 1))
+        return await run(probe)
+
     before = os.getloadavg()
-    figures = [await run(p) for p in service_probes(deps, LONG_CASE)]
+    figures = [await timed(p) for p in service_probes(deps, LONG_CASE)]
     transport = httpx.ASGITransport(app=create_app(deps))
     async with httpx.AsyncClient(transport=transport, base_url="http://scale") as http:
-        figures += [await run(p) for p in http_probes(http, deps, LONG_CASE)]
-        figures.append(await run(web_inbox_probe(http, deps)))
-        figures += [await run(p) for p in web_filter_probes(http, deps)]
-        figures += [await run(p) for p in web_case_probes(http, deps, LONG_CASE)]
-        figures += [await run(p) for p in dashboard_probes(http, deps)]
+        figures += [await timed(p) for p in http_probes(http, deps, LONG_CASE)]
+        figures.append(await timed(web_inbox_probe(http, deps)))
+        figures += [await timed(p) for p in web_filter_probes(http, deps)]
+        figures += [await timed(p) for p in web_case_probes(http, deps, LONG_CASE)]
+        figures += [await timed(p) for p in dashboard_probes(http, deps)]
     after = os.getloadavg()
     return figures, f"load average {before[0]:.1f} before, {after[0]:.1f} after measuring"
 
@@ -239,7 +248,7 @@ async def main(args: argparse.Namespace) -> None:
                     await vacuum(url)  # after the migrations the upgrade just ran
                 await sanity(deps)
                 settle_heap()  # as `lianban serve` does once started
-                figures, load_avg = await measure(deps)
+                figures, load_avg = await measure(deps, args.max_runs)
                 async with deps.engine.connect() as conn:
                     version = str((await conn.exec_driver_sql("SHOW server_version")).scalar())
             finally:
@@ -252,6 +261,9 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--audit-every", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--max-runs", type=int, default=None, help="at most this many timed calls per figure"
+    )
     parser.add_argument(
         "--url",
         help="measure a database kept by an earlier --keep run (migrated to head first) "

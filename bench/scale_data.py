@@ -135,7 +135,14 @@ class CaseBuilder:
             "applicant_ref": None,
             "channel": "online" if rng.random() < 0.7 else "window",
             "materials": [
-                {"code": x.code, "name": None, "ref": f"oss://lianban/{self.case_id}/{x.code}.pdf"}
+                {
+                    "code": x.code,
+                    "name": None,
+                    "ref": f"oss://lianban/{self.case_id}/{x.code}.pdf",
+                    # As `MaterialRef.model_dump` writes them (scale_events checks the shapes).
+                    "sha256": None,
+                    "library_id": None,
+                }
                 for x in m.materials
                 if x.code not in missing
             ],

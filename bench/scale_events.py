@@ -59,7 +59,10 @@ def task_assigned(task: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
         "matter_code": case["matter_code"],
         "title": case["title"],
         "checks": task["checks"],
-        "materials": [{"code": m["code"], "name": None, "ref": None} for m in case["materials"]],
+        "materials": [
+            {"code": m["code"], "name": None, "ref": None, "sha256": None, "provenance": None}
+            for m in case["materials"]
+        ],
         "due_date": iso(task["due_date"]),
     }
 
@@ -89,7 +92,14 @@ def concluded(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def licence(number: str, issued_at: datetime) -> dict[str, Any]:
-    return {"licence_number": number, "issued_at": iso(issued_at)}
+    return {
+        "licence_number": number,
+        "issued_at": iso(issued_at),
+        "key_id": None,
+        "document_sha256": None,
+        "valid_until": None,
+        "library_id": None,
+    }
 
 
 def warning(

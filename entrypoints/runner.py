@@ -238,9 +238,9 @@ async def serve(
     settle_heap()
     parts = parts or Parts()
     running = running or Running()
-    tasks: list[asyncio.Task[None]] = [
-        asyncio.create_task(_run_span_writer(deps, stop), name="spans")
-    ]
+    tasks: list[asyncio.Task[None]] = []
+    if deps.settings.spans_in_database:
+        tasks.append(asyncio.create_task(_run_span_writer(deps, stop), name="spans"))
     if parts.worker:
         tasks.append(asyncio.create_task(_run_worker(deps, stop), name="worker"))
     if parts.relay:

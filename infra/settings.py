@@ -251,6 +251,12 @@ class Settings(BaseSettings):
         description="a window clerk pre-reviews each case (Art. 32's 5-day rule applies)",
     )
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
+    spans_table: bool | None = Field(
+        default=None,
+        description="keep finished spans in the `spans` table; unset: only when no "
+        "LIANBAN_OTLP_ENDPOINT is set (no page or report reads the table: it holds the traces "
+        "of a deployment without a collector)",
+    )
     # Operators (services/operators): what counts as stalled, where departments listen.
     department_endpoints: dict[str, str] = Field(
         default_factory=dict,
@@ -520,6 +526,11 @@ class Settings(BaseSettings):
                 f"LIANBAN_PAYLOAD_KID {self.payload_kid!r} is not in LIANBAN_PAYLOAD_KEYS"
             )
         return self
+
+    @property
+    def spans_in_database(self) -> bool:
+        """Whether finished spans go to the `spans` table (`spans_table`, else no collector)."""
+        return self.spans_table if self.spans_table is not None else not self.otlp_endpoint
 
     @property
     def topics(self) -> Topics:

@@ -73,19 +73,28 @@ class DatabaseSpanExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+def provider_for(settings: Settings) -> Any:
+    """A replay-safe tracer provider exporting where `settings` say (not installed)."""
+    provider = create_tracer_provider(resource=Resource.create({"service.name": "lianban"}))
+    if settings.spans_in_database:
+        # Off the request and activity paths: the processor's thread hands batches to the
+        # process's span writer task (entrypoints/runner.py), one transaction a batch.
+        provider.add_span_processor(
+            BatchSpanProcessor(DatabaseSpanExporter(), schedule_delay_millis=500)
+        )
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(settings.otlp_endpoint)))
+    return provider
+
+
 def configure(settings: Settings) -> None:
     """Install the process's tracer provider once (OpenTelemetry allows only one)."""
     global _provider
     if _provider is not None:
         return
-    provider = create_tracer_provider(resource=Resource.create({"service.name": "lianban"}))
-    provider.add_span_processor(
-        BatchSpanProcessor(DatabaseSpanExporter(), schedule_delay_millis=500)
-    )
-    if settings.otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(settings.otlp_endpoint)))
+    provider = provider_for(settings)
     trace.set_tracer_provider(provider)
     # When the worker evicts a cached workflow (shutdown, cache pressure) its coroutine is
     # closed inside open spans; OpenTelemetry then logs a harmless detach error per span.
