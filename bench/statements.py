@@ -44,17 +44,24 @@ def _labelled(name: str, run: Callable[..., Awaitable[Any]]) -> Callable[..., Aw
     return labelled
 
 
-def _label_parts() -> None:
+@contextmanager
+def _parts_labelled() -> Iterator[None]:
+    """The runner's parts wrapped so their statements are counted as theirs; put back after
+    (the smoke test runs this in the test session's process)."""
     # A benchmark's own wrapping of the runner's parts (setattr: mypy checks no signatures).
-    for name, part in (
-        ("_run_worker", "worker"),
-        ("_run_relay", "relay"),
-        ("run_sweeper", "sweeper"),
-        ("_run_api", "api"),
-    ):
-        setattr(runner, name, _labelled(part, getattr(runner, name)))
-    consumer = consumers.EventConsumer
-    consumer.serve = _labelled("consumer", consumer.serve)  # type: ignore[method-assign,assignment]
+    names = {"_run_worker": "worker", "_run_relay": "relay", "run_sweeper": "sweeper"}
+    names["_run_api"] = "api"
+    kept = {name: getattr(runner, name) for name in names}
+    serve = consumers.EventConsumer.serve
+    for name, part in names.items():
+        setattr(runner, name, _labelled(part, kept[name]))
+    consumers.EventConsumer.serve = _labelled("consumer", serve)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        for name, run in kept.items():
+            setattr(runner, name, run)
+        consumers.EventConsumer.serve = serve  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -82,16 +89,25 @@ def _kind(statement: str) -> str:
 
 
 async def main(n: int, matter_code: str, database_url: str | None) -> None:
+    with _parts_labelled():
+        parts, kinds = await _count(n, matter_code, database_url)
+    _report(n, matter_code, database_url, parts, kinds)
+
+
+async def _count(
+    n: int, matter_code: str, database_url: str | None
+) -> tuple[Counter[str], Counter[tuple[str, str]]]:
     matter = load_catalog().matter(matter_code)
     assert matter is not None, f"unknown matter {matter_code}"
-    _label_parts()
     async with bench_stack(database_url) as bench:
         env = bench.env
         settings = Settings(
             database_url=env["LIANBAN_DATABASE_URL"],
             temporal_address=env["LIANBAN_TEMPORAL_ADDRESS"],
             kafka_bootstrap=env["LIANBAN_KAFKA_BOOTSTRAP"],
-            topic_prefix="bench",
+            topic_prefix=env["LIANBAN_TOPIC_PREFIX"],
+            task_queue=env["LIANBAN_TASK_QUEUE"],
+            consumer_group=env["LIANBAN_CONSUMER_GROUP"],
             api_port=free_port(),
             allow_dev_key=True,
             worker_metrics_port=0,
@@ -119,7 +135,7 @@ async def main(n: int, matter_code: str, database_url: str | None) -> None:
             stop.set()
             await task
             await deps.close()
-    _report(n, matter_code, database_url, parts, kinds)
+    return parts, kinds
 
 
 def _report(

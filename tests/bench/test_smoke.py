@@ -37,11 +37,13 @@ from bench import (
     scale,
     scale_explain,
     spans,
+    statements,
     throughput,
     workers,
     writepath,
 )
 from bench.harness import shared_stack
+from entrypoints import runner
 from entrypoints.devstack.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
@@ -235,6 +237,16 @@ async def test_spans(capsys: pytest.CaptureFixture[str]) -> None:
     assert numbers(r"cases x (\d+) spans", out) == [15]
     positive(r"([\d.]+) ms CPU/case", out)
     assert numbers(r"([\d.]+) statements/case", out) == [0.5]  # one INSERT a batch of 2 cases
+
+
+async def test_statements(stack: EmbeddedStack, capsys: pytest.CaptureFixture[str]) -> None:
+    # Alone, not beside the others: it runs the serve parts in this process.
+    with shared_stack(stack):
+        await statements.main(2, MATTER, None)
+    out = capsys.readouterr().out
+    positive(r"statements per case: ([\d.]+)", out)
+    positive(r"consumer decisions\s+([\d.]+)", out)
+    assert runner._run_worker.__name__ == "_run_worker"  # the wrapping was put back
 
 
 async def test_scale_and_explain(
