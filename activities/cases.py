@@ -16,7 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.base import PRODUCER, ActivityBase, current_traceparent, task_id_for
-from activities.library import Issuer, library_entries, shared_materials, signed_licence
+from activities.library import Issuer, issue, library_entries, shared_materials, signed_licence
 from domain.case_status import CaseStatus
 from domain.review import APPEAL_RIGHTS
 from events.contracts import (
@@ -34,7 +34,7 @@ from events.materials import SharedMaterial
 from events.registry import make_envelope
 from infra import metrics
 from infra.failpoints import failpoint
-from store.cases import get_decision
+from store.cases import get_case, get_decision
 from store.db import insert_ignore
 from store.personal import decision_context, open_text
 from store.records import publish, publish_all, step_event_id
@@ -273,9 +273,12 @@ class CaseActivities(ActivityBase):
         )
         topic = self._topics.case_events
         events: list[tuple[str, Payload, str]] = [("concluded", concluded, topic)]
-        await library_entries(s, self._catalog, inp, now)
+        case = await get_case(s, inp.case_id)  # once, as concluded: the library and licence
+        await library_entries(s, self._catalog, inp, now, case)
         if licence:
-            signed = await signed_licence(s, self._issuer, self._catalog, inp.case_id, licence, now)
+            assert case is not None
+            matter = self._catalog.matter(case["matter_code"])
+            signed = await issue(s, self._issuer, case, matter, licence, now)
             events.append(("issued", signed, topic))
         await self._emit_all(s, inp.case_id, events)
 

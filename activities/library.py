@@ -49,11 +49,14 @@ async def shared_materials(s: AsyncSession, case_id: str) -> dict[str, SharedMat
 
 
 async def library_entries(
-    s: AsyncSession, catalog: Catalog, inp: ConclusionInput, now: datetime
+    s: AsyncSession,
+    catalog: Catalog,
+    inp: ConclusionInput,
+    now: datetime,
+    case: dict[str, Any] | None,
 ) -> None:
-    """Every material a department accepted on the concluded case, into the applicant's
-    library (`domain.library.entries_from_case`)."""
-    case = await get_case(s, inp.case_id)
+    """Every material a department accepted on the concluded case (`case`, its row as the
+    conclusion left it), into the applicant's library (`domain.library.entries_from_case`)."""
     if case is None or not case.get("applicant_key"):
         return
     approved = frozenset(
