@@ -479,6 +479,11 @@ class Settings(BaseSettings):
         "`lianban dev`, json otherwise",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="the event loop `lianban serve` and `lianban dev` run on: Python's own, or "
+        "uvloop (libuv); bench/RESULTS.md has the CPU per case of each",
+    )
 
     @field_validator("jwt_secret")
     @classmethod

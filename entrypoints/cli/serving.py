@@ -93,8 +93,13 @@ def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     settings = settings or get_settings()
     # JSON lines under `serve` (LIANBAN_LOG_FORMAT), readable ones under `dev`.
     logs.configure(settings, dev=embedded)
+    run = asyncio.run
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        run = uvloop.run
     try:
-        asyncio.run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
+        run(run_forever(settings, parts, embedded=embedded, install=_install_signals))
     except SchemaNotCurrent as exc:
         raise fail(f"refusing to start: {exc}") from None
 
