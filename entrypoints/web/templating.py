@@ -8,6 +8,7 @@ instant in the center's time zone, to the minute. The navigation bar is the shel
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,22 @@ RATING_LABELS = {v: label("rating", v) for v in RATINGS}
 SEARCH_HINT = N_("Case number or title")
 
 
+# The note the clocks write on a supervision item they open (activities/clocks.py), in English
+# in the record; shown in words: "时限预警（到期 2026-12-06） Time limit warning (due …)".
+CLOCK_NOTE = re.compile(
+    r"(?:yellow|red|breach) of the case's time limit \(due (\d{4}-\d{2}-\d{2})\)"
+)
+
+
+def supervision_note(note: str | None) -> str:
+    """A supervision item's note as people read it: the clocks' own note in both languages;
+    a note a person wrote, as written."""
+    found = CLOCK_NOTE.fullmatch(note or "")
+    if found:
+        return gettext("Time limit warning (due %(date)s)", date=found.group(1))
+    return note or ""
+
+
 def refusal(exc: Refused) -> str:
     """A refusal as a person reads it: its kind in both languages (the catalog's words for its
     code), then what exactly was refused (the service's own sentence) when it says more."""
@@ -56,6 +73,7 @@ templates.env.globals.update(
     RATING_LABELS=RATING_LABELS,
     SEARCH_HINT=SEARCH_HINT,
     label=label,
+    supervision_note=supervision_note,
     tr=gettext,  # a msgid held in a variable (marked with N_ where it is written)
     places_for=shell.places_for,
     may_use=shell.may_use,

@@ -1,0 +1,66 @@
+"""What a first-time user of each role reads on the pages, in real Chromium: the supervision
+board lets a supervisor comment (urge) as well as close and shows what was done to each item;
+the clocks' notes, the stalled list's details, the dashboard's figures and the audit page's
+steps are in both languages, with departments and matters named, never as codes. Screenshots:
+tests/artifacts/pages/words-*.png."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.pages_util import VIEWPORT, World, fits_and_passes, flash, shot
+from tests.utils.auth import token
+
+
+@pytest.fixture
+async def context(chromium: Browser) -> AsyncIterator[BrowserContext]:
+    ctx = await chromium.new_context(viewport=VIEWPORT, locale="zh-CN")  # type: ignore[arg-type]
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+async def _as(ctx: BrowserContext, app: Any, role: str, dept: str | None = None) -> Page:
+    value = token(role, dept, settings=app.settings, sub=f"{role}-words", name=f"{role}-words")
+    await ctx.add_cookies([{"name": "lianban_token", "value": value, "url": app.api_url}])
+    return await ctx.new_page()
+
+
+async def test_supervisor_comments_on_an_item_and_reads_its_record(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    """The leader urges the department from the board (a comment, the item stays open) and
+    sees it under the item with who and when; the clocks' note is in words."""
+    page = await _as(context, app, "leader")
+    await page.goto(f"{app.api_url}/supervision/board")
+    item = page.locator("tr[data-supervision]", has_text=world.cases["head"]).last
+    item_id = await item.get_attribute("data-supervision")
+    await expect(item).to_contain_text("时限预警（到期")
+    await expect(item).to_contain_text("Time limit warning (due")
+    await expect(item).not_to_contain_text("of the case's time limit")
+    await item.get_by_label("督办意见", exact=False).fill("请本周五前办结 finish by Friday")
+    await item.get_by_role("button", name="意见 Comment", exact=True).click()
+    await flash(page, "已更新")
+    item = page.locator(f'tr[data-supervision="{item_id}"]')
+    await expect(item).to_contain_text("督办中 Open")
+    said = item.locator('li[data-action="commented"]')
+    await expect(said).to_contain_text("请本周五前办结 finish by Friday")
+    await expect(said).to_contain_text("leader-words")
+    await shot(page, "words-supervision")
+    await fits_and_passes(page)
+
+
+async def test_inbox_names_the_supervision_note(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    page = await _as(context, app, "reviewer", "fire")
+    await page.goto(f"{app.api_url}/inbox")
+    items = page.locator("li[data-supervision]")
+    await expect(items.first).to_contain_text("超法定时限 Statutory breach")
+    await expect(items.first).to_contain_text("时限预警（到期")
+    await expect(page.locator("main")).not_to_contain_text("of the case's time limit")
