@@ -64,3 +64,25 @@ async def test_inbox_names_the_supervision_note(
     await expect(items.first).to_contain_text("超法定时限 Statutory breach")
     await expect(items.first).to_contain_text("时限预警（到期")
     await expect(page.locator("main")).not_to_contain_text("of the case's time limit")
+
+
+async def test_dashboard_names_departments_and_defines_figures_in_both_languages(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    """The supervision section names the departments (table and chart), the total is 全部 All,
+    the overview's definitions and the matter filter are in words, not codes."""
+    page = await _as(context, app, "leader")
+    await page.goto(f"{app.api_url}/dashboard")
+    supervision = page.locator('section[data-table="supervision"]')
+    fire = supervision.locator('tbody tr[data-row="fire"] td').first
+    await expect(fire).to_have_text("消防救援支队 Fire & Rescue")
+    await expect(supervision.locator('tbody tr[data-row="ALL"] td').first).to_have_text("全部 All")
+    await expect(supervision.locator("svg")).to_contain_text("消防救援支队 Fire & Rescue")
+    overview = page.locator('section[data-table="overview"]')
+    await expect(overview).to_contain_text("期间提交的申请 applications submitted in the period")
+    matters = page.locator('section[data-table="matters"] thead')
+    await expect(matters.locator('[data-col="key"]')).to_have_count(0)
+    matter = page.get_by_label("事项 Matter", exact=True).first.locator("option").nth(1)
+    await expect(matter).not_to_contain_text("IND-CONSTRUCTION")
+    await shot(page, "words-dashboard")
+    await fits_and_passes(page)
