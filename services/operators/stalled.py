@@ -69,9 +69,14 @@ async def _idle(ctx: Context) -> list[StalledItem]:
                 department=r["department"],
                 target=r["task_id"],
                 since=r["last_activity_at"],
+                extra={"idle_hours": round(idle, 1), "due": _iso(r["due_date"])},
             )
         )
     return items
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if hasattr(day, "isoformat") else (str(day) if day else None)
 
 
 def _department_of_raw(keyring: Keyring, row: dict[str, Any]) -> str | None:
@@ -133,6 +138,7 @@ async def _pauses(ctx: Context) -> list[StalledItem]:
                     detail,
                     target=notice,
                     since=r["occurred_at"],
+                    extra={"kind": kind, "elapsed": elapsed, "expected": expected},
                 )
             )
     return items
@@ -178,7 +184,13 @@ async def _parked(ctx: Context) -> list[StalledItem]:
         )
         items.append(
             StalledItem(
-                r["key"], matter, "outbox_parked", detail, target=str(r["id"]), since=r["parked_at"]
+                r["key"],
+                matter,
+                "outbox_parked",
+                detail,
+                target=str(r["id"]),
+                since=r["parked_at"],
+                extra={"attempts": r["attempts"]},
             )
         )
     return items
@@ -208,6 +220,7 @@ async def _undelivered(ctx: Context) -> list[StalledItem]:
                 department=r.department,
                 target=r.event_id,
                 since=r.received_at,
+                extra={"attempts": r.attempts},
             )
         )
     return items

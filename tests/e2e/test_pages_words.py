@@ -86,3 +86,33 @@ async def test_dashboard_names_departments_and_defines_figures_in_both_languages
     await expect(matter).not_to_contain_text("IND-CONSTRUCTION")
     await shot(page, "words-dashboard")
     await fits_and_passes(page)
+
+
+async def test_stalled_list_says_why_in_both_languages(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    """The idle task's detail is a sentence in both languages (the recorded one under
+    "technical detail"), the unfollowed warning is named, the missing calendar too."""
+    page = await _as(context, app, "operator")
+    await page.goto(f"{app.api_url}/ops")
+    idle = page.locator(f'tr[data-case="{world.cases["audit"]}"][data-reason="idle_task"]')
+    detail = idle.locator("td.detail")
+    await expect(detail).to_contain_text("个工作小时无人处理（到期 ")
+    await expect(detail).to_contain_text("No activity for ")
+    await expect(detail.locator("details")).to_contain_text("env task open")  # as recorded
+    warned = page.locator(
+        f'tr[data-case="{world.cases["head"]}"][data-reason="warning_unfollowed"] td.detail'
+    )
+    await expect(warned).to_contain_text("超法定时限 Statutory breach · 尚无人提醒或督办")
+    calendar = page.locator("#calendar-incident")
+    if await calendar.count():
+        await expect(calendar).to_contain_text("年官方工作日历尚未载入")
+    # The filters offer the matters and departments by name: nobody has to know a code.
+    await page.get_by_label("部门 Department", exact=True).select_option(
+        label="生态环境局 Ecology & Environment"
+    )
+    await page.get_by_role("button", name="筛选 Filter").click()
+    await expect(page).to_have_url(f"{app.api_url}/ops?matter=&department=env&reason=")
+    await expect(idle).to_be_visible()
+    await shot(page, "words-ops")
+    await fits_and_passes(page)
