@@ -116,3 +116,26 @@ async def test_stalled_list_says_why_in_both_languages(
     await expect(idle).to_be_visible()
     await shot(page, "words-ops")
     await fits_and_passes(page)
+
+
+async def test_audit_page_names_steps_checks_and_statuses(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    """Each step against its limit: its name and status in both languages, the department
+    named; the verification names what it checked."""
+    page = await _as(context, app, "auditor")
+    await page.goto(f"{app.api_url}/auditor/cases/{world.cases['audit']}?check=1")
+    review = page.locator('tr[data-step="review:env"]')
+    await expect(review).to_contain_text("审查 Review · 生态环境局 Ecology & Environment")
+    await expect(review.locator("td").last).to_have_text("进行中 Running")
+    await expect(page.locator('tr[data-step="acceptance"] td').first).to_have_text(
+        "受理 Acceptance"
+    )
+    verified = page.locator("#verified")
+    await expect(verified).to_contain_text("已校验 Checked")
+    await expect(verified).to_contain_text("读模型 read model")
+    await expect(verified).not_to_contain_text("read_model")
+    for finding in await page.locator("#verified ~ ul li").all():  # e.g. no anchor taken yet
+        await expect(finding).to_contain_text("未能校验 Not checked")
+    await shot(page, "words-audit")
+    await fits_and_passes(page)
