@@ -129,7 +129,14 @@ def _undelivered(item: dict[str, Any]) -> str:
     )
 
 
+def _dead_letter(item: dict[str, Any]) -> str:
+    """Its error in words; what fixes it is on the dead letters page the row links to."""
+    error = item["extra"]["error"]
+    return " · ".join([error_label(error), _("on %(topic)s", topic=item["extra"]["topic"])])
+
+
 SAY: dict[str, Callable[[dict[str, Any]], str]] = {
+    "dead_letter": _dead_letter,
     "idle_task": _idle,
     "warning_unfollowed": _warning,
     "pause_overdue": _pause,

@@ -101,6 +101,7 @@ async def _dead_letters(ctx: Context) -> list[StalledItem]:
             department=_department_of_raw(ctx.deps.keyring, r),
             target=str(r["id"]),
             since=r["created_at"],
+            extra={"error": r["error"], "topic": r["source_topic"]},
         )
         for r in rows
     ]
