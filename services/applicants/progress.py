@@ -128,7 +128,7 @@ async def progress(
         added = await case_entries(s, case_id)
     matter = deps.catalog.matter(case["matter_code"])
     departments = [
-        {"name": d.name, "done": rows.get(d.code, {}).get("status") == "decided"}
+        {"code": d.code, "name": d.name, "done": rows.get(d.code, {}).get("status") == "decided"}
         for d in (matter.departments if matter else [])
     ]
     done = sum(1 for d in departments if d["done"])

@@ -69,6 +69,8 @@ async def test_the_applicant_reads_the_result(
     reasons = page.locator("#reasons li")
     await expect(reasons).to_have_text(REASONS)
     await expect(page.locator("#appeal-rights")).to_have_text(APPEAL_RIGHTS)
+    # The departments in both languages, as everywhere.
+    await expect(page.locator("#departments")).to_contain_text("消防救援支队 Fire & Rescue")
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "progress_refused.png"), full_page=True)
 
