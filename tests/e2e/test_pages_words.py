@@ -139,3 +139,21 @@ async def test_audit_page_names_steps_checks_and_statuses(
         await expect(finding).to_contain_text("未能校验 Not checked")
     await shot(page, "words-audit")
     await fits_and_passes(page)
+
+
+async def test_department_inboxes_show_where_work_waits(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    """An operator choosing a department's inbox sees each one's views counted, each count a
+    link to that view (the world's breached case is overdue at fire)."""
+    page = await _as(context, app, "operator")
+    await page.goto(f"{app.api_url}/inbox/departments")
+    fire = page.locator('#departments tr[data-department="fire"]')
+    overdue = fire.locator('td[data-view="overdue"]').get_by_role("link")
+    await expect(overdue).to_have_attribute("href", "/inbox?dept=fire&view=overdue")
+    assert int(await overdue.inner_text()) >= 1
+    await overdue.click()
+    await expect(page.locator(f'tr[data-task="{world.cases["head"]}.fire"]')).to_be_visible()
+    await page.go_back()
+    await shot(page, "words-departments")
+    await fits_and_passes(page)
