@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from services.leaders import supervision
 from tests.e2e.pages_util import VIEWPORT, World, fits_and_passes, flash, shot
 from tests.utils.auth import token
 
@@ -157,3 +158,18 @@ async def test_department_inboxes_show_where_work_waits(
     await page.go_back()
     await shot(page, "words-departments")
     await fits_and_passes(page)
+
+
+async def test_case_timeline_names_supervision_actions(
+    app: Any, world: World, context: BrowserContext
+) -> None:
+    """A supervisor's comment on one of the case's items reads, on the case page's timeline,
+    as 督办意见 Comment (not the stored action code)."""
+    case_id = world.cases["head"]
+    item = (await supervision.items(app.deps, case_id=case_id))[0]
+    await supervision.comment(app.deps, item["id"], "张主任", "请加快办理")
+    page = await _as(context, app, "operator")
+    await page.goto(f"{app.api_url}/case/{case_id}")
+    updated = page.locator('#timeline tr[data-event="SupervisionUpdated"]').last
+    await expect(updated).to_contain_text("督办意见 Comment · 张主任")
+    await expect(updated).not_to_contain_text("commented")
