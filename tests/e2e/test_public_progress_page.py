@@ -5,6 +5,7 @@ tests/artifacts/progress_granted.png."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -58,6 +59,17 @@ async def _look_up(page: Page, app: Any, case_id: str, code: str = "246810") -> 
     await page.get_by_label("办件编号 Case number").fill(case_id)
     await page.get_by_label("查询码 Query code").fill(code)
     await page.get_by_role("button", name="查询 Look up").click()
+
+
+async def test_the_form_says_where_the_number_and_code_are(app: Any, browser: Browser) -> None:
+    """A first-time applicant is told where to find both (the fields' descriptions)."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    await page.goto(f"{app.api_url}/progress")
+    number = page.get_by_label("办件编号 Case number")
+    await expect(number).to_have_accessible_description(re.compile("受理回执"))
+    code = page.get_by_label("查询码 Query code")
+    await expect(code).to_have_accessible_description(re.compile("6 位数字.*6 digits"))
+    await page.close()
 
 
 async def test_the_applicant_reads_the_result(
