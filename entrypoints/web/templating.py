@@ -42,7 +42,7 @@ SEARCH_HINT = N_("Case number or title")
 
 
 # The note the clocks write on a supervision item they open (activities/clocks.py), in English
-# in the record; shown in words: "时限预警（到期 2026-12-06） Time limit warning (due …)".
+# in the record; shown in words (案件时限 2026-12-06 预警 …), beside the item's own due date.
 CLOCK_NOTE = re.compile(
     r"(?:yellow|red|breach) of the case's time limit \(due (\d{4}-\d{2}-\d{2})\)"
 )

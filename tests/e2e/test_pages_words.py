@@ -41,8 +41,8 @@ async def test_supervisor_comments_on_an_item_and_reads_its_record(
     await page.goto(f"{app.api_url}/supervision/board")
     item = page.locator("tr[data-supervision]", has_text=world.cases["head"]).last
     item_id = await item.get_attribute("data-supervision")
-    await expect(item).to_contain_text("时限预警（到期")
-    await expect(item).to_contain_text("Time limit warning (due")
+    await expect(item).to_contain_text("案件时限 2026-")
+    await expect(item).to_contain_text("Warning on the case's time limit of 2026-")
     await expect(item).not_to_contain_text("of the case's time limit")
     await item.get_by_label("督办意见", exact=False).fill("请本周五前办结 finish by Friday")
     await item.get_by_role("button", name="意见 Comment", exact=True).click()
@@ -63,7 +63,7 @@ async def test_inbox_names_the_supervision_note(
     await page.goto(f"{app.api_url}/inbox")
     items = page.locator("li[data-supervision]")
     await expect(items.first).to_contain_text("超法定时限 Statutory breach")
-    await expect(items.first).to_contain_text("时限预警（到期")
+    await expect(items.first).to_contain_text("案件时限 2026-")
     await expect(page.locator("main")).not_to_contain_text("of the case's time limit")
 
 
