@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from entrypoints.web import shell
-from infra.i18n import N_, gettext, label, local_minute_or_dash
+from infra.i18n import N_, gettext, known, label, local_minute_or_dash
 from infra.i18n.catalog import unfilled
 from services.errors import Refused
 
@@ -57,6 +57,19 @@ def supervision_note(note: str | None) -> str:
     return note or ""
 
 
+# A case's reason or condition as the review wrote it (domain/review.py): "[fire] 消防车道…".
+ATTRIBUTED = re.compile(r"\[([a-z0-9_-]{1,64})\] (.*)", re.DOTALL)
+
+
+def attributed(text: str) -> str:
+    """A case's reason or condition with its department named instead of its code in
+    brackets: "消防救援支队 Fire & Rescue：消防车道…"; any other text as it is."""
+    found = ATTRIBUTED.fullmatch(text)
+    if found is None or not known("department", found.group(1)):
+        return text
+    return f"{label('department', found.group(1))}：{found.group(2)}"
+
+
 def refusal(exc: Refused) -> str:
     """A refusal as a person reads it: its kind in both languages (the catalog's words for its
     code), then what exactly was refused (the service's own sentence) when it says more."""
@@ -80,6 +93,7 @@ templates.env.globals.update(
     home_for=shell.home_for,
 )
 templates.env.filters["minute"] = local_minute_or_dash
+templates.env.filters["attributed"] = attributed
 
 
 def page(context: dict[str, Any], **more: Any) -> dict[str, Any]:
