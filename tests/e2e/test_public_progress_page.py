@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from playwright.async_api import Browser, Page, expect
 
 from domain.review import APPEAL_RIGHTS
-from store.schema import cases
+from store.schema import cases, tasks
 from tests.e2e.test_browser import ARTIFACTS, browser
 from tests.utils.rows import case_row
 
@@ -48,15 +48,38 @@ def _concluded(outcome: str, **values: Any) -> dict[str, Any]:
     )
 
 
+DEPARTMENTS = ("samr", "fire", "env", "health")  # RESTAURANT-OPENING's
+
+
+def _decided_task(case_id: str, department: str) -> dict[str, Any]:
+    at = datetime(2026, 11, 2, 2, tzinfo=UTC)
+    return {
+        "task_id": f"{case_id}.{department}",
+        "case_id": case_id,
+        "department": department,
+        "status": "decided",
+        "checks": [],
+        "opinion_only": False,
+        "outcome": "approve",
+        "reasons": [],
+        "conditions": [],
+        "assigned_at": at,
+        "decided_at": at,
+    }
+
+
 @pytest.fixture(scope="module")
 async def decided(app: Any) -> AsyncIterator[dict[str, str]]:
     refused = _concluded("refused", reasons=REASONS, licence_number=None)
     granted = _concluded("granted", conditions=CONDITIONS, licence_number="XK-2026-000123")
+    ids = [refused["case_id"], granted["case_id"]]
     async with app.deps.sessions() as s, s.begin():
         await s.execute(sa.insert(cases), [refused, granted])
+        # Every department decided, as on a concluded case: the page's steps agree.
+        await s.execute(sa.insert(tasks), [_decided_task(c, d) for c in ids for d in DEPARTMENTS])
     yield {"refused": refused["case_id"], "granted": granted["case_id"]}
     async with app.deps.sessions() as s, s.begin():
-        ids = [refused["case_id"], granted["case_id"]]
+        await s.execute(sa.delete(tasks).where(tasks.c.case_id.in_(ids)))
         await s.execute(sa.delete(cases).where(cases.c.case_id.in_(ids)))
 
 
@@ -89,6 +112,7 @@ async def test_the_applicant_reads_the_result(
     await expect(page.locator("#appeal-rights")).to_have_text(APPEAL_RIGHTS)
     # The departments in both languages, as everywhere.
     await expect(page.locator("#departments")).to_contain_text("消防救援支队 Fire & Rescue")
+    await expect(page.locator("main")).not_to_contain_text("未完成 pending")
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "progress_refused.png"), full_page=True)
 
