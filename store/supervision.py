@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import insert_ignore
 from store.reports import OPEN_TASK
-from store.schema import supervision_items, tasks
+from store.schema import case_events, supervision_items, tasks
 
 
 async def open_item(s: AsyncSession, **values: Any) -> int | None:
@@ -87,6 +87,29 @@ async def change(s: AsyncSession, item: dict[str, Any], **values: Any) -> bool:
         .values(**values)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def item_history(
+    s: AsyncSession, case_ids: list[str], item_ids: set[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """What was done to each of `item_ids` (comments, assignments, escalations, closing), read
+    from its case's record (the `SupervisionUpdated` events), oldest first."""
+    if not case_ids or not item_ids:
+        return {}
+    query = (
+        sa.select(case_events.c.occurred_at, case_events.c.data)
+        .where(
+            case_events.c.event_type == "SupervisionUpdated",
+            case_events.c.case_id.in_(sorted(set(case_ids))),
+        )
+        .order_by(case_events.c.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for occurred_at, data in await s.execute(query):
+        item = data.get("supervision_id")
+        if item in item_ids:
+            found.setdefault(int(item), []).append({"at": occurred_at, **data})
+    return found
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from domain.case_clocks import CHINA
+from domain.timeline_model import Step
 from entrypoints.http.deps import DepsDep
 from entrypoints.web import shell
 from entrypoints.web.session import PageError, PageUser
 from entrypoints.web.templating import page, templates
-from infra.i18n import _, local_minute
+from infra.i18n import N_, _, label, local_minute
 from services.auditors import replay, verify
 
 router = APIRouter(prefix="/auditor", include_in_schema=False)
@@ -24,6 +25,35 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 def _local(instant: datetime | None) -> str:
     return local_minute(instant) if instant else "—"
+
+
+# Steps whose name is fixed (domain/case_timeline.py writes them in English): their words.
+FIXED_STEPS = {
+    "Acceptance": N_("Acceptance"),
+    "Correction notice": N_("Correction notice"),
+    "Applicant corrects": N_("Applicant corrects"),
+    "Decision": N_("Decision"),
+    "Issuance": N_("Issuance"),
+}
+
+
+def step_label(step: Step) -> str:
+    """A step as the auditor reads it: in both languages, its department named; a pause by
+    its notice (as recorded)."""
+    parts = step.key.split(":")
+    # Not inside f-strings: `make messages` does not look into them.
+    if step.kind == "review" and len(parts) == 2:
+        words = [_("Review"), label("department", parts[1])]
+        if step.label.endswith("(opinion)"):
+            words.append(_("Opinion only"))
+        return " · ".join(words)
+    if step.kind == "applicant" and len(parts) == 3:
+        return " · ".join([_("Applicant corrects"), label("department", parts[1])])
+    fixed = FIXED_STEPS.get(step.label)
+    return _(fixed) if fixed else step.label
+
+
+templates.env.globals["step_label"] = step_label
 
 
 def _at_link(case_id: str, instant: datetime) -> str:

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from domain.dashboard import Table, chart_data, shown, shown_columns, to_csv
 from entrypoints.http.deps import DepsDep
+from entrypoints.web.dashboard_words import in_words, note
 from entrypoints.web.kpi_pages import alert_context
 from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
@@ -108,17 +109,19 @@ async def dashboard_page(
     request: Request, deps: DepsDep, user: PageUser, scope: Scoped
 ) -> Response:
     dash = await dashboard(deps, **scope.values)
+    worded = [in_words(t) for t in dash.tables]  # the catalog's words; the CSV keeps the codes
     # Drawn off the event loop: a chart takes tens of milliseconds when not cached.
-    charts = await asyncio.to_thread(lambda: [_chart(t) for t in dash.tables])
+    charts = await asyncio.to_thread(lambda: [_chart(t) for t in worded])
     sections = [
         {
             "table": t,
+            "row_keys": [row[0] for row in coded.rows],  # each row's code, for data-row
             "chart": chart,
             "columns": shown_columns(t),
             "cells": shown(t),
             "csv": f"/dashboard.csv?{urlencode({**scope.query, 'table': t.name})}",
         }
-        for t, chart in zip(dash.tables, charts, strict=True)
+        for coded, t, chart in zip(dash.tables, worded, charts, strict=True)
     ]
     context = {
         "user": user,
@@ -129,6 +132,7 @@ async def dashboard_page(
         "query": scope.query,
         "matters": deps.catalog.matters,
         "departments": deps.catalog.departments,
+        "notes": [note(n) for n in dash.report.not_measured],
         **await alert_context(deps, user),  # the alerts box and the KPI thresholds (kpi_pages)
     }
     return templates.TemplateResponse(request, "dashboard.html", context)

@@ -43,7 +43,12 @@ async def departments_page(request: Request, user: PageUser, deps: DepsDep) -> R
         return RedirectResponse("/inbox", status_code=303)
     shell.require(user, "inbox")
     codes = sorted({d.code for m in deps.catalog.matters for d in m.departments})
-    context = page({"user": user, "codes": codes}, crumbs=shell.crumbs(user, (_("Inbox"), None)))
+    # Each department's views with their counts: where work waits shows before a click.
+    counts = {code: await inbox.view_counts(deps, code) for code in codes}
+    context = page(
+        {"user": user, "codes": codes, "counts": counts, "views": inbox.VIEWS},
+        crumbs=shell.crumbs(user, (_("Inbox"), None)),
+    )
     return templates.TemplateResponse(request, "departments.html", context)
 
 

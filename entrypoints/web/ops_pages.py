@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from domain.calendar_source import missing_years
 from domain.case_clocks import local_date
 from entrypoints.http.deps import DepsDep
 from entrypoints.web import ops_words
@@ -24,7 +25,6 @@ from services.errors import Refused
 from services.operators import actions, dead_letter_ops, outbox_ops, redrive, runtime
 from services.operators.action_log import Operator
 from services.operators.alerts import firing_alerts
-from services.operators.health import calendar_incident
 from services.operators.stalled import REASONS, find_stalled
 from services.operators.stalled_model import StalledFilter
 
@@ -72,10 +72,15 @@ async def ops_page(
         "ui_link": lambda case_id: workflow_url(deps.settings, case_id),
         "reasons": REASONS,
         "offers": OFFERS,
+        "detail_words": ops_words.detail_words,
+        "matters": deps.catalog.matters,
+        "departments": sorted(deps.catalog.departments),
         "filter": asdict(filt),
         "done": done,
         "error": error,
-        "calendar_incident": calendar_incident(deps, today()),
+        "calendar_incident": ops_words.calendar_words(
+            missing_years(deps.calendar(), today(), deps.settings.next_year_from)
+        ),
         "alerts": await firing_alerts(deps),  # the alerts box (_alerts.html)
     }
     return templates.TemplateResponse(request, "ops.html", context)

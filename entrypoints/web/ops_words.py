@@ -4,7 +4,10 @@ in both languages are in infra/i18n/locale. Times go through the shell's `minute
 
 from __future__ import annotations
 
-from infra.i18n import label
+from collections.abc import Callable
+from typing import Any
+
+from infra.i18n import _, label
 from infra.i18n.codes import NP_
 
 MARKED = (
@@ -84,3 +87,80 @@ def error_remedy(code: str) -> str:
 
 
 FILTERS = {"error_label": error_label, "error_remedy": error_remedy, "action_label": action_label}
+
+
+def _idle(item: dict[str, Any]) -> str:
+    extra = item["extra"]
+    if extra.get("due"):
+        return _(
+            "No activity for %(hours)s working hours (due %(due)s)",
+            hours=extra["idle_hours"],
+            due=extra["due"],
+        )
+    return _("No activity for %(hours)s working hours", hours=extra["idle_hours"])
+
+
+def _warning(item: dict[str, Any]) -> str:
+    followed = _("Nobody has reminded or escalated it yet")
+    return f"{label('urgency', item['target'])} · {followed}"
+
+
+def _pause(item: dict[str, Any]) -> str:
+    extra = item["extra"]
+    return _(
+        "Paused %(elapsed)s working days, %(expected)s expected (notice %(notice)s)",
+        elapsed=extra["elapsed"],
+        expected=extra["expected"],
+        notice=item["target"],
+    )
+
+
+def _parked(item: dict[str, Any]) -> str:
+    return _(
+        "Outgoing event parked after %(n)s attempts: the case's later events wait behind it",
+        n=item["extra"]["attempts"],
+    )
+
+
+def _undelivered(item: dict[str, Any]) -> str:
+    return _(
+        "Decision recorded, not yet delivered to the case (%(n)s attempts)",
+        n=item["extra"]["attempts"],
+    )
+
+
+def _dead_letter(item: dict[str, Any]) -> str:
+    """Its error in words; what fixes it is on the dead letters page the row links to."""
+    error = item["extra"]["error"]
+    return " · ".join([error_label(error), _("on %(topic)s", topic=item["extra"]["topic"])])
+
+
+SAY: dict[str, Callable[[dict[str, Any]], str]] = {
+    "dead_letter": _dead_letter,
+    "idle_task": _idle,
+    "warning_unfollowed": _warning,
+    "pause_overdue": _pause,
+    "outbox_parked": _parked,
+    "decision_undelivered": _undelivered,
+}
+
+
+def detail_words(item: dict[str, Any]) -> str | None:
+    """A stalled item's detail in both languages, from its facts; None for the reasons whose
+    detail is a technical error (shown as recorded)."""
+    say = SAY.get(item["reason"])
+    try:
+        return say(item) if say else None
+    except KeyError:  # an item from a version that kept no facts: its recorded detail
+        return None
+
+
+def calendar_words(years: list[int]) -> str | None:
+    if not years:
+        return None
+    return _(
+        "No official calendar for %(years)s: deadlines reaching into it are provisional "
+        "(weekdays only) until an operator loads it (%(command)s)",
+        years=", ".join(map(str, years)),
+        command="lianban calendar load FILE",
+    )

@@ -1,6 +1,7 @@
 """The supervision board (/supervision/board): the supervision items (督办) with their case,
-owner and due date; supervisors (auditor, leader, admin) comment on and close them here, as
-with the API (every change goes on the case's record). Operators read it."""
+owner, due date and record (every comment, assignment, escalation); supervisors (auditor,
+leader, admin) comment on and close them here, as with the API (every change goes on the
+case's record). Operators read it."""
 
 from __future__ import annotations
 
@@ -44,7 +45,13 @@ async def _render(
         deps, status=None if status == "all" else status, department=department
     )
     context = page(
-        {"user": user, "items": found, "status": status, "department": department},
+        {
+            "user": user,
+            "items": found,
+            "history": await supervision.history(deps, found),
+            "status": status,
+            "department": department,
+        },
         crumbs=shell.crumbs(user, (_("Supervision"), None)),
         departments=sorted(deps.catalog.departments),
         can_act=user.role in SUPERVISORS,

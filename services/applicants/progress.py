@@ -104,7 +104,7 @@ def _steps(case: dict[str, Any], done: int, total: int) -> list[dict[str, Any]]:
             {"key": "submitted", "label": "已提交 Submitted", "done": True},
             {"key": "not_accepted", "label": "不予受理 Not accepted", "done": True},
         ]
-    return [
+    steps = [
         {"key": "submitted", "label": "已提交 Submitted", "done": True},
         {"key": "accepted", "label": "已受理 Accepted", "done": case["accepted_at"] is not None},
         {
@@ -115,6 +115,8 @@ def _steps(case: dict[str, Any], done: int, total: int) -> list[dict[str, Any]]:
         {"key": "decided", "label": "已办结 Decided", "done": case["concluded_at"] is not None},
         {"key": "issued", "label": "已发证 Issued", "done": case["licence_number"] is not None},
     ]
+    # A refused case has nothing to issue: no step left pending forever.
+    return steps[:-1] if case["outcome"] == "refused" else steps
 
 
 async def progress(
@@ -128,7 +130,7 @@ async def progress(
         added = await case_entries(s, case_id)
     matter = deps.catalog.matter(case["matter_code"])
     departments = [
-        {"name": d.name, "done": rows.get(d.code, {}).get("status") == "decided"}
+        {"code": d.code, "name": d.name, "done": rows.get(d.code, {}).get("status") == "decided"}
         for d in (matter.departments if matter else [])
     ]
     done = sum(1 for d in departments if d["done"])

@@ -49,8 +49,12 @@ def _detail(event_type: str, d: dict[str, Any], sees: Callable[[str], bool]) -> 
         "CaseWarningRaised": lambda: label("urgency", d.get("level")),
         "DepartmentReminded": lambda: label("department", d.get("department")),
         "SupervisionRaised": lambda: _owner(d),
-        "SupervisionUpdated": lambda: f"{_owner(d)} · {d.get('action', '')} · {d.get('actor', '')}",
-        "OperatorActionRecorded": lambda: f"{d.get('action', '')} · {d.get('actor', '')}",
+        "SupervisionUpdated": lambda: " · ".join(
+            [_owner(d), label("supervision action", d.get("action")), str(d.get("actor", ""))]
+        ),
+        "OperatorActionRecorded": lambda: " · ".join(
+            [label("operator action", d.get("action")), str(d.get("actor", ""))]
+        ),
     }
     if event_type == "DepartmentDecided":
         return _decided(d, sees)

@@ -20,7 +20,7 @@ from services.errors import (
     UnknownSupervisionItem,
 )
 from store.records import publish, step_event_id
-from store.supervision import change, get_item, list_items
+from store.supervision import change, get_item, item_history, list_items
 
 PRODUCER = "lianban-supervision"
 
@@ -75,6 +75,12 @@ async def items(
             overdue_on=on if overdue else None,
         )
     return [view(r, on) for r in rows]
+
+
+async def history(deps: Deps, shown: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The listed items' records: who did what to each and when (action, actor, text, at)."""
+    async with deps.sessions() as s:
+        return await item_history(s, [i["case_id"] for i in shown], {i["id"] for i in shown})
 
 
 async def _act(

@@ -69,9 +69,14 @@ async def _idle(ctx: Context) -> list[StalledItem]:
                 department=r["department"],
                 target=r["task_id"],
                 since=r["last_activity_at"],
+                extra={"idle_hours": round(idle, 1), "due": _iso(r["due_date"])},
             )
         )
     return items
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if hasattr(day, "isoformat") else (str(day) if day else None)
 
 
 def _department_of_raw(keyring: Keyring, row: dict[str, Any]) -> str | None:
@@ -96,6 +101,7 @@ async def _dead_letters(ctx: Context) -> list[StalledItem]:
             department=_department_of_raw(ctx.deps.keyring, r),
             target=str(r["id"]),
             since=r["created_at"],
+            extra={"error": r["error"], "topic": r["source_topic"]},
         )
         for r in rows
     ]
@@ -133,6 +139,7 @@ async def _pauses(ctx: Context) -> list[StalledItem]:
                     detail,
                     target=notice,
                     since=r["occurred_at"],
+                    extra={"kind": kind, "elapsed": elapsed, "expected": expected},
                 )
             )
     return items
@@ -178,7 +185,13 @@ async def _parked(ctx: Context) -> list[StalledItem]:
         )
         items.append(
             StalledItem(
-                r["key"], matter, "outbox_parked", detail, target=str(r["id"]), since=r["parked_at"]
+                r["key"],
+                matter,
+                "outbox_parked",
+                detail,
+                target=str(r["id"]),
+                since=r["parked_at"],
+                extra={"attempts": r["attempts"]},
             )
         )
     return items
@@ -208,6 +221,7 @@ async def _undelivered(ctx: Context) -> list[StalledItem]:
                 department=r.department,
                 target=r.event_id,
                 since=r.received_at,
+                extra={"attempts": r.attempts},
             )
         )
     return items

@@ -77,6 +77,10 @@ async def test_dead_letters_are_cleared_from_the_page(app: App, browser: Browser
     await expect(rows).to_have_count(2)
     await expect(rows.first.get_by_role("link", name=cid)).to_have_attribute("href", f"/case/{cid}")
     await expect(rows.first.get_by_role("button", name="放弃死信 Discard")).to_be_visible()
+    # Each one's error in words (the recorded detail under "technical detail").
+    details = rows.locator("td.detail")
+    await expect(details.filter(has_text="未签名 Unsigned")).to_have_count(1)
+    await expect(details.filter(has_text="未登记的密钥 Unknown key")).to_have_count(1)
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "ops_stalled.png"), full_page=True)
 
