@@ -13,14 +13,11 @@ import gc
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from sqlalchemy.exc import DBAPIError
 
-from entrypoints.api.health import close_probe
 from entrypoints.consumers import EventConsumer, build_consumers
-from entrypoints.http.app import create_app
 from entrypoints.metrics_port import port_for, serve_port
 from entrypoints.relay import OutboxRelay, make_producer
 from entrypoints.worker import build_worker
@@ -29,6 +26,9 @@ from infra.bootstrap import Deps
 from infra.broker_probe import BrokerProbe
 from services.departments.delivery import run_sweeper
 from store.spans import store_spans
+
+if TYPE_CHECKING:  # the API's stack (FastAPI, the pages, matplotlib): imported where it runs
+    import uvicorn
 
 log = logging.getLogger("lianban.runner")
 
@@ -55,7 +55,14 @@ def api_config(deps: Deps) -> uvicorn.Config:
     """The API's server. uvicorn takes `X-Forwarded-For`/`-Proto` only from the addresses in
     LIANBAN_TRUSTED_PROXIES; by default from none (uvicorn's own default trusts 127.0.0.1, so
     anything on the host, or a caller through a proxy that passes the header on, could choose
-    the address that query-code and sign-in attempts are counted against)."""
+    the address that query-code and sign-in attempts are counted against).
+
+    Imported here, not at the top: a process without the API (a worker on its own) would
+    otherwise hold FastAPI, the pages and matplotlib, ~55 MB it never uses (bench.memory)."""
+    import uvicorn
+
+    from entrypoints.http.app import create_app
+
     s = deps.settings
     return uvicorn.Config(
         create_app(deps),
@@ -69,6 +76,10 @@ def api_config(deps: Deps) -> uvicorn.Config:
 
 
 async def _run_api(deps: Deps, running: Running, stop: asyncio.Event) -> None:
+    import uvicorn
+
+    from entrypoints.api.health import close_probe
+
     config = api_config(deps)
     server = uvicorn.Server(config)
     running.api_server = server
