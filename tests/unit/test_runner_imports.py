@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PAGES_ONLY = ("matplotlib", "numpy", "babel", "jinja2", "segno", "entrypoints.http.app")
+PAGES_ONLY = ("fastapi", "matplotlib", "numpy", "babel", "jinja2", "segno", "entrypoints.http.app")
 
 
 def test_the_runner_imports_no_pages() -> None:
