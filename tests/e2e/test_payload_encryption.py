@@ -18,6 +18,7 @@ from services.auditors.verify import verify_case
 from tests.e2e.test_api import SUBMISSION, case_when
 from tests.stack import App
 from tests.utils.auth import bearer
+from tests.utils.eventually import eventually
 from workflows.case import CaseWorkflow
 
 pytestmark = pytest.mark.e2e
@@ -44,12 +45,21 @@ async def test_a_case_history_holds_only_ciphertext(app: App) -> None:
         r = await http.post("/cases", json=SUBMISSION)
         case_id = r.json()["case_id"]
         await case_when(http, case_id, lambda c: len(c["tasks"]) == 5)
-    # Read the history as someone with server access but no key would.
+    # Read the history as someone with server access but no key would. The read model shows the
+    # tasks once the activity's transaction commits, a moment before Temporal records the
+    # activity's result: wait for the input and two results.
     keyless = await Client.connect(app.settings.temporal_address)
-    history = await keyless.get_workflow_handle(case_id).fetch_history()
-    found = list(_payloads(json.loads(history.to_json())))
-    carried = [enc for where, enc, _ in found if ".input." in where or ".result." in where]
-    assert len(carried) >= 3 and set(carried) == {ENCODING.decode()}, found
+
+    async def history() -> list[tuple[str, str, str]]:
+        fetched = await keyless.get_workflow_handle(case_id).fetch_history()
+        return list(_payloads(json.loads(fetched.to_json())))
+
+    def carried_by(found: list[tuple[str, str, str]]) -> list[str]:
+        return [enc for where, enc, _ in found if ".input." in where or ".result." in where]
+
+    found = await eventually(history, until=lambda f: len(carried_by(f)) >= 3, timeout=30)
+    carried = carried_by(found)
+    assert set(carried) == {ENCODING.decode()}, found
     # What stays plain (trace headers, patch and local-activity markers, search attributes)
     # carries no case data.
     title = str(SUBMISSION["title"])
