@@ -24,10 +24,11 @@ def mask_phone(value: str | None) -> str | None:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-# 18-character resident ID (last may be X) and mainland mobile numbers, not inside longer digit
-# runs (an event offset or a timestamp is not a phone number).
+# 18-character resident ID (last may be X) and mainland mobile numbers, each a token of its own:
+# not inside a longer run of digits or letters (an event offset, a timestamp or a SHA-256 hex
+# digest is not a phone number; CI once saw "…c14262962742f…" in a record's hash masked).
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 # GB 11643-1999: the 18th character is a check over the first 17 (ISO 7064 MOD 11-2).
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
