@@ -135,6 +135,10 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
 
 
+REPORTED_PROBLEMS_KEY = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
+REPORTED_PROBLEMS_AFTER = 2
+
+
 def temporal_command(cfg: StackConfig) -> list[str]:
     cmd = [temporal_bin(), "server", "start-dev", "--ip", HOST, "--port", str(cfg.temporal_port)]
     db = cfg.db_path
@@ -151,6 +155,10 @@ def temporal_command(cfg: StackConfig) -> list[str]:
             cmd += ["--ui-codec-endpoint", cfg.ui_codec_endpoint]
     if cfg.namespace != "default":
         cmd += ["--namespace", cfg.namespace]  # "default" always exists
+    # Operators' stalled list reads Temporal's TemporalReportedProblems: flag a workflow task
+    # after 2 failures in a row rather than the server's 5 (its retries back off, so 5 take
+    # about a minute: a bad deploy should show sooner; one success clears the flag).
+    cmd += ["--dynamic-config-value", f"{REPORTED_PROBLEMS_KEY}={REPORTED_PROBLEMS_AFTER}"]
     # The dev server is chatty at info level; warnings are what we want in the log.
     cmd += ["--log-level", "warn"]
     return cmd
