@@ -260,6 +260,8 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.deps.settings.kafka_fetch_wait_ms,
+            session_timeout_ms=self.deps.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.deps.settings.kafka_session_timeout_ms // 3,
         )
         probe = BrokerProbe(self.deps.settings, timeout=10.0)
         every = self.deps.settings.broker_check_seconds

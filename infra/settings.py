@@ -159,6 +159,15 @@ class Settings(BaseSettings):
         "embedded broker answers a waiting fetch only when this expires, so it bounds how "
         "long a decision or submission sits on its topic (aiokafka's default is 500)",
     )
+    kafka_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        le=300_000,
+        description="how long the group waits for a consumer that stopped heartbeating (a "
+        "process killed -9) before its partitions go to another member; heartbeats every "
+        "third of it. A real broker refuses values outside its group.min/max.session.timeout.ms "
+        "(6 s to 30 min by default)",
+    )
     workflow_cache: int = Field(
         default=300,
         ge=0,

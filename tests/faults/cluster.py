@@ -82,6 +82,9 @@ class FaultCluster:
             "LIANBAN_DECISION_REDELIVER_AFTER_SECONDS": str(s.decision_redeliver_after_seconds),
             "LIANBAN_DECISION_SWEEP_SECONDS": str(s.decision_sweep_seconds),
             "LIANBAN_DECISION_UNDELIVERED_ALARM_SECONDS": str(s.decision_undelivered_alarm_seconds),
+            # A consumer killed -9 leaves its group after 3 s instead of 10: the scenarios
+            # wait for the group to hand its partitions on, not for a default.
+            "LIANBAN_KAFKA_SESSION_TIMEOUT_MS": "3000",
             "LIANBAN_JWT_SECRET": s.jwt_secret,
             "LIANBAN_JWT_KID": s.jwt_kid,
             "LIANBAN_PAYLOAD_KEYS": json.dumps(s.payload_keys),
