@@ -41,6 +41,7 @@ from temporalio.runtime import (
 
 log = logging.getLogger("lianban.metrics")
 BUFFER_SIZE = 200_000  # updates; a case makes a few hundred, drained every few seconds
+LABEL_CACHE_MAX = 10_000  # distinct label sets remembered (the SDK uses tens)
 BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 Labels = tuple[tuple[str, str], ...]
 
@@ -63,7 +64,12 @@ class TemporalCollector(Collector):
     def __init__(self) -> None:
         self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
-        self._label_cache: dict[int, Labels] = {}
+        # Labels by the attribute set's items as the SDK hands them. Not by `id()`: the SDK
+        # makes a new attributes object for every workflow and activity it reports on, so a
+        # cache by id grew by ~8 entries a workflow for good (the worker's slow growth with
+        # open cases) and a freed object's id, reused, could file an update under another
+        # set's labels. The SDK's label sets are few (tens); the cap is a fuse, not a policy.
+        self._label_cache: dict[tuple[tuple[str, Any], ...], Labels] = {}
 
     def add(self, updates: Any) -> None:
         with self._lock:
@@ -76,10 +82,12 @@ class TemporalCollector(Collector):
         series = self._series.get(name)
         if series is None:
             series = self._series[name] = _Series(metric.kind, metric.description or name)
-        # The SDK hands the same attributes object for the same set: label it once.
-        labels = self._label_cache.get(id(u.attributes))
+        key = tuple(u.attributes.items())  # cheaper to hash than to sort and stringify
+        labels = self._label_cache.get(key)
         if labels is None:
-            labels = self._label_cache[id(u.attributes)] = _labels(u.attributes)
+            if len(self._label_cache) >= LABEL_CACHE_MAX:
+                self._label_cache.clear()
+            labels = self._label_cache[key] = _labels(u.attributes)
         if series.kind == BUFFERED_METRIC_KIND_COUNTER:
             series.values[labels] = series.values.get(labels, 0.0) + u.value
         elif series.kind == BUFFERED_METRIC_KIND_GAUGE:

@@ -123,3 +123,19 @@ def test_the_docs_list_every_metric_and_no_other() -> None:
     shown = {n.removesuffix("_total") for n in documented}
     assert families == shown, (families - shown, shown - families)
     assert {n for n in documented if n.endswith("_total")} <= exported
+
+
+def test_temporal_labels_are_remembered_per_set_not_per_object() -> None:
+    # The SDK hands a new attributes object for each workflow it reports on: the labels kept
+    # must not grow with them, and an object's id reused by another set must not mislabel it.
+    collector = TemporalCollector()
+    done = FakeMetric("temporal_workflow_completed", BUFFERED_METRIC_KIND_COUNTER)
+    for i in range(1_000):
+        queue = "a" if i % 2 else "b"
+        collector.add([FakeUpdate(done, 1, {"task_queue": queue, "workflow_type": "W"})])
+    assert len(collector._label_cache) == 2
+    values = collector._series["temporal_workflow_completed"].values
+    assert values == {
+        (("task_queue", "a"), ("workflow_type", "W")): 500,
+        (("task_queue", "b"), ("workflow_type", "W")): 500,
+    }
