@@ -47,3 +47,18 @@ def drained(sink: tracing.SpanSink) -> list[list[dict[str, object]]]:
     while not sink.queue.empty():
         batches.append(sink.queue.get_nowait())
     return batches
+
+
+def test_the_provider_answers_one_tracer_per_name_and_stays_replay_safe() -> None:
+    from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider
+
+    provider = tracing.provider_for(Settings(spans_table=False))
+    try:
+        assert isinstance(provider, ReplaySafeTracerProvider)  # Temporal's plugin insists
+        first = provider.get_tracer("temporalio.contrib.opentelemetry")
+        assert provider.get_tracer("temporalio.contrib.opentelemetry") is first
+        assert provider.get_tracer("lianban") is not first
+        with first.start_as_current_span("step") as span:
+            assert span.get_span_context().is_valid
+    finally:
+        provider.shutdown()
