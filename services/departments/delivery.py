@@ -176,6 +176,12 @@ async def signal_of(
     if workflow_type_of({"workflow_type": workflow_type}) == CASE_WORKFLOW:
         async with unit_of_work(deps) as uow:
             recorded = await uow.records.decided_event_written(row["case_id"], row["department"])
+    return stored_signal(row, recorded)
+
+
+def stored_signal(row: Mapping[Any, Any], recorded: bool = False) -> DecisionSignal:
+    """The signal of a stored decision (a `decisions` row), with the decision's own time: what
+    the sweeper delivers and what an operator's reset delivers again."""
     return DecisionSignal(
         event_id=row["event_id"],
         department=row["department"],
