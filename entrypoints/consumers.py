@@ -19,7 +19,6 @@ without end.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from temporalio.service import RPCError
 
 from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
-from infra import kafka_client, logs, metrics
+from infra import kafka_client, logs, metrics, periodic
 from infra.bootstrap import Deps
 from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
@@ -246,8 +245,7 @@ class EventConsumer:
                     "the %s consumer failed; starting it again in %.0f s", self.role, delay
                 )
             self.restarts += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+            await periodic.rest(stop, delay)
             ran_long = time.monotonic() - began > RESTART_MAX + delay
             delay = RESTART_FIRST if ran_long else min(delay * 2, RESTART_MAX)
 

@@ -32,7 +32,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError,
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infra import kafka_client, metrics
+from infra import kafka_client, metrics, periodic
 from infra.bootstrap import Deps
 from infra.broker_loss import BrokerLedger, identity, recovery_log
 from infra.broker_probe import BrokerProbe
@@ -370,13 +370,11 @@ class OutboxRelay:
                     failure.detail if failure is not None else repr(exc),
                     delay,
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                await periodic.rest(stop, delay)
                 continue
             if sent == 0:
                 await self.deps.outbox.wait(idle)  # until a writer commits rows, or `idle` s
             elif sent < self.deps.settings.relay_batch and linger:
                 # Under load rows come a few at a time: let some gather (each batch costs
                 # the same few statements whatever its size). `stop` ends the wait at once.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=linger)
+                await periodic.rest(stop, linger)

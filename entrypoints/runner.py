@@ -21,7 +21,7 @@ from entrypoints.consumers import EventConsumer, build_consumers
 from entrypoints.metrics_port import port_for, serve_port
 from entrypoints.relay import OutboxRelay, make_producer
 from entrypoints.worker import build_worker
-from infra import metrics, temporal_metrics, tracing
+from infra import metrics, periodic, temporal_metrics, tracing
 from infra.bootstrap import Deps
 from infra.broker_probe import BrokerProbe
 from services.departments.delivery import run_sweeper
@@ -95,15 +95,12 @@ async def _run_supervision_sweep(deps: Deps, stop: asyncio.Event) -> None:
     runs it: each escalation is a conditional update, so only one of them records it."""
     from services.leaders.supervision import sweep_overdue
 
+    async def sweep() -> None:
+        if escalated := await sweep_overdue(deps):
+            log.warning("%d overdue supervision item(s) escalated", escalated)
+
     every = deps.settings.supervision_sweep_seconds
-    while not stop.is_set():
-        try:
-            if escalated := await sweep_overdue(deps):
-                log.warning("%d overdue supervision item(s) escalated", escalated)
-        except Exception:  # the database away for a moment: the next round tries again
-            log.exception("escalating overdue supervision items failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+    await periodic.every(every, stop, sweep, log, "escalating overdue supervision items failed")
 
 
 DRAIN_SECONDS = 2.0  # the Temporal SDK's metric buffer, between scrapes too
@@ -124,8 +121,7 @@ async def _run_metrics(deps: Deps, parts: Parts, running: Running, stop: asyncio
             if asyncio.get_running_loop().time() >= due:
                 await _refresh_gauges(deps, parts, running, probe)
                 due = asyncio.get_running_loop().time() + every
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(DRAIN_SECONDS, every))
+            await periodic.rest(stop, min(DRAIN_SECONDS, every))
     finally:
         if probe is not None:
             await probe.close()
@@ -163,13 +159,10 @@ async def _run_kpi(deps: Deps, stop: asyncio.Event) -> None:
     """Compare the leaders' KPI thresholds with the figures every `kpi_check_seconds`."""
     from services.leaders.kpi import evaluate
 
-    while not stop.is_set():
-        try:
-            await evaluate(deps)
-        except Exception:  # the database away for a moment: the next round tries again
-            log.exception("checking the KPI thresholds failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=deps.settings.kpi_check_seconds)
+    every = deps.settings.kpi_check_seconds
+    await periodic.every(
+        every, stop, lambda: evaluate(deps), log, "checking the KPI thresholds failed"
+    )
 
 
 async def _run_anchors(deps: Deps, stop: asyncio.Event) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, cast
 
@@ -51,6 +51,28 @@ class Decided:
     traceparent: str | None = None  # its event's trace: by default the current one
 
 
+@dataclass(frozen=True)
+class Resend:
+    """Which sent events to publish again (`store.outbox.resend_event`): those of `key` on
+    `topic` of one of `event_types` whose data has these values, last published before
+    `sent_before` (None: whenever)."""
+
+    topic: str
+    key: str
+    event_types: tuple[str, ...]
+    data: Mapping[str, Any]
+    sent_before: datetime | None
+
+    @classmethod
+    def acknowledgement(
+        cls, deps: Deps, key: str, event_types: Iterable[str], data: Mapping[str, Any]
+    ) -> Resend:
+        """The acknowledgement on case-events that a sender asks for again by re-sending:
+        published again at most once per `ack_again_seconds` however many re-sends come."""
+        sent_before = deps.settings.ack_again_before(datetime.now(UTC))
+        return cls(deps.topics.case_events, key, tuple(event_types), data, sent_before)
+
+
 class Records(Protocol):
     """What the decision and intake use cases read and write inside one unit of work."""
 
@@ -75,15 +97,9 @@ class Records(Protocol):
         audit chain, outbox); the task ids decided."""
         ...
 
-    async def resend(
-        self,
-        *,
-        topic: str,
-        key: str,
-        event_types: Iterable[str],
-        data: Mapping[str, Any],
-        sent_before: datetime | None,
-    ) -> int: ...
+    async def resend(self, what: Resend) -> int:
+        """Queue `what` to be published again; how many events."""
+        ...
 
     async def mark_delivered(
         self, delivered: Sequence[tuple[str, str, str]], now: datetime
@@ -169,22 +185,14 @@ class SqlRecords:
             self.s, topic, [(d.case_id, d.signal, d.proof, d.traceparent) for d in decided]
         )
 
-    async def resend(
-        self,
-        *,
-        topic: str,
-        key: str,
-        event_types: Iterable[str],
-        data: Mapping[str, Any],
-        sent_before: datetime | None,
-    ) -> int:
+    async def resend(self, what: Resend) -> int:
         return await resend_event(
             self.s,
-            topic=topic,
-            key=key,
-            event_types=event_types,
-            data=data,
-            sent_before=sent_before,
+            topic=what.topic,
+            key=what.key,
+            event_types=what.event_types,
+            data=what.data,
+            sent_before=what.sent_before,
         )
 
     async def mark_delivered(

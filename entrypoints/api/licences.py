@@ -3,7 +3,8 @@ public keys (no token); revocation (admin, or the head of a reviewing department
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
@@ -25,6 +26,7 @@ router = APIRouter(tags=["licences"])
 Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")]
 KeyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 NOT_FOUND: Responses = problem_responses(404)
+Endpoint = Callable[..., Any]
 
 
 @router.get(
@@ -62,14 +64,14 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
     return Response(content, media_type=media_type, headers=headers)
 
 
-def _file(media_type: str, what: str) -> dict[int | str, dict[str, object]]:
-    return {200: {"content": {media_type: {}}, "description": what}, **NOT_FOUND}
+def _file_route(path: str, media_type: str, what: str) -> Callable[[Endpoint], Endpoint]:
+    """A public GET that answers with a file's bytes (`what`), or a problem when not found."""
+    responses = {200: {"content": {media_type: {}}, "description": what}, **NOT_FOUND}
+    return router.get(path, response_class=Response, responses=responses)
 
 
-@router.get(
-    "/public/licences/{number}/licence.json",
-    response_class=Response,
-    responses=_file("application/json", "the document's exact bytes"),
+@_file_route(
+    "/public/licences/{number}/licence.json", "application/json", "the document's exact bytes"
 )
 async def licence_document(number: Number, deps: DepsDep) -> Response:
     """The signed document, its exact bytes (what the signature is over); no token."""
@@ -77,11 +79,7 @@ async def licence_document(number: Number, deps: DepsDep) -> Response:
     return _download(document, "application/json", f"{number}.json")
 
 
-@router.get(
-    "/public/licences/{number}/licence.sig",
-    response_class=Response,
-    responses=_file("application/octet-stream", "64 bytes"),
-)
+@_file_route("/public/licences/{number}/licence.sig", "application/octet-stream", "64 bytes")
 async def licence_signature(number: Number, deps: DepsDep) -> Response:
     """The Ed25519 signature over the document: 64 raw bytes; no token."""
     _, signature = await licences.signed_files(deps, number)
@@ -94,10 +92,8 @@ async def licence_keys(deps: DepsDep) -> LicenceKeysPublic:
     return LicenceKeysPublic.model_validate({"data": await licences.published_keys(deps)})
 
 
-@router.get(
-    "/public/licence-keys/{key_id}.pem",
-    response_class=Response,
-    responses=_file("application/x-pem-file", "SubjectPublicKeyInfo PEM"),
+@_file_route(
+    "/public/licence-keys/{key_id}.pem", "application/x-pem-file", "SubjectPublicKeyInfo PEM"
 )
 async def licence_key_pem(key_id: KeyId, deps: DepsDep) -> Response:
     """One public key as PEM (SubjectPublicKeyInfo), for `openssl pkeyutl -verify`."""

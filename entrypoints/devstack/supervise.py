@@ -9,13 +9,13 @@ the topics are recreated here at once, and the relay publishes again what was lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from entrypoints.devstack.stack import EmbeddedStack, ManagedProcess, log_tail
+from infra import periodic
 
 log = logging.getLogger("lianban.dev")
 FIRST, MOST = 1.0, 60.0  # seconds before a restart: doubling while it keeps dying
@@ -54,8 +54,7 @@ class Supervisor:
                 proc = self._process(name)
                 if proc is not None and proc.proc is not None and not proc.running:
                     await self._restart(child, proc, stop)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=CHECK)
+            await periodic.rest(stop, CHECK)
 
     async def _restart(self, child: _Child, proc: ManagedProcess, stop: asyncio.Event) -> None:
         if time.monotonic() - child.started > STEADY + child.delay:
@@ -70,8 +69,7 @@ class Supervisor:
             proc.log_path,
             log_tail(proc.log_path, 10),
         )
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=child.delay)
+        await periodic.rest(stop, child.delay)
         if stop.is_set():
             return
         child.delay = min(child.delay * 2, MOST)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.audit import GENESIS, Anchor, heads_digest, seal_anchor
 from events.envelope import Envelope
+from infra import periodic
 from infra.bootstrap import Deps
 from services.auditors.findings import Finding
 from services.auditors.settings import anchor_topic, audit_settings
@@ -114,10 +115,7 @@ async def anchor_forever(deps: Deps, stop: asyncio.Event, every: float) -> None:
         except (DBAPIError, OSError) as exc:
             # The next round tries again; a missed anchor only widens the window it covers.
             log.warning("audit anchor failed (%r); retrying in %.0f s", exc, every)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            continue
+        await periodic.rest(stop, every)
 
 
 def read_anchor_file(path: Path) -> dict[int, dict[str, Any]] | None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
+from infra import periodic
 from infra.bootstrap import Deps
 from services.auditors.anchors import LogRewritten, take_anchor
 from store import audit as store
@@ -55,8 +56,7 @@ async def anchor_on_schedule(
                 log.error("audit anchor refused, the log was changed: %s", exc)
             except (DBAPIError, OSError) as exc:
                 log.warning("scheduled audit anchor failed (%r); trying again", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=lease.total_seconds() / 3)
+            await periodic.rest(stop, lease.total_seconds() / 3)
     finally:
         with contextlib.suppress(DBAPIError, OSError):
             async with deps.sessions() as s, s.begin():

@@ -28,11 +28,15 @@ from workflows.models import (
 class CommandRefused(Refused, code="command_refused", http_status=409): ...
 
 
-async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:
+async def update_case(
+    deps: Deps, case_id: str, update: Any, arg: Any, update_id: str | None = None
+) -> Any:
+    """Run one of the case workflow's updates: its validator's refusal is `CommandRefused`
+    with the reason, a finished case `CaseClosed`, one that never ran `UnknownCase`."""
     assert deps.temporal is not None
     handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     try:
-        result = await handle.execute_update(update, arg)
+        result = await handle.execute_update(update, arg, id=update_id)
     except WorkflowUpdateFailedError as exc:
         raise CommandRefused(str(exc.cause.message if exc.cause else exc)) from exc  # type: ignore[attr-defined]
     except RPCError as exc:
@@ -45,19 +49,19 @@ async def _update(deps: Deps, case_id: str, update: Any, arg: Any) -> Any:
 
 
 async def start_pause(deps: Deps, case_id: str, req: PauseRequest) -> ClockView:
-    return await _update(deps, case_id, CaseWorkflow.start_pause, req)
+    return await update_case(deps, case_id, CaseWorkflow.start_pause, req)
 
 
 async def end_pause(deps: Deps, case_id: str, req: PauseEnd) -> ClockView:
-    return await _update(deps, case_id, CaseWorkflow.end_pause, req)
+    return await update_case(deps, case_id, CaseWorkflow.end_pause, req)
 
 
 async def grant_extension(deps: Deps, case_id: str, req: ExtensionRequest) -> ClockView:
-    return await _update(deps, case_id, CaseWorkflow.grant_extension, req)
+    return await update_case(deps, case_id, CaseWorkflow.grant_extension, req)
 
 
 async def window_prereview(deps: Deps, case_id: str, cmd: PrereviewCommand) -> DeskView:
-    result: DeskView = await _update(deps, case_id, CaseWorkflow.window_prereview, cmd)
+    result: DeskView = await update_case(deps, case_id, CaseWorkflow.window_prereview, cmd)
     return result
 
 

@@ -32,7 +32,7 @@ from services.errors import (
     UnknownCase,
     UnknownDepartment,
 )
-from services.unit_of_work import Decided, unit_of_work
+from services.unit_of_work import Decided, Resend, unit_of_work
 from store.cases import CASE_WORKFLOW, workflow_type_of
 from store.personal import decision_context, seal_text
 from workflows.models import DecisionSignal
@@ -259,13 +259,9 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
     multiply the records on case-events). Nothing to do while the workflow has not recorded
     the decision yet (it publishes it then)."""
     async with unit_of_work(deps) as uow:
-        again = await uow.records.resend(
-            topic=deps.topics.case_events,
-            key=case_id,
-            event_types=(DepartmentDecided.EVENT_TYPE,),
-            data={"department": department, "decision_event_id": event_id},
-            sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
-        )
+        data = {"department": department, "decision_event_id": event_id}
+        ack = Resend.acknowledgement(deps, case_id, (DepartmentDecided.EVENT_TYPE,), data)
+        again = await uow.records.resend(ack)
         await uow.commit()
     if again:
         deps.notify_outbox()

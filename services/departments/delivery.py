@@ -13,7 +13,6 @@ verify` report one undelivered past `LIANBAN_DECISION_UNDELIVERED_ALARM_SECONDS`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Mapping, Sequence
@@ -27,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case_status import ENDED
 from events.contracts import DecisionOutcome
+from infra import periodic
 from infra.bootstrap import Deps
 from services.unit_of_work import unit_of_work
 from store import deliveries as store
@@ -176,6 +176,12 @@ async def signal_of(
     if workflow_type_of({"workflow_type": workflow_type}) == CASE_WORKFLOW:
         async with unit_of_work(deps) as uow:
             recorded = await uow.records.decided_event_written(row["case_id"], row["department"])
+    return stored_signal(row, recorded)
+
+
+def stored_signal(row: Mapping[Any, Any], recorded: bool = False) -> DecisionSignal:
+    """The signal of a stored decision (a `decisions` row), with the decision's own time: what
+    the sweeper delivers and what an operator's reset delivers again."""
     return DecisionSignal(
         event_id=row["event_id"],
         department=row["department"],
@@ -230,10 +236,6 @@ async def run_sweeper(deps: Deps, stop: asyncio.Event) -> None:
     """Every `decision_sweep_seconds`, deliver what is due. Every process with a Temporal client
     runs one: each attempt is claimed by a conditional update, so only one process makes it."""
     every = deps.settings.decision_sweep_seconds
-    while not stop.is_set():
-        try:
-            await sweep(deps)
-        except Exception:  # the database away for a moment: the next round tries again
-            log.exception("the decision delivery sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+    await periodic.every(
+        every, stop, lambda: sweep(deps), log, "the decision delivery sweep failed"
+    )

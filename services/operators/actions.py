@@ -10,15 +10,12 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from events.contracts import DepartmentReminded, SupervisionRaised
 from events.registry import make_envelope
 from infra.bootstrap import Deps
 from services.departments import clocks as clock_commands
-from services.departments.clocks import CommandRefused
-from services.errors import CaseClosed, Refused
+from services.errors import Refused
 from services.operators.action_log import PRODUCER, ActionResult, Operator, perform
 from store import inbox as inbox_store
 from store.cases import get_case, get_task
@@ -151,18 +148,9 @@ async def terminate(
     review: the workflow's `terminate` update cancels the open reviews and records it."""
 
     async def run() -> dict[str, Any]:
-        assert deps.temporal is not None
         req = TerminationRequest(status=status, reason=reason, actor=op.actor)
-        handle = deps.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
-        try:
-            await handle.execute_update(CaseWorkflow.terminate, req, id=f"terminate-{uuid.uuid4()}")
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            raise CommandRefused(str(getattr(cause, "message", None) or exc)) from exc
-        except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise CaseClosed(f"case {case_id} is no longer running") from exc
-            raise
+        update_id = f"terminate-{uuid.uuid4()}"
+        await clock_commands.update_case(deps, case_id, CaseWorkflow.terminate, req, update_id)
         return {"status": status}
 
     return await perform(deps, op, case_id, status, reason, run)

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.bootstrap import Deps
+from services.departments.delivery import stored_signal
 from services.errors import Refused
 from services.operators import temporal_ops
 from services.operators.action_log import ActionResult, Operator, perform
@@ -19,7 +20,6 @@ from services.operators.reset import last_good_point, reset_to
 from services.operators.temporal_ops import PendingActivity
 from store.schema import decisions
 from workflows.case import CaseWorkflow
-from workflows.models import DecisionSignal
 
 
 class NothingToDo(Refused, code="nothing_to_do", http_status=409): ...
@@ -118,21 +118,13 @@ async def unpause_activity(
 
 async def _resignal_decisions(deps: Deps, client: Client, case_id: str) -> int:
     """Deliver every recorded decision again; the workflow ignores the ones it has (event id)."""
+    query = sa.select(decisions).where(decisions.c.case_id == case_id)
     async with deps.sessions() as s:
-        rows = (await s.execute(sa.select(decisions).where(decisions.c.case_id == case_id))).all()
+        rows = (await s.execute(query)).mappings().all()
     handle = client.get_workflow_handle(case_id)
     for r in rows:
-        signal = DecisionSignal(
-            event_id=r.event_id,
-            department=r.department,
-            outcome=r.outcome,
-            reasons=list(r.reasons),
-            conditions=list(r.conditions),
-            reviewer=r.reviewer,
-            decided_at=r.received_at,
-        )
         try:
-            await handle.signal(CaseWorkflow.decide, signal)
+            await handle.signal(CaseWorkflow.decide, stored_signal(r))
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:  # the case has finished meanwhile
                 return 0

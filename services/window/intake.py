@@ -23,7 +23,7 @@ from events.envelope import Envelope
 from infra import logs, tracing
 from infra.bootstrap import Deps
 from services.errors import DuplicateCase
-from services.unit_of_work import unit_of_work
+from services.unit_of_work import Resend, unit_of_work
 from services.window.reuse import record_reuse, take_from_library
 from store.cases import get_case, insert_submission
 from store.records import log_case_event
@@ -127,13 +127,8 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                     "is used once: submit a new application under a new number"
                 )
             # A portal re-sends until it sees the answer, which a broker may have lost.
-            acknowledged = await uow.records.resend(
-                topic=deps.topics.case_events,
-                key=envelope.case_id,
-                event_types=ACKNOWLEDGEMENTS,
-                data={},
-                sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
-            )
+            again = Resend.acknowledgement(deps, envelope.case_id, ACKNOWLEDGEMENTS, {})
+            acknowledged = await uow.records.resend(again)
         case = await uow.records.case(envelope.case_id)
         await uow.commit()
     assert deps.temporal is not None and case is not None

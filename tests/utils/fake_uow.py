@@ -24,7 +24,7 @@ from events.contracts import ApplicationSubmitted, DepartmentDecided
 from events.envelope import Envelope
 from infra.bootstrap import Deps
 from infra.settings import Settings
-from services.unit_of_work import Decided
+from services.unit_of_work import Decided, Resend
 from store.cases import CASE_WORKFLOW
 
 
@@ -112,23 +112,15 @@ class FakeRecords:
             done.add(task_id)
         return done
 
-    async def resend(
-        self,
-        *,
-        topic: str,
-        key: str,
-        event_types: Iterable[str],
-        data: Mapping[str, Any],
-        sent_before: datetime | None,
-    ) -> int:
+    async def resend(self, what: Resend) -> int:
         again = [
             r
             for r in self.st.outbox
-            if r.key == key
-            and r.event_type in set(event_types)
-            and all(r.data.get(k) == v for k, v in data.items())
+            if r.key == what.key
+            and r.event_type in set(what.event_types)
+            and all(r.data.get(k) == v for k, v in what.data.items())
             and r.sent_at is not None
-            and (sent_before is None or r.sent_at < sent_before)
+            and (what.sent_before is None or r.sent_at < what.sent_before)
         ]
         for row in again:
             row.sent_at = None

@@ -1,0 +1,32 @@
+"""Background rounds that a process runs until it is told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+
+async def rest(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def every(
+    seconds: float,
+    stop: asyncio.Event,
+    round_: Callable[[], Awaitable[object]],
+    log: logging.Logger,
+    failed: str,
+) -> None:
+    """Run `round_` now and then every `seconds` until `stop` is set. A round that raises is
+    logged (as `failed`, on the caller's logger) and the next one tries again: what these rounds
+    meet is mostly the database away for a moment."""
+    while not stop.is_set():
+        try:
+            await round_()
+        except Exception:  # the next round tries again
+            log.exception(failed)
+        await rest(stop, seconds)
