@@ -49,6 +49,8 @@ def _mask_id_match(m: re.Match[str]) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every resident ID (checksum valid) and mainland mobile number in `text`."""
+    if len(text) < 11:  # shorter than a mobile number: most values of an event (codes, states)
+        return text
     text = _ID.sub(_mask_id_match, text)
     return _PHONE.sub(lambda m: mask_phone(m.group()) or "", text)
 
