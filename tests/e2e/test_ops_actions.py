@@ -128,3 +128,18 @@ async def test_reset_keeps_the_decisions_received(app: App) -> None:
     assert case["outcome"] == "granted"
     decided = [e["data"]["department"] for e in await events_of(app, cid, "DepartmentDecided")]
     assert sorted(decided) == sorted(RESTAURANT)
+
+
+async def test_terminating_a_case_whose_workflow_never_ran_is_unknown(app: App) -> None:
+    # On the record (a case of the legacy shape, a start that never happened) but no case
+    # workflow in Temporal: 404 naming it, not "closed" (that is a workflow that completed).
+    from tests.e2e.test_ops_bad_deploy import _case_row
+
+    cid = new_case_id()
+    await _case_row(app, cid)
+    body = {"status": "withdrawn", "reason": "申请人书面撤回申请"}
+    async with client(app, name="值班长 陈静") as http:
+        response = await http.post(f"/ops/cases/{cid}/terminate", json=body)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "unknown_case"
+    assert cid in response.json()["detail"]
