@@ -31,6 +31,7 @@ from domain.catalog import Matter, load_catalog
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, ensure_topics, free_port
 from events.topics import Topics
 from examples.department_client import Signer
+from infra.settings import Settings
 from store.db import make_engine, make_sessionmaker
 from store.department_keys import add_key
 from store.migrate import upgrade
@@ -185,11 +186,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def consumer_at_end(bootstrap: str, topic: str) -> AIOKafkaConsumer:
-    """A consumer of `topic` from its end, assigned before it returns. A short fetch wait, as
-    `lianban serve` uses (setting kafka_fetch_wait_ms): the embedded broker holds a fetch for
-    the whole wait even when records arrive."""
+    """A consumer of `topic` from its end, assigned before it returns. The fetch wait `lianban
+    serve` uses (LIANBAN_KAFKA_FETCH_WAIT_MS, read here too): the embedded broker holds a fetch
+    for the whole wait even when records arrive, so a department's wait adds to its latency."""
+    wait = Settings().kafka_fetch_wait_ms
     c = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=50
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=wait
     )
     await c.start()
     while not c.assignment():
