@@ -25,6 +25,7 @@ from events.contracts import ApplicationSubmitted, CaseAccepted, CaseNotAccepted
 from events.envelope import Envelope
 from infra import logs, tracing
 from infra.bootstrap import Deps
+from infra.failpoints import failpoint
 from services.errors import DuplicateCase
 from services.unit_of_work import unit_of_work
 from services.window.reuse import MaterialRefused, record_reuse, take_from_library
@@ -153,7 +154,8 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     acknowledged = 0
     query_code = sub.query_code or new_query_code()
     async with unit_of_work(deps) as uow:
-        if not await uow.records.store_submission(deps, envelope, sub, query_code):
+        stored = await uow.records.store_submission(deps, envelope, sub, query_code)
+        if not stored:
             first = await uow.records.submission_event_id(envelope.case_id)
             if first is not None and first != str(envelope.event_id):
                 raise DuplicateCase(
@@ -173,6 +175,8 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     assert case is not None
     if acknowledged:
         deps.notify_outbox()
+    if stored:  # the fault suite kills the consumer here: stored and committed, not started
+        failpoint("submission.after_record")
     return await start_case(deps, envelope, sub, case)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from events.contracts import ApplicationSubmitted
 from events.registry import Decoded
 from infra.bootstrap import Deps
+from infra.failpoints import failpoint
 from services.unit_of_work import unit_of_work
 from services.window.intake import ACKNOWLEDGEMENTS, NewSubmission, new_query_code, start_case
 
@@ -64,6 +65,8 @@ async def apply_submissions(deps: Deps, events: Sequence[Decoded]) -> list[int]:
         await uow.commit()
     if acknowledged:
         deps.notify_outbox()
+    if stored:  # the fault suite kills the consumer here: stored and committed, none started
+        failpoint("submission.after_record")
     await _start_all(deps, [(firsts[c][1], case) for c, case in cases.items()])
     done = {firsts[c][0] for c in cases}
     return [i for i in range(len(events)) if i not in done]
