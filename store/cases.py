@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -98,9 +99,14 @@ async def insert_submissions(session: AsyncSession, rows: list[dict[str, Any]]) 
     were new (a case that exists keeps its row)."""
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    stmt = insert_ignore(dialect, cases, "case_id").returning(cases.c.case_id)
+    stmt = _insert_new_cases(session.get_bind().dialect.name)
     return set((await session.execute(stmt, rows)).scalars())
+
+
+@functools.cache
+def _insert_new_cases(dialect: str) -> Any:
+    # Built once per dialect, as `store.db.insert_ignore` is.
+    return insert_ignore(dialect, cases, "case_id").returning(cases.c.case_id)
 
 
 _GET_CASE = sa.select(cases).where(cases.c.case_id == sa.bindparam("case_id"))
