@@ -1,9 +1,10 @@
 """Kafka consumers: submissions start cases, decisions signal them.
 
 Offsets are committed only after the event was applied or dead-lettered. A topic with a batch
-handler (decisions: `services.departments.decision_batch`) applies a fetch's records in one
-transaction and hands back those it left, which are then applied one at a time like any other
-topic's; the offsets of the fetch are committed after both. Infrastructure errors
+handler (submissions: `services.window.submission_batch`; decisions:
+`services.departments.decision_batch`) applies a fetch's records in one transaction and hands
+back those it left, which are then applied one at a time, each partition in order (all of them
+when the batch raised); the offsets of the fetch are committed after both. Infrastructure errors
 (Temporal or the database unreachable) are retried in place, so nothing is skipped; anything
 else about one event dead-letters that event and the consumer keeps going. Whatever else ends a
 consumer (a broker away when it starts, an error no one foresaw) ends only that consumer, which

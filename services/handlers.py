@@ -17,6 +17,7 @@ from services.departments.decisions import apply_decision
 from services.departments.signatures import check_signature
 from services.errors import UnexpectedEvent
 from services.window.intake import handle_submission
+from services.window.submission_batch import apply_submissions
 
 Handler = Callable[[Deps, Decoded], Awaitable[object]]
 # Applies the events of one fetch together; returns the indexes left to apply one at a time.
@@ -54,6 +55,7 @@ HANDLERS: dict[type[Payload], Handler] = {
 
 # The types whose consumer applies a fetch in one transaction (`Handler` for what is left).
 BATCH_HANDLERS: dict[type[Payload], BatchHandler] = {
+    ApplicationSubmitted: apply_submissions,
     DecisionMade: apply_decisions,
 }
 

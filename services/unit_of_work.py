@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self, cast
+from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,11 +34,15 @@ from store.cases import (
     get_decision,
     get_task,
     submission_event_id,
+    submission_event_ids,
 )
 from store.db import insert_ignore
-from store.outbox import resend_event
+from store.outbox import resend_event, resend_events
 from store.schema import decisions
 from workflows.models import DecisionSignal
+
+if TYPE_CHECKING:  # the intake module writes through this one
+    from services.window.intake import NewSubmission
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,26 @@ class Records(Protocol):
     ) -> bool: ...
 
     async def submission_event_id(self, case_id: str) -> str | None: ...
+
+    async def store_submissions(self, deps: Deps, new: Sequence[NewSubmission]) -> set[str]:
+        """Store these new cases (a batch), each as `store_submission` does; the case ids
+        stored (not: one that exists, one the library refuses)."""
+        ...
+
+    async def submission_event_ids(self, case_ids: Collection[str]) -> dict[str, str]:
+        """`submission_event_id` of each (absent: none logged)."""
+        ...
+
+    async def resend_all(
+        self,
+        *,
+        topic: str,
+        keys: Sequence[str],
+        event_types: Iterable[str],
+        sent_before: datetime | None,
+    ) -> int:
+        """`resend` for several keys at once, whatever the events' data."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -213,6 +237,31 @@ class SqlRecords:
 
     async def submission_event_id(self, case_id: str) -> str | None:
         return await submission_event_id(self.s, case_id)
+
+    async def store_submissions(self, deps: Deps, new: Sequence[NewSubmission]) -> set[str]:
+        from services.window.intake import store_submissions  # as `store_submission`
+
+        return await store_submissions(self.s, deps, new)
+
+    async def submission_event_ids(self, case_ids: Collection[str]) -> dict[str, str]:
+        return await submission_event_ids(self.s, case_ids)
+
+    async def resend_all(
+        self,
+        *,
+        topic: str,
+        keys: Sequence[str],
+        event_types: Iterable[str],
+        sent_before: datetime | None,
+    ) -> int:
+        return await resend_events(
+            self.s,
+            topic=topic,
+            keys=keys,
+            event_types=event_types,
+            data={},
+            sent_before=sent_before,
+        )
 
 
 class SqlUnitOfWork:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -51,10 +52,25 @@ async def insert_submission(
     library's are in (`domain.library.with_reuse`); by default the submission's. The
     applicant's library key (store.library) is kept with the case.
     """
+    row = submission_row(envelope, sub, query_code, applicant_ref, keyring, materials)
+    stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(**row)
+    result = await session.execute(stmt)
+    return bool(cast("CursorResult[Any]", result).rowcount)
+
+
+def submission_row(
+    envelope: Envelope,
+    sub: ApplicationSubmitted,
+    query_code: str,
+    applicant_ref: str | None = None,
+    keyring: Keyring = NO_KEYS,
+    materials: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The new case's row in `cases`, as `insert_submission` stores it."""
     if materials is None:
         materials = [material_row(m.model_dump(mode="json")) for m in sub.materials]
     found = applicant_key(keyring, sub.applicant.id_number)
-    stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(
+    return dict(
         case_id=envelope.case_id,
         query_code=hash_code(keyring, envelope.case_id, query_code),
         matter_code=sub.matter_code,
@@ -76,8 +92,21 @@ async def insert_submission(
         workflow_type=CASE_WORKFLOW,
         updated_at=datetime.now(UTC),
     )
-    result = await session.execute(stmt)
-    return bool(cast("CursorResult[Any]", result).rowcount)
+
+
+async def insert_submissions(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Several `submission_row`s in one statement (a batch of submissions); the case ids that
+    were new (a case that exists keeps its row)."""
+    if not rows:
+        return set()
+    stmt = _insert_new_cases(session.get_bind().dialect.name)
+    return set((await session.execute(stmt, rows)).scalars())
+
+
+@functools.cache
+def _insert_new_cases(dialect: str) -> Any:
+    # Built once per dialect, as `store.db.insert_ignore` is.
+    return insert_ignore(dialect, cases, "case_id").returning(cases.c.case_id)
 
 
 _GET_CASE = sa.select(cases).where(cases.c.case_id == sa.bindparam("case_id"))
@@ -201,6 +230,27 @@ async def submission_event_id(session: AsyncSession, case_id: str) -> str | None
         .limit(1)
     )
     return await session.scalar(query)
+
+
+_SUBMITTED_OF = (
+    sa.select(case_events.c.case_id, case_events.c.event_id)
+    .where(
+        case_events.c.case_id.in_(sa.bindparam("ids", expanding=True)),
+        case_events.c.event_type == ApplicationSubmitted.EVENT_TYPE,
+    )
+    .order_by(case_events.c.id)
+)
+
+
+async def submission_event_ids(session: AsyncSession, case_ids: Collection[str]) -> dict[str, str]:
+    """`submission_event_id` of several cases in one statement; a case with none logged is
+    absent."""
+    if not case_ids:
+        return {}
+    first: dict[str, str] = {}
+    for case_id, event_id in await session.execute(_SUBMITTED_OF, {"ids": sorted(case_ids)}):
+        first.setdefault(case_id, event_id)
+    return first
 
 
 async def rehash_query_code(

@@ -7,7 +7,7 @@ was parked, holds back the later rows of its key only; every other key flows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -301,9 +301,27 @@ async def resend_event(
     `sent_before`: only an event last published before then. A row waiting to go (again) is
     never queued twice, so with `sent_before` = now − interval a burst of re-sends publishes
     the acknowledgement at most once per interval, not once per re-send."""
+    return await resend_events(
+        s, topic=topic, keys=[key], event_types=event_types, data=data, sent_before=sent_before
+    )
+
+
+async def resend_events(
+    s: AsyncSession,
+    *,
+    topic: str,
+    keys: Sequence[str],
+    event_types: Iterable[str],
+    data: Mapping[str, Any],
+    sent_before: datetime | None = None,
+) -> int:
+    """`resend_event` for several keys at once (a batch of submissions re-sent): one read and
+    one update for all of them."""
+    if not keys:
+        return 0
     wanted = set(event_types)
     ids = []
-    for row_id, value in await _sent_rows(s, topic, [key], sent_before):
+    for row_id, value in await _sent_rows(s, topic, sorted(set(keys)), sent_before):
         doc = _event(value)
         got = doc.get("data") or {}
         if doc.get("event_type") in wanted and all(got.get(k) == v for k, v in data.items()):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +25,12 @@ from events.contracts import ApplicationSubmitted, CaseAccepted, CaseNotAccepted
 from events.envelope import Envelope
 from infra import logs, tracing
 from infra.bootstrap import Deps
+from infra.failpoints import failpoint
 from services.errors import DuplicateCase
 from services.unit_of_work import Resend, unit_of_work
-from services.window.reuse import record_reuse, take_from_library
-from store.cases import get_case, insert_submission
-from store.records import log_case_event
+from services.window.reuse import MaterialRefused, record_reuse, take_from_library
+from store.cases import get_case, insert_submission, insert_submissions, submission_row
+from store.records import log_case_event, log_case_events
 from workflows.case import CaseWorkflow
 from workflows.models import JointApprovalInput
 
@@ -109,6 +113,37 @@ async def store_submission(
     return stored
 
 
+@dataclass(frozen=True)
+class NewSubmission:
+    """A submission to store in a batch, with the query code its case gets."""
+
+    envelope: Envelope
+    sub: ApplicationSubmitted
+    query_code: str
+
+
+async def store_submissions(s: AsyncSession, deps: Deps, new: Sequence[NewSubmission]) -> set[str]:
+    """`store_submission` for several new cases in one transaction: the library looked up for
+    each, one insert of their rows, one of their log entries with their audit chains (one
+    head each), then `MaterialsReused` for those the library gave to; the case ids stored.
+    One the library refuses (`MaterialRefused`) is not stored: applied alone, it is refused
+    with its reason. Nothing is written for a case that exists."""
+    rows, reuse = [], {}
+    for n in new:
+        try:
+            materials, reused = await take_from_library(s, deps, n.sub)
+        except MaterialRefused:
+            continue
+        rows.append(submission_row(n.envelope, n.sub, n.query_code, None, deps.keyring, materials))
+        reuse[n.envelope.case_id] = reused
+    stored = await insert_submissions(s, rows)
+    await log_case_events(s, [n.envelope for n in new if n.envelope.case_id in stored])
+    for n in new:
+        if n.envelope.case_id in stored:
+            await record_reuse(s, deps, n.envelope, n.sub.matter_code, reuse[n.envelope.case_id])
+    return stored
+
+
 async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubmitted) -> bool:
     """Apply one ApplicationSubmitted from the submissions topic. True if a new case started.
 
@@ -119,7 +154,8 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     acknowledged = 0
     query_code = sub.query_code or new_query_code()
     async with unit_of_work(deps) as uow:
-        if not await uow.records.store_submission(deps, envelope, sub, query_code):
+        stored = await uow.records.store_submission(deps, envelope, sub, query_code)
+        if not stored:
             first = await uow.records.submission_event_id(envelope.case_id)
             if first is not None and first != str(envelope.event_id):
                 raise DuplicateCase(
@@ -131,11 +167,22 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
             acknowledged = await uow.records.resend(again)
         case = await uow.records.case(envelope.case_id)
         await uow.commit()
-    assert deps.temporal is not None and case is not None
-    # What is logged from here on (a retry while Temporal is away) names the case's trace.
-    logs.set_case(envelope.case_id, case["traceparent"])
+    assert case is not None
     if acknowledged:
         deps.notify_outbox()
+    if stored:  # the fault suite kills the consumer here: stored and committed, not started
+        failpoint("submission.after_record")
+    return await start_case(deps, envelope, sub, case)
+
+
+async def start_case(
+    deps: Deps, envelope: Envelope, sub: ApplicationSubmitted, case: Mapping[str, Any]
+) -> bool:
+    """Start the stored `case`'s workflow (after its transaction committed: the workflow reads
+    the case); False when it was started before."""
+    assert deps.temporal is not None
+    # What is logged from here on (a retry while Temporal is away) names the case's trace.
+    logs.set_case(envelope.case_id, case["traceparent"])
     policy = ClockPolicy(
         start_offset=deps.settings.clock_start_offset,
         yellow_days_before=deps.settings.yellow_days_before,

@@ -101,6 +101,21 @@ async def test_consumer_killed_between_recording_and_signal(
     )
 
 
+async def test_consumer_killed_between_storing_and_starting(
+    cluster: FaultCluster, driver: Driver
+) -> None:
+    # New cases are stored where their submissions are received (a fetch of them in one
+    # transaction), then their workflows started. Killed in between, the cases are stored and
+    # none started; the portal sees its cases and re-sends nothing, so what starts them is
+    # the same records read again (their offsets were not committed).
+    ids, since = await _die_by_failpoint(
+        cluster, driver, "consumers", "submission.after_record@1", "STORED"
+    )
+    await _settle(
+        driver, "kill -9 consumer after storing submissions, before starting them", ids, since
+    )
+
+
 async def test_consumer_killed_before_commit(cluster: FaultCluster, driver: Driver) -> None:
     ids, since = await _die_by_failpoint(
         cluster, driver, "consumers", "consumer.before_commit.decisions@1", "CONSUMER"

@@ -25,6 +25,7 @@ from events.envelope import Envelope
 from infra.bootstrap import Deps
 from infra.settings import Settings
 from services.unit_of_work import Decided, Resend
+from services.window.intake import NewSubmission
 from store.cases import CASE_WORKFLOW
 
 
@@ -43,6 +44,8 @@ class State:
     decisions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
     submissions: dict[str, str] = field(default_factory=dict)  # case -> first event id
+    # Cases whose submission the library refuses in a batch (`store_submissions` leaves them)
+    refused: set[str] = field(default_factory=set)
     commits: int = 0
 
     def add_case(self, case_id: str, departments: Iterable[str], **more: Any) -> None:
@@ -160,6 +163,29 @@ class FakeRecords:
 
     async def submission_event_id(self, case_id: str) -> str | None:
         return self.st.submissions.get(case_id)
+
+    async def store_submissions(self, deps: Deps, new: Sequence[NewSubmission]) -> set[str]:
+        stored = set()
+        for n in new:
+            if n.envelope.case_id in self.st.refused:
+                continue
+            if await self.store_submission(deps, n.envelope, n.sub, n.query_code):
+                stored.add(n.envelope.case_id)
+        return stored
+
+    async def submission_event_ids(self, case_ids: Collection[str]) -> dict[str, str]:
+        return {c: self.st.submissions[c] for c in case_ids if c in self.st.submissions}
+
+    async def resend_all(
+        self,
+        *,
+        topic: str,
+        keys: Sequence[str],
+        event_types: Iterable[str],
+        sent_before: datetime | None,
+    ) -> int:
+        kinds = tuple(event_types)
+        return sum([await self.resend(Resend(topic, k, kinds, {}, sent_before)) for k in keys])
 
 
 class FakeUnitOfWork:
