@@ -48,8 +48,17 @@ run: install
 ## /tmp/pytest-of-$USER, so another pytest on the machine would delete a running suite's
 ## databases. (The other "disk I/O error" seen in the suite was a test reading lianban.db in its
 ## own process, which drops SQLite's POSIX locks: tests/utils/sqlite_files.py.)
+## In two runs: unit, workflow and integration tests spread over TEST_WORKERS processes
+## (pytest-xdist, a file to a process: each starts servers of its own, and they mostly wait on
+## them), then end-to-end, benchmark smoke and fault tests one at a time (the browser and the
+## fault clusters want the machine; the fault table is printed by the run that holds them).
+TEST_WORKERS ?= 2
+SERIAL_TESTS := tests/e2e tests/bench tests/faults
 test: install lint typecheck browser monitoring
-	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp $(PYTEST_ARGS)
+	mkdir -p $(CURDIR)/.pytest-tmp
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --basetemp=$(CURDIR)/.pytest-tmp/parallel \
+		$(foreach t,$(SERIAL_TESTS),--ignore=$(t)) $(PYTEST_ARGS) tests
+	$(BIN)/pytest -q --basetemp=$(CURDIR)/.pytest-tmp/serial $(PYTEST_ARGS) $(SERIAL_TESTS)
 
 lint: install monitoring
 	$(BIN)/ruff format --check .

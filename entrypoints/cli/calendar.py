@@ -79,12 +79,14 @@ def load(
         target = install_file(file, Path(settings.calendar_dir))
     except (CalendarFileError, OSError) as exc:
         raise fail(f"invalid: {exc}") from exc
-    console.print(f"installed {target}")
+    # One line each whatever the terminal's width: scripts read them (a path is long).
+    console.print(f"installed {target}", soft_wrap=True)
     if recalculate:
         with progress_bar(show_progress, "recalculating", "cases") as progress:
             done, failed = asyncio.run(_recalculate(validate_file(target), progress))
         console.print(
-            f"recalculated {done} running case(s)" + (f"; failed: {failed}" if failed else "")
+            f"recalculated {done} running case(s)" + (f"; failed: {failed}" if failed else ""),
+            soft_wrap=True,
         )
 
 
