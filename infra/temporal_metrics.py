@@ -7,7 +7,12 @@ counters add up, gauges keep the last value, histograms count into buckets. The 
 drained by the process's metrics loop every few seconds and before every scrape.
 
 The SDK's labels are its own (namespace, task queue, workflow and activity type, poller and
-status): never a workflow id, so never a case number.
+status): never a workflow id, so never a case number. But the SDK makes a new attributes object
+for each workflow run and activity it meters, with the same few values: the labels of each
+object are cached only for the last `LABEL_CACHE_SIZE` objects, and label sets of equal values
+are one tuple. Keyed by every object ever seen, the cache grew ~2.5 KB per case for good
+(bench/RESULTS.md, "Worker memory per open case"); keyed by id alone, an object the SDK dropped
+handed its id, and so its labels, to the next one.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from temporalio.runtime import (
 
 log = logging.getLogger("lianban.metrics")
 BUFFER_SIZE = 200_000  # updates; a case makes a few hundred, drained every few seconds
+# Attribute objects whose labels are remembered: the ones in use meanwhile (a few per cached
+# workflow and running activity) are far fewer; one evicted is only labelled again.
+LABEL_CACHE_SIZE = 2048
 BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 Labels = tuple[tuple[str, str], ...]
 
@@ -63,7 +71,10 @@ class TemporalCollector(Collector):
     def __init__(self) -> None:
         self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
-        self._label_cache: dict[int, Labels] = {}
+        # id(attributes) -> (attributes, labels); holding the object keeps its id from being
+        # reused by another set of attributes while it is cached.
+        self._label_cache: dict[int, tuple[Mapping[str, Any], Labels]] = {}
+        self._label_sets: dict[Labels, Labels] = {}  # one tuple per label set (few: see above)
 
     def add(self, updates: Any) -> None:
         with self._lock:
@@ -76,10 +87,7 @@ class TemporalCollector(Collector):
         series = self._series.get(name)
         if series is None:
             series = self._series[name] = _Series(metric.kind, metric.description or name)
-        # The SDK hands the same attributes object for the same set: label it once.
-        labels = self._label_cache.get(id(u.attributes))
-        if labels is None:
-            labels = self._label_cache[id(u.attributes)] = _labels(u.attributes)
+        labels = self._labels_of(u.attributes)
         if series.kind == BUFFERED_METRIC_KIND_COUNTER:
             series.values[labels] = series.values.get(labels, 0.0) + u.value
         elif series.kind == BUFFERED_METRIC_KIND_GAUGE:
@@ -90,6 +98,19 @@ class TemporalCollector(Collector):
                 counts = series.buckets[labels] = [0.0] * (len(BUCKETS) + 2)
             counts[bisect.bisect_left(BUCKETS, u.value)] += 1
             counts[-1] += u.value
+
+    def _labels_of(self, attributes: Mapping[str, Any]) -> Labels:
+        """The SDK hands the same attributes object for the same set: label it once while it is
+        in use."""
+        hit = self._label_cache.get(id(attributes))
+        if hit is not None:
+            return hit[1]
+        labels = _labels(attributes)
+        labels = self._label_sets.setdefault(labels, labels)
+        if len(self._label_cache) >= LABEL_CACHE_SIZE:
+            del self._label_cache[next(iter(self._label_cache))]  # the oldest first
+        self._label_cache[id(attributes)] = (attributes, labels)
+        return labels
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:

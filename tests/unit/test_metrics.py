@@ -19,7 +19,7 @@ from temporalio.runtime import (
 
 from entrypoints.cli.deploy_monitoring import exported_names, metric_names
 from infra import metrics
-from infra.temporal_metrics import TemporalCollector
+from infra.temporal_metrics import LABEL_CACHE_SIZE, TemporalCollector
 
 DOCS = Path(__file__).parents[2] / "docs" / "monitoring.md"
 
@@ -94,6 +94,38 @@ def test_temporal_updates_become_counters_gauges_and_histograms() -> None:
     assert samples[(bucket, tuple(sorted({**attrs, "le": "+Inf"}.items())))] == 3
     assert samples[("temporal_workflow_task_execution_latency_count", labels)] == 3
     assert abs(samples[("temporal_workflow_task_execution_latency_sum", labels)] - 120.203) < 1e-9
+
+
+def test_temporal_labels_are_cached_for_a_bounded_number_of_attribute_objects() -> None:
+    """The SDK makes a new attributes object per workflow run and activity, with the same few
+    values, and holds many of them: the worker grew by each one it ever saw (bench/RESULTS.md)."""
+    collector = TemporalCollector()
+    done = FakeMetric("temporal_workflow_completed", BUFFERED_METRIC_KIND_COUNTER)
+    runs = [{"task_queue": "q", "workflow_type": f"W{i % 2}"} for i in range(3 * LABEL_CACHE_SIZE)]
+    collector.add(FakeUpdate(done, 1, attrs) for attrs in runs)
+    assert len(collector._label_cache) == LABEL_CACHE_SIZE
+    series = collector._series["temporal_workflow_completed"].values
+    assert sorted(series.values()) == [len(runs) / 2, len(runs) / 2]
+    # Labels of equal values are one tuple, whichever attributes object they came from.
+    cached = {id(labels) for _, labels in collector._label_cache.values()}
+    assert cached == {id(labels) for labels in series}
+
+
+def test_temporal_labels_follow_the_values_when_an_attributes_id_is_reused() -> None:
+    """An attributes object the SDK dropped frees its id for the next one, of other values: the
+    cache keyed by id alone counted W2's updates as W0's or W1's."""
+    collector = TemporalCollector()
+    done = FakeMetric("temporal_workflow_completed", BUFFERED_METRIC_KIND_COUNTER)
+    # Each dict is dropped after its update: CPython hands its memory (its id) to a later one.
+    collector.add(
+        FakeUpdate(done, 1, {"task_queue": "q", "workflow_type": f"W{i % 3}"}) for i in range(300)
+    )
+    series = collector._series["temporal_workflow_completed"].values
+    assert {dict(labels)["workflow_type"]: n for labels, n in series.items()} == {
+        "W0": 100,
+        "W1": 100,
+        "W2": 100,
+    }
 
 
 def test_the_scrape_token_is_asked_for_only_when_set() -> None:
