@@ -45,7 +45,11 @@ from temporalio.runtime import (
 )
 
 log = logging.getLogger("lianban.metrics")
-BUFFER_SIZE = 200_000  # updates; a case makes a few hundred, drained every few seconds
+# Updates the SDK can hold between two drains (every 2 s); when full it drops them and logs an
+# error. The SDK allocates and touches every slot (~90 B) when the runtime starts: 200,000 slots
+# were 18 MB of every worker's RSS from its first second (bench/RESULTS.md, "Worker memory per
+# open case"). `drain` warns past half of it.
+BUFFER_SIZE = 50_000
 # Attribute objects whose labels are remembered: the ones in use meanwhile (a few per cached
 # workflow and running activity) are far fewer; one evicted is only labelled again.
 LABEL_CACHE_SIZE = 2048
@@ -180,5 +184,12 @@ def drain() -> int:
     if _buffer is None or _collector is None:
         return 0
     updates = _buffer.retrieve_updates()
+    if len(updates) > BUFFER_SIZE // 2:  # a 500-case burst made ~2,100 between two drains
+        log.warning(
+            "%d Temporal metric updates since the last drain: more than half the buffer (%d); "
+            "the SDK drops those beyond it",
+            len(updates),
+            BUFFER_SIZE,
+        )
     _collector.add(updates)
     return len(updates)
