@@ -484,6 +484,14 @@ class Settings(BaseSettings):
         description="the event loop `lianban serve` and `lianban dev` run on: uvloop (libuv), "
         "or Python's own; uvloop saves ~10 % of the CPU per case (bench/RESULTS.md)",
     )
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        description="glibc malloc arenas of a `lianban serve` or `lianban dev` process "
+        "(M_ARENA_MAX; MALLOC_ARENA_MAX in the environment wins); 0: glibc's default, 8 per "
+        "core. The Temporal SDK's threads each took an arena of their own and the worker kept "
+        "growing with the open cases (bench/RESULTS.md: 256 -> 240 MB at 5,000)",
+    )
 
     @field_validator("jwt_secret")
     @classmethod
