@@ -46,9 +46,9 @@ from temporalio.runtime import (
 
 log = logging.getLogger("lianban.metrics")
 # Updates the SDK can hold between two drains (every 2 s); when full it drops them and logs an
-# error. The SDK allocates and touches every slot (~90 B) when the runtime starts: 200,000 slots
-# were 18 MB of every worker's RSS from its first second (bench/RESULTS.md, "Worker memory per
-# open case"). `drain` warns past half of it.
+# error. The SDK allocates and touches every slot (~90 B) when the runtime starts: with 200,000
+# slots the runtime took 21 MB of every process's RSS from its first second, 7 MB with 50,000
+# (bench/RESULTS.md, "Worker memory per open case"). `drain` warns past half of it.
 BUFFER_SIZE = 50_000
 # Attribute objects whose labels are remembered: the ones in use meanwhile (a few per cached
 # workflow and running activity) are far fewer; one evicted is only labelled again.
