@@ -223,10 +223,15 @@ class Bench:
         return LianbanDriver(self.stack.kafka_bootstrap, self.topics, matter.code, materials)
 
     def serve(
-        self, name: str, *flags: str, env: dict[str, str] | None = None
+        self,
+        name: str,
+        *flags: str,
+        env: dict[str, str] | None = None,
+        module: str = "entrypoints.cli.main",
     ) -> subprocess.Popen[bytes]:
-        """Start `lianban serve` with some parts (flags like --no-worker), `env` on top."""
-        cmd = [sys.executable, "-m", "entrypoints.cli.main", "serve", *flags]
+        """Start `lianban serve` with some parts (flags like --no-worker), `env` on top;
+        `module` runs the CLI another way (`bench.traced`: under tracemalloc)."""
+        cmd = [sys.executable, "-m", module, "serve", *flags]
         proc = spawn(cmd, {**self.env, **(env or {})}, self.tmp / f"{name}.log")
         if self.serve_cpus:
             pin(proc.pid, self.serve_cpus)  # before Python starts its threads: they inherit it

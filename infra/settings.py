@@ -173,7 +173,7 @@ class Settings(BaseSettings):
         ge=0,
         description="workflows the worker keeps in memory (~0.3 MB each for a case's "
         "CaseWorkflow); an evicted one replays its history on its next task. A case is one "
-        "workflow (bench/RESULTS.md: 280 MB peak with 5,000 open cases at 300)",
+        "workflow (bench/RESULTS.md: 239 MB peak with 5,000 open cases at 300)",
     )
     relay_idle_seconds: float = 0.05
     relay_linger_ms: int = Field(
@@ -492,6 +492,14 @@ class Settings(BaseSettings):
         default="uvloop",
         description="the event loop `lianban serve` and `lianban dev` run on: uvloop (libuv), "
         "or Python's own; uvloop saves ~10 % of the CPU per case (bench/RESULTS.md)",
+    )
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        description="glibc malloc arenas of a `lianban serve` or `lianban dev` process "
+        "(M_ARENA_MAX; MALLOC_ARENA_MAX in the environment wins); 0: glibc's default, 8 per "
+        "core. The Temporal SDK's threads each took an arena of their own and the worker kept "
+        "growing with the open cases (bench/RESULTS.md: 257 -> 239 MB at 5,000)",
     )
 
     @field_validator("jwt_secret")

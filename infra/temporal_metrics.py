@@ -7,7 +7,12 @@ counters add up, gauges keep the last value, histograms count into buckets. The 
 drained by the process's metrics loop every few seconds and before every scrape.
 
 The SDK's labels are its own (namespace, task queue, workflow and activity type, poller and
-status): never a workflow id, so never a case number.
+status): never a workflow id, so never a case number. But the SDK makes a new attributes object
+for each workflow run and activity it meters, with the same few values: labels are cached by
+the attributes' values, so the cache holds one entry per label set (tens). Keyed by every object
+ever seen, the cache grew ~2.5 KB per case for good (bench/RESULTS.md, "Worker memory per open
+case"); keyed by id alone, an object the SDK dropped handed its id, and so its labels, to the
+next one.
 """
 
 from __future__ import annotations
@@ -40,7 +45,11 @@ from temporalio.runtime import (
 )
 
 log = logging.getLogger("lianban.metrics")
-BUFFER_SIZE = 200_000  # updates; a case makes a few hundred, drained every few seconds
+# Updates the SDK can hold between two drains (every 2 s); when full it drops them and logs an
+# error. The SDK allocates and touches every slot (~90 B) when the runtime starts: with 200,000
+# slots the runtime took 21 MB of every process's RSS from its first second, 7 MB with 50,000
+# (bench/RESULTS.md, "Worker memory per open case"). `drain` warns past half of it.
+BUFFER_SIZE = 50_000
 LABEL_CACHE_MAX = 10_000  # distinct label sets remembered (the SDK uses tens)
 BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 Labels = tuple[tuple[str, str], ...]
@@ -167,5 +176,12 @@ def drain() -> int:
     if _buffer is None or _collector is None:
         return 0
     updates = _buffer.retrieve_updates()
+    if len(updates) > BUFFER_SIZE // 2:  # a 500-case burst made ~2,100 between two drains
+        log.warning(
+            "%d Temporal metric updates since the last drain: more than half the buffer (%d); "
+            "the SDK drops those beyond it",
+            len(updates),
+            BUFFER_SIZE,
+        )
     _collector.add(updates)
     return len(updates)

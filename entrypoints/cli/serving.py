@@ -87,10 +87,12 @@ def _run(parts: Any, *, embedded: bool, settings: Any = None) -> None:
     from entrypoints.cli.client import fail
     from entrypoints.devstack.server import run_forever
     from infra import logs
+    from infra.malloc import limit_arenas
     from infra.settings import get_settings
     from store.migrate import SchemaNotCurrent
 
     settings = settings or get_settings()
+    limit_arenas(settings.malloc_arenas)  # before any thread starts (infra/malloc.py)
     # JSON lines under `serve` (LIANBAN_LOG_FORMAT), readable ones under `dev`.
     logs.configure(settings, dev=embedded)
     run = asyncio.run
