@@ -37,7 +37,7 @@ from store.cases import (
     submission_event_ids,
 )
 from store.db import insert_ignore
-from store.outbox import resend_event, resend_events
+from store.outbox import resend_events
 from store.schema import decisions
 from workflows.models import DecisionSignal
 
@@ -57,24 +57,24 @@ class Decided:
 
 @dataclass(frozen=True)
 class Resend:
-    """Which sent events to publish again (`store.outbox.resend_event`): those of `key` on
+    """Which sent events to publish again (`store.outbox.resend_events`): those of `keys` on
     `topic` of one of `event_types` whose data has these values, last published before
-    `sent_before` (None: whenever)."""
+    `sent_before` (None: whenever). One case's, or a batch's."""
 
     topic: str
-    key: str
+    keys: tuple[str, ...]
     event_types: tuple[str, ...]
     data: Mapping[str, Any]
     sent_before: datetime | None
 
     @classmethod
     def acknowledgement(
-        cls, deps: Deps, key: str, event_types: Iterable[str], data: Mapping[str, Any]
+        cls, deps: Deps, keys: Iterable[str], event_types: Iterable[str], data: Mapping[str, Any]
     ) -> Resend:
         """The acknowledgement on case-events that a sender asks for again by re-sending:
         published again at most once per `ack_again_seconds` however many re-sends come."""
         sent_before = deps.settings.ack_again_before(datetime.now(UTC))
-        return cls(deps.topics.case_events, key, tuple(event_types), data, sent_before)
+        return cls(deps.topics.case_events, tuple(keys), tuple(event_types), data, sent_before)
 
 
 class Records(Protocol):
@@ -126,17 +126,6 @@ class Records(Protocol):
 
     async def submission_event_ids(self, case_ids: Collection[str]) -> dict[str, str]:
         """`submission_event_id` of each (absent: none logged)."""
-        ...
-
-    async def resend_all(
-        self,
-        *,
-        topic: str,
-        keys: Sequence[str],
-        event_types: Iterable[str],
-        sent_before: datetime | None,
-    ) -> int:
-        """`resend` for several keys at once, whatever the events' data."""
         ...
 
 
@@ -210,10 +199,10 @@ class SqlRecords:
         )
 
     async def resend(self, what: Resend) -> int:
-        return await resend_event(
+        return await resend_events(
             self.s,
             topic=what.topic,
-            key=what.key,
+            keys=what.keys,
             event_types=what.event_types,
             data=what.data,
             sent_before=what.sent_before,
@@ -245,23 +234,6 @@ class SqlRecords:
 
     async def submission_event_ids(self, case_ids: Collection[str]) -> dict[str, str]:
         return await submission_event_ids(self.s, case_ids)
-
-    async def resend_all(
-        self,
-        *,
-        topic: str,
-        keys: Sequence[str],
-        event_types: Iterable[str],
-        sent_before: datetime | None,
-    ) -> int:
-        return await resend_events(
-            self.s,
-            topic=topic,
-            keys=keys,
-            event_types=event_types,
-            data={},
-            sent_before=sent_before,
-        )
 
 
 class SqlUnitOfWork:

@@ -260,7 +260,7 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
     the decision yet (it publishes it then)."""
     async with unit_of_work(deps) as uow:
         data = {"department": department, "decision_event_id": event_id}
-        ack = Resend.acknowledgement(deps, case_id, (DepartmentDecided.EVENT_TYPE,), data)
+        ack = Resend.acknowledgement(deps, [case_id], (DepartmentDecided.EVENT_TYPE,), data)
         again = await uow.records.resend(ack)
         await uow.commit()
     if again:

@@ -163,7 +163,7 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                     "is used once: submit a new application under a new number"
                 )
             # A portal re-sends until it sees the answer, which a broker may have lost.
-            again = Resend.acknowledgement(deps, envelope.case_id, ACKNOWLEDGEMENTS, {})
+            again = Resend.acknowledgement(deps, [envelope.case_id], ACKNOWLEDGEMENTS, {})
             acknowledged = await uow.records.resend(again)
         case = await uow.records.case(envelope.case_id)
         await uow.commit()

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from events.contracts import ApplicationSubmitted
 from events.registry import Decoded
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
-from services.unit_of_work import unit_of_work
+from services.unit_of_work import Resend, unit_of_work
 from services.window.intake import ACKNOWLEDGEMENTS, NewSubmission, new_query_code, start_case
 
 
@@ -55,11 +54,8 @@ async def apply_submissions(deps: Deps, events: Sequence[Decoded]) -> list[int]:
         stored = await uow.records.store_submissions(deps, new)
         # Stored before by this very submission: a portal re-sends until it sees the answer.
         again = [c for c in known if submitted.get(c) == str(firsts[c][1].envelope.event_id)]
-        acknowledged = await uow.records.resend_all(
-            topic=deps.topics.case_events,
-            keys=again,
-            event_types=ACKNOWLEDGEMENTS,
-            sent_before=deps.settings.ack_again_before(datetime.now(UTC)),
+        acknowledged = await uow.records.resend(
+            Resend.acknowledgement(deps, again, ACKNOWLEDGEMENTS, {})
         )
         cases = {c: known[c] for c in again} | await uow.records.cases(stored)
         await uow.commit()

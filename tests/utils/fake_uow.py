@@ -119,7 +119,7 @@ class FakeRecords:
         again = [
             r
             for r in self.st.outbox
-            if r.key == what.key
+            if r.key in what.keys
             and r.event_type in set(what.event_types)
             and all(r.data.get(k) == v for k, v in what.data.items())
             and r.sent_at is not None
@@ -175,17 +175,6 @@ class FakeRecords:
 
     async def submission_event_ids(self, case_ids: Collection[str]) -> dict[str, str]:
         return {c: self.st.submissions[c] for c in case_ids if c in self.st.submissions}
-
-    async def resend_all(
-        self,
-        *,
-        topic: str,
-        keys: Sequence[str],
-        event_types: Iterable[str],
-        sent_before: datetime | None,
-    ) -> int:
-        kinds = tuple(event_types)
-        return sum([await self.resend(Resend(topic, k, kinds, {}, sent_before)) for k in keys])
 
 
 class FakeUnitOfWork:
