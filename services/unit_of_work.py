@@ -156,6 +156,7 @@ class SqlRecords:
 
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+        self.queued = 0  # outbox rows written: the relay is woken once they are committed
 
     async def case(self, case_id: str) -> dict[str, Any] | None:
         return await get_case(self.s, case_id)
@@ -193,13 +194,16 @@ class SqlRecords:
             written = await write_decision(
                 self.s, topic, one.case_id, one.signal, one.proof, only_open=True
             )
-            return {f"{one.case_id}.{one.signal.department}"} if written else set()
-        return await decide_open_tasks(
-            self.s, topic, [(d.case_id, d.signal, d.proof, d.traceparent) for d in decided]
-        )
+            tasks = {f"{one.case_id}.{one.signal.department}"} if written else set()
+        else:
+            tasks = await decide_open_tasks(
+                self.s, topic, [(d.case_id, d.signal, d.proof, d.traceparent) for d in decided]
+            )
+        self.queued += len(tasks)  # a `DepartmentDecided` each
+        return tasks
 
     async def resend(self, what: Resend) -> int:
-        return await resend_events(
+        again = await resend_events(
             self.s,
             topic=what.topic,
             keys=what.keys,
@@ -207,6 +211,8 @@ class SqlRecords:
             data=what.data,
             sent_before=what.sent_before,
         )
+        self.queued += again
+        return again
 
     async def mark_delivered(
         self, delivered: Sequence[tuple[str, str, str]], now: datetime
@@ -240,14 +246,16 @@ class SqlUnitOfWork:
     """One session and one transaction; rolled back on leaving unless `commit` was called."""
 
     records: Records
+    _records: SqlRecords
 
     def __init__(self, deps: Deps) -> None:
         self._sessions = deps.sessions
+        self._notify_outbox = deps.notify_outbox
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
-        self.records = SqlRecords(self._session)
+        self.records = self._records = SqlRecords(self._session)
         return self
 
     async def __aexit__(
@@ -264,5 +272,11 @@ class SqlUnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
+        """Commit; then, if outbox rows were written, wake the relay in this process so it
+        publishes them now rather than at its next poll (up to `relay_idle_seconds` later: a
+        department waits for its `DepartmentDecided`). A relay elsewhere finds them anyway."""
         assert self._session is not None
         await self._session.commit()
+        if self._records.queued:
+            self._records.queued = 0
+            self._notify_outbox()

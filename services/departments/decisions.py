@@ -261,10 +261,8 @@ async def _acknowledge_again(deps: Deps, case_id: str, department: str, event_id
     async with unit_of_work(deps) as uow:
         data = {"department": department, "decision_event_id": event_id}
         ack = Resend.acknowledgement(deps, [case_id], (DepartmentDecided.EVENT_TYPE,), data)
-        again = await uow.records.resend(ack)
-        await uow.commit()
-    if again:
-        deps.notify_outbox()
+        await uow.records.resend(ack)
+        await uow.commit()  # wakes the relay if it queued one
 
 
 async def _request_corrections(

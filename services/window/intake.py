@@ -151,7 +151,6 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
     makes sure its workflow runs. Another submission for the same case number is refused
     (`duplicate_case`), leaving the case's log and audit chain as they were.
     """
-    acknowledged = 0
     query_code = sub.query_code or new_query_code()
     async with unit_of_work(deps) as uow:
         stored = await uow.records.store_submission(deps, envelope, sub, query_code)
@@ -164,12 +163,10 @@ async def handle_submission(deps: Deps, envelope: Envelope, sub: ApplicationSubm
                 )
             # A portal re-sends until it sees the answer, which a broker may have lost.
             again = Resend.acknowledgement(deps, [envelope.case_id], ACKNOWLEDGEMENTS, {})
-            acknowledged = await uow.records.resend(again)
+            await uow.records.resend(again)  # the relay is woken at the commit
         case = await uow.records.case(envelope.case_id)
         await uow.commit()
     assert case is not None
-    if acknowledged:
-        deps.notify_outbox()
     if stored:  # the fault suite kills the consumer here: stored and committed, not started
         failpoint("submission.after_record")
     return await start_case(deps, envelope, sub, case)

@@ -54,13 +54,9 @@ async def apply_submissions(deps: Deps, events: Sequence[Decoded]) -> list[int]:
         stored = await uow.records.store_submissions(deps, new)
         # Stored before by this very submission: a portal re-sends until it sees the answer.
         again = [c for c in known if submitted.get(c) == str(firsts[c][1].envelope.event_id)]
-        acknowledged = await uow.records.resend(
-            Resend.acknowledgement(deps, again, ACKNOWLEDGEMENTS, {})
-        )
+        await uow.records.resend(Resend.acknowledgement(deps, again, ACKNOWLEDGEMENTS, {}))
         cases = {c: known[c] for c in again} | await uow.records.cases(stored)
-        await uow.commit()
-    if acknowledged:
-        deps.notify_outbox()
+        await uow.commit()  # wakes the relay for the re-sent answers
     if stored:  # the fault suite kills the consumer here: stored and committed, none started
         failpoint("submission.after_record")
     await _start_all(deps, [(firsts[c][1], case) for c, case in cases.items()])
