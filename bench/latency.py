@@ -1,6 +1,7 @@
 """Decision latency: from a decision produced on Kafka to its acknowledgement.
 
     .venv/bin/python -m bench.latency [--cases 100] [--rate R] [--via ack|http]
+                                      [--postgres | --split]
 
 Measures the maximum rate first (a throughput run of 100 cases) unless --rate is given, then
 produces decisions at half that rate, one per open task, and waits for what the department
@@ -8,7 +9,10 @@ waits for: `--via ack` (default) its `DepartmentDecided` on case-events (docs/co
 department re-sends until it sees it), read by one consumer in this process; `--via http` polls
 `GET /cases/{id}` every 10 ms until the task reads "decided" — which loads the API being
 measured (hundreds of requests per second once decisions queue) and so measures its own load
-above a few decisions per second. Prints p50/p95/p99 in milliseconds.
+above a few decisions per second. `--postgres`: Lianban on a PostgreSQL database of its own
+(production's database) instead of SQLite; `--split`: on PostgreSQL, one `lianban serve` per
+part (worker, consumers, relay, API), as docs/production.md deploys it. Prints p50/p95/p99 in
+milliseconds.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.harness import Bench, bench_stack, event, signed, wait_http
+from bench.throughput import start_lianban
 from domain.catalog import load_catalog
+from entrypoints.devstack.postgres import postgres_database
 from infra.settings import Settings
 from infra.tokens import mint
 
@@ -115,12 +121,29 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def main(cases: int, rate: float | None, matter_code: str, via: str) -> None:
+async def main(
+    cases: int, rate: float | None, matter_code: str, via: str, postgres: bool, split: bool
+) -> None:
+    if postgres or split:  # processes of their own share one database: PostgreSQL
+        async with postgres_database() as url:
+            await measure(cases, rate, matter_code, via, url, split)
+    else:
+        await measure(cases, rate, matter_code, via, None, split)
+
+
+async def measure(
+    cases: int,
+    rate: float | None,
+    matter_code: str,
+    via: str,
+    database_url: str | None,
+    split: bool,
+) -> None:
     matter = load_catalog().matter(matter_code)
     assert matter is not None
     depts = len(matter.departments)
-    async with bench_stack() as bench:
-        bench.serve("app")
+    async with bench_stack(database_url) as bench:
+        start_lianban(bench, split)
         await wait_http(f"{bench.api_url}/healthz")
         driver = bench.driver(matter)
         await driver.run(2)
@@ -136,7 +159,9 @@ async def main(cases: int, rate: float | None, matter_code: str, via: str) -> No
                 bench.api_url, bench.stack.kafka_bootstrap, bench.topics.decisions, tasks, rate
             )
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"decisions: {len(latencies)} at {rate:.1f}/s ({matter_code}), until: {via}")
+    db = "PostgreSQL" if database_url else "SQLite"
+    db += ", a process per part" if split else ", one process"
+    print(f"decisions: {len(latencies)} at {rate:.1f}/s ({matter_code}, {db}), until: {via}")
     print(
         json.dumps(
             {
@@ -155,5 +180,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=None, help="decisions per second")
     parser.add_argument("--matter", default="IND-CONSTRUCTION")
     parser.add_argument("--via", choices=["ack", "http"], default="ack")
+    parser.add_argument("--postgres", action="store_true", help="Lianban on PostgreSQL")
+    parser.add_argument("--split", action="store_true", help="one process per part, on PostgreSQL")
     args = parser.parse_args()
-    asyncio.run(main(args.cases, args.rate, args.matter, args.via))
+    asyncio.run(main(args.cases, args.rate, args.matter, args.via, args.postgres, args.split))

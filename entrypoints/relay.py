@@ -39,13 +39,16 @@ from infra.broker_probe import BrokerProbe
 from infra.failpoints import failpoint
 from infra.kafka_client import KafkaTarget
 from infra.kafka_topics import TopicsError, ensure_topics
+from infra.pg_listen import PgListener
 from store import outbox as box
 from store.failures import storage_failure
+from store.schema import OUTBOX_CHANNEL
 
 log = logging.getLogger("lianban.relay")
 # The producer refuses a larger record itself, before it can fail a whole produce request
 # (the embedded broker's limit is 1 MiB per record); nothing legitimate comes near it.
 MAX_RECORD_BYTES = 1_000_000
+LISTENER = "lianban-outbox-relay"  # its listening connection's application_name
 
 
 def make_producer(target: KafkaTarget) -> AIOKafkaProducer:
@@ -54,7 +57,7 @@ def make_producer(target: KafkaTarget) -> AIOKafkaProducer:
     return kafka_client.producer(
         target,
         acks="all",
-        linger_ms=5,
+        linger_ms=0,
         enable_idempotence=False,
         max_request_size=MAX_RECORD_BYTES,
     )
@@ -339,13 +342,29 @@ class OutboxRelay:
         """Publish until `stop`, checking the broker beside it (first before publishing)."""
         await self._check_quietly()
         watch = asyncio.create_task(self.watch_broker(stop), name="relay-broker-watch")
+        listener = self._listener()
         try:
             await self._publish_loop(stop)
         finally:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
+            if listener is not None:
+                await listener.close()
             await self.close()
+
+    def _listener(self) -> PgListener | None:
+        """PostgreSQL: woken by the NOTIFY of any process's commit that wrote outbox rows
+        (`store.schema.OUTBOX_CHANNEL`), not only by this process's own; at each (re)connection
+        too, for what was written while nobody listened. The poll stays, should it be lost."""
+        if not self._side_by_side:
+            return None
+        wake = self.deps.notify_outbox
+        made = PgListener(
+            self.deps.engine, OUTBOX_CHANNEL, LISTENER, "outbox relay", wake, on_connect=wake
+        )
+        made.start()
+        return made
 
     async def close(self) -> None:
         """Close the clients the broker checks use (`run` does it when it ends)."""
@@ -374,7 +393,9 @@ class OutboxRelay:
                 continue
             if sent == 0:
                 await self.deps.outbox.wait(idle)  # until a writer commits rows, or `idle` s
-            elif sent < self.deps.settings.relay_batch and linger:
+            elif 1 < sent < self.deps.settings.relay_batch and linger:
                 # Under load rows come a few at a time: let some gather (each batch costs
                 # the same few statements whatever its size). `stop` ends the wait at once.
+                # Not after a single row: rows are coming one by one, and the next may be an
+                # acknowledgement a department waits for.
                 await periodic.rest(stop, linger)

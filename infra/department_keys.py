@@ -28,7 +28,6 @@ change that made the cache forget.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -36,14 +35,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from infra.pg_listen import PgListener
 from store.department_keys import CHANGED_CHANNEL, generation, get_key
 
 INTERVAL = 1.0  # seconds: how stale the cache may be where no notification reaches it
 MAX_ENTRIES = 4096  # key ids of each kind (known, unknown) kept at most
-PING_TIMEOUT = 5.0  # seconds before the listening connection counts as lost
 LISTENER = "lianban-department-keys"  # the listening connection's application_name
 log = logging.getLogger("lianban.department_keys")
 
@@ -135,9 +133,8 @@ class DepartmentKeys:
         self.engine, self.sessions, self.clock = engine, sessions, clock
         self.table = KeyTable(interval)
         self._lock = asyncio.Lock()
-        self._listener: asyncio.Task[None] | None = None
+        self._listener: PgListener | None = None
         self._listening_since: float | None = None  # when the listener last proved alive
-        self._listened = False  # the current connection has listened
         self._listen = listen and engine.dialect.name == "postgresql"
 
     async def get(self, key_id: str) -> DepartmentKey | None:
@@ -164,7 +161,7 @@ class DepartmentKeys:
 
     async def _fresh(self) -> None:
         if self._listen and self._listener is None:
-            self._listener = asyncio.create_task(self._listen_forever(), name="department-keys")
+            self._start_listening()
         if self.listening() or not self.table.generation_due(self.clock()):
             return
         async with self._lock:  # one read of the generation for every look-up waiting on it
@@ -177,60 +174,28 @@ class DepartmentKeys:
 
     async def close(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await self._listener.close()
             self._listener = None
 
-    async def _listen_forever(self) -> None:
-        warned = False  # once an outage: the reconnections tried every second are not news
-        while True:
-            self._listened = False
-            try:
-                await self._listen_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the connection was lost: fall back, then reconnect
-                warned = warned and not self._listened
-                level = logging.DEBUG if warned else logging.WARNING
-                log.log(level, "department keys: notifications lost (%s); reconnecting", exc)
-                warned = True
-            self._listening_since = None
-            await asyncio.sleep(self.table.interval)
+    def _start_listening(self) -> None:
+        """Everything forgotten at each notification, and at each (re)connection (what was
+        sent while nobody listened is lost)."""
+        forget = self.table.forget
+        self._listener = PgListener(
+            self.engine,
+            CHANGED_CHANNEL,
+            LISTENER,
+            "department keys",
+            on_notify=forget,
+            interval=self.table.interval,
+            on_connect=forget,
+            on_alive=self._alive,
+            on_lost=self._lost,
+        )
+        self._listener.start()
 
-    async def _listen_once(self) -> None:
-        lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        conn = await _connect(self.engine)
-        try:
-            conn.add_termination_listener(lambda _c: _settle(lost))
-            await conn.add_listener(CHANGED_CHANNEL, lambda *_a: self.table.forget())
-            # Notifications sent while no one listened are lost: forget what may be stale.
-            self.table.forget()
-            while not lost.done():
-                # A slow ping (a loaded machine) is no reason to reconnect: `listening()` stops
-                # trusting the connection 2 intervals after its last answer anyway.
-                await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT)
-                self._listening_since = self.clock()
-                self._listened = True
-                await asyncio.wait([lost], timeout=self.table.interval)
-            raise ConnectionError("the listening connection closed")
-        finally:
-            self._listening_since = None
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), self.table.interval)
+    def _alive(self) -> None:
+        self._listening_since = self.clock()
 
-
-def _settle(lost: asyncio.Future[None]) -> None:
-    if not lost.done():
-        lost.set_result(None)
-
-
-async def _connect(engine: AsyncEngine) -> asyncpg.Connection:
-    """A connection of its own (never one of the pool's), as the engine's URL says."""
-    _args, kwargs = engine.dialect.create_connect_args(engine.url)
-    for sqlalchemy_only in ("async_creator_fn", "prepared_statement_cache_size"):
-        kwargs.pop(sqlalchemy_only, None)
-    kwargs.pop("prepared_statement_name_func", None)
-    # Named, so that an operator sees it in pg_stat_activity (one per process).
-    settings = dict(kwargs.pop("server_settings", None) or {}) | {"application_name": LISTENER}
-    return await asyncpg.connect(**kwargs, server_settings=settings)
+    def _lost(self) -> None:
+        self._listening_since = None

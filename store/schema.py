@@ -229,6 +229,20 @@ sa.Index(
     sqlite_where=outbox.c.sent_at.is_(None),
     postgresql_where=outbox.c.sent_at.is_(None),
 )
+# PostgreSQL: a row written, or put back to be sent, NOTIFYs every relay when its transaction
+# commits, whichever process wrote it (`entrypoints.relay` LISTENs), so it is published at once
+# rather than at the relay's next poll. SQLite has one relay, woken inside its own process.
+OUTBOX_CHANNEL = "lianban_outbox"
+OUTBOX_WAKE_DDL = [
+    "CREATE OR REPLACE FUNCTION lianban_outbox_wake() RETURNS trigger LANGUAGE plpgsql AS $f$ "
+    f"BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $f$",
+    "CREATE TRIGGER outbox_wake_insert AFTER INSERT ON outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION lianban_outbox_wake()",
+    "CREATE TRIGGER outbox_wake_again AFTER UPDATE OF sent_at, parked_at ON outbox FOR EACH ROW "
+    "WHEN (NEW.sent_at IS NULL AND NEW.parked_at IS NULL) EXECUTE FUNCTION lianban_outbox_wake()",
+]
+for _ddl in OUTBOX_WAKE_DDL:
+    sa.event.listen(outbox, "after_create", sa.DDL(_ddl).execute_if(dialect="postgresql"))
 
 # Staff sign-in (services/signin.py): accounts with an argon2 password hash, and the sessions a
 # sign-in opens (only the session id's SHA-256 is stored; revoking one ends it at once).

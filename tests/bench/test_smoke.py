@@ -148,7 +148,11 @@ def on_the_stack() -> dict[str, tuple[Callable[[], Awaitable[object]], Check]]:
         ),
         "metrics_cost": (lambda: throughput.metrics_cost(2, MATTER, 1), check_metrics_cost),
         "anatomy": (lambda: anatomy.main(MATTER), check_anatomy),
-        "latency": (lambda: latency.main(2, 20.0, MATTER, "ack"), check_latency),
+        "latency": (lambda: latency.main(2, 20.0, MATTER, "ack", False, False), check_latency),
+        "latency --split": (
+            lambda: latency.main(2, 20.0, MATTER, "ack", False, True),
+            check_latency,
+        ),
         "memory": (lambda: memory.main(3, MATTER, 3, settle=0), check_memory),
         "resend_burst": (lambda: resend_burst.main(burst), check_resend_burst),
         "workers": (lambda: workers.main(2, [1], MATTER), check_workers),
