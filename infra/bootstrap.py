@@ -16,6 +16,7 @@ from domain.calendar import CalendarData
 from domain.catalog import SHIPPED_CATALOG, Catalog, load_catalog
 from events.topics import Topics
 from infra import metrics, redact, temporal_metrics, tracing
+from infra.background import Background
 from infra.calendars import CalendarProvider
 from infra.department_keys import DepartmentKeys
 from infra.outbox_signal import OutboxSignal
@@ -31,6 +32,9 @@ def keyring_of(settings: Settings) -> Keyring:
     return Keyring.from_settings(settings.payload_kid, settings.payload_keys)
 
 
+DRAIN_SECONDS = 5.0  # at shutdown, how long work under way may take to finish
+
+
 @dataclass(frozen=True)
 class Deps:
     """What processes share; built by `bootstrap`, closed by `close`."""
@@ -44,6 +48,9 @@ class Deps:
     audit: AuditSettings | None = None  # None: from the environment when first needed
     outbox: OutboxSignal = field(default_factory=OutboxSignal)
     passwords: PasswordPool = field(default_factory=PasswordPool)  # argon2 off the event loop
+    # Signals to case workflows that the decisions consumer does not wait for (None: the
+    # caller waits, e.g. a unit test's Deps); drained at `close`.
+    background: Background | None = None
     # The use cases' unit of work (`services.unit_of_work`): None, the database's; a unit
     # test gives an in-memory one. A factory, since the layer that defines it is above this.
     unit_of_work: Callable[[], Any] | None = None
@@ -67,6 +74,8 @@ class Deps:
         self.outbox.notify()
 
     async def close(self) -> None:
+        if self.background is not None:  # what is cut short, the delivery sweeper finishes
+            await self.background.drain(DRAIN_SECONDS)
         self.passwords.close()
         await self.department_keys.close()
         await self.engine.dispose()
@@ -164,4 +173,5 @@ async def bootstrap(
         temporal=client,
         audit=audit,
         passwords=passwords,
+        background=Background(settings.decision_delivery_backlog),
     )

@@ -211,6 +211,14 @@ class Settings(BaseSettings):
         "signalled again by the delivery sweeper of any process (then backing off: twice as "
         "long each attempt, with jitter, at most 5 minutes apart)",
     )
+    decision_delivery_backlog: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="decisions from Kafka recorded and acknowledged whose signal to their case "
+        "is still under way, at most; the decisions consumer waits for one to finish beyond "
+        "this (a slow or absent Temporal holds the consumer back instead of piling up work)",
+    )
     decision_sweep_seconds: float = Field(
         default=5.0,
         gt=0,

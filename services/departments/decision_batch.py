@@ -40,7 +40,7 @@ from services.departments.decisions import (
     masked_decision,
     proof_of,
 )
-from services.departments.delivery import deliver_all
+from services.departments.delivery import deliver_soon
 from services.departments.signatures import Signed, check_signature
 from services.errors import Refused
 from services.unit_of_work import Decided, UnitOfWork, unit_of_work
@@ -84,13 +84,16 @@ async def apply_decisions(deps: Deps, events: Sequence[Decoded]) -> list[int]:
         for n in new:
             if n.signal.recorded:
                 metrics.DECISION_LATENCY.labels("kafka").observe(time.monotonic() - started)
+    spans = [n.span for n in new]
     try:
         if new:  # the fault suite kills the consumer here: recorded and committed, no case told
             failpoint("decision.after_record")
-        await deliver_all(deps, [(n.case, n.signal) for n in new], spans=[n.span for n in new])
-    finally:
-        for n in new:
-            n.span.end()
+    except BaseException:
+        for span in spans:
+            span.end()
+        raise
+    # Recorded and acknowledged: their cases are told without holding up the next fetch.
+    await deliver_soon(deps, [(n.case, n.signal) for n in new], spans=spans)
     done = {n.item.index for n in new}
     return [i for i in range(len(events)) if i not in done]
 

@@ -24,7 +24,7 @@ from events.contracts import DecisionMade, DecisionOutcome, DecisionSignature, D
 from infra import logs, metrics, tracing
 from infra.bootstrap import Deps
 from infra.failpoints import failpoint
-from services.departments.delivery import deliver, signal_case, signal_of
+from services.departments.delivery import deliver, deliver_soon, signal_case, signal_of
 from services.departments.signatures import Signed
 from services.errors import (
     CaseClosed,
@@ -227,7 +227,11 @@ async def _apply(
     # The fault suite kills the consumer here: recorded and committed, the case not told.
     failpoint("decision.after_record")
     if existing is None:
-        await deliver(deps, case, signal.model_copy(update={"recorded": recorded}))
+        told = signal.model_copy(update={"recorded": recorded})
+        if source == "kafka":  # the consumer goes on to the next decision meanwhile
+            await deliver_soon(deps, [(case, told)])
+        else:  # an API caller's answer comes once the case has it, as before
+            await deliver(deps, case, told)
         return DecisionReceipt("accepted", event_id, case_id, d.department)
     if existing["delivered_at"] is None:  # the case may not have it: as it was recorded
         await deliver(deps, case, await signal_of(deps, existing, case.get("workflow_type")))

@@ -156,6 +156,66 @@ async def deliver_all(
             raise ok
 
 
+# What makes an attempt worth repeating at once rather than leaving it to the sweeper.
+TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError)
+
+
+async def deliver_soon(
+    deps: Deps,
+    items: Sequence[tuple[Mapping[str, Any], DecisionSignal]],
+    *,
+    spans: Sequence[trace.Span] = (),
+) -> None:
+    """`deliver_all` without making the caller wait, where the process has a `Background`
+    (the decisions consumer: the decisions are recorded and acknowledged, and telling their
+    cases need not hold up the next ones); else at once, raising as `deliver_all` does.
+
+    In the background a transient failure (Temporal away or frozen) is tried again, 0.2 s,
+    then twice as long each time up to 10 s, until it succeeds or the process stops; what is
+    then still undelivered, the delivery sweeper of any process signals later. Ends `spans`
+    once done (the decisions' spans, which the signals carry)."""
+    if deps.background is None:
+        try:
+            await deliver_all(deps, items, spans=spans or None)
+        finally:
+            _end(spans)
+        return
+    try:
+        await deps.background.start(lambda: _until_delivered(deps, items, spans), "deliver")
+    except BaseException:
+        _end(spans)
+        raise
+
+
+async def _until_delivered(
+    deps: Deps,
+    items: Sequence[tuple[Mapping[str, Any], DecisionSignal]],
+    spans: Sequence[trace.Span],
+) -> None:
+    delay = 0.2
+    try:
+        while True:
+            try:
+                await deliver_all(deps, items, spans=spans or None)
+                return
+            except TRANSIENT as exc:
+                log.warning(
+                    "%d decision(s) not delivered yet (%r); trying again in %.1f s",
+                    len(items),
+                    exc,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+    finally:
+        _end(spans)
+
+
+def _end(spans: Sequence[trace.Span]) -> None:
+    for span in spans:
+        span.end()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -105,7 +105,7 @@ async def test_acknowledged_decisions_reach_their_cases_after_the_stack_died(
             await driver.step(ids)
             return await _acknowledged(driver, ids)
 
-        # Recorded, acknowledged, not delivered: the consumer is stuck on its signal.
+        # Recorded, acknowledged, not delivered: the signals are tried again in the background.
         acked = await eventually(
             acknowledged, until=bool, timeout=60, every=0.2, what="an acknowledgement"
         )
