@@ -116,6 +116,7 @@ def check_latency(out: str) -> None:
     assert numbers(r"decisions: (\d+) at", out) == [4]  # 2 cases x 2 departments
     for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms"):
         positive(rf'"{key}": ([\d.]+)', out)
+    positive(r'until Lianban produced the acknowledgement: \{"p50_ms": ([\d.]+)', out)
 
 
 def check_memory(out: str) -> None:
