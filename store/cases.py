@@ -6,10 +6,9 @@ import functools
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_status import ENDED, CaseStatus
@@ -34,28 +33,10 @@ def workflow_type_of(case: dict[str, Any]) -> str:
     return case.get("workflow_type") or OLD_CASE_WORKFLOW
 
 
-async def insert_submission(
-    session: AsyncSession,
-    envelope: Envelope,
-    sub: ApplicationSubmitted,
-    query_code: str,
-    applicant_ref: str | None = None,
-    keyring: Keyring = NO_KEYS,
-    materials: list[dict[str, Any]] | None = None,
-) -> bool:
-    """Create the case row; returns False when it already existed (a redelivered submission).
-
-    `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
-    The ID number and phone are sealed with `keyring` (store.personal), the query code is kept
-    as a keyed hash (store.query_codes); an ID or mobile number typed into the title, the name
-    or a material is masked before it is stored. `materials`: the case's materials once the
-    library's are in (`domain.library.with_reuse`); by default the submission's. The
-    applicant's library key (store.library) is kept with the case.
-    """
-    row = submission_row(envelope, sub, query_code, applicant_ref, keyring, materials)
-    stmt = insert_ignore(session.get_bind().dialect.name, cases, "case_id").values(**row)
-    result = await session.execute(stmt)
-    return bool(cast("CursorResult[Any]", result).rowcount)
+async def insert_submission(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Create the case row (a `submission_row`); returns False when it already existed (a
+    redelivered submission)."""
+    return bool(await insert_submissions(session, [row]))
 
 
 def submission_row(
@@ -66,7 +47,15 @@ def submission_row(
     keyring: Keyring = NO_KEYS,
     materials: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The new case's row in `cases`, as `insert_submission` stores it."""
+    """The new case's row in `cases`, as `insert_submission` and `insert_submissions` store it.
+
+    `applicant_ref` is the submitting applicant's token subject, when they submitted themselves.
+    The ID number and phone are sealed with `keyring` (store.personal), the query code is kept
+    as a keyed hash (store.query_codes); an ID or mobile number typed into the title, the name
+    or a material is masked before it is stored. `materials`: the case's materials once the
+    library's are in (`domain.library.with_reuse`); by default the submission's. The
+    applicant's library key (store.library) is kept with the case.
+    """
     if materials is None:
         materials = [material_row(m.model_dump(mode="json")) for m in sub.materials]
     found = applicant_key(keyring, sub.applicant.id_number)

@@ -104,9 +104,8 @@ async def store_submission(
     if await get_case(s, envelope.case_id) is not None:
         return False
     materials, reused = await take_from_library(s, deps, sub)
-    stored = await insert_submission(
-        s, envelope, sub, query_code, owner, deps.keyring, materials=materials
-    )
+    row = submission_row(envelope, sub, query_code, owner, deps.keyring, materials)
+    stored = await insert_submission(s, row)
     await log_case_event(s, envelope)
     if stored:
         await record_reuse(s, deps, envelope, sub.matter_code, reused)

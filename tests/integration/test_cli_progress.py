@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from entrypoints.cli.main import app as cli
 from infra.bootstrap import bootstrap
 from infra.settings import Settings, get_audit_settings, get_settings
-from store.cases import insert_submission
+from store.cases import insert_submission, submission_row
 from store.records import log_case_event
 from tests.utils.factories import submission
 
@@ -38,7 +38,7 @@ async def audited_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
         for _ in range(CASES):
             env, sub = submission(deps.catalog, "RESTAURANT-OPENING")
             async with deps.sessions() as s, s.begin():
-                await insert_submission(s, env, sub, "123456")
+                await insert_submission(s, submission_row(env, sub, "123456"))
                 await log_case_event(s, env)
     finally:
         await deps.close()

@@ -18,7 +18,7 @@ from entrypoints.cli.main import app as cli
 from entrypoints.devstack.stack import EmbeddedStack
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings, get_settings
-from store.cases import insert_submission
+from store.cases import insert_submission, submission_row
 from store.schema import cases
 from tests.utils.eventually import eventually
 from tests.utils.factories import submission, workflow_input
@@ -59,7 +59,7 @@ async def test_the_command_counts_running_and_kept_cases_of_the_first_shape(deps
     running, kept = _first_shape(before)
     env, sub = submission(deps.catalog, "RESTAURANT-OPENING")
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, query_code="123456")
+        await insert_submission(s, submission_row(env, sub, "123456"))
         # A row from before `cases.workflow_type`: the first shape.
         await s.execute(
             sa.update(cases).where(cases.c.case_id == env.case_id).values(workflow_type=None)

@@ -19,7 +19,7 @@ from services.departments import clocks as clock_commands
 from services.departments.decisions import apply_decision
 from services.operators.action_log import Operator, record_action
 from services.window.intake import start_case_workflow
-from store.cases import case_tasks, get_case, insert_submission
+from store.cases import case_tasks, get_case, insert_submission, submission_row
 from store.records import log_case_event
 from tests.utils.eventually import eventually
 from tests.utils.factories import submission
@@ -48,7 +48,7 @@ async def submit(
     if received_at is not None:
         env = env.model_copy(update={"occurred_at": received_at})
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, "123456")
+        await insert_submission(s, submission_row(env, sub, "123456"))
         await log_case_event(s, env)
     assert deps.temporal is not None
     queue = deps.settings.task_queue

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 from domain.clocks import PauseKind
 from infra.bootstrap import Deps
-from store.cases import case_log, get_case, insert_submission
+from store.cases import case_log, get_case, insert_submission, submission_row
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
@@ -38,7 +38,7 @@ async def start(
     # FIRE-DESIGN-REVIEW: single organ, statutory 15 and promised 10 working days.
     env, sub = submission(deps.catalog, "FIRE-DESIGN-REVIEW")
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, query_code="000000")
+        await insert_submission(s, submission_row(env, sub, "000000"))
     assert deps.temporal is not None
     inp = JointApprovalInput(
         case_id=env.case_id,

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps
-from store.cases import case_log, case_tasks, get_case, insert_submission
+from store.cases import case_log, case_tasks, get_case, insert_submission, submission_row
 from store.schema import cases
 from tests.utils import audit_cases
 from tests.utils.eventually import eventually
@@ -52,7 +52,7 @@ async def start_case(
 ) -> WorkflowHandle[CaseBody, JointApprovalResult]:
     env, sub = submission(deps.catalog, matter, drop=drop)
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, query_code="123456")
+        await insert_submission(s, submission_row(env, sub, "123456"))
     assert deps.temporal is not None
     return await deps.temporal.start_workflow(
         shape.run,
@@ -163,7 +163,7 @@ async def test_decision_before_task_published_is_kept(
     # any child workflow exists or any review task was published.
     env, sub = submission(sqlite_deps.catalog, "OUTDOOR-AD")
     async with sqlite_deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, query_code="123456")
+        await insert_submission(s, submission_row(env, sub, "123456"))
     assert sqlite_deps.temporal is not None
     handle = await sqlite_deps.temporal.start_workflow(
         shape.run,

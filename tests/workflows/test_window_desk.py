@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from infra.bootstrap import Deps
-from store.cases import case_log, insert_submission
+from store.cases import case_log, insert_submission, submission_row
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission
 from tests.workflows.conftest import Walk
@@ -30,7 +30,7 @@ async def start(
 ) -> WorkflowHandle[CaseWorkflow, JointApprovalResult]:
     env, sub = submission(deps.catalog, "FIRE-DESIGN-REVIEW", drop=drop)
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, query_code="000000")
+        await insert_submission(s, submission_row(env, sub, "000000"))
     assert deps.temporal is not None
     inp = JointApprovalInput(
         case_id=env.case_id,
