@@ -17,7 +17,7 @@ from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
 from services.unit_of_work import Decided, unit_of_work
-from store.cases import insert_submission
+from store.cases import insert_submission, submission_row
 from store.records import log_case_event
 from store.schema import tasks
 from tests.utils.factories import submission
@@ -55,7 +55,7 @@ async def _open_case(deps: Deps) -> tuple[str, str]:
         "case_title": sub.title,
     }
     async with deps.sessions() as s, s.begin():
-        await insert_submission(s, env, sub, "123456")
+        await insert_submission(s, submission_row(env, sub, "123456"))
         await log_case_event(s, env)
         await s.execute(sa.insert(tasks).values(task))
     return env.case_id, dept
