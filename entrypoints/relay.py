@@ -57,7 +57,7 @@ def make_producer(target: KafkaTarget) -> AIOKafkaProducer:
     return kafka_client.producer(
         target,
         acks="all",
-        linger_ms=0,
+        linger_ms=5,
         enable_idempotence=False,
         max_request_size=MAX_RECORD_BYTES,
     )
@@ -393,9 +393,9 @@ class OutboxRelay:
                 continue
             if sent == 0:
                 await self.deps.outbox.wait(idle)  # until a writer commits rows, or `idle` s
-            elif 1 < sent < self.deps.settings.relay_batch and linger:
+            elif sent < self.deps.settings.relay_batch and linger:
                 # Under load rows come a few at a time: let some gather (each batch costs
                 # the same few statements whatever its size). `stop` ends the wait at once.
-                # Not after a single row: rows are coming one by one, and the next may be an
-                # acknowledgement a department waits for.
+                # Also after a single row: every commit that writes rows wakes the relay, and
+                # without this pause it would run once per commit (CPU per case +15 %).
                 await periodic.rest(stop, linger)
