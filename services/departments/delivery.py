@@ -173,7 +173,12 @@ async def deliver_soon(
     In the background a transient failure (Temporal away or frozen) is tried again, 0.2 s,
     then twice as long each time up to 10 s, until it succeeds or the process stops; what is
     then still undelivered, the delivery sweeper of any process signals later. Ends `spans`
-    once done (the decisions' spans, which the signals carry)."""
+    once done (the decisions' spans, which the signals carry). A repeated attempt signals
+    the batch's decisions again, those already told too: the case ignores a decision it has
+    (by event id)."""
+    if not items:  # a fetch with nothing new: no task for it
+        _end(spans)
+        return
     if deps.background is None:
         try:
             await deliver_all(deps, items, spans=spans or None)

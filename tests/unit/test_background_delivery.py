@@ -78,6 +78,16 @@ async def test_a_batch_is_told_in_the_background_and_tried_again(state: State) -
     temporal.down = None
     assert await eventually(lambda: _delivered(state), until=lambda n: n == 2, timeout=10)
     assert sorted(s.department for _, s in temporal.signals) == ["env", "fire"]
+    assert deps.background is not None
+    await eventually(lambda: _pending(deps), until=lambda n: n == 0, timeout=10)
+    # Again: both decided already, so both are left to go alone and no task is started.
+    again = await apply_decisions(deps, [decoded("LB-1", approve(d)) for d in ("fire", "env")])
+    assert again == [0, 1] and deps.background.pending == 0
+
+
+async def _pending(deps: Deps) -> int:
+    assert deps.background is not None
+    return deps.background.pending
 
 
 async def test_an_api_decision_still_waits_for_its_case(state: State) -> None:
