@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
-from sqlalchemy.exc import DBAPIError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -28,6 +27,7 @@ from domain.case_status import ENDED
 from events.contracts import DecisionOutcome
 from infra import periodic
 from infra.bootstrap import Deps
+from infra.transient import TRANSIENT
 from services.unit_of_work import unit_of_work
 from store import deliveries as store
 from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, workflow_type_of
@@ -40,6 +40,8 @@ log = logging.getLogger("lianban.delivery")
 SIGNAL_TIMEOUT = timedelta(seconds=10)
 BACKOFF_CAP = 300.0  # seconds between a sweeper's attempts at one decision, at most
 SWEEP_BATCH = 100
+# What makes a sweeper's attempt fail and leaves the decision to its next one.
+SWEEP_FAILURES: tuple[type[Exception], ...] = (*TRANSIENT, RuntimeError)
 
 
 async def signal_case(
@@ -154,10 +156,6 @@ async def deliver_all(
     for ok in told:
         if isinstance(ok, BaseException):
             raise ok
-
-
-# What makes an attempt worth repeating at once rather than leaving it to the sweeper.
-TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError)
 
 
 async def deliver_soon(
@@ -284,7 +282,7 @@ async def sweep(deps: Deps, *, now: datetime | None = None) -> int:
                     row.event_id,
                     row.attempts + 1,
                 )
-        except (RPCError, DBAPIError, OSError, TimeoutError, RuntimeError) as exc:
+        except SWEEP_FAILURES as exc:
             log.warning(
                 "%s: %s's decision %s not delivered (attempt %d): %r; next at %s",
                 row.case_id,
