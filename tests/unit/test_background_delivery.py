@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
@@ -88,6 +90,54 @@ async def test_a_batch_is_told_in_the_background_and_tried_again(state: State) -
 async def _pending(deps: Deps) -> int:
     assert deps.background is not None
     return deps.background.pending
+
+
+@dataclass
+class PartlyAway(FakeTemporal):
+    """Temporal refusing the signals of the decisions of `away` (by department) only; every
+    signal tried is in `tried`."""
+
+    away: set[str] = field(default_factory=set)
+    tried: list[str] = field(default_factory=list)
+
+    def get_workflow_handle(self, workflow_id: str) -> Any:
+        return _PartlyAwayHandle(self, workflow_id)
+
+
+@dataclass
+class _PartlyAwayHandle:
+    temporal: PartlyAway
+    workflow_id: str
+
+    async def signal(self, _signal: Any, arg: Any, **_: Any) -> None:
+        self.temporal.tried.append(arg.department)
+        if arg.department in self.temporal.away:
+            raise AWAY
+        self.temporal.signals.append((self.workflow_id, arg))
+
+
+async def test_a_retry_signals_only_the_decisions_not_yet_told(state: State) -> None:
+    temporal = PartlyAway(away={"env"})
+    deps = deps_with(state, temporal)
+    left = await apply_decisions(deps, [decoded("LB-1", approve(d)) for d in ("fire", "env")])
+    assert left == []
+    # fire told and marked at the first attempt; env refused, tried again (0.2 s later)
+    assert await eventually(
+        lambda: _tried(temporal), until=lambda t: t.count("env") >= 2, timeout=10
+    )
+    assert state.decisions[("LB-1", "fire")]["delivered_at"] is not None
+    assert state.decisions[("LB-1", "env")]["delivered_at"] is None
+    temporal.away.clear()
+    assert await eventually(lambda: _delivered(state), until=lambda n: n == 2, timeout=10)
+    assert deps.background is not None
+    await eventually(lambda: _pending(deps), until=lambda n: n == 0, timeout=10)
+    # fire was signalled once: the attempts after the first were env's alone
+    assert temporal.tried.count("fire") == 1
+    assert [s.department for _, s in temporal.signals] == ["fire", "env"]
+
+
+async def _tried(temporal: PartlyAway) -> list[str]:
+    return list(temporal.tried)
 
 
 async def test_an_api_decision_still_waits_for_its_case(state: State) -> None:
