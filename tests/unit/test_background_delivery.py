@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from temporalio.service import RPCError, RPCStatusCode
 
 from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from events.registry import Decoded, make_envelope
+from infra import metrics
 from infra.background import Background
 from infra.bootstrap import Deps
 from services.departments.decision_batch import apply_decisions
@@ -184,3 +186,36 @@ async def test_drain_cancels_what_outlives_it_and_a_failure_frees_its_slot() -> 
     await background.start(forever, "forever")  # the failure's slot was freed
     assert await background.drain(0.1) == 1
     assert background.pending == 0
+
+
+def _gauge(name: str) -> float | None:
+    return REGISTRY.get_sample_value(name)
+
+
+async def test_the_pending_gauge_follows_work_started_and_finished() -> None:
+    assert metrics.enabled()
+    background = Background(3)
+    assert _gauge("lianban_background_limit") == 3
+    assert _gauge("lianban_background_pending") == 0
+    release = asyncio.Event()
+
+    async def waits() -> None:
+        await release.wait()
+
+    async def fails() -> None:
+        raise ValueError("a bug")
+
+    await background.start(waits, "w1")
+    await background.start(waits, "w2")
+    assert _gauge("lianban_background_pending") == 2
+    await background.start(fails, "fails")  # a failure is finished work too
+    await eventually(lambda: _pending_gauge(), until=lambda n: n == 2, timeout=5)
+    release.set()
+    await eventually(lambda: _pending_gauge(), until=lambda n: n == 0, timeout=5)
+    await background.start(waits, "w3")  # released already: done at once
+    assert await background.drain(5.0) == 0
+    assert _gauge("lianban_background_pending") == 0
+
+
+async def _pending_gauge() -> float | None:
+    return _gauge("lianban_background_pending")
