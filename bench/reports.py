@@ -27,6 +27,7 @@ from domain.calendar import WorkingCalendar
 from domain.calendar_source import load_builtin
 from domain.case_clocks import CHINA
 from domain.catalog import SHIPPED_CATALOG, Matter, load_catalog
+from domain.report_model import ReportScope
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
@@ -175,7 +176,7 @@ async def main(n: int, runs: int) -> None:
             timings = []
             for _ in range(runs):
                 t0 = time.perf_counter()
-                report = await sla_report(deps, today=date(2026, 11, 20))
+                report = await sla_report(deps, ReportScope(today=date(2026, 11, 20)))
                 timings.append(time.perf_counter() - t0)
             assert report.total is not None
             print(f"total: {report.total.cases} cases, on time {report.total.on_time_rate:.1%}")

@@ -163,6 +163,20 @@ class SlaInput:
 
 
 @dataclass(frozen=True)
+class ReportScope:
+    """What a report (and the dashboard) covers: the cases of local days [start, end] (either
+    open-ended; submitted on them, or concluded: the report's `by`), of one matter or all, one
+    department's own row or every row; `today` is "now" for the open cases (None: today in
+    Asia/Shanghai)."""
+
+    start: date | None = None
+    end: date | None = None
+    matter: str | None = None
+    department: str | None = None
+    today: date | None = None
+
+
+@dataclass(frozen=True)
 class SlaReport:
     """The report as of ``as_of``; ``total`` is None when scoped to one department."""
 

@@ -29,12 +29,10 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
-from sqlalchemy.exc import DBAPIError
-from temporalio.service import RPCError
 
 from events.limits import MAX_RECORD_BYTES
 from events.registry import Decoded, EventRejected, decode
-from infra import kafka_client, logs, metrics, periodic
+from infra import kafka_client, logs, metrics, periodic, transient
 from infra.bootstrap import Deps
 from infra.broker_loss import identity
 from infra.broker_probe import BrokerProbe
@@ -54,7 +52,9 @@ log = logging.getLogger("lianban.consumers")
 T = TypeVar("T")
 COMMIT_TIMEOUT = 10.0
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a failed consumer starts again
-TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError, KafkaError)
+# What is retried in place, never dead-lettered: Temporal, the database or the network away
+# (`infra.transient`), or the broker.
+TRANSIENT: tuple[type[Exception], ...] = (*transient.TRANSIENT, KafkaError)
 
 
 def _headers(rec: ConsumerRecord) -> tuple[tuple[str, bytes], ...]:

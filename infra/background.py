@@ -4,7 +4,9 @@ The decisions consumer records a decision and acknowledges it in one transaction
 case workflow (a signal to Temporal) comes after and need not hold up the next decision, since
 the decisions table keeps what was not delivered for the sweeper. So the consumer hands the
 signal to a `Background` and goes on. The bound makes a slow or absent Temporal push back on
-the consumer instead of piling up tasks: `start` waits for a free slot.
+the consumer instead of piling up tasks: `start` waits for a free slot. The work pending and the
+bound are gauges (`lianban_background_pending`, `lianban_background_limit`): pending near the
+limit means Temporal is slow or away.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+
+from infra import metrics
 
 log = logging.getLogger("lianban.background")
 
@@ -23,6 +27,9 @@ class Background:
         self.limit = limit
         self._slots = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[None]] = set()
+        if metrics.enabled():
+            metrics.BACKGROUND_LIMIT.set(limit)
+            metrics.BACKGROUND_PENDING.set(0)
 
     @property
     def pending(self) -> int:
@@ -33,7 +40,16 @@ class Background:
         await self._slots.acquire()
         task = asyncio.create_task(self._run(work, name), name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+        self._count()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._count()
+
+    def _count(self) -> None:
+        if metrics.enabled():  # one Background a process (`Deps`): the gauge is its count
+            metrics.BACKGROUND_PENDING.set(len(self._tasks))
 
     async def _run(self, work: Callable[[], Awaitable[None]], name: str) -> None:
         try:

@@ -104,6 +104,18 @@ DECISION_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
+# --- Background work (the decisions consumer's signals to their cases: infra.background) ------
+BACKGROUND_PENDING = Gauge(
+    "lianban_background_pending",
+    "Background work started and not finished: decisions recorded and acknowledged whose "
+    "signal to their case is under way or being tried again",
+)
+BACKGROUND_LIMIT = Gauge(
+    "lianban_background_limit",
+    "Background work at most at once (LIANBAN_DECISION_DELIVERY_BACKLOG): at the limit the "
+    "decisions consumer waits",
+)
+
 # --- What the center's staff see (refreshed by a periodic query of the read model) ----------
 CASES_RUNNING = Gauge(
     "lianban_cases_running",

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.calendar import working_calendar
 from domain.case_timeline import Timeline
-from domain.report_model import SlaReport
+from domain.report_model import ReportScope, SlaReport
 from entrypoints.api.guards import CaseAccess, case_for
 from entrypoints.http.auth import require
 from entrypoints.http.deps import DepsDep
@@ -54,7 +54,7 @@ async def _report(
         raise HTTPException(422, f"unknown matter {matter!r}")
     # A department's own staff get their department's row, never the center's.
     mine = user.dept if user.role in DEPARTMENT_ROLES else None
-    return await reports.sla_report(deps, start=start, end=end, matter=matter, department=mine)
+    return await reports.sla_report(deps, ReportScope(start, end, matter, mine))
 
 
 def _draw(chart: Callable[..., bytes], *args: Any) -> bytes:

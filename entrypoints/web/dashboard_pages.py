@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from domain.dashboard import Table, chart_data, shown, shown_columns, to_csv
+from domain.report_model import ReportScope
 from entrypoints.http.deps import DepsDep
 from entrypoints.web.dashboard_words import in_words, note
 from entrypoints.web.kpi_pages import alert_context
@@ -45,7 +46,7 @@ def _day(value: str | None, name: str) -> date | None:
 
 def _scope(
     deps: Deps, start: str | None, end: str | None, matter: str | None, department: str | None
-) -> dict[str, Any]:
+) -> ReportScope:
     first, last = _day(start, "from"), _day(end, "to")
     if first and last and first > last:
         raise PageError(422, f"开始日期晚于结束日期 from {first} is after to {last}")
@@ -53,15 +54,15 @@ def _scope(
         raise PageError(422, f"未知事项 unknown matter {matter!r}")
     if department and department not in deps.catalog.departments:
         raise PageError(422, f"未知部门 unknown department {department!r}")
-    return {"start": first, "end": last, "matter": matter or None, "department": department or None}
+    return ReportScope(first, last, matter or None, department or None)
 
 
 @dataclass(frozen=True)
 class PageScope:
-    """The period and scope a dashboard request asks for: checked (`values`, for the service)
+    """The period and scope a dashboard request asks for: checked (`report`, for the service)
     and as typed (`query`, for the links that keep it)."""
 
-    values: dict[str, Any]
+    report: ReportScope
     query: dict[str, str]
 
 
@@ -76,9 +77,9 @@ async def _page_scope(
     """Dependency of the page and its CSV: the caller may read the dashboard (403), then the
     period and scope are known (422)."""
     require_page_role(user, *DASHBOARD_ROLES)
-    values = _scope(deps, start, end, matter, department)
+    checked = _scope(deps, start, end, matter, department)
     typed = {"from": start, "to": end, "matter": matter, "department": department}
-    return PageScope(values, {k: v for k, v in typed.items() if v})
+    return PageScope(checked, {k: v for k, v in typed.items() if v})
 
 
 Scoped = Annotated[PageScope, Depends(_page_scope)]
@@ -108,7 +109,7 @@ def _chart(table: Table) -> str:
 async def dashboard_page(
     request: Request, deps: DepsDep, user: PageUser, scope: Scoped
 ) -> Response:
-    dash = await dashboard(deps, **scope.values)
+    dash = await dashboard(deps, scope.report)
     worded = [in_words(t) for t in dash.tables]  # the catalog's words; the CSV keeps the codes
     # Drawn off the event loop: a chart takes tens of milliseconds when not cached.
     charts = await asyncio.to_thread(lambda: [_chart(t) for t in worded])
@@ -128,7 +129,7 @@ async def dashboard_page(
         "report": dash.report,
         "calendar": dash.calendar,
         "sections": sections,
-        "scope": scope.values,
+        "scope": scope.report,
         "query": scope.query,
         "matters": deps.catalog.matters,
         "departments": deps.catalog.departments,
@@ -143,7 +144,7 @@ async def dashboard_csv(
     deps: DepsDep, scope: Scoped, table: Annotated[str, Query(max_length=32)] = "overview"
 ) -> Response:
     """One of the dashboard's tables as CSV, for the same period and scope."""
-    dash = await dashboard(deps, **scope.values)
+    dash = await dashboard(deps, scope.report)
     found = dash.table(table)
     if found is None:
         raise PageError(404, f"没有此表 no table {table!r}")

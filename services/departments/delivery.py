@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
-from sqlalchemy.exc import DBAPIError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -28,6 +27,7 @@ from domain.case_status import ENDED
 from events.contracts import DecisionOutcome
 from infra import periodic
 from infra.bootstrap import Deps
+from infra.transient import TRANSIENT
 from services.unit_of_work import unit_of_work
 from store import deliveries as store
 from store.cases import CASE_WORKFLOW, OLD_CASE_WORKFLOW, workflow_type_of
@@ -40,6 +40,8 @@ log = logging.getLogger("lianban.delivery")
 SIGNAL_TIMEOUT = timedelta(seconds=10)
 BACKOFF_CAP = 300.0  # seconds between a sweeper's attempts at one decision, at most
 SWEEP_BATCH = 100
+# What makes a sweeper's attempt fail and leaves the decision to its next one.
+SWEEP_FAILURES: tuple[type[Exception], ...] = (*TRANSIENT, RuntimeError)
 
 
 async def signal_case(
@@ -131,6 +133,18 @@ async def deliver_all(
     delivered in one statement. Raises the first error a signal raised (Temporal away) once
     those told are marked; the others stay undelivered (the consumer tries the batch again,
     the sweeper after the grace)."""
+    for _, error in await _attempt(deps, items, spans):
+        raise error
+
+
+async def _attempt(
+    deps: Deps,
+    items: Sequence[tuple[Mapping[str, Any], DecisionSignal]],
+    spans: Sequence[trace.Span] | None,
+) -> list[tuple[int, BaseException]]:
+    """One attempt of `deliver_all`: the decisions whose signal raised (their indexes in
+    `items`, with what each raised), in order; the others are marked as `deliver` does.
+    Raises what marking them raised."""
 
     async def tell(i: int) -> bool:
         case, signal = items[i]
@@ -151,13 +165,7 @@ async def deliver_all(
     for (case_id, signal), ok in zip(done, told, strict=True):
         if ok is False:  # NOT_FOUND: as `deliver` does it
             await _mark(deps, case_id, signal, False)
-    for ok in told:
-        if isinstance(ok, BaseException):
-            raise ok
-
-
-# What makes an attempt worth repeating at once rather than leaving it to the sweeper.
-TRANSIENT = (RPCError, DBAPIError, OSError, asyncio.TimeoutError)
+    return [(i, ok) for i, ok in enumerate(told) if isinstance(ok, BaseException)]
 
 
 async def deliver_soon(
@@ -174,8 +182,10 @@ async def deliver_soon(
     then twice as long each time up to 10 s, until it succeeds or the process stops; what is
     then still undelivered, the delivery sweeper of any process signals later. Ends `spans`
     once done (the decisions' spans, which the signals carry). A repeated attempt signals
-    the batch's decisions again, those already told too: the case ignores a decision it has
-    (by event id)."""
+    only the decisions whose signal failed: those told are marked delivered and left alone,
+    and so are those whose workflow was not found (left to the sweeper, as after a first
+    attempt). Only when marking the told ones failed (the database away) is the attempt
+    repeated whole; the case ignores a decision it has (by event id)."""
     if not items:  # a fetch with nothing new: no task for it
         _end(spans)
         return
@@ -198,18 +208,28 @@ async def _until_delivered(
     spans: Sequence[trace.Span],
 ) -> None:
     delay = 0.2
+    left = list(range(len(items)))  # the decisions of `items` not yet told
     try:
         while True:
             try:
-                await deliver_all(deps, items, spans=spans or None)
-                return
-            except TRANSIENT as exc:
-                log.warning(
-                    "%d decision(s) not delivered yet (%r); trying again in %.1f s",
-                    len(items),
-                    exc,
-                    delay,
+                failed = await _attempt(
+                    deps, [items[i] for i in left], [spans[i] for i in left] if spans else None
                 )
+            except TRANSIENT as exc:  # marking those told failed: all of `left` again
+                error: BaseException = exc
+            else:
+                if not failed:
+                    return
+                left = [left[j] for j, _ in failed]
+                error = failed[0][1]
+                if not isinstance(error, TRANSIENT):
+                    raise error
+            log.warning(
+                "%d decision(s) not delivered yet (%r); trying again in %.1f s",
+                len(left),
+                error,
+                delay,
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
     finally:
@@ -284,7 +304,7 @@ async def sweep(deps: Deps, *, now: datetime | None = None) -> int:
                     row.event_id,
                     row.attempts + 1,
                 )
-        except (RPCError, DBAPIError, OSError, TimeoutError, RuntimeError) as exc:
+        except SWEEP_FAILURES as exc:
             log.warning(
                 "%s: %s's decision %s not delivered (attempt %d): %r; next at %s",
                 row.case_id,

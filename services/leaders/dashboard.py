@@ -14,7 +14,7 @@ from domain.dashboard import SupervisionRow, Table, dashboard_tables, warning_ro
 from domain.dashboard_trend import Week, trend_span, trend_table, weeks
 from domain.library_figures import LibraryRow, library_rows, library_table
 from domain.public_stats import PublicStats, last_month, public_stats
-from domain.report_model import SlaReport
+from domain.report_model import ReportScope, SlaReport
 from infra.bootstrap import Deps
 from services.leaders.reports import sla_report, today_local
 from store import dashboard as store
@@ -65,24 +65,17 @@ async def _calendar(
     return CalendarNotice(found.n, tuple(sorted(missing)))
 
 
-async def dashboard(
-    deps: Deps,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    matter: str | None = None,
-    department: str | None = None,
-    today: date | None = None,
-) -> Dashboard:
-    """The figures for cases submitted on days [start, end], of one matter or department, and
-    the running cases' warnings now (read side by side)."""
-    now = today or today_local()
+async def dashboard(deps: Deps, scope: ReportScope = ReportScope()) -> Dashboard:
+    """The figures for the cases of `scope` (submitted on its days, of its matter or
+    department), and the running cases' warnings now (read side by side)."""
+    now = scope.today or today_local()
+    start, end, matter, department = scope.start, scope.end, scope.matter, scope.department
     report, warnings, items, calendar, trend, library = await asyncio.gather(
-        sla_report(deps, start=start, end=end, matter=matter, department=department, today=today),
+        sla_report(deps, scope),
         _warnings(deps, matter, department),
         _supervision(deps, department, now),
         _calendar(deps, matter, department, now),
-        _trend(deps, start, end, matter, department, now),
+        _trend(deps, scope, now),
         library_figures(deps, start or date(2000, 1, 1), end or now, matter, department),
     )
     names = {m.code: m.name for m in deps.catalog.matters}
@@ -92,22 +85,16 @@ async def dashboard(
     return Dashboard(report, tuple(tables), calendar)
 
 
-async def _trend(
-    deps: Deps,
-    start: date | None,
-    end: date | None,
-    matter: str | None,
-    department: str | None,
-    today: date,
-) -> Table:
+async def _trend(deps: Deps, scope: ReportScope, today: date) -> Table:
     """Volume and on-time rate per week of the period (its last weeks when it is long)."""
+    start, end = scope.start, scope.end
     first, last = trend_span(start, end, today)
     query = ReportQuery(
         today=today,
         start=max(first, start) if start else first,
         end=min(last + timedelta(days=6), end) if end else last + timedelta(days=6),
-        matter=matter,
-        department=department,
+        matter=scope.matter,
+        department=scope.department,
     )
     async with deps.sessions() as s:
         counted = await weekly_counts(s, query)
@@ -148,6 +135,6 @@ async def _supervision(deps: Deps, department: str | None, today: date) -> list[
 async def service_stats(deps: Deps, today: date | None = None) -> PublicStats:
     """Last calendar month's public statistics per matter (cases concluded in that month)."""
     start, end = last_month(today or today_local())
-    report = await sla_report(deps, start=start, end=end, today=today, by="concluded")
+    report = await sla_report(deps, ReportScope(start, end, today=today), by="concluded")
     library = await library_figures(deps, start, end)
     return public_stats(deps.catalog, report, library[-1])

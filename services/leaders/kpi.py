@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.kpi import KPIS, PERIODS, KpiBreach, Period, RowKey, Threshold, breaches, period_start
-from domain.report_model import SlaRow
+from domain.report_model import ReportScope, SlaRow
 from infra.bootstrap import Deps
 from services.errors import Refused, UnknownThreshold
 from services.leaders.reports import sla_report, today_local
@@ -77,8 +77,8 @@ async def thresholds(deps: Deps) -> list[dict[str, Any]]:
 async def _rows(deps: Deps, wanted: set[RowKey], today: date) -> dict[RowKey, SlaRow]:
     async def one(key: RowKey) -> tuple[RowKey, SlaRow | None]:
         period, by, matter = key
-        start = period_start(period, today)
-        report = await sla_report(deps, start=start, end=today, matter=matter, today=today, by=by)
+        scope = ReportScope(period_start(period, today), today, matter, today=today)
+        report = await sla_report(deps, scope, by=by)
         return key, next((r for r in report.matters if r.key == matter), None)
 
     found = await asyncio.gather(*(one(k) for k in sorted(wanted)))

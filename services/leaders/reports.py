@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.calendar import CalendarData, working_calendar
 from domain.case_clocks import local_date
 from domain.case_timeline import Timeline, build_timeline
-from domain.report_model import SlaInput, SlaReport, Span
+from domain.report_model import ReportScope, SlaInput, SlaReport, Span
 from domain.reports import build_sla_report, working_day_ranks
 from infra.bootstrap import Deps
 from store import reports as store
@@ -85,41 +85,37 @@ async def read_sla(deps: Deps, q: store.ReportQuery) -> SlaInput:
 
 async def sla_report(
     deps: Deps,
+    scope: ReportScope = ReportScope(),
     *,
-    start: date | None = None,
-    end: date | None = None,
-    matter: str | None = None,
-    department: str | None = None,
-    today: date | None = None,
     by: Literal["submitted", "concluded"] = "submitted",
 ) -> SlaReport:
-    """The efficiency report for cases submitted on days [start, end].
+    """The efficiency report for the cases of `scope` (by default every case, as of today).
 
     Args:
         deps: Shared dependencies (database, catalog, calendar).
-        start: First local day of the period (inclusive); None: from the first case.
-        end: Last local day of the period (inclusive); None: up to the last case.
-        matter: Only this matter.
-        department: Only this department's row (department staff reading their own figures).
-        today: "Now" for open cases (default: today in Asia/Shanghai).
+        scope: The period (first and last local day, inclusive; None: open-ended), the one
+            matter, the one department (its own staff reading their own figures: its row only)
+            and "now" for open cases (default: today in Asia/Shanghai).
         by: Select cases by the day they were submitted (the report) or concluded (what was
             handled in the period: the public statistics).
     """
-    today = today or today_local()
+    today = scope.today or today_local()
     calendar = deps.calendar()
     ranks = rank_table(calendar, today) if deps.engine.dialect.name == "postgresql" else None
     known = tuple(m.code for m in deps.catalog.matters)
-    q = store.ReportQuery(today, start, end, matter, department, ranks, by, known)
+    q = store.ReportQuery(
+        today, scope.start, scope.end, scope.matter, scope.department, ranks, by, known
+    )
     data = await read_sla(deps, q)
     return build_sla_report(
         deps.catalog,
         data,
         working_calendar(calendar),
         as_of=q.today,
-        start=start,
-        end=end,
-        matter=matter,
-        department=department,
+        start=scope.start,
+        end=scope.end,
+        matter=scope.matter,
+        department=scope.department,
     )
 
 

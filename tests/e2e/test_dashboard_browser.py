@@ -22,6 +22,7 @@ from playwright.async_api import Browser, Page, expect
 from domain.case_clocks import CHINA
 from domain.dashboard import shown
 from domain.public_stats import last_month
+from domain.report_model import ReportScope
 from entrypoints.web.dashboard_words import in_words
 from services import signin
 from services.leaders.dashboard import dashboard, service_stats
@@ -119,7 +120,7 @@ async def test_leader_reads_the_dashboard(app: Any, browser: Browser, seeded: No
     await page.get_by_role("button", name="查看 Show").click()
     await expect(page.locator("#scope")).to_contain_text("2025-03-01 – 2025-03-31")
 
-    dash = await dashboard(app.deps, start=PERIOD[0], end=PERIOD[1])
+    dash = await dashboard(app.deps, ReportScope(*PERIOD))
     overview = dash.table("overview")
     assert overview is not None
     figures = dict(zip(overview.column("figure"), overview.column("value"), strict=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from domain.public_stats import MIN_CASES
+from domain.report_model import ReportScope
 from entrypoints.devstack.postgres import postgres_database
 from entrypoints.http.app import create_app
 from infra.bootstrap import Deps, bootstrap
@@ -67,8 +69,8 @@ async def deps(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 
 
 async def test_tables_are_the_report_figures(deps: Deps) -> None:
-    dash = await dashboard(deps, **NOV)
-    report = await sla_report(deps, **NOV)
+    dash = await dashboard(deps, NOV)
+    report = await sla_report(deps, NOV)
     names = ["overview", "trend", "matters", "matter_service", "departments", "warnings"]
     assert [t.name for t in dash.tables] == [*names, "supervision", "library"]
     overview = dash.table("overview")
@@ -106,28 +108,28 @@ async def test_tables_are_the_report_figures(deps: Deps) -> None:
 
 
 async def test_warnings_count_running_cases_now(deps: Deps) -> None:
-    dash = await dashboard(deps, today=TODAY)
+    dash = await dashboard(deps, ReportScope(today=TODAY))
     warnings = dash.table("warnings")
     assert warnings is not None
     rows = {r[0]: r[2:5] for r in warnings.rows}
     assert rows == {FIRE: (1, 1, 0), IND: (0, 0, 1), "ALL": (1, 1, 1)}
     assert warnings.column("provisional") == [0, 0, 0]  # every due date in 2026: known
     # Only the cases fire still has an open task on: D, E (fire) and J (fire open, env decided).
-    fire = (await dashboard(deps, department="fire", today=TODAY)).table("warnings")
+    fire = (await dashboard(deps, ReportScope(department="fire", today=TODAY))).table("warnings")
     assert fire is not None and fire.rows[-1][2:5] == (1, 1, 1)
-    env = (await dashboard(deps, department="env", today=TODAY)).table("warnings")
+    env = (await dashboard(deps, ReportScope(department="env", today=TODAY))).table("warnings")
     assert env is not None and env.rows == (("ALL", "全部 All", 0, 0, 0, 0),)
     # A department's dashboard: its row is the overview, no matter table.
-    scoped = await dashboard(deps, department="env", **NOV)
+    scoped = await dashboard(deps, replace(NOV, department="env"))
     scoped_names = ["overview", "trend", "departments", "warnings", "supervision", "library"]
     assert [t.name for t in scoped.tables] == scoped_names
 
 
 async def test_provisional_clocks_are_counted_and_the_missing_year_named(deps: Deps) -> None:
     # Before 1 November with every due date in 2026: nothing to say.
-    assert (await dashboard(deps, today=date(2026, 10, 1))).calendar is None
+    assert (await dashboard(deps, ReportScope(today=date(2026, 10, 1)))).calendar is None
     # From 1 November (LIANBAN_CALENDAR_NEXT_YEAR_FROM) 2027 must be loaded; no clock reaches it.
-    assert (await dashboard(deps, today=TODAY)).calendar == CalendarNotice(0, (2027,))
+    assert (await dashboard(deps, ReportScope(today=TODAY))).calendar == CalendarNotice(0, (2027,))
     async with deps.sessions() as s, s.begin():
         # E (red) now reaches into 2027; D (yellow) was recorded provisional by its workflow;
         # P is running with no warning and reaches into 2027 too.
@@ -135,7 +137,7 @@ async def test_provisional_clocks_are_counted_and_the_missing_year_named(deps: D
         await s.execute(sa.update(cases).where(e).values(statutory_due=date(2027, 1, 12)))
         await s.execute(sa.update(cases).where(d).values(provisional=True))
         await s.execute(sa.insert(cases), [case("P", FIRE, at("2026-11-18"), **LATE)])
-    dash = await dashboard(deps, today=date(2026, 10, 1))
+    dash = await dashboard(deps, ReportScope(today=date(2026, 10, 1)))
     # The year a clock reaches is named even before 1 November.
     assert dash.calendar == CalendarNotice(3, (2027,))
     warnings = dash.table("warnings")
@@ -143,9 +145,9 @@ async def test_provisional_clocks_are_counted_and_the_missing_year_named(deps: D
     rows = {r[0]: r[2:] for r in warnings.rows}
     assert rows == {FIRE: (1, 1, 0, 2), IND: (0, 0, 1, 0), "ALL": (1, 1, 1, 2)}
     # Scoped like the warnings: env holds none of them, IND has none.
-    env = await dashboard(deps, department="env", today=TODAY)
+    env = await dashboard(deps, ReportScope(department="env", today=TODAY))
     assert env.calendar == CalendarNotice(0, (2027,))
-    ind = await dashboard(deps, matter=IND, today=date(2026, 10, 1))
+    ind = await dashboard(deps, ReportScope(matter=IND, today=date(2026, 10, 1)))
     assert ind.calendar is None
 
 
@@ -164,7 +166,9 @@ async def test_public_stats_withhold_figures_from_fewer_than_five_cases(deps: De
     assert (ind.handled, ind.on_time_share, ind.avg_working_days) == (None, None, None)
     assert (ind.promised_days, ind.statutory_days) == (15, 45)
     # The same figures as the report service selecting by the day of conclusion.
-    nov = await sla_report(deps, start=stats.start, end=stats.end, today=DECEMBER, by="concluded")
+    nov = await sla_report(
+        deps, ReportScope(stats.start, stats.end, today=DECEMBER), by="concluded"
+    )
     row = next(r for r in nov.matters if r.key == FIRE)
     assert (row.concluded, row.on_time_rate) == (fire.handled, fire.on_time_share)
 
@@ -186,7 +190,7 @@ async def test_pages_csv_and_roles(deps: Deps) -> None:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         assert "attachment" in r.headers["content-disposition"]
         rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-        report = await sla_report(deps, start=date(2026, 11, 1), end=date(2026, 11, 30))
+        report = await sla_report(deps, ReportScope(date(2026, 11, 1), date(2026, 11, 30)))
         for want in report.matters:
             got = next(x for x in rows if x["key"] == want.key)
             assert int(got["cases"]) == want.cases and int(got["overdue"]) == want.overdue
@@ -210,13 +214,13 @@ BOGUS = '=HYPERLINK("http://evil.example/","click")'
 async def test_a_matter_that_is_not_one_is_no_figure(deps: Deps) -> None:
     """Issue 21, item 11: a portal's submission with a `matter_code` that is no matter was
     refused at pre-review, but counted, and its code was a formula cell of the matters CSV."""
-    before = await sla_report(deps, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    before = await sla_report(deps, ReportScope(date(2026, 11, 1), date(2026, 11, 30)))
     async with deps.sessions() as s, s.begin():
         await s.execute(
             sa.insert(cases),
             [case("BOGUS-1", BOGUS, at("2026-11-03"), status="not_accepted", accepted_at=None)],
         )
-    after = await sla_report(deps, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    after = await sla_report(deps, ReportScope(date(2026, 11, 1), date(2026, 11, 30)))
     assert [r.key for r in after.matters] == [r.key for r in before.matters]
     assert after.total == before.total
     transport = httpx.ASGITransport(app=create_app(deps))

@@ -4,6 +4,7 @@ average below is worked out by hand (November 2026 has no holiday; Nov 2 is a Mo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from domain.report_model import SlaReport, SlaRow
+from domain.report_model import ReportScope, SlaReport, SlaRow
 from entrypoints.devstack.postgres import postgres_database
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
@@ -21,7 +22,7 @@ from tests.utils.rows import case_row
 
 CST = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 20)
-NOV: dict[str, Any] = {"start": date(2026, 11, 1), "end": date(2026, 11, 30), "today": TODAY}
+NOV = ReportScope(date(2026, 11, 1), date(2026, 11, 30), today=TODAY)
 
 
 def at(day: str, hhmm: str = "10:00") -> datetime:
@@ -188,7 +189,7 @@ def row(rows: tuple[SlaRow, ...], key: str) -> SlaRow:
 
 
 async def test_matter_rows(deps: Deps) -> None:
-    report = await sla_report(deps, **NOV)
+    report = await sla_report(deps, NOV)
     fire = row(report.matters, FIRE)
     assert (fire.cases, fire.accepted, fire.not_accepted, fire.ended) == (7, 6, 1, 1)
     assert (fire.concluded, fire.open) == (3, 2)
@@ -207,7 +208,7 @@ async def test_matter_rows(deps: Deps) -> None:
 
 
 async def test_total_row(deps: Deps) -> None:
-    total = (await sla_report(deps, **NOV)).total
+    total = (await sla_report(deps, NOV)).total
     assert total is not None
     assert (total.cases, total.accepted, total.concluded, total.open) == (9, 8, 4, 3)
     assert (total.on_time, total.early, total.overdue, total.breached) == (3, 2, 3, 1)
@@ -217,12 +218,12 @@ async def test_total_row(deps: Deps) -> None:
     assert total.compression == pytest.approx(86 / 140)
     assert total.materials == pytest.approx(23 / 6)  # materials per matter of the catalog
     # Without a period G (October) counts too: one more early, on-time conclusion.
-    everything = (await sla_report(deps, today=TODAY)).total
+    everything = (await sla_report(deps, ReportScope(today=TODAY))).total
     assert everything is not None and (everything.cases, everything.early) == (10, 3)
 
 
 async def test_department_rows(deps: Deps) -> None:
-    report = await sla_report(deps, **NOV)
+    report = await sla_report(deps, NOV)
     fire = row(report.departments, "fire")
     assert (fire.cases, fire.concluded, fire.open, fire.ended) == (8, 4, 3, 1)
     assert (fire.on_time, fire.early, fire.overdue, fire.breached) == (3, 2, 3, 1)
@@ -234,23 +235,23 @@ async def test_department_rows(deps: Deps) -> None:
 
 
 async def test_one_matter_and_one_department(deps: Deps) -> None:
-    only_ind: SlaReport = await sla_report(deps, matter=IND, **NOV)
+    only_ind: SlaReport = await sla_report(deps, replace(NOV, matter=IND))
     assert [r.key for r in only_ind.matters] == [IND]
     assert row(only_ind.departments, "fire").cases == 2
     assert only_ind.total is not None and only_ind.total.cases == 2
-    mine = await sla_report(deps, department="env", **NOV)
+    mine = await sla_report(deps, replace(NOV, department="env"))
     assert [r.key for r in mine.departments] == ["env"] and mine.departments[0].cases == 2
     assert mine.matters == () and mine.total is None
 
 
 async def test_corrections(deps: Deps) -> None:
-    report = await sla_report(deps, **NOV)
+    report = await sla_report(deps, NOV)
     fire, ind = row(report.matters, FIRE), row(report.matters, IND)
     assert (fire.corrections, fire.correction_notices, ind.corrections) == (2, 1, 1)
     assert report.total is not None and report.total.corrections == 3
     assert row(report.departments, "fire").corrections == 2
     assert row(report.departments, "env").corrections == 1
-    mine = await sla_report(deps, department="env", **NOV)
+    mine = await sla_report(deps, replace(NOV, department="env"))
     assert mine.departments[0].corrections == 1
 
 
@@ -258,6 +259,6 @@ async def test_a_task_waiting_for_corrections_is_still_open(deps: Deps) -> None:
     async with deps.sessions() as s, s.begin():
         waiting = tasks.update().where(tasks.c.task_id == "D.fire")
         await s.execute(waiting.values(status="corrections_requested"))
-    fire = row((await sla_report(deps, **NOV)).departments, "fire")
+    fire = row((await sla_report(deps, NOV)).departments, "fire")
     # Unchanged: still open, and (the case not paused) late on the 20th.
     assert (fire.cases, fire.open, fire.overdue) == (8, 3, 3)

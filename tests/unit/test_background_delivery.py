@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from temporalio.service import RPCError, RPCStatusCode
 
 from events.contracts import DecisionMade, DecisionOutcome, DepartmentDecided
 from events.registry import Decoded, make_envelope
+from infra import metrics
 from infra.background import Background
 from infra.bootstrap import Deps
 from services.departments.decision_batch import apply_decisions
@@ -90,6 +94,54 @@ async def _pending(deps: Deps) -> int:
     return deps.background.pending
 
 
+@dataclass
+class PartlyAway(FakeTemporal):
+    """Temporal refusing the signals of the decisions of `away` (by department) only; every
+    signal tried is in `tried`."""
+
+    away: set[str] = field(default_factory=set)
+    tried: list[str] = field(default_factory=list)
+
+    def get_workflow_handle(self, workflow_id: str) -> Any:
+        return _PartlyAwayHandle(self, workflow_id)
+
+
+@dataclass
+class _PartlyAwayHandle:
+    temporal: PartlyAway
+    workflow_id: str
+
+    async def signal(self, _signal: Any, arg: Any, **_: Any) -> None:
+        self.temporal.tried.append(arg.department)
+        if arg.department in self.temporal.away:
+            raise AWAY
+        self.temporal.signals.append((self.workflow_id, arg))
+
+
+async def test_a_retry_signals_only_the_decisions_not_yet_told(state: State) -> None:
+    temporal = PartlyAway(away={"env"})
+    deps = deps_with(state, temporal)
+    left = await apply_decisions(deps, [decoded("LB-1", approve(d)) for d in ("fire", "env")])
+    assert left == []
+    # fire told and marked at the first attempt; env refused, tried again (0.2 s later)
+    assert await eventually(
+        lambda: _tried(temporal), until=lambda t: t.count("env") >= 2, timeout=10
+    )
+    assert state.decisions[("LB-1", "fire")]["delivered_at"] is not None
+    assert state.decisions[("LB-1", "env")]["delivered_at"] is None
+    temporal.away.clear()
+    assert await eventually(lambda: _delivered(state), until=lambda n: n == 2, timeout=10)
+    assert deps.background is not None
+    await eventually(lambda: _pending(deps), until=lambda n: n == 0, timeout=10)
+    # fire was signalled once: the attempts after the first were env's alone
+    assert temporal.tried.count("fire") == 1
+    assert [s.department for _, s in temporal.signals] == ["fire", "env"]
+
+
+async def _tried(temporal: PartlyAway) -> list[str]:
+    return list(temporal.tried)
+
+
 async def test_an_api_decision_still_waits_for_its_case(state: State) -> None:
     temporal = FakeTemporal(down=AWAY)
     deps = deps_with(state, temporal)
@@ -134,3 +186,36 @@ async def test_drain_cancels_what_outlives_it_and_a_failure_frees_its_slot() -> 
     await background.start(forever, "forever")  # the failure's slot was freed
     assert await background.drain(0.1) == 1
     assert background.pending == 0
+
+
+def _gauge(name: str) -> float | None:
+    return REGISTRY.get_sample_value(name)
+
+
+async def test_the_pending_gauge_follows_work_started_and_finished() -> None:
+    assert metrics.enabled()
+    background = Background(3)
+    assert _gauge("lianban_background_limit") == 3
+    assert _gauge("lianban_background_pending") == 0
+    release = asyncio.Event()
+
+    async def waits() -> None:
+        await release.wait()
+
+    async def fails() -> None:
+        raise ValueError("a bug")
+
+    await background.start(waits, "w1")
+    await background.start(waits, "w2")
+    assert _gauge("lianban_background_pending") == 2
+    await background.start(fails, "fails")  # a failure is finished work too
+    await eventually(lambda: _pending_gauge(), until=lambda n: n == 2, timeout=5)
+    release.set()
+    await eventually(lambda: _pending_gauge(), until=lambda n: n == 0, timeout=5)
+    await background.start(waits, "w3")  # released already: done at once
+    assert await background.drain(5.0) == 0
+    assert _gauge("lianban_background_pending") == 0
+
+
+async def _pending_gauge() -> float | None:
+    return _gauge("lianban_background_pending")
