@@ -346,9 +346,9 @@ class LossCheck:
     the partition grows past our position, and a recreated partition can grow past it before
     we look: what comes first would be skipped without a word. Handlers are idempotent, so
     re-reading is safe. The look at the broker takes a fetch of its own (tens of ms): awaited
-    in the consumer's loop it held up every record arriving meanwhile (decision latency p99
-    172 ms against 104 without it, bench.latency --split at 30/s), so it runs in a task and
-    the loop only collects what it found.
+    in the consumer's loop it held up every record arriving meanwhile (bench.latency --split at
+    30 decisions/s: from producer to consumer p99 90 ms with it inline, 21 ms without it), so
+    it runs in a task and the loop only collects what it found.
     """
 
     def __init__(self, probe: BrokerProbe, every: float, topic: str) -> None:
