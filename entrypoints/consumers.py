@@ -20,7 +20,6 @@ without end.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -385,11 +384,8 @@ class LossCheck:
         ]
 
     async def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await periodic.cancel(self._task)
+        self._task = None
 
 
 def build_consumers(deps: Deps) -> list[EventConsumer]:

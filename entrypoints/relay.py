@@ -346,9 +346,7 @@ class OutboxRelay:
         try:
             await self._publish_loop(stop)
         finally:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            await periodic.cancel(watch)
             if listener is not None:
                 await listener.close()
             await self.close()

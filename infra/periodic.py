@@ -8,6 +8,16 @@ import logging
 from collections.abc import Awaitable, Callable
 
 
+async def cancel(task: asyncio.Task[object] | None) -> None:
+    """Cancel `task` (if any) and wait until it has ended: what it holds is released before
+    the caller goes on (its own cancellation is not the caller's error)."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def rest(stop: asyncio.Event, seconds: float) -> None:
     """Wait `seconds`, or less if `stop` is set meanwhile."""
     with contextlib.suppress(TimeoutError):

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infra import periodic
+
 PING_TIMEOUT = 5.0  # seconds before the listening connection counts as lost
 log = logging.getLogger("lianban.pg_listen")
 
@@ -50,11 +52,8 @@ class PgListener:
             self._task = asyncio.create_task(self._forever(), name=f"listen-{self.channel}")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await periodic.cancel(self._task)
+        self._task = None
 
     async def _forever(self) -> None:
         warned = False  # once an outage: the reconnections tried every interval are not news
