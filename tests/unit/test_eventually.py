@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -61,3 +62,25 @@ async def test_exceptions_are_retried_only_when_named() -> None:
 
     with pytest.raises(AssertionError, match=r"raised \d+ time\(s\), last: LookupError"):
         await eventually(never, retry_on=LookupError, timeout=0.1, every=0.01)
+
+
+async def test_a_probe_that_swallows_the_timeout_still_times_out() -> None:
+    """Python 3.11's asyncio.wait_for can lose a cancellation that arrives as its inner future
+    completes. A probe doing so once must not make eventually() poll forever (seen in CI: a
+    control test that expects the timeout hung until pytest-timeout's 300 s)."""
+    swallowed = 0
+
+    async def probe() -> bool:
+        nonlocal swallowed
+        try:
+            await asyncio.sleep(0.2)
+        except asyncio.CancelledError:
+            if swallowed:
+                raise
+            swallowed += 1  # the lost cancellation, once
+        return False
+
+    async with asyncio.timeout(5):  # the guard: without the fix, this fires instead
+        with pytest.raises(AssertionError, match="not so after 0.1 s"):
+            await eventually(probe, timeout=0.1, every=0.01)
+    assert swallowed == 1

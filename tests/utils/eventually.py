@@ -69,6 +69,11 @@ async def eventually(
                     if until(value):
                         return value
                     last = value
+                if window.expired():
+                    # Our cancellation was swallowed inside the probe: Python 3.11's
+                    # asyncio.wait_for loses a cancellation that arrives as its inner future
+                    # completes. Without this check the loop would poll forever.
+                    break
                 await asyncio.sleep(every)
     except TimeoutError:
         if not window.expired():
