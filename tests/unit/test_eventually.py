@@ -81,6 +81,6 @@ async def test_a_probe_that_swallows_the_timeout_still_times_out() -> None:
         return False
 
     async with asyncio.timeout(5):  # the guard: without the fix, this fires instead
-        with pytest.raises(AssertionError, match="not so after 0.1 s"):
+        with pytest.raises(AssertionError, match=r"not so after 0\.1 s"):
             await eventually(probe, timeout=0.1, every=0.01)
     assert swallowed == 1
