@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cases import CaseActivities
@@ -23,13 +23,25 @@ from workflows.legacy import LEGACY_WORKFLOWS
 # until its retirement (workflows/legacy/__init__.py says when).
 WORKFLOWS: list[type[Any]] = [CaseWorkflow, *LEGACY_WORKFLOWS]
 
-# The sandbox still refuses non-deterministic calls (clocks, randomness, I/O) inside workflow
-# code, but every module is imported once per process instead of once per workflow run: the
-# re-import was the largest single cost of the worker (a quarter of its CPU in the throughput
-# benchmark). The modules workflows import are pure domain code with no mutable globals.
+# The production sandbox (`LIANBAN_WORKFLOW_SANDBOX=shared`): every module is imported once per
+# process instead of once per workflow run; the re-import was the largest single cost of the
+# worker (a quarter of its CPU in the throughput benchmark). What it still refuses is what the
+# sandbox guards itself (builtins such as open()); a clock or random read through a module
+# imported outside it goes through (tests/workflows/test_workflow_runner.py shows both).
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
+# `strict`: only the standard library and the SDK shared, our modules imported afresh in each
+# run, so a workflow calling the clock, randomness or the environment fails its task. Every
+# workflow test runs under it (tests/workflows/conftest.py): that is where such a call is
+# caught, on every path those tests take.
+STRICT_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """The runner `LIANBAN_WORKFLOW_SANDBOX` names."""
+    runners = {"strict": STRICT_RUNNER, "shared": WORKFLOW_RUNNER}
+    return runners.get(settings.workflow_sandbox) or UnsandboxedWorkflowRunner()
 
 
 def supervision_policy(settings: Settings) -> SupervisionPolicy:
@@ -60,7 +72,7 @@ def build_worker(deps: Deps, *, task_queue: str | None = None) -> Worker:
         deps.temporal,
         task_queue=task_queue or deps.settings.task_queue,
         workflows=WORKFLOWS,
-        workflow_runner=WORKFLOW_RUNNER,
+        workflow_runner=workflow_runner(deps.settings),
         activities=build_activities(deps),
         max_concurrent_activities=50,
         max_cached_workflows=deps.settings.workflow_cache,

@@ -175,6 +175,15 @@ class Settings(BaseSettings):
         "CaseWorkflow); an evicted one replays its history on its next task. A case is one "
         "workflow (bench/RESULTS.md: 239 MB peak with 5,000 open cases at 300)",
     )
+    workflow_sandbox: Literal["strict", "shared", "off"] = Field(
+        default="shared",
+        description="how the worker runs workflow code. `shared`: in Temporal's sandbox with "
+        "every module imported once per process; it refuses builtins such as open() but not "
+        "clocks, randomness or the environment read through an imported module. `strict`: our "
+        "modules imported afresh for each workflow run, so those are refused too; the "
+        "workflow tests run so, a worker pays about a quarter more CPU. `off`: no sandbox, "
+        "about a tenth less CPU per case than `shared` (bench/RESULTS.md)",
+    )
     relay_idle_seconds: float = 0.05
     relay_linger_ms: int = Field(
         default=10,

@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -58,9 +59,12 @@ async def sqlite_deps_in(
     *,
     temporal: Client | bool = False,
     calendar: Callable[[], CalendarData] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Deps]:
-    """Deps on a SQLite database in `tmp_path`, built with the collaborators given."""
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lianban.db'}")
+    """Deps on a SQLite database in `tmp_path`, built with the collaborators and settings
+    given."""
+    db = f"sqlite+aiosqlite:///{tmp_path / 'lianban.db'}"
+    settings = Settings(database_url=db, **overrides)
     deps = await bootstrap(settings, temporal=temporal, calendar=calendar, migrate=True)
     try:
         yield deps

@@ -79,8 +79,12 @@ def calendar(walk: Walk) -> Callable[[], CalendarData] | None:
 async def sqlite_deps(
     tmp_path: Path, time_env: WorkflowEnvironment, calendar: Callable[[], CalendarData] | None
 ) -> AsyncIterator[Deps]:
-    """Deps built with the time-skipping server's client and the test's calendar."""
-    async with sqlite_deps_in(tmp_path, temporal=time_env.client, calendar=calendar) as deps:
+    """Deps built with the time-skipping server's client and the test's calendar. Workers run
+    workflows in the strict sandbox: a workflow reading the clock, randomness or the
+    environment fails here, on every path these tests take (entrypoints/worker.py)."""
+    async with sqlite_deps_in(
+        tmp_path, temporal=time_env.client, calendar=calendar, workflow_sandbox="strict"
+    ) as deps:
         yield deps
 
 
