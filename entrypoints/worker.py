@@ -23,19 +23,18 @@ from workflows.legacy import LEGACY_WORKFLOWS
 # until its retirement (workflows/legacy/__init__.py says when).
 WORKFLOWS: list[type[Any]] = [CaseWorkflow, *LEGACY_WORKFLOWS]
 
-# The production sandbox (`LIANBAN_WORKFLOW_SANDBOX=shared`): every module is imported once per
-# process instead of once per workflow run; the re-import was the largest single cost of the
-# worker (a quarter of its CPU in the throughput benchmark). What it still refuses is what the
-# sandbox guards itself (builtins such as open()); a clock or random read through a module
-# imported outside it goes through (tests/workflows/test_workflow_runner.py shows both).
+# How workflow code runs (`LIANBAN_WORKFLOW_SANDBOX`). `strict`: Temporal's sandbox with only the
+# standard library and the SDK shared, our modules imported afresh in each run, so a workflow
+# calling the clock, randomness or the environment fails its task. Every workflow test runs
+# under it (tests/workflows/conftest.py): that is where such a call is caught, on every path
+# those tests take. Importing per run costs CPU (bench/RESULTS.md), so a production worker runs
+# `off` (the default) or `shared`: every module imported once per process, which refuses only
+# what the sandbox guards itself (builtins such as open()); a clock or random read through an
+# imported module goes through (tests/workflows/test_workflow_runner.py shows both).
+STRICT_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
-# `strict`: only the standard library and the SDK shared, our modules imported afresh in each
-# run, so a workflow calling the clock, randomness or the environment fails its task. Every
-# workflow test runs under it (tests/workflows/conftest.py): that is where such a call is
-# caught, on every path those tests take.
-STRICT_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
 
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:

@@ -176,13 +176,13 @@ class Settings(BaseSettings):
         "workflow (bench/RESULTS.md: 239 MB peak with 5,000 open cases at 300)",
     )
     workflow_sandbox: Literal["strict", "shared", "off"] = Field(
-        default="shared",
-        description="how the worker runs workflow code. `shared`: in Temporal's sandbox with "
-        "every module imported once per process; it refuses builtins such as open() but not "
-        "clocks, randomness or the environment read through an imported module. `strict`: our "
-        "modules imported afresh for each workflow run, so those are refused too; the "
-        "workflow tests run so, a worker pays about a quarter more CPU. `off`: no sandbox, "
-        "about a tenth less CPU per case than `shared` (bench/RESULTS.md)",
+        default="off",
+        description="how the worker runs workflow code. `off`: no sandbox. `shared`: Temporal's "
+        "sandbox with every module imported once per process; it refuses builtins such as "
+        "open() but not a clock, random or environment read through an imported module, and "
+        "cost 18 % more CPU a case than `off` (bench/RESULTS.md). `strict`: our modules "
+        "imported afresh for each workflow run, so those reads fail the workflow task; every "
+        "workflow test runs so, which is where such a call is caught",
     )
     relay_idle_seconds: float = 0.05
     relay_linger_ms: int = Field(
