@@ -32,14 +32,14 @@ WORKFLOWS: list[type[Any]] = [CaseWorkflow, *LEGACY_WORKFLOWS]
 # what the sandbox guards itself (builtins such as open()); a clock or random read through an
 # imported module goes through (tests/workflows/test_workflow_runner.py shows both).
 STRICT_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+SHARED_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
 
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:
     """The runner `LIANBAN_WORKFLOW_SANDBOX` names."""
-    runners = {"strict": STRICT_RUNNER, "shared": WORKFLOW_RUNNER}
+    runners = {"strict": STRICT_RUNNER, "shared": SHARED_RUNNER}
     return runners.get(settings.workflow_sandbox) or UnsandboxedWorkflowRunner()
 
 

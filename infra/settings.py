@@ -19,6 +19,9 @@ from pydantic_settings import (
 from events.topics import Topics
 from infra.dev_keys import stored_keys
 
+# `LIANBAN_WORKFLOW_SANDBOX`'s values (entrypoints/worker.py maps each to a runner).
+WorkflowSandbox = Literal["strict", "shared", "off"]
+
 # Printed as a warning wherever it is in use: anyone can mint tokens with it.
 DEV_JWT_SECRET = "lianban-dev-only-secret-change-me-0123456789abcdef"
 MIN_KEY_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 §3.2)
@@ -175,7 +178,7 @@ class Settings(BaseSettings):
         "CaseWorkflow); an evicted one replays its history on its next task. A case is one "
         "workflow (bench/RESULTS.md: 239 MB peak with 5,000 open cases at 300)",
     )
-    workflow_sandbox: Literal["strict", "shared", "off"] = Field(
+    workflow_sandbox: WorkflowSandbox = Field(
         default="off",
         description="how the worker runs workflow code. `off`: no sandbox. `shared`: Temporal's "
         "sandbox with every module imported once per process; it refuses builtins such as "

@@ -4,7 +4,6 @@ workflow tests run under the strict one (where a non-deterministic call is caugh
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 import pytest
 from temporalio.client import WorkflowFailureError
@@ -12,14 +11,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from entrypoints.worker import STRICT_RUNNER, WORKFLOW_RUNNER, workflow_runner
-from infra.settings import Settings
+from entrypoints.worker import SHARED_RUNNER, STRICT_RUNNER, workflow_runner
+from infra.settings import Settings, WorkflowSandbox
 from tests.workflows.calls_outside import CALLS, CallsOutside
 
-Sandbox = Literal["strict", "shared", "off"]
 
-
-async def _outcome(env: WorkflowEnvironment, sandbox: Sandbox, call: str) -> str:
+async def _outcome(env: WorkflowEnvironment, sandbox: WorkflowSandbox, call: str) -> str:
     queue = f"tq-{uuid.uuid4()}"
     runner = workflow_runner(Settings(workflow_sandbox=sandbox))
     async with Worker(
@@ -39,7 +36,7 @@ async def _outcome(env: WorkflowEnvironment, sandbox: Sandbox, call: str) -> str
 def test_the_setting_names_the_runner() -> None:
     assert isinstance(workflow_runner(Settings()), UnsandboxedWorkflowRunner)  # the default
     assert workflow_runner(Settings(workflow_sandbox="strict")) is STRICT_RUNNER
-    assert workflow_runner(Settings(workflow_sandbox="shared")) is WORKFLOW_RUNNER
+    assert workflow_runner(Settings(workflow_sandbox="shared")) is SHARED_RUNNER
 
 
 @pytest.mark.parametrize("call", list(CALLS))
