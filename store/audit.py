@@ -104,7 +104,9 @@ def make_entry(
 
 
 def entry_row(entry: AuditEntry, recorded_at: datetime) -> dict[str, Any]:
-    row = {k: v for k, v in asdict(entry).items() if k != "id"}
+    # Field by field, not `asdict`: that deep-copies `data` for every entry, and the row is
+    # only read by the insert (2 % of the worker's samples at 500 cases went there).
+    row = {name: getattr(entry, name) for name in _ROW_FIELDS}
     return row | {"recorded_at": recorded_at}
 
 
@@ -143,6 +145,7 @@ async def append_all(
 
 # The entry's fields are the table's columns, by name.
 _ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
+_ROW_FIELDS = tuple(name for name in _ENTRY_FIELDS if name != "id")
 
 
 def to_entry(row: Any) -> AuditEntry:

@@ -26,7 +26,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL pragmas, PostgreSQL a modest pool."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        # Every connection is a thread of aiosqlite's and four pragmas: a pool as large as the
+        # tasks that write at once keeps them, where the default (5, overflow 10) closed and
+        # reopened connections under load, a thread and its setup each time.
+        engine = create_async_engine(url, echo=echo, pool_size=20, max_overflow=10)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
