@@ -123,17 +123,31 @@ async def mark_all_delivered(
     s: AsyncSession, delivered: Sequence[tuple[str, str, str]], now: datetime
 ) -> None:
     """`mark_delivered` for several (case, department, event id), in one statement."""
-    if not delivered:
-        return
-    which = sa.or_(
-        *(
-            sa.and_(d.c.case_id == case, d.c.department == dept, d.c.event_id == event)
-            for case, dept, event in delivered
+    if delivered:
+        await s.execute(
+            _MARK_ALL_DELIVERED,
+            {
+                "events": [event for _, _, event in delivered],
+                "cases": sorted({case for case, _, _ in delivered}),
+                "now": now,
+            },
         )
+
+
+# One statement for any number of rows, compiled once: found by event id (unique: the id names
+# its decision's row, so its case and department come with it; the cases are named too, so an
+# id can only mark a row of a case the caller named). An OR of one (case, department, event)
+# per row was a new statement for every batch size, parsed and planned by SQLite each time
+# (3.5 ms of its CPU a statement at 500 cases); a row-value IN is a table scan there.
+_MARK_ALL_DELIVERED = (
+    sa.update(d)
+    .where(
+        d.c.event_id.in_(sa.bindparam("events", expanding=True)),
+        d.c.case_id.in_(sa.bindparam("cases", expanding=True)),
+        UNDELIVERED,
     )
-    await s.execute(
-        sa.update(d).where(which, UNDELIVERED).values(delivered_at=now, next_delivery_at=None)
-    )
+    .values(delivered_at=sa.bindparam("now", type_=d.c.delivered_at.type), next_delivery_at=None)
+)
 
 
 async def overdue(

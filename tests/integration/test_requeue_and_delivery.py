@@ -157,3 +157,24 @@ async def test_each_delivery_attempt_is_taken_by_one_sweeper(deps: Deps) -> None
     async with deps.sessions() as s:
         assert await deliveries.overdue(s, now + timedelta(hours=1), 10) == []
         assert await deliveries.due(s, now + timedelta(hours=1), 10) == []
+
+
+async def test_several_decisions_are_marked_delivered_in_one_statement(deps: Deps) -> None:
+    """Only the rows named by (case, department, event id) are marked: not one whose event id
+    differs (a later decision of the same task), not one of another case."""
+    received = datetime.now(UTC) - timedelta(minutes=2)
+    first, second, third = [await _decision(deps, received) for _ in range(3)]
+    async with deps.sessions() as s:
+        rows = {r.case_id: r for r in await deliveries.due(s, datetime.now(UTC), 10)}
+    assert set(rows) == {first, second, third}
+    now = datetime.now(UTC)
+    named = [
+        (first, "fire", rows[first].event_id),
+        (second, "fire", str(uuid.uuid4())),  # not its event id: left as it is
+    ]
+    async with deps.sessions() as s, s.begin():
+        await deliveries.mark_all_delivered(s, named, now)
+        await deliveries.mark_all_delivered(s, [], now)  # nothing named, nothing sent
+    async with deps.sessions() as s:
+        left = {r.case_id for r in await deliveries.due(s, now + timedelta(hours=1), 10)}
+    assert left == {second, third}
