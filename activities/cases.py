@@ -54,6 +54,7 @@ from workflows.models import (
     PrepareResult,
     ReviewTasksInput,
     ReviewTasksResult,
+    case_setup,
 )
 
 
@@ -77,9 +78,7 @@ class CaseActivities(ActivityBase):
     @implements(CaseSteps.prepare_case)
     async def prepare_case(self, inp: PrepareInput) -> PrepareResult:
         """The matter and the calendar that apply, so the workflow history records them."""
-        year = inp.received_at.year
-        calendar = self._calendar().restricted(range(year - 1, year + 3))
-        return PrepareResult(matter=self._catalog.matter(inp.matter_code), calendar=calendar)
+        return case_setup(self._catalog.matter(inp.matter_code), self._calendar(), inp.received_at)
 
     @implements(CaseSteps.record_acceptance)
     async def record_acceptance(self, inp: AcceptanceInput) -> None:

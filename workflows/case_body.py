@@ -267,10 +267,12 @@ class CaseBody:
     async def _prereview_and_accept(
         self, inp: JointApprovalInput
     ) -> tuple[Matter | None, PreReview]:
-        setup = await steps.record(
-            CaseSteps.prepare_case,
-            PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
-        )
+        setup = inp.setup
+        if setup is None:  # a case started before the intake gave it (`JointApprovalInput`)
+            setup = await steps.record(
+                CaseSteps.prepare_case,
+                PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
+            )
         matter = setup.matter
         self._materials = list(inp.material_codes)
         pre = prereview(matter, inp.matter_code, self._materials)

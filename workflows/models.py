@@ -40,6 +40,15 @@ class PrepareResult(_Model):
     calendar: CalendarData = CalendarData()
 
 
+def case_setup(
+    matter: Matter | None, calendar: CalendarData, received_at: datetime
+) -> PrepareResult:
+    """What applies to a case received at `received_at`: its matter, and of the calendar the
+    few years its clocks can reach (the history keeps it small)."""
+    year = received_at.year
+    return PrepareResult(matter=matter, calendar=calendar.restricted(range(year - 1, year + 3)))
+
+
 class JointApprovalInput(_Model):
     case_id: str
     matter_code: str
@@ -50,6 +59,11 @@ class JointApprovalInput(_Model):
     # True: a window clerk pre-reviews (accept / request corrections once / not accept) and
     # Art. 32's 5-working-day rule applies; False: pre-review is automatic on receipt.
     manual_prereview: bool = False
+    # What applied when the case arrived (`case_setup`), given by whoever starts the workflow,
+    # so the case runs no `prepare_case` step: one local activity and one activation less a
+    # case. None (every case started before this field, and callers that leave it out): the
+    # workflow runs the step. Replay takes the same branch, since the input is in the history.
+    setup: PrepareResult | None = None
 
 
 class WorkflowStatus(StrEnum):

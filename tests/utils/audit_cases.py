@@ -32,6 +32,7 @@ from workflows.models import (
     PrereviewCommand,
     Supplement,
     TerminationRequest,
+    case_setup,
 )
 
 
@@ -52,7 +53,10 @@ async def submit(
         await log_case_event(s, env)
     assert deps.temporal is not None
     queue = deps.settings.task_queue
-    await start_case_workflow(deps.temporal, queue, env, sub, manual_prereview=manual_prereview)
+    setup = case_setup(deps.catalog.matter(sub.matter_code), deps.calendar(), env.occurred_at)
+    await start_case_workflow(
+        deps.temporal, queue, env, sub, manual_prereview=manual_prereview, setup=setup
+    )
     return env
 
 

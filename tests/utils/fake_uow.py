@@ -18,6 +18,7 @@ from typing import Any, Self, cast
 
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.calendar_source import load_builtin
 from domain.case_status import CaseStatus
 from domain.catalog import load_catalog
 from events.contracts import ApplicationSubmitted, DepartmentDecided
@@ -244,7 +245,7 @@ def fake_deps(state: State, temporal: FakeTemporal, **settings: Any) -> Deps:
         engine=cast("Any", SimpleNamespace(dialect=SimpleNamespace(name="none"))),
         sessions=cast("Any", None),
         catalog=load_catalog(),
-        calendar=cast("Any", None),
+        calendar=load_builtin,  # the shipped calendar: the intake gives each case its years
         temporal=cast("Any", temporal),
         unit_of_work=lambda: FakeUnitOfWork(state),
     )

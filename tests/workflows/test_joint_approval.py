@@ -17,11 +17,12 @@ from store.schema import cases
 from tests.utils import audit_cases
 from tests.utils.eventually import eventually
 from tests.utils.factories import decision, submission, workflow_input
+from tests.utils.history import local_steps
 from workflows.case import CaseWorkflow
 from workflows.case_body import CaseBody
 from workflows.legacy.department_review import DepartmentReviewWorkflow
 from workflows.legacy.joint_approval import JointApprovalWorkflow, child_id
-from workflows.models import JointApprovalResult, ReviewStateView
+from workflows.models import JointApprovalResult, ReviewStateView, case_setup
 
 CONSTRUCTION = ["nrp", "housing", "fire", "env", "cad"]
 
@@ -233,6 +234,35 @@ async def test_one_history_per_case(sqlite_deps: Deps, worker: Worker) -> None:
     assert sqlite_deps.temporal is not None
     with pytest.raises(RPCError):  # no review workflow exists beside the case
         await sqlite_deps.temporal.get_workflow_handle(child_id(handle.id, "fire")).describe()
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["setup given", "no setup"])
+async def test_the_starter_gives_the_matter_and_calendar_or_the_case_looks_them_up(
+    sqlite_deps: Deps, worker: Worker, given: bool
+) -> None:
+    """The intake starts a case with its setup (`case_setup`): no `prepare_case` step. Without
+    one (cases started before the field), the case runs the step; both decide alike."""
+    deps = sqlite_deps
+    env, sub = submission(deps.catalog, "IND-CONSTRUCTION")
+    async with deps.sessions() as s, s.begin():
+        await insert_submission(s, submission_row(env, sub, "123456"))
+    inp = workflow_input(env, sub)
+    if given:
+        setup = case_setup(deps.catalog.matter(sub.matter_code), deps.calendar(), env.occurred_at)
+        inp = inp.model_copy(update={"setup": setup})
+    assert deps.temporal is not None
+    handle = await deps.temporal.start_workflow(
+        CaseWorkflow.run, inp, id=env.case_id, task_queue=worker.task_queue
+    )
+    for dept in CONSTRUCTION:
+        await handle.signal(CaseWorkflow.decide, decision(dept))
+    result = await handle.result()
+    assert result.status == "granted" and result.licence_number == f"XK-{handle.id}"
+    clocks = await handle.query(CaseWorkflow.clocks)
+    assert clocks.statutory_due is not None
+    steps = local_steps(await handle.fetch_history())
+    assert steps.count("prepare_case") == (0 if given else 1), steps
+    assert steps.count("accept_and_assign") == 1 and steps.count("record_outcome") == 1, steps
 
 
 def _decide_signals(history: WorkflowHistory) -> int:
