@@ -160,6 +160,12 @@ class CaseActivities(ActivityBase):
         """One case's tasks in one insert; returns their ids by department and their events."""
         now = datetime.now(UTC)
         ids = {r.department: task_id_for(r.case_id, r.department) for r in reviews}
+        # Read once, for the materials the tasks name and the case's warning: a task made
+        # after a warning (a reopened review) carries it from the start. Where the case was
+        # accepted in this transaction its row is already locked, so no warning can slip in
+        # between this read and the insert.
+        case = await get_case(s, reviews[0].case_id) if reviews else None
+        warning = case["warning_level"] if case else "none"
         rows = [
             {
                 "task_id": ids[r.department],
@@ -173,19 +179,13 @@ class CaseActivities(ActivityBase):
                 "assigned_at": now,
                 "due_date": r.due_date,
                 "case_title": r.title,  # the inbox searches it beside the task
+                "case_warning_level": warning,
             }
             for r in reviews
         ]
         if rows:
             await s.execute(insert_ignore(s.get_bind().dialect.name, tasks, "task_id"), rows)
-            # A task made after a warning (a reopened review) carries it from the start.
-            warning = sa.select(cases.c.warning_level).where(cases.c.case_id == tasks.c.case_id)
-            await s.execute(
-                sa.update(tasks)
-                .where(tasks.c.task_id.in_(list(ids.values())))
-                .values(case_warning_level=warning.scalar_subquery())
-            )
-        shared = await shared_materials(s, reviews[0].case_id) if reviews else {}
+        shared = shared_materials(case)
         events: list[tuple[str, Payload, str]] = [
             (
                 f"task/{r.department}",

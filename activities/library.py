@@ -39,10 +39,9 @@ class Issuer:
         return f"{self.public_url}/public/licences/{number}"
 
 
-async def shared_materials(s: AsyncSession, case_id: str) -> dict[str, SharedMaterial]:
-    """The case's materials as the departments get them: file, hash, and where a material
-    taken from the library came from (`cases.materials`, written at intake)."""
-    case = await get_case(s, case_id)
+def shared_materials(case: dict[str, Any] | None) -> dict[str, SharedMaterial]:
+    """The case's materials (its row) as the departments get them: file, hash, and where a
+    material taken from the library came from (`cases.materials`, written at intake)."""
     rows = case["materials"] if case else []
     fields = ("code", "name", "ref", "sha256", "provenance")
     return {m["code"]: SharedMaterial.model_validate({k: m.get(k) for k in fields}) for m in rows}
