@@ -26,10 +26,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL pragmas, PostgreSQL a modest pool."""
     if url.startswith("sqlite"):
-        # Every connection is a thread of aiosqlite's and four pragmas: a pool as large as the
-        # tasks that write at once keeps them, where the default (5, overflow 10) closed and
-        # reopened connections under load, a thread and its setup each time.
-        engine = create_async_engine(url, echo=echo, pool_size=20, max_overflow=10)
+        # The default pool (5, overflow 10). 20 kept connections cost the worker 10-17 MB of
+        # peak RSS at 5,000 open cases (each a thread of aiosqlite's with its own page cache;
+        # bench/RESULTS.md, wave 3 session 6), over its 250 MB, for no CPU that a run could
+        # tell apart from the noise.
+        engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
