@@ -59,10 +59,12 @@ class JointApprovalInput(_Model):
     # True: a window clerk pre-reviews (accept / request corrections once / not accept) and
     # Art. 32's 5-working-day rule applies; False: pre-review is automatic on receipt.
     manual_prereview: bool = False
-    # What applied when the case arrived (`case_setup`), given by whoever starts the workflow,
-    # so the case runs no `prepare_case` step: one local activity and one activation less a
-    # case. None (every case started before this field, and callers that leave it out): the
-    # workflow runs the step. Replay takes the same branch, since the input is in the history.
+    # What applied when the case arrived (`case_setup`), given by the starter, so the case runs
+    # no `prepare_case` step. The intake no longer gives it: held in every cached case's input
+    # it cost the worker 7-11 MB at 5,000 open cases (bench/RESULTS.md, wave 3 session 6) for
+    # a CPU saving no run could tell apart. Kept for cases started with it
+    # (tests/histories/d66bf4c4cb). None: the workflow runs the step; replay takes the same
+    # branch, since the input is in the history.
     setup: PrepareResult | None = None
 
 

@@ -32,7 +32,7 @@ from services.window.reuse import MaterialRefused, record_reuse, take_from_libra
 from store.cases import get_case, insert_submission, insert_submissions, submission_row
 from store.records import log_case_event, log_case_events
 from workflows.case import CaseWorkflow
-from workflows.models import JointApprovalInput, PrepareResult, case_setup
+from workflows.models import JointApprovalInput
 
 # What answers a submission on case-events: a portal re-sends it (same event id) until one shows
 ACKNOWLEDGEMENTS = (CaseAccepted.EVENT_TYPE, CaseNotAccepted.EVENT_TYPE)
@@ -62,12 +62,9 @@ async def start_case_workflow(
     policy: ClockPolicy | None = None,
     manual_prereview: bool = False,
     material_codes: list[str] | None = None,
-    setup: PrepareResult | None = None,
 ) -> bool:
     """Start the case; False when it was already started (a redelivery). `material_codes`:
-    the case's as stored (with those the library filled); by default the submission's.
-    `setup`: its matter and calendar (`case_setup`); without, the workflow looks them up in a
-    step of its own."""
+    the case's as stored (with those the library filled); by default the submission's."""
     inp = JointApprovalInput(
         case_id=envelope.case_id,
         matter_code=sub.matter_code,
@@ -78,7 +75,6 @@ async def start_case_workflow(
         received_at=envelope.occurred_at,
         policy=policy or ClockPolicy(),
         manual_prereview=manual_prereview,
-        setup=setup,
     )
     try:
         await client.start_workflow(
@@ -203,9 +199,6 @@ async def start_case(
             policy,
             manual_prereview=deps.settings.manual_prereview,
             material_codes=[m["code"] for m in case["materials"]],
-            setup=case_setup(
-                deps.catalog.matter(sub.matter_code), deps.calendar(), envelope.occurred_at
-            ),
         )
 
 

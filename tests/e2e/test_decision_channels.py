@@ -123,5 +123,4 @@ async def test_a_decision_is_recorded_in_the_transaction_that_receives_it(app: A
     history = await app.deps.temporal.get_workflow_handle(case_id).fetch_history()
     steps = local_steps(history)
     assert "record_decision" not in steps, steps
-    assert "prepare_case" not in steps, steps  # the intake gave the matter and the calendar
     assert steps.count("record_outcome") == 1 and "issue_licence" not in steps, steps

@@ -47,8 +47,7 @@ async def test_a_case_history_holds_only_ciphertext(app: App) -> None:
         await case_when(http, case_id, lambda c: len(c["tasks"]) == 5)
     # Read the history as someone with server access but no key would. The read model shows the
     # tasks once the activity's transaction commits, a moment before Temporal records the
-    # activity's result: wait for the input (with the matter and calendar the intake gave the
-    # case) and the acceptance step's result.
+    # activity's result: wait for the input and the first step's result.
     keyless = await Client.connect(app.settings.temporal_address)
 
     async def history() -> list[tuple[str, str, str]]:

@@ -32,7 +32,6 @@ from workflows.models import (
     PrereviewCommand,
     Supplement,
     TerminationRequest,
-    case_setup,
 )
 
 
@@ -53,10 +52,7 @@ async def submit(
         await log_case_event(s, env)
     assert deps.temporal is not None
     queue = deps.settings.task_queue
-    setup = case_setup(deps.catalog.matter(sub.matter_code), deps.calendar(), env.occurred_at)
-    await start_case_workflow(
-        deps.temporal, queue, env, sub, manual_prereview=manual_prereview, setup=setup
-    )
+    await start_case_workflow(deps.temporal, queue, env, sub, manual_prereview=manual_prereview)
     return env
 
 
