@@ -26,10 +26,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL pragmas, PostgreSQL a modest pool."""
     if url.startswith("sqlite"):
-        # The default pool (5, overflow 10). 20 kept connections cost the worker 10-17 MB of
-        # peak RSS at 5,000 open cases (each a thread of aiosqlite's with its own page cache;
-        # bench/RESULTS.md, wave 3 session 6), over its 250 MB, for no CPU that a run could
-        # tell apart from the noise.
+        # The default pool (5, overflow 10). A pool of 20 (+10), tried in wave 3 session 6
+        # (bench/RESULTS.md), saved no CPU a run could tell apart: the reconnections it avoided
+        # cost ~0.1 ms a case.
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -268,7 +268,7 @@ class CaseBody:
         self, inp: JointApprovalInput
     ) -> tuple[Matter | None, PreReview]:
         setup = inp.setup
-        if setup is None:  # a case started before the intake gave it (`JointApprovalInput`)
+        if setup is None:  # started without one, as the intake starts every case
             setup = await steps.record(
                 CaseSteps.prepare_case,
                 PrepareInput(matter_code=inp.matter_code, received_at=inp.received_at),
