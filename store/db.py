@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from store.schema import metadata
+from store.sqlite_driver import one_trip_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,7 +30,8 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # The default pool (5, overflow 10). A pool of 20 (+10), tried in wave 3 session 6
         # (bench/RESULTS.md), saved no CPU a run could tell apart: the reconnections it avoided
         # cost ~0.1 ms a case.
-        engine = create_async_engine(url, echo=echo)
+        # One trip to SQLite's thread a statement instead of three or four (store/sqlite_driver).
+        engine = create_async_engine(one_trip_url(url), echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -1,0 +1,110 @@
+"""The SQLite dialect that runs each statement in one call on aiosqlite's thread
+(store/sqlite_driver.py): what SQLAlchemy reads from a cursor is still there, errors are still
+SQLAlchemy's, and a statement costs one trip to SQLite's thread where aiosqlite's own adapter
+took three or four."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from store.db import make_engine
+from store.sqlite_driver import DRIVER, one_trip_url
+
+_rows = sa.MetaData()
+ITEMS = sa.Table(
+    "items",
+    _rows,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String, unique=True, nullable=False),
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(_rows.create_all)
+    yield engine
+    await engine.dispose()
+
+
+class TripCounter:
+    """Counts the calls queued on aiosqlite's thread (each one a round trip)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        original = aiosqlite.Connection._execute
+
+        async def counted(conn: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+            self.calls.append(getattr(fn, "__name__", repr(fn)))
+            return await original(conn, fn, *args, **kw)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+
+def test_only_aiosqlite_urls_change() -> None:
+    assert one_trip_url("sqlite+aiosqlite:///var/x.db") == f"sqlite+{DRIVER}:///var/x.db"
+    assert one_trip_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
+
+
+async def test_make_engine_uses_the_one_trip_dialect(engine: AsyncEngine) -> None:
+    assert engine.dialect.driver == DRIVER
+
+
+async def test_rows_rowcount_and_lastrowid_survive_the_single_call(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        first = await conn.execute(ITEMS.insert().values(name="a"))
+        assert first.inserted_primary_key == (1,)  # read from the cursor's lastrowid
+        many = await conn.execute(ITEMS.insert(), [{"name": "b"}, {"name": "c"}])
+        assert many.rowcount == 2  # executemany
+        updated = await conn.execute(
+            ITEMS.update().where(ITEMS.c.name != "a").values(name=ITEMS.c.name + "!")
+        )
+        assert updated.rowcount == 2
+        rows = (await conn.execute(sa.select(ITEMS.c.id, ITEMS.c.name).order_by(ITEMS.c.id))).all()
+        assert [tuple(r) for r in rows] == [(1, "a"), (2, "b!"), (3, "c!")]
+        returned = (
+            await conn.execute(ITEMS.delete().where(ITEMS.c.id == 3).returning(ITEMS.c.name))
+        ).scalar_one()
+        assert returned == "c!"
+        assert (await conn.execute(sa.select(ITEMS.c.id).where(ITEMS.c.id == 99))).first() is None
+
+
+async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(ITEMS.insert().values(name="same"))
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(ITEMS.insert().values(name="other"))
+            await conn.execute(ITEMS.insert().values(name="same"))
+    async with engine.connect() as conn:
+        names = (await conn.execute(sa.select(ITEMS.c.name))).scalars().all()
+    assert names == ["same"]  # "other" went with the failed transaction
+
+
+async def test_a_statement_is_one_trip_and_a_read_needs_no_rollback_trip(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(ITEMS.insert().values(name="x"))
+    async with engine.connect() as conn:  # a connection from the pool, already open
+        await conn.execute(sa.select(ITEMS.c.id))
+    trips = TripCounter(monkeypatch)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(ITEMS.c.name))).all()
+    assert [r.name for r in rows] == ["x"]
+    assert trips.calls == ["_run"]  # no cursor, fetch, close or rollback trips
+    trips.calls.clear()
+    async with engine.begin() as conn:
+        await conn.execute(ITEMS.insert().values(name="y"))
+    assert trips.calls == ["_run", "commit"]
