@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.db import make_engine
 from store.sqlite_driver import DRIVER, one_trip_url
@@ -37,17 +37,23 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 class TripCounter:
-    """Counts the calls queued on aiosqlite's thread (each one a round trip)."""
+    """Counts the calls queued on one aiosqlite connection's thread (each one a round trip).
+    Only that connection's: other tests' apps may be running in this process meanwhile."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, driver: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[str] = []
-        original = aiosqlite.Connection._execute
+        original = driver._execute
 
-        async def counted(conn: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+        async def counted(fn: Any, *args: Any, **kw: Any) -> Any:
             self.calls.append(getattr(fn, "__name__", repr(fn)))
-            return await original(conn, fn, *args, **kw)
+            return await original(fn, *args, **kw)
 
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        monkeypatch.setattr(driver, "_execute", counted)
+
+
+async def _driver(conn: AsyncConnection) -> aiosqlite.Connection:
+    raw = await conn.get_raw_connection()  # the pool's record: no trip
+    return cast(aiosqlite.Connection, raw.driver_connection)
 
 
 def test_only_aiosqlite_urls_change() -> None:
@@ -95,16 +101,17 @@ async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(
 async def test_a_statement_is_one_trip_and_a_read_needs_no_rollback_trip(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with engine.begin() as conn:
+    async with engine.begin() as conn:  # the pool's one connection, opened and used
         await conn.execute(ITEMS.insert().values(name="x"))
-    async with engine.connect() as conn:  # a connection from the pool, already open
-        await conn.execute(sa.select(ITEMS.c.id))
-    trips = TripCounter(monkeypatch)
+        driver = await _driver(conn)
+    trips = TripCounter(driver, monkeypatch)
     async with engine.connect() as conn:
+        assert await _driver(conn) is driver
         rows = (await conn.execute(sa.select(ITEMS.c.name))).all()
     assert [r.name for r in rows] == ["x"]
     assert trips.calls == ["_run"]  # no cursor, fetch, close or rollback trips
     trips.calls.clear()
     async with engine.begin() as conn:
+        assert await _driver(conn) is driver
         await conn.execute(ITEMS.insert().values(name="y"))
     assert trips.calls == ["_run", "commit"]
