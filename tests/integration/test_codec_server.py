@@ -140,7 +140,10 @@ async def test_malformed_bodies_are_422(http: httpx.AsyncClient, deps: Deps, bod
 async def test_altered_or_unknown_key_is_422(http: httpx.AsyncClient, deps: Deps) -> None:
     headers = bearer("operator", settings=deps.settings)
     (sealed,) = await EncryptionCodec("p1", parse_keys(KEYS)).encode([_plain()])
-    altered = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + b"\x00")
+    # The last byte flipped, so it always differs (setting it to 0 left one run in 256 unaltered).
+    altered = Payload(
+        metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    )
     r = await http.post("/codec/decode", json={"payloads": [_json(altered)]}, headers=headers)
     assert r.status_code == 422, r.text
     (other,) = await EncryptionCodec("px", {"px": b"x" * 32}).encode([_plain()])
