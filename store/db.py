@@ -27,10 +27,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL pragmas, PostgreSQL a modest pool."""
     if url.startswith("sqlite"):
-        # The default pool (5, overflow 10). A pool of 20 (+10), tried in wave 3 session 6
-        # (bench/RESULTS.md), saved no CPU a run could tell apart: the reconnections it avoided
+        # One call on SQLite's thread a statement instead of three or four (store/sqlite_driver).
+        # The default pool (5, overflow 10): a pool of 20 (+10), tried in wave 3 session 6
+        # (bench/RESULTS.md), saved no CPU a run could tell apart; the reconnections it avoided
         # cost ~0.1 ms a case.
-        # One trip to SQLite's thread a statement instead of three or four (store/sqlite_driver).
         engine = create_async_engine(one_trip_url(url), echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -240,8 +240,9 @@ async def test_one_history_per_case(sqlite_deps: Deps, worker: Worker) -> None:
 async def test_the_starter_gives_the_matter_and_calendar_or_the_case_looks_them_up(
     sqlite_deps: Deps, worker: Worker, given: bool
 ) -> None:
-    """The intake starts a case with its setup (`case_setup`): no `prepare_case` step. Without
-    one (cases started before the field), the case runs the step; both decide alike."""
+    """A case started with its setup (`case_setup`, as the cases of histories d66bf4c4cb were)
+    runs no `prepare_case` step; without one (as the intake starts every case now) it runs the
+    step. Both decide alike."""
     deps = sqlite_deps
     env, sub = submission(deps.catalog, "IND-CONSTRUCTION")
     async with deps.sessions() as s, s.begin():
