@@ -89,3 +89,19 @@ class ActivityBase:
     async def _update_case(self, session: AsyncSession, case_id: str, **values: Any) -> None:
         values["updated_at"] = datetime.now(UTC)
         await session.execute(sa.update(cases).where(cases.c.case_id == case_id).values(**values))
+
+    async def _update_case_row(
+        self, session: AsyncSession, case_id: str, **values: Any
+    ) -> dict[str, Any] | None:
+        """`_update_case`, returning the case's row as updated (None: no such case): one
+        statement where an update and a read were two."""
+        values["updated_at"] = datetime.now(UTC)
+        row = (
+            await session.execute(
+                sa.update(cases)
+                .where(cases.c.case_id == case_id)
+                .values(**values)
+                .returning(*cases.c)
+            )
+        ).first()
+        return dict(row._mapping) if row else None

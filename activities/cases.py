@@ -84,19 +84,23 @@ class CaseActivities(ActivityBase):
     async def record_acceptance(self, inp: AcceptanceInput) -> None:
         """Accepted (maybe tolerant) or not accepted, with reasons."""
         async with self._tx() as s:
-            await self._emit_all(s, inp.case_id, [await self._accept(s, inp)])
+            event, _ = await self._accept(s, inp)
+            await self._emit_all(s, inp.case_id, [event])
 
-    async def _accept(self, s: AsyncSession, inp: AcceptanceInput) -> tuple[str, Payload, str]:
-        """The case's row accepted or not; returns the event to write (step, payload, topic)."""
+    async def _accept(
+        self, s: AsyncSession, inp: AcceptanceInput
+    ) -> tuple[tuple[str, Payload, str], dict[str, Any] | None]:
+        """The case's row accepted or not; returns the event to write (step, payload, topic)
+        and, when accepted, the row as updated (its tasks are made from it)."""
         pre = inp.prereview
         topic = self._topics.case_events
         if not pre.accepted:
             await self._update_case(
                 s, inp.case_id, status=CaseStatus.not_accepted, reasons=pre.reasons
             )
-            return "not-accepted", CaseNotAccepted(reasons=pre.reasons), topic
+            return ("not-accepted", CaseNotAccepted(reasons=pre.reasons), topic), None
         assert inp.matter is not None
-        await self._update_case(
+        row = await self._update_case_row(
             s,
             inp.case_id,
             status=CaseStatus.in_review,
@@ -121,7 +125,7 @@ class CaseActivities(ActivityBase):
             accepted_on=inp.accepted_on,
             deemed=inp.deemed,
         )
-        return "accepted", payload, topic
+        return ("accepted", payload, topic), row
 
     @implements(CaseSteps.accept_and_assign)
     async def accept_and_assign(self, inp: AssignmentInput) -> AssignmentResult:
@@ -129,8 +133,8 @@ class CaseActivities(ActivityBase):
         one write, and the departments' own systems looked up (`department_endpoints`)."""
         acceptance = inp.acceptance
         async with self._tx() as s:
-            accepted = await self._accept(s, acceptance)
-            ids, assigned = await self._insert_tasks(s, inp.reviews)
+            accepted, case = await self._accept(s, acceptance)
+            ids, assigned = await self._insert_tasks(s, inp.reviews, case)
             await self._emit_all(s, acceptance.case_id, [accepted, *assigned])
         found = {r.department: self._endpoints.get(r.department) for r in inp.reviews}
         return AssignmentResult(task_ids=ids, urls={d: url for d, url in found.items() if url})
@@ -155,16 +159,20 @@ class CaseActivities(ActivityBase):
         return ReviewTasksResult(task_ids=ids)
 
     async def _insert_tasks(
-        self, s: AsyncSession, reviews: list[DepartmentReviewInput]
+        self,
+        s: AsyncSession,
+        reviews: list[DepartmentReviewInput],
+        case: dict[str, Any] | None = None,
     ) -> tuple[dict[str, str], list[tuple[str, Payload, str]]]:
-        """One case's tasks in one insert; returns their ids by department and their events."""
+        """One case's tasks in one insert; returns their ids by department and their events.
+        `case`: its row, when the caller just updated it (read here otherwise)."""
         now = datetime.now(UTC)
         ids = {r.department: task_id_for(r.case_id, r.department) for r in reviews}
-        # Read once, for the materials the tasks name and the case's warning: a task made
-        # after a warning (a reopened review) carries it from the start. Where the case was
-        # accepted in this transaction its row is already locked, so no warning can slip in
-        # between this read and the insert.
-        case = await get_case(s, reviews[0].case_id) if reviews else None
+        # The row gives the materials the tasks name and the case's warning: a task made after
+        # a warning (a reopened review) carries it from the start. Where the case was accepted
+        # in this transaction its row is already locked, so no warning can slip in between.
+        if case is None and reviews:
+            case = await get_case(s, reviews[0].case_id)
         warning = case["warning_level"] if case else "none"
         rows = [
             {
@@ -252,7 +260,8 @@ class CaseActivities(ActivityBase):
         r = inp.result
         now = datetime.now(UTC)
         issued = {"status": CaseStatus.issued, "licence_number": licence} if licence else {}
-        await self._update_case(
+        # The row as concluded: what the library and the licence are made from.
+        case = await self._update_case_row(
             s,
             inp.case_id,
             **{
@@ -272,7 +281,6 @@ class CaseActivities(ActivityBase):
         )
         topic = self._topics.case_events
         events: list[tuple[str, Payload, str]] = [("concluded", concluded, topic)]
-        case = await get_case(s, inp.case_id)  # once, as concluded: the library and licence
         await library_entries(s, self._catalog, inp, now, case)
         if licence:
             assert case is not None
