@@ -149,10 +149,10 @@ async def test_a_step_cancelled_mid_statement_leaves_no_lock_and_no_half(
     """A local activity that overruns its timeout is cancelled wherever it is. With aiosqlite's
     own adapter a cancellation between its trips (cursor, execute, fetch, close) could leave
     the connection back in the pool inside a write transaction: SQLite's write lock held by an
-    idle connection, every other writer failing on 'database is locked' (seen: bench.memory
-    stalling at 500 of 5,000 cases once a step updated with RETURNING; this test's loop, run
-    with the stock adapter, found the lock still held 15 s later). Here each step is one trip,
-    and a cancelled one closes its connection, which rolls the transaction back."""
+    idle connection, every other writer failing on 'database is locked' (this test's loop, run
+    with the stock adapter, found the lock still held 15 s later; bench.memory on the stock
+    adapter with the case update by RETURNING stalls on such failures). Here each step is one
+    trip, and a cancelled one closes its connection, which rolls the transaction back."""
     path = tmp_path / "cancel.db"
     engine = make_engine(f"sqlite+aiosqlite:///{path}")
     async with engine.begin() as conn:
