@@ -10,6 +10,7 @@ hashes), at most `waiting` more wait their turn, and the rest are refused at onc
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,19 @@ def _verifies(password_hash: str, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """The hash checked when the account is unknown, locked or disabled: made with the same
+    parameters as real ones, so its check costs the same. Made once a process, on the first
+    refusal that needs it (a hash is ~0.15 s of CPU: made in every `PasswordPool`, it cost each
+    worker, consumer and relay process that never signs anyone in, and each test's bootstrap)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verifies_nothing(password: str) -> bool:
+    return _verifies(_dummy_hash(), password)
+
+
 class PasswordPool:
     """Checks and hashes passwords in `workers` threads, with `waiting` more queued at most."""
 
@@ -43,8 +57,6 @@ class PasswordPool:
         self.compared = 0  # of which against an account's hash (not the dummy's)
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight = 0
-        # Checked when the account is unknown, locked or disabled: the same cost as a real one.
-        self._dummy = _hasher.hash(secrets.token_urlsafe(16))
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -75,10 +87,13 @@ class PasswordPool:
     async def verify_nothing(self, password: str) -> None:
         """A check that costs what `verify` costs and proves nothing: a refusal that must not
         answer sooner than a wrong password (an unknown name, a locked account)."""
-        await self._check(self._dummy, password)
+        await self._counted(_verifies_nothing, password)
 
     async def _check(self, password_hash: str, password: str) -> bool:
-        result = await self._run(_verifies, password_hash, password)
+        return await self._counted(_verifies, password_hash, password)
+
+    async def _counted(self, check: Callable[..., bool], *args: str) -> bool:
+        result = await self._run(check, *args)
         self.checks += 1
         return result
 
