@@ -64,6 +64,7 @@ def api_config(deps: Deps) -> uvicorn.Config:
     from entrypoints.http.app import create_app
 
     s = deps.settings
+    deps.passwords.prepare()  # sign-ins are served here: the refusals' dummy hash, off the loop
     return uvicorn.Config(
         create_app(deps),
         host=s.api_host,

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -37,9 +37,10 @@ def _verifies(password_hash: str, password: str) -> bool:
 @functools.cache
 def _dummy_hash() -> str:
     """The hash checked when the account is unknown, locked or disabled: made with the same
-    parameters as real ones, so its check costs the same. Made once a process, on the first
-    refusal that needs it (a hash is ~0.15 s of CPU: made in every `PasswordPool`, it cost each
-    worker, consumer and relay process that never signs anyone in, and each test's bootstrap)."""
+    parameters as real ones, so its check costs the same. Made once a process: by
+    `PasswordPool.prepare` where sign-ins are served, else on the first refusal (a hash is
+    ~0.15 s of CPU: made in every `PasswordPool`, it cost each worker, consumer and relay
+    process that never signs anyone in, and each test's bootstrap)."""
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
@@ -62,6 +63,11 @@ class PasswordPool:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="argon2")
         return self._pool
+
+    def prepare(self) -> Future[str]:
+        """Make the dummy hash now, in a pool thread: the first refusal then costs what the
+        others do (one check, no hash), so no answer stands out by its time."""
+        return self._executor().submit(_dummy_hash)
 
     @property
     def in_flight(self) -> int:
