@@ -25,8 +25,7 @@ from entrypoints.http.deps import DepsDep
 from entrypoints.http.report_schemas import SlaReportPublic, TimelinePublic
 from entrypoints.http.schemas import Responses, problem_responses
 from infra.bootstrap import Deps
-from infra.charts.report import MEDIA, Format, sla_chart
-from infra.charts.timeline import timeline_chart
+from infra.charts.formats import MEDIA, Format
 from infra.tokens import DEPARTMENT_ROLES, Principal, Role
 from services.leaders import reports
 
@@ -92,6 +91,8 @@ async def sla_picture(
 ) -> Response:
     """The report as a bar chart: one bar per department (or matter), and their speed."""
     report = await _report(deps, user, start, end, matter)
+    from infra.charts.report import sla_chart  # matplotlib: loaded on the first chart asked for
+
     content = await run_in_threadpool(_draw, sla_chart, report, by, fmt)
     return _image(content, fmt, f"sla-{by}-{report.as_of.isoformat()}")
 
@@ -124,5 +125,7 @@ async def timeline_picture(
     """The case's timeline as a Gantt chart: each step a bar, its limit a tick."""
     t = await _timeline(deps, seen)
     cal = working_calendar(deps.calendar())
+    from infra.charts.timeline import timeline_chart  # matplotlib, as for `sla_picture`
+
     content = await run_in_threadpool(_draw, timeline_chart, t, cal, fmt)
     return _image(content, fmt, f"timeline-{t.case_id}")

@@ -24,7 +24,6 @@ from entrypoints.web.kpi_pages import alert_context
 from entrypoints.web.session import PageError, PageUser, require_page_role
 from entrypoints.web.templating import templates
 from infra.bootstrap import Deps
-from infra.charts.page_svg import bar_chart, series_key, trend_chart
 from infra.tokens import Role
 from services.leaders.dashboard import dashboard
 
@@ -87,6 +86,10 @@ Scoped = Annotated[PageScope, Depends(_page_scope)]
 
 def _chart(table: Table) -> str:
     """The table's chart as inline SVG (matplotlib; the same figures draw from a cache)."""
+    # Imported here: matplotlib costs ~0.6 s at an API process's start, for a page that only
+    # leaders open.
+    from infra.charts.page_svg import bar_chart, series_key, trend_chart
+
     labels, series = chart_data(table)
     chart_id = f"chart-{table.name}"
     if table.chart.kind == "trend":

@@ -22,9 +22,8 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from domain.report_model import SlaReport, SlaRow
 from infra.charts.fonts import cjk_font, font_family
+from infra.charts.formats import Format
 
-Format = Literal["png", "svg"]
-MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 EARLY, ON_TIME, OVERDUE, BREACH = "#1b5e20", "#66bb6a", "#e65100", "#b71c1c"
 RUNNING, MUTED, PAUSE, INK = "#1565c0", "#bdbdbd", "#7e57c2", "#263238"
 
