@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 
+from infra.payload_converter import shared_pydantic_converter
 from store.sealing import parse_keys  # one keyring: payloads and personal data at rest
 
 ENCODING = b"binary/encrypted"
@@ -64,8 +64,9 @@ class EncryptionCodec(PayloadCodec):
 
 
 def data_converter(current: str | None, keys: Mapping[str, str]) -> DataConverter:
-    """The pydantic converter, encrypting when a current key is configured."""
+    """The pydantic converter (one adapter cache a process), encrypting when a current key
+    is configured."""
     if not current:
-        return pydantic_data_converter
+        return shared_pydantic_converter
     codec = EncryptionCodec(current, parse_keys(keys))
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    return dataclasses.replace(shared_pydantic_converter, payload_codec=codec)

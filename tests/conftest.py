@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import CalendarData
 from entrypoints.devstack.postgres import postgres_database
 from entrypoints.devstack.stack import EmbeddedStack, StackConfig, free_port
 from infra.bootstrap import Deps, bootstrap
+from infra.payload_converter import shared_pydantic_converter
 from infra.settings import AuditSettings, Settings
 from tests.stack import App, running_app
 
@@ -44,7 +44,7 @@ def venv_bin(name: str) -> str:
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping test server for the session (a 45-day timer returns in ms)."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=shared_pydantic_converter,
         test_server_existing_path=venv_bin("temporal-test-server"),
     )
     try:

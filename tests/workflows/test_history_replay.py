@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from entrypoints.worker import WORKFLOWS
+from infra.payload_converter import shared_pydantic_converter
 from tests.histories import manifest
 
 # One folder per version of the workflow code the histories were recorded with.
@@ -65,6 +65,6 @@ def test_histories_cover_both_shapes() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=name)
 async def test_history_replays_with_the_current_code(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=shared_pydantic_converter)
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=True)
     assert result.replay_failure is None
