@@ -7,7 +7,7 @@ first question of any throughput figure on a 2-core machine: they all share the 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -92,3 +92,13 @@ def format_usage(used: Mapping[str, float], wall: float, cases: int) -> str:
     parts = [f"{name} {sec:.1f}s ({1000 * sec / cases:.0f} ms/case)" for name, sec in used.items()]
     total = sum(used.values())
     return f"CPU over {wall:.1f}s wall: " + ", ".join(parts) + f"; cores busy {total / wall:.2f}"
+
+
+def against_temporal(used: Mapping[str, float], lianban: Sequence[str]) -> str:
+    """Lianban's CPU (its processes summed) over Temporal's in the same run. The same case
+    costs Temporal the same work whatever Lianban does, so this reads the host's speed out:
+    on one host in one session Lianban's ms/case moved 45-78 with nothing changed, Temporal's
+    in step with it, and this ratio 1.4-1.55 (bench/RESULTS.md, wave 3 session 9). Compare
+    commits by it, alternating runs, beside the absolute figure."""
+    mine = sum(used[name] for name in lianban)
+    return f"lianban/temporal CPU: {mine / used['temporal']:.2f}"

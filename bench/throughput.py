@@ -27,7 +27,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench.bare import BareCaseWorkflow
-from bench.cpu import CpuMeter, cores_busy, format_cores, format_usage, pin
+from bench.cpu import CpuMeter, against_temporal, cores_busy, format_cores, format_usage, pin
 from bench.harness import Bench, LianbanDriver, bench_stack, spawn, wait_http, wait_line
 from domain.catalog import load_catalog
 from entrypoints.devstack.postgres import postgres_database
@@ -215,6 +215,7 @@ async def lianban_phase(
         wall = await driver.run(n)
     used = meter.used()
     print(format_usage(used, wall, n))
+    print(against_temporal(used, list(lianban)))
     if mode.split:
         total = sum(used[part] for part in lianban)
         print(f"lianban, {len(lianban)} processes: {total:.1f}s ({1000 * total / n:.0f} ms/case)")

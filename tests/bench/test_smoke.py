@@ -90,6 +90,7 @@ def check_throughput(out: str) -> None:
     positive(r"ratio\s+:\s+([\d.]+)", out)
     assert len(numbers(r"CPU over ([\d.]+)s wall", out)) == 2  # the bare run, then Lianban's
     positive(r"lianban ([\d.]+)s", out)
+    positive(r"lianban/temporal CPU: ([\d.]+)", out)
 
 
 def check_split(out: str) -> None:
@@ -98,6 +99,7 @@ def check_split(out: str) -> None:
     for part in throughput.PARTS:
         numbers(rf"{part} ([\d.]+)s \(", out)
     positive(r"lianban, 4 processes: ([\d.]+)s", out)
+    positive(r"lianban/temporal CPU: ([\d.]+)", out)
     assert "bare Temporal" not in out, out
 
 
