@@ -98,7 +98,7 @@ def against_temporal(used: Mapping[str, float], lianban: Sequence[str]) -> str:
     """Lianban's CPU (its processes summed) over Temporal's in the same run. The same case
     costs Temporal the same work whatever Lianban does, so this reads the host's speed out:
     on one host in one session Lianban's ms/case moved 45-78 with nothing changed, Temporal's
-    in step with it, and this ratio 1.4-1.55 (bench/RESULTS.md, wave 3 session 9). Compare
+    in step with it, and this ratio 1.38-1.57 (bench/RESULTS.md, wave 3 session 9). Compare
     commits by it, alternating runs, beside the absolute figure."""
     mine = sum(used[name] for name in lianban)
     return f"lianban/temporal CPU: {mine / used['temporal']:.2f}"
