@@ -121,6 +121,9 @@ class Config:
     group: str | None = None  # default: <prefix>.dept.<departments joined by ->
     state_path: Path | None = None
     fetch_wait_ms: int = 50  # the embedded broker holds a fetch for the whole wait
+    # How long the group waits for a client that stopped (killed) before its partitions go to
+    # another member; the embedded broker also lets a new member in only after half of it.
+    session_timeout_ms: int = 10_000
     signers: dict[str, Signer] = field(default_factory=dict)  # by department
 
     def topic(self, name: str) -> str:
@@ -398,6 +401,8 @@ class DepartmentClient:
             # we reconnect must be read. Re-reading is harmless: we de-duplicate by event id.
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.config.fetch_wait_ms,
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=self.config.session_timeout_ms // 3,
         )
 
     async def _consume(

@@ -169,7 +169,8 @@ class Settings(BaseSettings):
         description="how long the group waits for a consumer that stopped heartbeating (a "
         "process killed -9) before its partitions go to another member; heartbeats every "
         "third of it. A real broker refuses values outside its group.min/max.session.timeout.ms "
-        "(6 s to 30 min by default)",
+        "(6 s to 30 min by default). The embedded broker lets a new member (a started or "
+        "restarted consumer) in only after half of it, rounded up to a second",
     )
     workflow_cache: int = Field(
         default=300,

@@ -82,6 +82,10 @@ async def running_app(
         "token_sign_in": True,  # the page tests sign in with tokens; test_sign_in.py not
         "secure_cookies": False,  # plain HTTP on 127.0.0.1, as `lianban dev` serves it
         "temporal_ui_url": "http://127.0.0.1:8233",  # the case page links each workflow there
+        # The embedded broker answers a new member's JoinGroup after half the session timeout
+        # (5 s at the default 10 s): 2 s here, as the fault cluster runs, for every app a test
+        # starts and every consumer it restarts.
+        "kafka_session_timeout_ms": 3000,
     }
     settings = Settings(**(defaults | overrides))
     await ensure_topics(kafka_bootstrap, settings.topics.all())

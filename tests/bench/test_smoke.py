@@ -65,6 +65,14 @@ def positive(pattern: str, text: str) -> list[float]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def quick_group_joins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every consumer these runs start (in `lianban serve` or in-process) joins its group in
+    2 s, not 5: the embedded broker lets a member in after half the session timeout. The
+    benchmarks' own runs keep the default; nothing is measured here."""
+    monkeypatch.setenv("LIANBAN_KAFKA_SESSION_TIMEOUT_MS", "3000")
+
+
 # The benchmarks on the stack run side by side, at most this many at once: most of each is
 # waiting (a `lianban serve` process starting, a consumer group joining), not computing.
 AT_ONCE = 4

@@ -150,6 +150,7 @@ def _client(app: App, departments: tuple[str, ...]) -> DepartmentClient:
             resend_seconds=1.0,
             resend_max_seconds=2.0,  # the test's pace, not the contract's
             check_seconds=0.5,
+            session_timeout_ms=3000,  # joins its group in 2 s on the embedded broker, not 5
             signers={d: signer(d) for d in departments},
         )
     )

@@ -36,6 +36,7 @@ async def _deps(tmp_path: Path, bootstrap_servers: str) -> Deps:
         kafka_bootstrap=bootstrap_servers,
         topic_prefix=f"t{tag}",
         consumer_group=f"g{tag}",
+        kafka_session_timeout_ms=3000,  # a member joins in 2 s on the embedded broker, not 5
     )
     return await bootstrap(settings, temporal=False, migrate=True)
 
