@@ -75,6 +75,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             401: "unauthorized",
             403: "forbidden",
             404: "not_found",
+            405: "method_not_allowed",
             409: "conflict",
             413: "too_large",
             422: "invalid_request",

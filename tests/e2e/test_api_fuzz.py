@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -124,13 +125,11 @@ def _open_to_role(answers: dict[str, set[int]]) -> list[str]:
 
 
 async def fuzz_role(app: App, label: str, tmp: Path) -> tuple[int, str]:
-    """Every phase for the anonymous caller (all operations, unexpected methods included). For
-    the other callers: examples and fuzzing on every operation, then the coverage phase (its
-    ~2,500 boundary cases are the same for every caller) only where the first run shows the
-    role gets past its gate; unexpected methods (405 before any role is looked at) are the
-    anonymous run's. Two thirds of the module's requests met a gate or a 405 before."""
-    if label == "anonymous":
-        return await fuzz(app, label, tmp)
+    """Examples and fuzzing on every operation, then the coverage phase (its ~2,500 boundary
+    cases are the same for every caller) only where the first run shows the caller gets past
+    its gate: elsewhere every one of them meets the same 401 or 403, whatever the input. A
+    method a path does not take (405, before any role is looked at) is
+    `test_a_method_a_path_does_not_take_is_405_naming_the_problem`'s, for every path."""
     report = tmp / "first.ndjson"
     first = await fuzz(
         app, label, tmp, "--phases", "examples,fuzzing", "--report", "ndjson",
@@ -176,6 +175,46 @@ async def test_the_spec_holds_for_every_role(
     # (the 4xx ones too) of its declared schema.
     assert code == 0, out[max(out.find("FAILURES"), 0) :][:20000]
     assert "Schema Error" not in out, out[-20000:]
+
+
+# Every method schemathesis's coverage phase tries on a path (HEAD comes with GET).
+METHODS = ("get", "put", "post", "delete", "options", "patch", "trace", "query")
+
+
+def _matches(template: str, path: str) -> bool:
+    """Whether the route `template` ("/cases/{case_id}") would take the concrete `path`."""
+    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+    return re.fullmatch(pattern, path) is not None
+
+
+def _undeclared(spec: dict[str, Any]) -> list[tuple[str, str, set[str]]]:
+    """(method, concrete path, methods declared there) for each method no route takes there:
+    a path parameter is a made-up value, so the methods of every template it matches count."""
+    paths = {t: {m for m in ops if m in METHODS} for t, ops in spec["paths"].items()}
+    found = []
+    for template in paths:
+        if re.search(NOT_FUZZED, template):
+            continue
+        path = re.sub(r"\{[^}]+\}", "zz-1", template)
+        declared = set().union(*(m for t, m in paths.items() if _matches(t, path)))
+        found += [(method, path, declared) for method in METHODS if method not in declared]
+    return found
+
+
+async def test_a_method_a_path_does_not_take_is_405_naming_the_problem(app: App) -> None:
+    """For every path of the spec and every method it does not take: 405 with the error body
+    every refusal has, before any token is asked for, and `Allow` naming methods the path does
+    take. (The fuzzing runs leave this to here: it is the same for every caller.)"""
+    async with httpx.AsyncClient(base_url=app.api_url, timeout=30) as http:
+        spec = (await http.get("/openapi.json")).json()
+        cases = _undeclared(spec)
+        assert len(cases) > 100, cases  # every path of ~70 operations, several methods each
+        for method, path, declared in cases:
+            r = await http.request(method.upper(), path)
+            assert r.status_code == 405, (method, path, r.status_code, r.text)
+            assert r.json() == {"error": "method_not_allowed", "detail": "Method Not Allowed"}
+            allowed = {m.strip().lower() for m in r.headers["allow"].split(",")}
+            assert allowed and allowed <= declared | {"head"}, (method, path, allowed, declared)
 
 
 async def test_an_operator_on_a_real_case_gets_no_server_error(app: App, tmp_path: Path) -> None:
