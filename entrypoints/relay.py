@@ -85,8 +85,17 @@ class Outcome:
     failed: list[tuple[box.OutboxRow, BaseException]]
 
 
+# On SQLite nothing tells a relay of rows another process committed (PostgreSQL NOTIFYs): a
+# relay that does not share its process with the parts that write rows polls this often.
+APART_ON_SQLITE_POLL = 0.05
+
+
 class OutboxRelay:
-    def __init__(self, deps: Deps, producer: AIOKafkaProducer) -> None:
+    def __init__(
+        self, deps: Deps, producer: AIOKafkaProducer, *, writers_here: bool = True
+    ) -> None:
+        """`writers_here`: the worker, the consumers and the API run in this process too, so
+        each of their commits that wrote rows wakes this relay."""
         self.deps = deps
         self.producer = producer
         self.published = 0
@@ -104,6 +113,9 @@ class OutboxRelay:
         # Several relays may run side by side on PostgreSQL (they lock the cases they publish);
         # on SQLite one relay runs (one machine, one writer).
         self._side_by_side = not s.database_url.startswith("sqlite")
+        self.idle_seconds = s.relay_idle_seconds
+        if not self._side_by_side and not writers_here:
+            self.idle_seconds = min(self.idle_seconds, APART_ON_SQLITE_POLL)
 
     async def _send(self, row: box.OutboxRow) -> None:
         headers = [(k, str(v).encode()) for k, v in (row.headers or {}).items()]
@@ -369,7 +381,7 @@ class OutboxRelay:
         await self._probe.close()
 
     async def _publish_loop(self, stop: asyncio.Event) -> None:
-        idle = self.deps.settings.relay_idle_seconds
+        idle = self.idle_seconds
         linger = self.deps.settings.relay_linger_ms / 1000
         outage = 0
         while not stop.is_set():

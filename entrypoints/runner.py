@@ -216,11 +216,13 @@ async def _run_worker(deps: Deps, stop: asyncio.Event) -> None:
         await stop.wait()
 
 
-async def _run_relay(deps: Deps, running: Running, stop: asyncio.Event) -> None:
+async def _run_relay(deps: Deps, parts: Parts, running: Running, stop: asyncio.Event) -> None:
     producer = make_producer(deps.settings)
     await producer.start()
     try:
-        relay = OutboxRelay(deps, producer)
+        relay = OutboxRelay(
+            deps, producer, writers_here=parts.worker and parts.consumers and parts.api
+        )
         running.relay = relay
         await relay.run(stop)
     finally:
@@ -249,7 +251,7 @@ async def serve(
     if parts.worker:
         tasks.append(asyncio.create_task(_run_worker(deps, stop), name="worker"))
     if parts.relay:
-        tasks.append(asyncio.create_task(_run_relay(deps, running, stop), name="relay"))
+        tasks.append(asyncio.create_task(_run_relay(deps, parts, running, stop), name="relay"))
     if parts.consumers:
         running.consumers = build_consumers(deps)
         tasks += [asyncio.create_task(c.serve(stop), name=c.topic) for c in running.consumers]

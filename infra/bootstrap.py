@@ -162,7 +162,8 @@ async def bootstrap(
         client = await connect_temporal(settings) if temporal else None
     else:
         client = temporal
-    sessions = make_sessionmaker(engine)
+    signal = OutboxSignal()
+    sessions = make_sessionmaker(engine, on_outbox_commit=signal.notify)
     passwords = PasswordPool(settings.login_verify_workers)
     return Deps(
         settings,
@@ -172,6 +173,7 @@ async def bootstrap(
         calendar,
         temporal=client,
         audit=audit,
+        outbox=signal,
         passwords=passwords,
         background=Background(settings.decision_delivery_backlog),
     )

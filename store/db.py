@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from store.schema import metadata
 from store.sqlite_driver import one_trip_url
@@ -37,8 +39,37 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Session.info keys: what a session calls once it committed outbox rows, and that it wrote some.
+OUTBOX_WAKE = "lianban.outbox_wake"
+OUTBOX_QUEUED = "lianban.outbox_queued"
+
+
+def make_sessionmaker(
+    engine: AsyncEngine, *, on_outbox_commit: Callable[[], None] | None = None
+) -> async_sessionmaker[Any]:
+    """Sessions for `engine`; `on_outbox_commit` is called after each commit that wrote outbox
+    rows (`store.records.enqueue_all`), whoever wrote them: an activity, a consumer, the API.
+    The process's relay then publishes them at once instead of at its next poll."""
+    info = {OUTBOX_WAKE: on_outbox_commit} if on_outbox_commit is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def mark_outbox_written(session: Any) -> None:
+    """Note on `session` (sync or async) that its transaction queued outbox rows."""
+    session.info[OUTBOX_QUEUED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    if session.info.pop(OUTBOX_QUEUED, False):
+        wake = session.info.get(OUTBOX_WAKE)
+        if wake is not None:
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rows_gone(session: Session) -> None:
+    session.info.pop(OUTBOX_QUEUED, None)
 
 
 async def drop_schema(engine: AsyncEngine) -> None:

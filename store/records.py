@@ -21,7 +21,7 @@ from events.envelope import Envelope
 from events.limits import MAX_OUTBOX_BYTES
 from events.registry import encode
 from store import audit
-from store.db import insert_ignore
+from store.db import insert_ignore, mark_outbox_written
 from store.schema import case_events, outbox
 
 _STEP_NAMESPACE = uuid.UUID("6f1c9a52-1d7e-4f0c-9b7a-3c2d1e0f4a5b")
@@ -125,6 +125,7 @@ async def enqueue_all(session: AsyncSession, events: list[tuple[Envelope, str]])
         now = datetime.now(UTC)
         rows = [_outbox_row(envelope, topic, now) for envelope, topic in events]
         await session.execute(insert_ignore(_dialect(session), outbox, "event_id"), rows)
+        mark_outbox_written(session)  # its commit wakes this process's relay
 
 
 async def publish(

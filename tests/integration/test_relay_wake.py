@@ -63,7 +63,9 @@ def _event(case_id: str) -> tuple[Envelope, str]:
 
 async def test_another_process_writing_rows_wakes_the_relay(pair: tuple[Deps, Deps]) -> None:
     relay_deps, writer = pair
-    relay = OutboxRelay(relay_deps, producer=None)  # never publishes here
+    # Apart from the writers, as in production; on PostgreSQL it needs no quick poll.
+    relay = OutboxRelay(relay_deps, producer=None, writers_here=False)  # never publishes here
+    assert relay.idle_seconds == relay_deps.settings.relay_idle_seconds == 1.0
     listener = relay._listener()
     assert listener is not None
     try:

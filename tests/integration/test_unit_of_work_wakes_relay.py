@@ -1,7 +1,8 @@
-"""A unit of work that wrote outbox rows wakes the relay in its process once it has committed:
-a department waits for its `DepartmentDecided`, and without the wake-up the relay would find
-the row only at its next poll (up to `relay_idle_seconds` later). One that wrote none, or was
-rolled back, leaves the relay asleep."""
+"""A commit that wrote outbox rows wakes the relay in its process once it has committed: a
+unit of work's, and any session's (an activity's, the API's). A department waits for its
+`DepartmentDecided`, and without the wake-up the relay would find the row only at its next
+poll (up to `relay_idle_seconds` later). One that wrote none, or was rolled back, leaves the
+relay asleep."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from activities.base import task_id_for
+from entrypoints.relay import APART_ON_SQLITE_POLL, OutboxRelay
 from events.contracts import DecisionOutcome
 from infra.bootstrap import Deps, bootstrap
 from infra.settings import Settings
 from services.unit_of_work import Decided, unit_of_work
 from store.cases import insert_submission, submission_row
-from store.records import log_case_event
+from store.records import log_case_event, publish
 from store.schema import tasks
 from tests.utils.factories import submission
 from workflows.models import DecisionSignal
@@ -100,3 +102,30 @@ async def test_nothing_queued_or_rolled_back_leaves_the_relay_asleep(deps: Deps)
         assert await uow.records.case(case_id) is not None
         await uow.commit()
     assert not await _woken(deps)
+
+
+async def test_any_session_that_committed_outbox_rows_wakes_the_relay(deps: Deps) -> None:
+    """As an activity writes its events (`activities.base`): a session of its own, no unit of
+    work. Before, those rows waited for the relay's poll."""
+    env, _ = submission(deps.catalog, "RESTAURANT-OPENING")
+    async with deps.sessions() as s, s.begin():
+        await publish(s, env, deps.topics.case_events)
+        assert not await _woken(deps), "woken before the row was committed"
+    assert await _woken(deps)
+    other, _ = submission(deps.catalog, "RESTAURANT-OPENING")
+    with pytest.raises(RuntimeError):
+        async with deps.sessions() as s, s.begin():
+            await publish(s, other, deps.topics.case_events)
+            raise RuntimeError("the step failed: rolled back")
+    assert not await _woken(deps)
+    async with deps.sessions() as s, s.begin():  # the same kind of session, writing no row
+        await s.execute(sa.select(1))
+    assert not await _woken(deps)
+
+
+async def test_only_a_relay_apart_from_the_writers_on_sqlite_polls_often(deps: Deps) -> None:
+    """Woken by every commit of its process, a relay polls once a second; on SQLite a relay
+    whose process runs without the worker, consumers or API hears nothing of their commits."""
+    assert OutboxRelay(deps, producer=None).idle_seconds == 1.0
+    apart = OutboxRelay(deps, producer=None, writers_here=False)
+    assert apart.idle_seconds == APART_ON_SQLITE_POLL == 0.05
