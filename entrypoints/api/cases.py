@@ -82,7 +82,6 @@ async def submit_case(
                 again = derived_code(deps.keyring, case_id, stored) if is_hashed(stored) else stored
                 return _accepted(case_id, again, first["status"])
     failpoint("api.after_write")
-    deps.notify_outbox()
     return _accepted(case_id, code, "submitted")
 
 

@@ -182,5 +182,4 @@ async def rate(
         payload = ServiceRated(level=level, comment=comment, follow_up_id=follow_up)
         envelope = make_envelope(payload, case_id=case_id, producer="lianban-api")
         await publish(s, envelope, deps.topics.case_events)
-    deps.notify_outbox()
     return follow_up

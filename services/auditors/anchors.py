@@ -98,7 +98,6 @@ async def take_anchor(deps: Deps) -> Anchor:
         await store.insert_anchor(s, anchor)
         await store.insert_anchor_heads(s, anchor.seq, recorded)
         await enqueue(s, _envelope(anchor), anchor_topic(deps))
-    deps.notify_outbox()
     path = Path(audit_settings(deps).anchor_file)
     await asyncio.to_thread(_append_line, path, anchor.document())
     log.info("audit anchor %d: %d cases, %d entries", anchor.seq, anchor.cases, anchor.entries)

@@ -60,5 +60,4 @@ async def revoke(deps: Deps, user: Principal, number: str, reason: str) -> Licen
         await publish(
             s, envelope, deps.topics.case_events, actor=user.display, role=user.role.value
         )
-    deps.notify_outbox()
     return payload

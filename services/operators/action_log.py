@@ -76,7 +76,6 @@ async def record_action(
             )
         )
         await publish(s, envelope, deps.topics.case_events)
-    deps.notify_outbox()
 
 
 async def refuse(
